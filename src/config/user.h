@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * user — the user configuration, ~/.mxcp/config.yml.
+ *
+ * Path: MXCP_CONFIG, else MXCP_CONFIG_PATH, else ~/.mxcp/config.yml (absent
+ * default file = empty config; an explicitly named file that is missing is
+ * an error). Validated against MXCP's schema (shared/spec/mxcp.md §3; unknown
+ * keys are errors with file:line:col), then interpolated selectively: the
+ * top-level keys and projects.<project>.profiles.<profile> only, so an unset
+ * variable in another profile does not fail.
+ */
+#ifndef MX_CONFIG_USER_H
+#define MX_CONFIG_USER_H
+
+#include "core/err.h"
+
+#include <jansson.h>
+
+struct mx_user_transport {
+	char provider[32]; /* "streamable-http" (default), "sse", "stdio" */
+	char host[256]; /* default "localhost" */
+	int port; /* default 8000 */
+	char scheme[8]; /* "http" or "https" */
+	char base_url[1024];
+	int trust_proxy;
+	int stateless;
+};
+
+struct mx_user_config {
+	char *file; /* path read, or NULL when the default file was absent */
+	json_t *raw; /* the whole (interpolated where selected) config */
+	struct mx_user_transport transport;
+};
+
+/* Load for the active project and profile. */
+int mx_user_load(const char *project, const char *profile, struct mx_user_config **out, struct mx_err *err);
+void mx_user_free(struct mx_user_config *u);
+
+/* projects.<project>.profiles.<profile> (secrets, auth, plugin, telemetry),
+ * or NULL. Borrowed reference. */
+json_t *mx_user_profile(const struct mx_user_config *u, const char *project, const char *profile);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* log — see log.h. */
+#include "core/log.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_int current_level = MX_LOG_WARNING;
+
+void mx_log_set_level(enum mx_log_level lvl)
+{
+	atomic_store(&current_level, (int)lvl);
+}
+
+enum mx_log_level mx_log_get_level(void)
+{
+	return (enum mx_log_level)atomic_load(&current_level);
+}
+
+int mx_log_parse_level(const char *s)
+{
+	if (s == NULL)
+		return -1;
+	if (!strcasecmp(s, "debug"))
+		return MX_LOG_DEBUG;
+	if (!strcasecmp(s, "info"))
+		return MX_LOG_INFO;
+	if (!strcasecmp(s, "warning") || !strcasecmp(s, "warn"))
+		return MX_LOG_WARNING;
+	if (!strcasecmp(s, "error") || !strcasecmp(s, "critical"))
+		return MX_LOG_ERROR;
+	if (!strcasecmp(s, "off") || !strcasecmp(s, "none"))
+		return MX_LOG_OFF;
+	return -1;
+}
+
+void mx_log(enum mx_log_level lvl, const char *fmt, ...)
+{
+	static const char *names[] = {"DEBUG", "INFO", "WARNING", "ERROR"};
+	if ((int)lvl < atomic_load(&current_level) || lvl >= MX_LOG_OFF)
+		return;
+	char line[4096];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
+	                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+	                 names[lvl]);
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len > sizeof line - 2)
+		len = sizeof line - 2;
+	line[len++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w;
+}

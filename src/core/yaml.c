@@ -1,0 +1,756 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * yaml — see yaml.h. The tree is built from libyaml events by a recursive
+ * descent bounded by MX_YAML_MAX_DEPTH; aliases point at the anchored node
+ * (no copy), and the count of nodes reached through aliases is bounded too,
+ * so a "billion laughs" document fails instead of exhausting memory.
+ */
+#include "core/yaml.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* ------------------------------------------------------------------ build */
+
+struct anchor {
+	char *name;
+	struct mx_yaml_node *node;
+};
+
+struct builder {
+	yaml_parser_t parser;
+	struct mx_yaml_doc *doc;
+	struct anchor *anchors;
+	size_t nanchors, capanchors;
+	size_t alias_weight; /* nodes reachable through aliases */
+	struct mx_err *err;
+};
+
+static size_t subtree_size(const struct mx_yaml_node *n, size_t cap)
+{
+	size_t total = 1;
+	if (n->kind != MX_YAML_SCALAR) {
+		size_t count = n->kind == MX_YAML_MAP ? 2 * n->n : n->n;
+		for (size_t i = 0; i < count && total < cap; i++)
+			total += subtree_size(n->items[i], cap - total);
+	}
+	return total;
+}
+
+static struct mx_yaml_node *new_node(struct builder *b, enum mx_yaml_kind kind, yaml_mark_t mark,
+                                     const yaml_char_t *tag)
+{
+	struct mx_yaml_doc *d = b->doc;
+	if (d->nall >= MX_YAML_MAX_NODES) {
+		mx_err_at(b->err, MX_ELIMIT, d->file, (int)mark.line + 1, (int)mark.column + 1,
+		          "document has more than %d nodes", MX_YAML_MAX_NODES);
+		return NULL;
+	}
+	if (d->nall == d->capall) {
+		size_t cap = d->capall ? d->capall * 2 : 64;
+		struct mx_yaml_node **all = mx_realloc(d->all, cap * sizeof *all);
+		if (all == NULL)
+			goto oom;
+		d->all = all;
+		d->capall = cap;
+	}
+	struct mx_yaml_node *n = mx_calloc(1, sizeof *n);
+	if (n == NULL)
+		goto oom;
+	n->kind = kind;
+	n->line = (int)mark.line + 1;
+	n->col = (int)mark.column + 1;
+	if (tag != NULL && (n->tag = mx_strdup((const char *)tag)) == NULL) {
+		mx_free(n);
+		goto oom;
+	}
+	d->all[d->nall++] = n;
+	return n;
+oom:
+	mx_err_set(b->err, MX_ENOMEM, "out of memory");
+	return NULL;
+}
+
+static int push_item(struct builder *b, struct mx_yaml_node ***items, size_t *len, size_t *cap,
+                     struct mx_yaml_node *child)
+{
+	if (*len == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct mx_yaml_node **p = mx_realloc(*items, ncap * sizeof *p);
+		if (p == NULL)
+			return mx_err_set(b->err, MX_ENOMEM, "out of memory");
+		*items = p;
+		*cap = ncap;
+	}
+	(*items)[(*len)++] = child;
+	return 0;
+}
+
+static int parser_error(struct builder *b)
+{
+	yaml_parser_t *p = &b->parser;
+	const char *problem = p->problem ? p->problem : "invalid YAML";
+	if (p->context != NULL)
+		return mx_err_at(b->err, MX_EINVAL, b->doc->file, (int)p->problem_mark.line + 1,
+		                 (int)p->problem_mark.column + 1, "%s (%s at line %d, column %d)", problem,
+		                 p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+	return mx_err_at(b->err, MX_EINVAL, b->doc->file, (int)p->problem_mark.line + 1,
+	                 (int)p->problem_mark.column + 1, "%s", problem);
+}
+
+static int register_anchor(struct builder *b, const yaml_char_t *name, struct mx_yaml_node *n)
+{
+	if (name == NULL)
+		return 0;
+	if (b->nanchors == b->capanchors) {
+		size_t cap = b->capanchors ? b->capanchors * 2 : 8;
+		struct anchor *a = mx_realloc(b->anchors, cap * sizeof *a);
+		if (a == NULL)
+			return mx_err_set(b->err, MX_ENOMEM, "out of memory");
+		b->anchors = a;
+		b->capanchors = cap;
+	}
+	char *copy = mx_strdup((const char *)name);
+	if (copy == NULL)
+		return mx_err_set(b->err, MX_ENOMEM, "out of memory");
+	b->anchors[b->nanchors].name = copy;
+	b->anchors[b->nanchors].node = n;
+	b->nanchors++;
+	return 0;
+}
+
+static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_yaml_node **out);
+
+/* Parse children until the closing event of a sequence or mapping. */
+static int build_children(struct builder *b, struct mx_yaml_node *n, yaml_event_type_t end, int depth)
+{
+	size_t len = 0, cap = 0;
+	struct mx_yaml_node **items = NULL;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&b->parser, &ev)) {
+			mx_free(items);
+			return parser_error(b);
+		}
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		struct mx_yaml_node *child = NULL;
+		int rc = build_node(b, &ev, depth + 1, &child);
+		yaml_event_delete(&ev);
+		if (rc == 0)
+			rc = push_item(b, &items, &len, &cap, child);
+		if (rc) {
+			mx_free(items);
+			return rc;
+		}
+	}
+	n->items = items;
+	n->n = n->kind == MX_YAML_MAP ? len / 2 : len;
+	return 0;
+}
+
+static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_yaml_node **out)
+{
+	struct mx_yaml_node *n;
+	if (depth > MX_YAML_MAX_DEPTH)
+		return mx_err_at(b->err, MX_ELIMIT, b->doc->file, (int)ev->start_mark.line + 1,
+		                 (int)ev->start_mark.column + 1, "nesting deeper than %d levels",
+		                 MX_YAML_MAX_DEPTH);
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		for (size_t i = b->nanchors; i-- > 0;) {
+			if (strcmp(b->anchors[i].name, (const char *)ev->data.alias.anchor) == 0) {
+				b->alias_weight += subtree_size(b->anchors[i].node, MX_YAML_MAX_NODES);
+				if (b->alias_weight > MX_YAML_MAX_NODES)
+					return mx_err_at(
+					        b->err, MX_ELIMIT, b->doc->file, (int)ev->start_mark.line + 1,
+					        (int)ev->start_mark.column + 1,
+					        "aliases expand to more than %d nodes", MX_YAML_MAX_NODES);
+				*out = b->anchors[i].node;
+				return 0;
+			}
+		}
+		return mx_err_at(b->err, MX_EINVAL, b->doc->file, (int)ev->start_mark.line + 1,
+		                 (int)ev->start_mark.column + 1, "found undefined alias '%s'",
+		                 (const char *)ev->data.alias.anchor);
+	case YAML_SCALAR_EVENT:
+		n = new_node(b, MX_YAML_SCALAR, ev->start_mark, ev->data.scalar.tag);
+		if (n == NULL)
+			return b->err ? b->err->code : MX_ENOMEM;
+		n->str = mx_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		if (n->str == NULL)
+			return mx_err_set(b->err, MX_ENOMEM, "out of memory");
+		n->len = ev->data.scalar.length;
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.tag == NULL;
+		*out = n;
+		return register_anchor(b, ev->data.scalar.anchor, n);
+	case YAML_SEQUENCE_START_EVENT:
+		n = new_node(b, MX_YAML_SEQ, ev->start_mark, ev->data.sequence_start.tag);
+		if (n == NULL)
+			return b->err ? b->err->code : MX_ENOMEM;
+		if (register_anchor(b, ev->data.sequence_start.anchor, n))
+			return MX_ENOMEM;
+		*out = n;
+		return build_children(b, n, YAML_SEQUENCE_END_EVENT, depth);
+	case YAML_MAPPING_START_EVENT:
+		n = new_node(b, MX_YAML_MAP, ev->start_mark, ev->data.mapping_start.tag);
+		if (n == NULL)
+			return b->err ? b->err->code : MX_ENOMEM;
+		if (register_anchor(b, ev->data.mapping_start.anchor, n))
+			return MX_ENOMEM;
+		*out = n;
+		return build_children(b, n, YAML_MAPPING_END_EVENT, depth);
+	default:
+		return mx_err_at(b->err, MX_EINVAL, b->doc->file, (int)ev->start_mark.line + 1,
+		                 (int)ev->start_mark.column + 1, "unexpected YAML event");
+	}
+}
+
+int mx_yaml_load_string(const char *name, const char *text, size_t len, struct mx_yaml_doc **out,
+                        struct mx_err *err)
+{
+	*out = NULL;
+	if (len > MX_YAML_MAX_BYTES)
+		return mx_err_at(err, MX_ELIMIT, name, 0, 0, "file is larger than %u bytes",
+		                 MX_YAML_MAX_BYTES);
+	struct mx_yaml_doc *doc = mx_calloc(1, sizeof *doc);
+	if (doc == NULL || (doc->file = mx_strdup(name)) == NULL) {
+		mx_free(doc);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	struct builder b = {.doc = doc, .err = err};
+	if (!yaml_parser_initialize(&b.parser)) {
+		mx_yaml_free(doc);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
+	yaml_parser_set_encoding(&b.parser, YAML_UTF8_ENCODING);
+
+	int rc = 0, ndocs = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&b.parser, &ev)) {
+			rc = parser_error(&b);
+			break;
+		}
+		yaml_event_type_t t = ev.type;
+		if (t == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (t == YAML_DOCUMENT_START_EVENT) {
+			if (++ndocs > 1) {
+				rc = mx_err_at(err, MX_EINVAL, name, (int)ev.start_mark.line + 1,
+				               (int)ev.start_mark.column + 1,
+				               "expected a single document in the stream, but found another "
+				               "document");
+				yaml_event_delete(&ev);
+				break;
+			}
+		} else if (t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+		           t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) {
+			rc = build_node(&b, &ev, 0, &doc->root);
+			if (rc == 0 && doc->root->kind == MX_YAML_SCALAR && doc->root->plain &&
+			    doc->root->len == 0)
+				doc->root = NULL; /* an empty document */
+		}
+		yaml_event_delete(&ev);
+		if (rc)
+			break;
+	}
+	yaml_parser_delete(&b.parser);
+	for (size_t i = 0; i < b.nanchors; i++)
+		mx_free(b.anchors[i].name);
+	mx_free(b.anchors);
+	if (rc) {
+		mx_yaml_free(doc);
+		return rc;
+	}
+	*out = doc;
+	return 0;
+}
+
+int mx_yaml_load_file(const char *path, struct mx_yaml_doc **out, struct mx_err *err)
+{
+	struct mx_buf b;
+	mx_buf_init(&b, MX_YAML_MAX_BYTES);
+	int rc = mx_buf_read_file(&b, path);
+	if (rc) {
+		mx_buf_free(&b);
+		*out = NULL;
+		if (rc == MX_ENOTFOUND)
+			return mx_err_at(err, rc, path, 0, 0, "file not found");
+		if (rc == MX_ELIMIT)
+			return mx_err_at(err, rc, path, 0, 0, "file is larger than %u bytes",
+			                 MX_YAML_MAX_BYTES);
+		return mx_err_at(err, rc, path, 0, 0, "cannot read file: %s", strerror(errno));
+	}
+	rc = mx_yaml_load_string(path, mx_buf_str(&b), b.len, out, err);
+	mx_buf_free(&b);
+	return rc;
+}
+
+void mx_yaml_free(struct mx_yaml_doc *doc)
+{
+	if (doc == NULL)
+		return;
+	for (size_t i = 0; i < doc->nall; i++) {
+		struct mx_yaml_node *n = doc->all[i];
+		mx_free(n->tag);
+		mx_free(n->str);
+		mx_free(n->items);
+		mx_free(n);
+	}
+	mx_free(doc->all);
+	mx_free(doc->file);
+	mx_free(doc);
+}
+
+/* ------------------------------------------------------------------ query */
+
+static int is_merge_key(const struct mx_yaml_node *k)
+{
+	return k->kind == MX_YAML_SCALAR && k->plain && k->len == 2 && memcmp(k->str, "<<", 2) == 0;
+}
+
+static const struct mx_yaml_node *map_find(const struct mx_yaml_node *map, const char *key, int want_key,
+                                           int depth)
+{
+	if (map == NULL || map->kind != MX_YAML_MAP || depth > 16)
+		return NULL;
+	size_t klen = strlen(key);
+	/* later keys win, as in PyYAML */
+	for (size_t i = map->n; i-- > 0;) {
+		const struct mx_yaml_node *k = map->items[2 * i];
+		if (k->kind == MX_YAML_SCALAR && k->len == klen && memcmp(k->str, key, klen) == 0 &&
+		    !is_merge_key(k))
+			return want_key ? k : map->items[2 * i + 1];
+	}
+	for (size_t i = 0; i < map->n; i++) {
+		if (!is_merge_key(map->items[2 * i]))
+			continue;
+		const struct mx_yaml_node *v = map->items[2 * i + 1];
+		if (v->kind == MX_YAML_MAP)
+			return map_find(v, key, want_key, depth + 1);
+		if (v->kind == MX_YAML_SEQ) {
+			for (size_t j = 0; j < v->n; j++) {
+				const struct mx_yaml_node *r =
+				        map_find(v->items[j], key, want_key, depth + 1);
+				if (r)
+					return r;
+			}
+		}
+	}
+	return NULL;
+}
+
+const struct mx_yaml_node *mx_yaml_map_get(const struct mx_yaml_node *map, const char *key)
+{
+	return map_find(map, key, 0, 0);
+}
+
+const struct mx_yaml_node *mx_yaml_map_key(const struct mx_yaml_node *map, const char *key)
+{
+	return map_find(map, key, 1, 0);
+}
+
+/* ------------------------------------------------------- YAML 1.1 resolver */
+
+static int eq_any(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static int all_chars(const char *s, const char *set)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!strchr(set, *s))
+			return 0;
+	return 1;
+}
+
+/* Remove '_' separators into out. */
+static void strip_underscores(const char *s, char *out, size_t outsz)
+{
+	size_t j = 0;
+	for (; *s && j + 1 < outsz; s++)
+		if (*s != '_')
+			out[j++] = *s;
+	out[j] = '\0';
+}
+
+static int resolve_int(const char *s, struct mx_yaml_value *v)
+{
+	char buf[128];
+	const char *p = s;
+	int neg = 0;
+	if (strlen(s) >= sizeof buf)
+		return 0;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (*p == '\0')
+		return 0;
+	int base;
+	const char *digits;
+	if (p[0] == '0' && p[1] == 'b') {
+		base = 2;
+		digits = p + 2;
+		if (!all_chars(digits, "01_"))
+			return 0;
+	} else if (p[0] == '0' && p[1] == 'x') {
+		base = 16;
+		digits = p + 2;
+		if (!all_chars(digits, "0123456789abcdefABCDEF_"))
+			return 0;
+	} else if (p[0] == '0' && p[1] != '\0') {
+		base = 8;
+		digits = p + 1;
+		if (!all_chars(digits, "01234567_"))
+			return 0;
+	} else if (p[0] == '0') {
+		v->type = MX_YT_INT;
+		v->i = 0;
+		return 1;
+	} else if (p[0] >= '1' && p[0] <= '9') {
+		base = 10;
+		digits = p;
+		if (!all_chars(digits, "0123456789_")) {
+			/* sexagesimal 1:30 */
+			if (!all_chars(digits, "0123456789_:"))
+				return 0;
+			int64_t acc = 0;
+			const char *q = digits;
+			while (*q) {
+				char part[32];
+				size_t k = 0;
+				while (*q && *q != ':' && k + 1 < sizeof part)
+					if (*q++ != '_')
+						part[k++] = q[-1];
+				part[k] = '\0';
+				if (*q == ':')
+					q++;
+				if (k == 0)
+					return 0;
+				acc = acc * 60 + strtoll(part, NULL, 10);
+			}
+			v->type = MX_YT_INT;
+			v->i = neg ? -acc : acc;
+			return 1;
+		}
+	} else {
+		return 0;
+	}
+	strip_underscores(digits, buf, sizeof buf);
+	if (buf[0] == '\0')
+		return 0;
+	errno = 0;
+	unsigned long long u = strtoull(buf, NULL, base);
+	if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (neg ? 1u : 0u)) {
+		v->type = MX_YT_BIGINT;
+		return 1;
+	}
+	v->type = MX_YT_INT;
+	v->i = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return 1;
+}
+
+static int resolve_float(const char *s, struct mx_yaml_value *v)
+{
+	static const char *const inf[] = {".inf", ".Inf", ".INF", NULL};
+	static const char *const nan_[] = {".nan", ".NaN", ".NAN", NULL};
+	const char *p = s;
+	int neg = 0;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (eq_any(p, inf)) {
+		v->type = MX_YT_FLOAT;
+		v->d = neg ? -INFINITY : INFINITY;
+		return 1;
+	}
+	if (p == s && eq_any(p, nan_)) {
+		v->type = MX_YT_FLOAT;
+		v->d = NAN;
+		return 1;
+	}
+	/* [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?  |  \.[0-9_]+([eE][-+][0-9]+)? */
+	const char *q = p;
+	if (isdigit((unsigned char)*q)) {
+		while (isdigit((unsigned char)*q) || *q == '_')
+			q++;
+		if (*q != '.')
+			return 0;
+		q++;
+		while (isdigit((unsigned char)*q) || *q == '_')
+			q++;
+	} else if (*q == '.' && p == s) {
+		q++;
+		if (!isdigit((unsigned char)*q) && *q != '_')
+			return 0;
+		while (isdigit((unsigned char)*q) || *q == '_')
+			q++;
+	} else {
+		return 0;
+	}
+	if (*q == 'e' || *q == 'E') {
+		q++;
+		if (*q != '+' && *q != '-')
+			return 0;
+		q++;
+		if (!isdigit((unsigned char)*q))
+			return 0;
+		while (isdigit((unsigned char)*q))
+			q++;
+	}
+	if (*q != '\0')
+		return 0;
+	char buf[256];
+	if (strlen(s) >= sizeof buf)
+		return 0;
+	strip_underscores(s, buf, sizeof buf);
+	v->type = MX_YT_FLOAT;
+	v->d = strtod(buf, NULL);
+	return 1;
+}
+
+static int resolve_timestamp(const char *s)
+{
+	/* [0-9]{4}-[0-9]{2}-[0-9]{2}  or  with time part (PyYAML's regex, simplified
+	 * to the same acceptance for the common forms). */
+	size_t n = strlen(s);
+	if (n < 8)
+		return 0;
+	int i = 0;
+	for (; i < 4; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	if (s[4] != '-')
+		return 0;
+	const char *p = s + 5;
+	int k = 0;
+	while (isdigit((unsigned char)p[k]))
+		k++;
+	if (k < 1 || k > 2 || p[k] != '-')
+		return 0;
+	p += k + 1;
+	k = 0;
+	while (isdigit((unsigned char)p[k]))
+		k++;
+	if (k < 1 || k > 2)
+		return 0;
+	p += k;
+	if (*p == '\0')
+		return n == 10; /* date form needs exactly YYYY-MM-DD */
+	if (*p != 'T' && *p != 't' && *p != ' ' && *p != '\t')
+		return 0;
+	while (*p == ' ' || *p == '\t' || *p == 'T' || *p == 't')
+		p++;
+	k = 0;
+	while (isdigit((unsigned char)p[k]))
+		k++;
+	if (k < 1 || k > 2 || p[k] != ':')
+		return 0;
+	return 1;
+}
+
+enum mx_yaml_type mx_yaml_resolve(const struct mx_yaml_node *n, struct mx_yaml_value *v)
+{
+	static const char *const nulls[] = {"~", "null", "Null", "NULL", "", NULL};
+	static const char *const trues[] = {"yes",  "Yes", "YES", "true", "True",
+	                                    "TRUE", "on",  "On",  "ON",   NULL};
+	static const char *const falses[] = {"no",    "No",  "NO",  "false", "False",
+	                                     "FALSE", "off", "Off", "OFF",   NULL};
+	struct mx_yaml_value tmp;
+	if (v == NULL)
+		v = &tmp;
+	memset(v, 0, sizeof *v);
+	if (n == NULL) {
+		v->type = MX_YT_NULL;
+		return v->type;
+	}
+	if (n->kind == MX_YAML_SEQ)
+		return v->type = MX_YT_SEQ;
+	if (n->kind == MX_YAML_MAP)
+		return v->type = MX_YT_MAP;
+	if (n->tag != NULL) {
+		const char *t = n->tag;
+		if (!strcmp(t, "tag:yaml.org,2002:str"))
+			return v->type = MX_YT_STR;
+		if (!strcmp(t, "tag:yaml.org,2002:null"))
+			return v->type = MX_YT_NULL;
+		if (!strcmp(t, "tag:yaml.org,2002:bool") &&
+		    (eq_any(n->str, trues) || eq_any(n->str, falses))) {
+			v->b = eq_any(n->str, trues);
+			return v->type = MX_YT_BOOL;
+		}
+		if (!strcmp(t, "tag:yaml.org,2002:int") && resolve_int(n->str, v))
+			return v->type;
+		if (!strcmp(t, "tag:yaml.org,2002:float") &&
+		    (resolve_float(n->str, v) || resolve_int(n->str, v))) {
+			if (v->type == MX_YT_INT) {
+				v->d = (double)v->i;
+				v->type = MX_YT_FLOAT;
+			}
+			return v->type;
+		}
+		return v->type = MX_YT_STR;
+	}
+	if (!n->plain)
+		return v->type = MX_YT_STR;
+	const char *s = n->str;
+	if (eq_any(s, nulls))
+		return v->type = MX_YT_NULL;
+	if (eq_any(s, trues)) {
+		v->b = 1;
+		return v->type = MX_YT_BOOL;
+	}
+	if (eq_any(s, falses)) {
+		v->b = 0;
+		return v->type = MX_YT_BOOL;
+	}
+	if (resolve_int(s, v))
+		return v->type;
+	memset(v, 0, sizeof *v);
+	if (resolve_float(s, v))
+		return v->type;
+	memset(v, 0, sizeof *v);
+	if (resolve_timestamp(s))
+		return v->type = MX_YT_TIMESTAMP;
+	return v->type = MX_YT_STR;
+}
+
+const char *mx_yaml_type_name(enum mx_yaml_type t)
+{
+	switch (t) {
+	case MX_YT_NULL: return "null";
+	case MX_YT_BOOL: return "boolean";
+	case MX_YT_INT:
+	case MX_YT_BIGINT: return "integer";
+	case MX_YT_FLOAT: return "number";
+	case MX_YT_STR: return "string";
+	case MX_YT_TIMESTAMP: return "timestamp";
+	case MX_YT_SEQ: return "list";
+	case MX_YT_MAP: return "mapping";
+	}
+	return "?";
+}
+
+int mx_yaml_is_str(const struct mx_yaml_node *n)
+{
+	return n != NULL && n->kind == MX_YAML_SCALAR && mx_yaml_resolve(n, NULL) == MX_YT_STR;
+}
+
+/* ---------------------------------------------------------------- to JSON */
+
+static json_t *timestamp_to_json(const char *s)
+{
+	/* Dates stay YYYY-MM-DD; date-times become ISO 8601 with 'T'. */
+	char buf[64];
+	size_t n = strlen(s);
+	if (n >= sizeof buf)
+		return json_string(s);
+	size_t j = 0;
+	int seen_sep = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!seen_sep && i >= 8 && (c == ' ' || c == '\t' || c == 't' || c == 'T')) {
+			while (i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t'))
+				i++;
+			buf[j++] = 'T';
+			seen_sep = 1;
+			continue;
+		}
+		if (seen_sep && (c == ' ' || c == '\t'))
+			continue;
+		buf[j++] = c;
+	}
+	buf[j] = '\0';
+	return json_string(buf);
+}
+
+static json_t *to_json(const struct mx_yaml_node *n, int depth)
+{
+	if (n == NULL)
+		return json_null();
+	if (depth > MX_YAML_MAX_DEPTH)
+		return NULL;
+	struct mx_yaml_value v;
+	switch (mx_yaml_resolve(n, &v)) {
+	case MX_YT_NULL: return json_null();
+	case MX_YT_BOOL: return json_boolean(v.b);
+	case MX_YT_INT: return json_integer((json_int_t)v.i);
+	case MX_YT_BIGINT: return json_real(strtod(n->str, NULL));
+	case MX_YT_FLOAT: return isfinite(v.d) ? json_real(v.d) : json_null(); /* JSON has no inf/nan */
+	case MX_YT_STR: return json_stringn(n->str, n->len);
+	case MX_YT_TIMESTAMP: return timestamp_to_json(n->str);
+	case MX_YT_SEQ: {
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < n->n; i++) {
+			json_t *item = to_json(n->items[i], depth + 1);
+			if (item == NULL || json_array_append_new(a, item)) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	case MX_YT_MAP: {
+		json_t *o = json_object();
+		if (o == NULL)
+			return NULL;
+		/* merge keys first, so explicit keys override them */
+		for (size_t i = 0; i < n->n; i++) {
+			if (!is_merge_key(n->items[2 * i]))
+				continue;
+			const struct mx_yaml_node *mv = n->items[2 * i + 1];
+			size_t cnt = mv->kind == MX_YAML_SEQ ? mv->n : 1;
+			for (size_t j = cnt; j-- > 0;) {
+				const struct mx_yaml_node *src = mv->kind == MX_YAML_SEQ ? mv->items[j] : mv;
+				json_t *m = to_json(src, depth + 1);
+				if (m == NULL) {
+					json_decref(o);
+					return NULL;
+				}
+				if (json_is_object(m))
+					json_object_update(o, m);
+				json_decref(m);
+			}
+		}
+		for (size_t i = 0; i < n->n; i++) {
+			const struct mx_yaml_node *k = n->items[2 * i];
+			if (is_merge_key(k))
+				continue;
+			json_t *val = to_json(n->items[2 * i + 1], depth + 1);
+			if (val == NULL) {
+				json_decref(o);
+				return NULL;
+			}
+			const char *key = k->kind == MX_YAML_SCALAR ? k->str : "";
+			if (k->kind == MX_YAML_SCALAR && mx_yaml_resolve(k, NULL) == MX_YT_NULL)
+				key = "null";
+			json_object_setn_new(o, key, k->kind == MX_YAML_SCALAR ? strlen(key) : 0, val);
+		}
+		return o;
+	}
+	}
+	return NULL;
+}
+
+json_t *mx_yaml_to_json(const struct mx_yaml_node *n)
+{
+	return to_json(n, 0);
+}

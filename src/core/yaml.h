@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * yaml — a YAML document as a tree whose every node keeps its file:line:col.
+ *
+ * Built on libyaml's event parser (the parser under PyYAML's CSafeLoader, so
+ * we accept and reject what MXCP does). Scalars stay text; the YAML 1.1 plain
+ * scalar resolver of PyYAML (null/bool/int/float/timestamp) is applied on
+ * demand by mx_yaml_resolve() and mx_yaml_to_json(). Anchors and aliases are
+ * resolved while building (an alias shares its anchor's subtree); merge keys
+ * (`<<`) are applied by mx_yaml_to_json and mx_yaml_map_get.
+ *
+ * A document owns all of its nodes; free it with mx_yaml_free(). Nodes are
+ * immutable after load and may be read from any thread.
+ */
+#ifndef MX_CORE_YAML_H
+#define MX_CORE_YAML_H
+
+#include "core/err.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mx_yaml_kind { MX_YAML_SCALAR, MX_YAML_SEQ, MX_YAML_MAP };
+
+struct mx_yaml_node {
+	enum mx_yaml_kind kind;
+	int line; /* 1-based */
+	int col; /* 1-based */
+	char *tag; /* explicit tag ("tag:yaml.org,2002:str", "!custom"), or NULL */
+	/* scalar */
+	char *str;
+	size_t len;
+	int plain; /* plain style: subject to implicit typing */
+	/* sequence: items[0..n); mapping: items[2i] key, items[2i+1] value */
+	size_t n;
+	struct mx_yaml_node **items;
+};
+
+struct mx_yaml_doc {
+	char *file; /* as given to the loader, for messages */
+	struct mx_yaml_node *root; /* NULL for an empty document */
+	struct mx_yaml_node **all; /* every node, for freeing */
+	size_t nall, capall;
+};
+
+/* Limits against hostile input. */
+#define MX_YAML_MAX_DEPTH 256
+#define MX_YAML_MAX_NODES 1000000
+#define MX_YAML_MAX_BYTES (64u << 20)
+
+int mx_yaml_load_file(const char *path, struct mx_yaml_doc **out, struct mx_err *err);
+/* name is used in messages only. */
+int mx_yaml_load_string(const char *name, const char *text, size_t len, struct mx_yaml_doc **out,
+                        struct mx_err *err);
+void mx_yaml_free(struct mx_yaml_doc *doc);
+
+/* Mapping lookup by key text; NULL when absent or not a mapping. */
+const struct mx_yaml_node *mx_yaml_map_get(const struct mx_yaml_node *map, const char *key);
+/* The key node of a mapping entry, for locating errors on the key itself. */
+const struct mx_yaml_node *mx_yaml_map_key(const struct mx_yaml_node *map, const char *key);
+
+enum mx_yaml_type {
+	MX_YT_NULL,
+	MX_YT_BOOL,
+	MX_YT_INT,
+	MX_YT_FLOAT,
+	MX_YT_STR,
+	MX_YT_TIMESTAMP, /* YAML 1.1 timestamp / date (kept as its text) */
+	MX_YT_SEQ,
+	MX_YT_MAP,
+	MX_YT_BIGINT, /* an integer that does not fit int64 (kept as text) */
+};
+
+struct mx_yaml_value {
+	enum mx_yaml_type type;
+	int b;
+	int64_t i;
+	double d;
+};
+
+/* Resolve the node's type the way PyYAML's SafeLoader does. */
+enum mx_yaml_type mx_yaml_resolve(const struct mx_yaml_node *n, struct mx_yaml_value *v);
+const char *mx_yaml_type_name(enum mx_yaml_type t);
+
+/* Convert a subtree to JSON with PyYAML's typing (timestamps become ISO
+ * strings, non-string keys become their text). NULL on allocation failure. */
+json_t *mx_yaml_to_json(const struct mx_yaml_node *n);
+
+/* Is node a scalar that resolves to a string (or, with any_scalar, any scalar)? */
+int mx_yaml_is_str(const struct mx_yaml_node *n);
+
+#endif

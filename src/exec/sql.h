@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sql — DuckDB execution.
+ *
+ * One struct mx_db per process (the database file, opened once, with
+ * autoinstall/autoload of extensions turned off so nothing reaches for the
+ * network), and one struct mx_dbconn per worker thread: a connection is
+ * never used by two threads at once. Each connection keeps a cache of
+ * prepared statements keyed by SQL text.
+ *
+ * Statements use MXCP's named parameters ($name), bound by the parameter's
+ * declared type (a `format: date` string binds as DATE, and so on). Results
+ * come back as JSON: an array of row objects, column order preserved, every
+ * DuckDB type converted faithfully (see mx_sql_query).
+ */
+#ifndef MX_EXEC_SQL_H
+#define MX_EXEC_SQL_H
+
+#include "core/err.h"
+#include "model/types.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct mx_db;
+struct mx_dbconn;
+
+struct mx_db_extension {
+	const char *name;
+	const char *repo; /* NULL, "community" or "core_nightly" */
+};
+
+struct mx_db_options {
+	const char *path; /* file path, or ":memory:" */
+	int readonly; /* open read-only (the file is created first if missing) */
+	const struct mx_db_extension *extensions;
+	size_t nextensions;
+};
+
+/* Open the database (creating the file and its parent folder when missing
+ * unless read-only) and load configured extensions (LOAD only if already
+ * installed; a clear error otherwise). */
+int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
+void mx_db_close(struct mx_db *db);
+
+int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err);
+void mx_dbconn_close(struct mx_dbconn *c);
+
+struct mx_sql_param {
+	const char *name;
+	const json_t *value; /* NULL or json null binds SQL NULL */
+	const struct mx_type *type; /* may be NULL: bind by the JSON type */
+};
+
+/*
+ * Run exactly one statement. Named parameters present in the SQL must all be
+ * supplied (extra supplied params are ignored). On success *rows is a new JSON
+ * array of objects. Conversions: integers of every width (HUGEINT/UHUGEINT as
+ * numbers when they fit int64, else as decimal strings), DECIMAL as number,
+ * DOUBLE/FLOAT (NaN/±Inf as null), VARCHAR, BOOLEAN, DATE "YYYY-MM-DD",
+ * TIME "HH:MM:SS[.ffffff]", TIMESTAMP "YYYY-MM-DDTHH:MM:SS[.ffffff]",
+ * TIMESTAMPTZ with "Z", INTERVAL as ISO 8601 duration, UUID as text, BLOB
+ * base64, LIST/ARRAY arrays, STRUCT objects, MAP objects (non-string keys as
+ * text), ENUM text, JSON parsed, NULL null.
+ * Errors: MX_EDB with DuckDB's message; MX_EINVAL when the text holds more
+ * than one statement.
+ */
+int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
+                 json_t **rows, struct mx_err *err);
+
+/*
+ * Validate SQL without running it: exactly one statement, and it prepares
+ * against the database (unknown tables/columns are errors). On success
+ * *names is a new JSON array of the named parameters it uses (sorted).
+ */
+int mx_sql_check(struct mx_dbconn *c, const char *sql, json_t **names, struct mx_err *err);
+
+/* Interrupt the query running on c (from another thread). */
+void mx_dbconn_interrupt(struct mx_dbconn *c);
+/* Progress of the running query in [0,1], or -1 when unknown. */
+double mx_dbconn_progress(struct mx_dbconn *c);
+
+#endif

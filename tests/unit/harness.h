@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * harness — shared helpers for the cmocka unit tests (tests/unit mirrors src/).
+ *
+ * Include this after <cmocka.h>'s prerequisites; it includes them itself.
+ * Failures print what was expected and what was got: use cmocka's
+ * assert_string_equal / assert_int_equal, or MX_ASSERT_JSON_EQ for JSON.
+ */
+#ifndef MX_TEST_HARNESS_H
+#define MX_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+/* The source tree (MXCP_SOURCE_DIR, set by CTest; "." otherwise). */
+const char *mx_test_source_dir(void);
+/* A path inside the source tree, in a static rotating buffer. */
+const char *mx_test_path(const char *rel);
+/* Make a fresh temporary directory; the path is written into out. */
+void mx_test_tmpdir(char *out, size_t outsz);
+/* Write a file (creating parent folders) under dir. */
+void mx_test_write(const char *dir, const char *rel, const char *content);
+/* Remove a directory tree. */
+void mx_test_rmrf(const char *dir);
+
+/* Compare JSON values (expected given as JSON text); on mismatch print both. */
+void mx_test_json_eq(const char *expected_text, const json_t *got, const char *file, int line);
+#define MX_ASSERT_JSON_EQ(expected_text, got) mx_test_json_eq((expected_text), (got), __FILE__, __LINE__)
+
+#endif
