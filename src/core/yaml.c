@@ -14,8 +14,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 /* ------------------------------------------------------------------ build */
@@ -753,4 +755,174 @@ static json_t *to_json(const struct mx_yaml_node *n, int depth)
 json_t *mx_yaml_to_json(const struct mx_yaml_node *n)
 {
 	return to_json(n, 0);
+}
+
+/* ------------------------------------------------- schema-checking helpers */
+
+void mx_yaml_path(char *out, size_t outsz, const char *path, const char *key)
+{
+	if (path == NULL || *path == '\0')
+		snprintf(out, outsz, "%s", key);
+	else
+		snprintf(out, outsz, "%s.%s", path, key);
+}
+
+void mx_yaml_path_index(char *out, size_t outsz, const char *path, size_t index)
+{
+	snprintf(out, outsz, "%s[%zu]", path ? path : "", index);
+}
+
+static const char *node_type_name(const struct mx_yaml_node *n)
+{
+	return mx_yaml_type_name(mx_yaml_resolve(n, NULL));
+}
+
+int mx_yaml_check_keys(const char *file, const struct mx_yaml_node *map, const char *path,
+                       const char *const *allowed, struct mx_err *err)
+{
+	if (map == NULL || map->kind != MX_YAML_MAP)
+		return 0;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct mx_yaml_node *k = map->items[2 * i];
+		if (is_merge_key(k))
+			continue;
+		const char *key = k->kind == MX_YAML_SCALAR ? k->str : "?";
+		int ok = 0;
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(*a, key) == 0)
+				ok = 1;
+		if (ok)
+			continue;
+		struct mx_buf list;
+		mx_buf_init(&list, 4096);
+		for (const char *const *a = allowed; *a; a++)
+			mx_buf_printf(&list, "%s%s", a == allowed ? "" : ", ", *a);
+		char p[1024];
+		mx_yaml_path(p, sizeof p, path, key);
+		mx_err_at(err, MX_EINVAL, file, k->line, k->col, "%s: unknown key (expected one of: %s)", p,
+		          mx_buf_str(&list));
+		mx_buf_free(&list);
+		return MX_EINVAL;
+	}
+	return 0;
+}
+
+int mx_yaml_expect_map(const char *file, const struct mx_yaml_node *n, const char *path, struct mx_err *err)
+{
+	if (n != NULL && n->kind == MX_YAML_MAP)
+		return 0;
+	return mx_err_at(err, MX_EINVAL, file, n ? n->line : 1, n ? n->col : 1,
+	                 "%s: expected a mapping, got %s", path && *path ? path : "document",
+	                 n ? node_type_name(n) : "nothing");
+}
+
+int mx_yaml_expect_seq(const char *file, const struct mx_yaml_node *n, const char *path, struct mx_err *err)
+{
+	if (n != NULL && n->kind == MX_YAML_SEQ)
+		return 0;
+	return mx_err_at(err, MX_EINVAL, file, n ? n->line : 1, n ? n->col : 1, "%s: expected a list, got %s",
+	                 path && *path ? path : "document", n ? node_type_name(n) : "nothing");
+}
+
+static int wrong_type(const char *file, const struct mx_yaml_node *v, const char *path, const char *key,
+                      const char *want, struct mx_err *err)
+{
+	char p[1024];
+	mx_yaml_path(p, sizeof p, path, key);
+	if (v->kind == MX_YAML_SCALAR)
+		return mx_err_at(err, MX_EINVAL, file, v->line, v->col, "%s: expected %s, got %s '%s'", p,
+		                 want, node_type_name(v), v->str);
+	return mx_err_at(err, MX_EINVAL, file, v->line, v->col, "%s: expected %s, got %s", p, want,
+	                 node_type_name(v));
+}
+
+int mx_yaml_get_str(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                    int required, char **out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	if (v == NULL || (v->kind == MX_YAML_SCALAR && mx_yaml_resolve(v, NULL) == MX_YT_NULL)) {
+		if (!required)
+			return 0;
+		char p[1024];
+		mx_yaml_path(p, sizeof p, path, key);
+		return mx_err_at(err, MX_EINVAL, file,
+		                 v     ? v->line
+		                 : map ? map->line
+		                       : 1,
+		                 v     ? v->col
+		                 : map ? map->col
+		                       : 1,
+		                 "%s: field required", p);
+	}
+	if (v->kind != MX_YAML_SCALAR || mx_yaml_resolve(v, NULL) != MX_YT_STR)
+		return wrong_type(file, v, path, key, "a string", err);
+	char *s = mx_strndup(v->str, v->len);
+	if (s == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	mx_free(*out);
+	*out = s;
+	return 0;
+}
+
+int mx_yaml_get_bool(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                     int *out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	struct mx_yaml_value val;
+	if (v == NULL || mx_yaml_resolve(v, &val) == MX_YT_NULL)
+		return 0;
+	if (val.type == MX_YT_BOOL) {
+		*out = val.b;
+		return 0;
+	}
+	if (val.type == MX_YT_INT && (val.i == 0 || val.i == 1)) {
+		*out = (int)val.i;
+		return 0;
+	}
+	/* pydantic accepts these strings for bool fields */
+	if (val.type == MX_YT_STR) {
+		static const char *const t[] = {"true", "yes", "on", "1", "y", "t", NULL};
+		static const char *const f[] = {"false", "no", "off", "0", "n", "f", NULL};
+		for (int i = 0; t[i]; i++)
+			if (!strcasecmp(v->str, t[i]))
+				return *out = 1, 0;
+		for (int i = 0; f[i]; i++)
+			if (!strcasecmp(v->str, f[i]))
+				return *out = 0, 0;
+	}
+	return wrong_type(file, v, path, key, "a boolean", err);
+}
+
+int mx_yaml_get_int(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                    int64_t *out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	struct mx_yaml_value val;
+	if (v == NULL || mx_yaml_resolve(v, &val) == MX_YT_NULL)
+		return 0;
+	if (val.type == MX_YT_INT) {
+		*out = val.i;
+		return 0;
+	}
+	if (val.type == MX_YT_FLOAT && val.d == floor(val.d) && fabs(val.d) < 9e18) {
+		*out = (int64_t)val.d;
+		return 0;
+	}
+	return wrong_type(file, v, path, key, "an integer", err);
+}
+
+int mx_yaml_get_num(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                    int *present, double *out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	struct mx_yaml_value val;
+	if (v == NULL || mx_yaml_resolve(v, &val) == MX_YT_NULL)
+		return 0;
+	if (val.type == MX_YT_INT || val.type == MX_YT_FLOAT) {
+		*out = val.type == MX_YT_INT ? (double)val.i : val.d;
+		if (present)
+			*present = 1;
+		return 0;
+	}
+	return wrong_type(file, v, path, key, "a number", err);
 }

@@ -91,3 +91,40 @@ json_t *mx_yaml_to_json(const struct mx_yaml_node *n);
 int mx_yaml_is_str(const struct mx_yaml_node *n);
 
 #endif
+
+/* ------------------------------------------------- schema-checking helpers
+ * Shared by every loader (site, user config, endpoints, types) so that all
+ * config errors read alike: "<file>:<line>:<col>: <dotted.path>: <problem>".
+ * `path` is the dotted path of the node being read (e.g. "profiles.dev.duckdb");
+ * child paths are formed as path + "." + key (or key alone when path is "").
+ */
+
+/* Every key of map must be in allowed (NULL-terminated). The first unknown
+ * key is reported: "<path>.<key>: unknown key (expected one of: a, b, c)". */
+int mx_yaml_check_keys(const char *file, const struct mx_yaml_node *map, const char *path,
+                       const char *const *allowed, struct mx_err *err);
+
+/* Require node to be a mapping / sequence: "<path>: expected a mapping, got <type>". */
+int mx_yaml_expect_map(const char *file, const struct mx_yaml_node *n, const char *path, struct mx_err *err);
+int mx_yaml_expect_seq(const char *file, const struct mx_yaml_node *n, const char *path, struct mx_err *err);
+
+/*
+ * Typed getters on map[key]. When the key is absent (or null, for optional
+ * values) *out is left as it was and 0 is returned; with `required` an absent
+ * key is "<path>.<key>: field required" located at the map. A wrong type is
+ * "<path>.<key>: expected a string, got integer" located at the value.
+ * Strings must be string scalars (pydantic v2 does not coerce 1 to "1").
+ * get_str replaces *out (mx_free'ing an old value) with a new string.
+ */
+int mx_yaml_get_str(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                    int required, char **out, struct mx_err *err);
+int mx_yaml_get_bool(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                     int *out, struct mx_err *err);
+int mx_yaml_get_int(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                    int64_t *out, struct mx_err *err);
+int mx_yaml_get_num(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                    int *present, double *out, struct mx_err *err);
+
+/* Join a dotted path: "a.b" + "c" -> "a.b.c"; "" + "c" -> "c"; index form "a[2]". */
+void mx_yaml_path(char *out, size_t outsz, const char *path, const char *key);
+void mx_yaml_path_index(char *out, size_t outsz, const char *path, size_t index);
