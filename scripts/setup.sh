@@ -9,7 +9,7 @@ cd "$ROOT"
 
 APT_PKGS="build-essential cmake ninja-build pkg-config clang-format \
   libjansson-dev libyaml-dev libcmocka-dev libpython3-dev libpcre2-dev \
-  libssl-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs npm valgrind"
+  libssl-dev libcurl4-openssl-dev libmicrohttpd-dev nodejs npm valgrind jq"
 
 missing=""
 for p in $APT_PKGS; do

@@ -1,20 +1,95 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cli — command dispatch, global flags and help. */
+/*
+ * cli — command dispatch and the top-level help. Options given before the
+ * command (`mxcp --debug list`) are passed on to it, so --profile and --debug
+ * work in either place.
+ */
 #include "cli/cli.h"
 
+#include "cli/common.h"
 #include "core/alloc.h"
 #include "core/log.h"
 
 #include <stdio.h>
 #include <string.h>
 
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command COMMANDS[] = {
+	{"init", mx_cmd_init, "Initialize a new MXCP repository"},
+	{"list", mx_cmd_list, "List all available endpoints"},
+	{"validate", mx_cmd_validate, "Validate one or all endpoints"},
+	{"run", mx_cmd_run, "Run a tool, resource or prompt"},
+	{"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
+};
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\n\n"
+		   "  mxcp — serve MXCP projects (tools, resources and prompts in YAML with\n"
+		   "  DuckDB SQL) to LLM clients over the Model Context Protocol.\n\n"
+		   "Options:\n"
+		   "  --version  Show the version and exit.\n"
+		   "  --help     Show this message and exit.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+		fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+}
+
 int mx_cli_main(int argc, char **argv)
 {
 	mx_alloc_init_jansson();
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("mxcp %s\n", MXCP_VERSION);
-		return 0;
+	/* Skip global options before the command name; they are re-read by it. */
+	int i = 1;
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--version")) {
+			printf("mxcp %s (DuckDB %s)\n", MXCP_VERSION, MXCP_DUCKDB_VERSION);
+			return MX_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_help(stdout);
+			return MX_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--profile") && i + 1 < argc)
+			i += 2;
+		else if (!strncmp(argv[i], "--profile=", 10) || !strcmp(argv[i], "--debug") ||
+			 !strcmp(argv[i], "--json-output") || !strcmp(argv[i], "--readonly"))
+			i++;
+		else {
+			fprintf(stderr, "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
+					"Error: No such option: %s\n",
+				argv[i]);
+			return MX_EXIT_USAGE;
+		}
 	}
-	fprintf(stderr, "usage: mxcp COMMAND [ARGS]...\n");
-	return 2;
+	if (i >= argc) {
+		print_help(stdout);
+		return MX_EXIT_OK;
+	}
+	for (size_t c = 0; c < sizeof COMMANDS / sizeof COMMANDS[0]; c++) {
+		if (strcmp(argv[i], COMMANDS[c].name) != 0)
+			continue;
+		/* argv for the command: its name, then the global options, then its own. */
+		char *cargv[512];
+		int cargc = 0;
+		if (argc >= (int)(sizeof cargv / sizeof cargv[0])) {
+			fprintf(stderr, "Error: too many arguments\n");
+			return MX_EXIT_USAGE;
+		}
+		cargv[cargc++] = argv[i];
+		for (int k = 1; k < i; k++)
+			cargv[cargc++] = argv[k];
+		for (int k = i + 1; k < argc; k++)
+			cargv[cargc++] = argv[k];
+		cargv[cargc] = NULL;
+		return COMMANDS[c].fn(cargc, cargv);
+	}
+	fprintf(stderr, "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
+			"Error: No such command '%s'.\n",
+		argv[i]);
+	return MX_EXIT_USAGE;
 }

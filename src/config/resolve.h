@@ -34,4 +34,16 @@ int mx_resolve_string(const char *in, char **out, struct mx_err *err);
  * tree in messages (e.g. a file name). */
 int mx_resolve_json(json_t *tree, const char *where, struct mx_err *err);
 
+struct mx_yaml_node;
+
+/* As mx_resolve_json, for a tree made from the YAML `node` of `file` (by
+ * mx_yaml_to_json): a failure is located at the string's file:line:col and
+ * names its dotted path, prefixed by `path` ("" at the document root). */
+int mx_resolve_json_yaml(json_t *tree, const struct mx_yaml_node *node, const char *file, const char *path,
+                         struct mx_err *err);
+
+/* Does s hold a reference mx_resolve_string would replace (a ${NAME}, or a
+ * registered scheme's prefix)? */
+int mx_resolve_is_reference(const char *s);
+
 #endif

@@ -75,6 +75,22 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
  */
 int mx_sql_check(struct mx_dbconn *c, const char *sql, json_t **names, struct mx_err *err);
 
+/* Result bounds: a query whose result passes either fails with MX_ELIMIT.
+ * Bytes are an estimate (text and blob payloads plus 8 per value). */
+#define MX_SQL_MAX_ROWS_DEFAULT ((size_t)1000000)
+#define MX_SQL_MAX_BYTES_DEFAULT ((size_t)512 << 20)
+/* 0 keeps the default. */
+void mx_dbconn_set_limits(struct mx_dbconn *c, size_t max_rows, size_t max_bytes);
+
+/* Prepared-statement cache counters of one connection (for /metrics). */
+struct mx_dbconn_stats {
+	unsigned long long prepares; /* statements prepared (cache misses) */
+	unsigned long long cache_hits;
+	unsigned long long evictions;
+	size_t cached; /* statements held now */
+};
+void mx_dbconn_get_stats(const struct mx_dbconn *c, struct mx_dbconn_stats *out);
+
 /* Interrupt the query running on c (from another thread). */
 void mx_dbconn_interrupt(struct mx_dbconn *c);
 /* Progress of the running query in [0,1], or -1 when unknown. */

@@ -77,15 +77,18 @@ struct mx_type {
 };
 
 /*
- * Parse a type from YAML. `file` is used for error locations. With
- * is_param, a `name` is required and must match ^[A-Za-z_][A-Za-z0-9_]*$.
- * Unknown keys are errors naming file:line:col and the key. A default that
- * does not fit the type is an error (`default: …`).
+ * Parse a type from YAML. `file` and `path` (the node's dotted path, e.g.
+ * "tool.parameters[0]") locate errors, which read like every config error:
+ * "<file>:<line>:<col>: <path>.<field>: <problem>" (see mx_yaml_check_keys).
+ * With is_param, a `name` is required and must match ^[A-Za-z_][A-Za-z0-9_]*$.
+ * Unknown keys are errors. A default that does not fit the type is an error
+ * located at the default.
  */
-int mx_type_parse(const struct mx_yaml_node *n, const char *file, int is_param, struct mx_type **out,
-                  struct mx_err *err);
+int mx_type_parse(const struct mx_yaml_node *n, const char *file, const char *path, int is_param,
+		  struct mx_type **out, struct mx_err *err);
 void mx_type_free(struct mx_type *t);
 const char *mx_type_kind_name(enum mx_type_kind k);
+/* "date-time" etc.; NULL for MX_FMT_NONE. */
 const char *mx_format_name(enum mx_format f);
 
 /*
@@ -93,6 +96,13 @@ const char *mx_format_name(enum mx_format f);
  * value's path for messages, e.g. "filters[2].date". On success *out is a
  * new reference. String parameters accept numbers and booleans and turn them
  * into strings; arrays/objects accept JSON text; formats are checked.
+ * A failure reads "Error validating parameter '<path of the failing value>':
+ * <detail>" (e.g. 'filters[2].date' when path is "filters"); with a NULL or
+ * empty path it is "<detail>", or "<nested path>: <detail>".
+ * Formatted strings come out as Python's isoformat() prints them: date
+ * "YYYY-MM-DD", time "HH:MM:SS[.ffffff]", date-time
+ * "YYYY-MM-DDTHH:MM:SS[.ffffff][+HH:MM]" (Z becomes +00:00), timestamp
+ * (epoch seconds, read as UTC) "YYYY-MM-DDTHH:MM:SS[.ffffff]".
  */
 int mx_type_convert(const struct mx_type *t, const json_t *in, const char *path, json_t **out,
                     struct mx_err *err);

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * common — what every command shares: the global flags (--profile, --debug,
+ * --json-output, --readonly), logging set-up, MXCP's output envelopes
+ * ({"status":"ok","result":…} / {"status":"error","error":…}) and exit codes
+ * (0 ok, 1 failure, 2 usage error).
+ */
+#ifndef MX_CLI_COMMON_H
+#define MX_CLI_COMMON_H
+
+#include "core/err.h"
+
+#include <getopt.h>
+#include <jansson.h>
+
+#define MX_EXIT_OK 0
+#define MX_EXIT_FAIL 1
+#define MX_EXIT_USAGE 2
+
+struct mx_cli {
+	const char *command; /* "list", "run", … */
+	const char *profile;
+	int json_output;
+	int debug;
+	int readonly;
+};
+
+/* Options every command takes, to splice into a getopt_long table. */
+enum {
+	MX_OPT_PROFILE = 1000,
+	MX_OPT_JSON,
+	MX_OPT_DEBUG,
+	MX_OPT_READONLY,
+	MX_OPT_HELP,
+	MX_OPT_FIRST_COMMAND_OPTION, /* commands number their own long options from here */
+};
+
+#define MX_CLI_COMMON_OPTIONS                                                                            \
+	{"profile", required_argument, NULL, MX_OPT_PROFILE}, {"json-output", no_argument, NULL, MX_OPT_JSON}, \
+		{"debug", no_argument, NULL, MX_OPT_DEBUG}, {"readonly", no_argument, NULL, MX_OPT_READONLY},  \
+		{"help", no_argument, NULL, 'h'}
+
+/* Handle a common option (returns 1 when c was one). */
+int mx_cli_common_option(struct mx_cli *cli, int c, const char *arg);
+/* Apply --debug / MXCP_DEBUG / MXCP_LOG_LEVEL. */
+void mx_cli_setup_logging(const struct mx_cli *cli);
+
+/* Print a usage error ("Error: …" + "Try 'mxcp CMD --help'") and return 2. */
+int mx_cli_usage_error(const struct mx_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt said '?': an unknown option or a missing value. Returns 2. */
+int mx_cli_bad_option(const struct mx_cli *cli, char **argv);
+/* Report a failure (JSON envelope on stdout, or "Error: …" on stderr); returns 1. */
+int mx_cli_fail(const struct mx_cli *cli, const struct mx_err *err);
+int mx_cli_failf(const struct mx_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print {"status":"ok","result":result} (steals the reference). */
+void mx_cli_print_ok(json_t *result);
+/* Print JSON pretty-printed with a newline (borrows). */
+void mx_cli_print_json(const json_t *v);
+
+/* Is stdout a terminal (colour, tables)? */
+int mx_cli_tty(void);
+
+/* Parse --param values ("k=v" or "k=@file.json") into obj. Usage errors → 2. */
+int mx_cli_add_param(const struct mx_cli *cli, json_t *obj, const char *spec);
+/* Parse a JSON argument that may be "@file" (user context, request headers). */
+int mx_cli_json_arg(const struct mx_cli *cli, const char *what, const char *arg, json_t **out);
+
+/* Command entry points. */
+int mx_cmd_init(int argc, char **argv);
+int mx_cmd_list(int argc, char **argv);
+int mx_cmd_validate(int argc, char **argv);
+int mx_cmd_run(int argc, char **argv);
+int mx_cmd_query(int argc, char **argv);
+
+#endif

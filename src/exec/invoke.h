@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * invoke — the call path of one endpoint, shared by `mxcp run`, `mxcp test`
+ * and the MCP handlers, so a call means the same thing everywhere:
+ *   arguments converted and validated by the parameter types (defaults
+ *   applied) → execution (SQL on the caller's connection; prompt messages
+ *   rendered) → result shaped by the return type (array / object / scalar)
+ *   → output validated.
+ * Policies slot in between (issue: policies) without changing callers.
+ *
+ * A struct mx_runtime holds what execution needs beyond the snapshot: the
+ * open database. Each calling thread brings its own struct mx_dbconn.
+ */
+#ifndef MX_EXEC_INVOKE_H
+#define MX_EXEC_INVOKE_H
+
+#include "core/err.h"
+#include "exec/sql.h"
+#include "model/project.h"
+
+#include <jansson.h>
+
+struct mx_runtime;
+
+/* Open the profile's database (path, read-only flag, extensions). The
+ * runtime holds a reference on the project. */
+int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err);
+void mx_runtime_close(struct mx_runtime *rt);
+struct mx_db *mx_runtime_db(struct mx_runtime *rt);
+struct mx_project *mx_runtime_project(struct mx_runtime *rt);
+
+struct mx_invoke_opts {
+	int skip_output_validation;
+	const json_t *user_context; /* raw user profile, or NULL (anonymous) */
+};
+
+/*
+ * Run one endpoint. args is a JSON object (NULL = none). On success *result
+ * is a new reference. Error messages follow MXCP's texts
+ * (`Required parameter missing: x`, `Failed to execute SQL: …`,
+ * `Output validation failed: …`), SQL failures also name the endpoint and
+ * its source file.
+ */
+int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
+	      const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err);
+
+/* Shape raw rows by a return type (MXCP §4.8). New reference in *out. */
+int mx_shape_result(const struct mx_type *ret, json_t *rows, json_t **out, struct mx_err *err);
+
+#endif

@@ -1,0 +1,1905 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sql — DuckDB execution (see sql.h).
+ *
+ * Owns: the duckdb_database of the process (struct mx_db), and per worker
+ * thread one duckdb_connection (struct mx_dbconn) with its cache of prepared
+ * statements. A connection is used by one thread at a time; only
+ * mx_dbconn_interrupt and mx_dbconn_progress may be called from another
+ * thread while a query runs (DuckDB makes both safe).
+ *
+ * Invariants:
+ *   - the database is opened with autoinstall/autoload of extensions off, so
+ *     no statement reaches for the network; configured extensions are LOADed
+ *     once at open, never INSTALLed;
+ *   - a cached statement is always exactly one statement that prepared
+ *     successfully; its bindings are cleared before and after each use, and
+ *     a statement whose execution failed is dropped from the cache;
+ *   - parameter values are built as duckdb_values from a "shape": the
+ *     declared mx_type where there is one, widened by the JSON values so that
+ *     every element of a list has one DuckDB type;
+ *   - results are read chunk by chunk through the vector API and converted
+ *     type by type with a converter tree built once per result column; rows
+ *     and approximate bytes are bounded (mx_dbconn_set_limits).
+ */
+#include "exec/sql.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/json.h"
+
+#include <duckdb.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+__extension__ typedef __int128 mx_i128;
+__extension__ typedef unsigned __int128 mx_u128;
+
+#define MX_SQL_STMT_CACHE 64
+#define MX_SQL_PATH_MAX 256
+
+struct mx_db {
+	duckdb_database db;
+	char *path;
+	int readonly;
+};
+
+struct stmt_entry {
+	char *sql;
+	uint64_t hash;
+	uint64_t last_used;
+	duckdb_prepared_statement st;
+};
+
+struct mx_dbconn {
+	struct mx_db *db;
+	duckdb_connection conn;
+	struct stmt_entry cache[MX_SQL_STMT_CACHE];
+	size_t ncache;
+	uint64_t clock;
+	size_t max_rows;
+	size_t max_bytes;
+	struct mx_dbconn_stats stats;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+static int is_memory_path(const char *path)
+{
+	return path == NULL || path[0] == '\0' || strncmp(path, ":memory:", 8) == 0;
+}
+
+/* Create every missing folder above the file `path` (mkdir -p of its dirname). */
+static int make_parent_dirs(const char *path, struct mx_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return 0;
+	char *dir = mx_strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	int rc = 0;
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			rc = mx_err_set(err, MX_EIO, "Cannot create folder '%s': %s", dir, strerror(errno));
+			break;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	if (rc == 0) {
+		struct stat sb;
+		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			rc = mx_err_set(err, MX_EIO, "Cannot create folder '%s': not a directory", dir);
+	}
+	mx_free(dir);
+	return rc;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Database and connections                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int valid_extension_name(const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	for (const char *p = name; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int open_raw(const char *path, int readonly, duckdb_database *out, struct mx_err *err)
+{
+	duckdb_config cfg;
+	if (duckdb_create_config(&cfg) != DuckDBSuccess) {
+		duckdb_destroy_config(&cfg);
+		return mx_err_set(err, MX_ENOMEM, "Cannot create DuckDB configuration");
+	}
+	const char *opts[][2] = {
+	        {"autoinstall_known_extensions", "false"},
+	        {"autoload_known_extensions", "false"},
+	        {"access_mode", readonly ? "READ_ONLY" : "AUTOMATIC"},
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		if (duckdb_set_config(cfg, opts[i][0], opts[i][1]) != DuckDBSuccess) {
+			duckdb_destroy_config(&cfg);
+			return mx_err_set(err, MX_EDB, "Cannot set DuckDB option %s=%s", opts[i][0], opts[i][1]);
+		}
+	}
+	char *derr = NULL;
+	duckdb_state st = duckdb_open_ext(path, out, cfg, &derr);
+	duckdb_destroy_config(&cfg);
+	if (st != DuckDBSuccess) {
+		int rc = mx_err_set(err, MX_EDB, "Cannot open DuckDB database '%s': %s", path,
+		                    derr ? derr : "unknown error");
+		if (derr)
+			duckdb_free(derr);
+		return rc;
+	}
+	return 0;
+}
+
+static int run_simple(duckdb_connection conn, const char *sql, const char **msg_out, duckdb_result *res)
+{
+	if (duckdb_query(conn, sql, res) != DuckDBSuccess) {
+		*msg_out = duckdb_result_error(res);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_extensions(duckdb_database db, const struct mx_db_options *opt, struct mx_err *err)
+{
+	if (opt->nextensions == 0)
+		return 0;
+	duckdb_connection conn;
+	if (duckdb_connect(db, &conn) != DuckDBSuccess)
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", opt->path);
+	int rc = 0;
+	for (size_t i = 0; i < opt->nextensions && rc == 0; i++) {
+		const char *name = opt->extensions[i].name;
+		if (!valid_extension_name(name)) {
+			rc = mx_err_set(err, MX_EINVAL, "Invalid extension name '%s'", name ? name : "");
+			break;
+		}
+		char sql[160];
+		snprintf(sql, sizeof sql, "LOAD %s", name);
+		duckdb_result res;
+		const char *msg = NULL;
+		if (run_simple(conn, sql, &msg, &res) != 0)
+			rc = mx_err_set(err, MX_EDB, "Extension '%s' is not available offline: %s", name,
+			                msg ? msg : "unknown error");
+		duckdb_destroy_result(&res);
+	}
+	duckdb_disconnect(&conn);
+	return rc;
+}
+
+int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err)
+{
+	*out = NULL;
+	const char *path = opt->path && opt->path[0] ? opt->path : ":memory:";
+	int memory = is_memory_path(path);
+	/* An in-memory database cannot be read-only (DuckDB refuses); it has
+	 * nothing to protect either. */
+	int readonly = opt->readonly && !memory;
+	int rc;
+	if (!memory) {
+		if ((rc = make_parent_dirs(path, err)) != 0)
+			return rc;
+		if (readonly && access(path, F_OK) != 0) {
+			/* As MXCP: a read-only server on a missing file first
+			 * creates an empty database. */
+			duckdb_database tmp;
+			if ((rc = open_raw(path, 0, &tmp, err)) != 0)
+				return rc;
+			duckdb_close(&tmp);
+		}
+	}
+	struct mx_db *db = mx_calloc(1, sizeof *db);
+	if (db == NULL || (db->path = mx_strdup(path)) == NULL) {
+		mx_free(db);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	db->readonly = readonly;
+	if ((rc = open_raw(path, readonly, &db->db, err)) != 0) {
+		mx_free(db->path);
+		mx_free(db);
+		return rc;
+	}
+	if ((rc = load_extensions(db->db, opt, err)) != 0) {
+		mx_db_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void mx_db_close(struct mx_db *db)
+{
+	if (db == NULL)
+		return;
+	duckdb_close(&db->db);
+	mx_free(db->path);
+	mx_free(db);
+}
+
+int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
+{
+	*out = NULL;
+	struct mx_dbconn *c = mx_calloc(1, sizeof *c);
+	if (c == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	if (duckdb_connect(db->db, &c->conn) != DuckDBSuccess) {
+		mx_free(c);
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
+	}
+	c->db = db;
+	c->max_rows = MX_SQL_MAX_ROWS_DEFAULT;
+	c->max_bytes = MX_SQL_MAX_BYTES_DEFAULT;
+	/* Progress is only tracked with the progress bar on; it is never
+	 * printed. The bar starts after progress_bar_time ms. */
+	duckdb_result res;
+	const char *msg = NULL;
+	if (run_simple(c->conn,
+	               "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
+	               "SET progress_bar_time = 500",
+	               &msg, &res) != 0) {
+		int rc = mx_err_set(err, MX_EDB, "Cannot configure DuckDB connection: %s", msg ? msg : "");
+		duckdb_destroy_result(&res);
+		duckdb_disconnect(&c->conn);
+		mx_free(c);
+		return rc;
+	}
+	duckdb_destroy_result(&res);
+	*out = c;
+	return 0;
+}
+
+void mx_dbconn_close(struct mx_dbconn *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->ncache; i++) {
+		duckdb_destroy_prepare(&c->cache[i].st);
+		mx_free(c->cache[i].sql);
+	}
+	duckdb_disconnect(&c->conn);
+	mx_free(c);
+}
+
+void mx_dbconn_set_limits(struct mx_dbconn *c, size_t max_rows, size_t max_bytes)
+{
+	c->max_rows = max_rows ? max_rows : MX_SQL_MAX_ROWS_DEFAULT;
+	c->max_bytes = max_bytes ? max_bytes : MX_SQL_MAX_BYTES_DEFAULT;
+}
+
+void mx_dbconn_get_stats(const struct mx_dbconn *c, struct mx_dbconn_stats *out)
+{
+	*out = c->stats;
+	out->cached = c->ncache;
+}
+
+void mx_dbconn_interrupt(struct mx_dbconn *c)
+{
+	if (c != NULL)
+		duckdb_interrupt(c->conn);
+}
+
+double mx_dbconn_progress(struct mx_dbconn *c)
+{
+	if (c == NULL)
+		return -1;
+	duckdb_query_progress_type p = duckdb_query_progress(c->conn);
+	if (!(p.percentage >= 0))
+		return -1;
+	double f = p.percentage / 100.0;
+	return f > 1 ? 1 : f;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Prepared statement cache                                                  */
+/* ------------------------------------------------------------------------ */
+
+static struct stmt_entry *cache_find(struct mx_dbconn *c, const char *sql, uint64_t hash)
+{
+	for (size_t i = 0; i < c->ncache; i++) {
+		if (c->cache[i].hash == hash && strcmp(c->cache[i].sql, sql) == 0)
+			return &c->cache[i];
+	}
+	return NULL;
+}
+
+static void cache_drop(struct mx_dbconn *c, duckdb_prepared_statement st)
+{
+	for (size_t i = 0; i < c->ncache; i++) {
+		if (c->cache[i].st != st)
+			continue;
+		duckdb_destroy_prepare(&c->cache[i].st);
+		mx_free(c->cache[i].sql);
+		c->cache[i] = c->cache[--c->ncache];
+		return;
+	}
+}
+
+/* Take ownership of st; evicts the least recently used entry when full. On
+ * allocation failure the statement is destroyed. */
+static int cache_put(struct mx_dbconn *c, const char *sql, uint64_t hash, duckdb_prepared_statement st,
+                     struct mx_err *err)
+{
+	char *copy = mx_strdup(sql);
+	if (copy == NULL) {
+		duckdb_destroy_prepare(&st);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	struct stmt_entry *slot;
+	if (c->ncache < MX_SQL_STMT_CACHE) {
+		slot = &c->cache[c->ncache++];
+	} else {
+		slot = &c->cache[0];
+		for (size_t i = 1; i < c->ncache; i++) {
+			if (c->cache[i].last_used < slot->last_used)
+				slot = &c->cache[i];
+		}
+		duckdb_destroy_prepare(&slot->st);
+		mx_free(slot->sql);
+		c->stats.evictions++;
+	}
+	slot->sql = copy;
+	slot->hash = hash;
+	slot->st = st;
+	slot->last_used = ++c->clock;
+	return 0;
+}
+
+/* The prepared statement for sql (exactly one statement), from the cache or
+ * freshly prepared and cached. The statement stays owned by the cache. */
+static int get_statement(struct mx_dbconn *c, const char *sql, duckdb_prepared_statement *out, struct mx_err *err)
+{
+	uint64_t hash = fnv1a(sql);
+	struct stmt_entry *e = cache_find(c, sql, hash);
+	if (e != NULL) {
+		e->last_used = ++c->clock;
+		c->stats.cache_hits++;
+		duckdb_clear_bindings(e->st);
+		*out = e->st;
+		return 0;
+	}
+	duckdb_extracted_statements ex = NULL;
+	idx_t n = duckdb_extract_statements(c->conn, sql, &ex);
+	int rc = 0;
+	if (n != 1) {
+		const char *msg = n == 0 ? duckdb_extract_statements_error(ex) : NULL;
+		if (msg != NULL)
+			rc = mx_err_set(err, MX_EDB, "%s", msg);
+		else
+			rc = mx_err_set(err, MX_EINVAL, "SQL must contain exactly one statement, found %" PRIu64,
+			                (uint64_t)n);
+		duckdb_destroy_extracted(&ex);
+		return rc;
+	}
+	duckdb_prepared_statement st = NULL;
+	if (duckdb_prepare_extracted_statement(c->conn, ex, 0, &st) != DuckDBSuccess) {
+		const char *msg = duckdb_prepare_error(st);
+		rc = mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
+		duckdb_destroy_prepare(&st);
+		duckdb_destroy_extracted(&ex);
+		return rc;
+	}
+	duckdb_destroy_extracted(&ex);
+	c->stats.prepares++;
+	if ((rc = cache_put(c, sql, hash, st, err)) != 0)
+		return rc;
+	*out = st;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ISO 8601 parsing (parameters)                                             */
+/* ------------------------------------------------------------------------ */
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int64_t y, int m)
+{
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dm[m - 1];
+}
+
+/* Exactly `n` digits at s[*pos]; advances *pos. */
+static int take_digits(const char *s, size_t len, size_t *pos, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (*pos >= len || s[*pos] < '0' || s[*pos] > '9')
+			return -1;
+		v = v * 10 + (s[(*pos)++] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int take_char(const char *s, size_t len, size_t *pos, char ch)
+{
+	if (*pos < len && s[*pos] == ch) {
+		(*pos)++;
+		return 0;
+	}
+	return -1;
+}
+
+/* YYYY-MM-DD (a year of 4 or more digits, optionally signed). */
+static int parse_date_part(const char *s, size_t len, size_t *pos, int64_t *days)
+{
+	int neg = 0;
+	if (*pos < len && (s[*pos] == '-' || s[*pos] == '+')) {
+		neg = s[*pos] == '-';
+		(*pos)++;
+	}
+	int64_t y = 0;
+	size_t start = *pos;
+	while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9' && *pos - start < 9)
+		y = y * 10 + (s[(*pos)++] - '0');
+	if (*pos - start < 4)
+		return -1;
+	if (neg)
+		y = -y;
+	int m, d;
+	if (take_char(s, len, pos, '-') || take_digits(s, len, pos, 2, &m) || take_char(s, len, pos, '-') ||
+	    take_digits(s, len, pos, 2, &d))
+		return -1;
+	if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return -1;
+	*days = days_from_civil(y, m, d);
+	return 0;
+}
+
+/* HH:MM[:SS[.fraction]] into microseconds since midnight. */
+static int parse_time_part(const char *s, size_t len, size_t *pos, int64_t *micros)
+{
+	int h, mi, sec = 0;
+	if (take_digits(s, len, pos, 2, &h) || take_char(s, len, pos, ':') || take_digits(s, len, pos, 2, &mi))
+		return -1;
+	int64_t frac = 0;
+	if (take_char(s, len, pos, ':') == 0) {
+		if (take_digits(s, len, pos, 2, &sec))
+			return -1;
+		if (*pos < len && (s[*pos] == '.' || s[*pos] == ',')) {
+			(*pos)++;
+			int ndig = 0;
+			while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9') {
+				if (ndig < 6) {
+					frac = frac * 10 + (s[*pos] - '0');
+					ndig++;
+				}
+				(*pos)++;
+			}
+			if (ndig == 0)
+				return -1;
+			for (; ndig < 6; ndig++)
+				frac *= 10;
+		}
+	}
+	if (h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*micros = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000 + frac;
+	return 0;
+}
+
+/* Z | ±HH[[:]MM[[:]SS]] into seconds east of UTC; nothing left → 0. */
+static int parse_offset_part(const char *s, size_t len, size_t *pos, int64_t *offset)
+{
+	*offset = 0;
+	if (*pos >= len)
+		return 0;
+	if (s[*pos] == 'Z' || s[*pos] == 'z') {
+		(*pos)++;
+		return 0;
+	}
+	if (s[*pos] != '+' && s[*pos] != '-')
+		return -1;
+	int neg = s[(*pos)++] == '-';
+	int h, mi = 0, sec = 0;
+	if (take_digits(s, len, pos, 2, &h))
+		return -1;
+	if (*pos < len) {
+		take_char(s, len, pos, ':');
+		if (take_digits(s, len, pos, 2, &mi))
+			return -1;
+		if (*pos < len) {
+			take_char(s, len, pos, ':');
+			if (take_digits(s, len, pos, 2, &sec))
+				return -1;
+		}
+	}
+	if (h > 23 || mi > 59 || sec > 59)
+		return -1;
+	*offset = (h * 3600 + mi * 60 + sec) * (neg ? -1 : 1);
+	return 0;
+}
+
+static int parse_iso_date(const char *s, size_t len, int32_t *days)
+{
+	size_t pos = 0;
+	int64_t d;
+	if (parse_date_part(s, len, &pos, &d) || pos != len || d < INT32_MIN + 1 || d > INT32_MAX - 1)
+		return -1;
+	*days = (int32_t)d;
+	return 0;
+}
+
+static int parse_iso_time(const char *s, size_t len, int64_t *micros)
+{
+	size_t pos = 0;
+	int64_t t, off;
+	if (parse_time_part(s, len, &pos, &t) || parse_offset_part(s, len, &pos, &off) || pos != len)
+		return -1;
+	const int64_t day = INT64_C(86400000000);
+	t = ((t - off * 1000000) % day + day) % day;
+	*micros = t;
+	return 0;
+}
+
+static int parse_iso_timestamp(const char *s, size_t len, int64_t *micros)
+{
+	size_t pos = 0;
+	int64_t days, t = 0, off = 0;
+	if (parse_date_part(s, len, &pos, &days))
+		return -1;
+	if (pos < len) {
+		if (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')
+			return -1;
+		pos++;
+		if (parse_time_part(s, len, &pos, &t) || parse_offset_part(s, len, &pos, &off))
+			return -1;
+	}
+	if (pos != len)
+		return -1;
+	if (days > INT64_MAX / INT64_C(86400000000) - 1 || days < INT64_MIN / INT64_C(86400000000) + 1)
+		return -1;
+	*micros = days * INT64_C(86400000000) + t - off * 1000000;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parameter shapes: the DuckDB type a JSON value is bound as                */
+/* ------------------------------------------------------------------------ */
+
+enum shape_kind {
+	SH_NULL, /* nothing known yet: SQL NULL / SQLNULL element type */
+	SH_BOOL,
+	SH_INT,
+	SH_REAL,
+	SH_TEXT, /* VARCHAR; non-string values are written as JSON text */
+	SH_DATE,
+	SH_TIME,
+	SH_TIMESTAMP,
+	SH_LIST,
+	SH_STRUCT, /* no fields: an empty MAP(VARCHAR, VARCHAR) */
+};
+
+struct shape {
+	enum shape_kind kind;
+	struct shape *elem; /* SH_LIST */
+	char **names; /* SH_STRUCT */
+	struct shape **fields;
+	size_t nfields, capfields;
+	duckdb_logical_type lt; /* built on demand, owned */
+};
+
+static void shape_clear(struct shape *sh)
+{
+	if (sh->elem) {
+		shape_clear(sh->elem);
+		mx_free(sh->elem);
+	}
+	for (size_t i = 0; i < sh->nfields; i++) {
+		shape_clear(sh->fields[i]);
+		mx_free(sh->fields[i]);
+		mx_free(sh->names[i]);
+	}
+	mx_free(sh->fields);
+	mx_free(sh->names);
+	if (sh->lt)
+		duckdb_destroy_logical_type(&sh->lt);
+	memset(sh, 0, sizeof *sh);
+}
+
+static struct shape *shape_new(enum shape_kind kind)
+{
+	struct shape *sh = mx_calloc(1, sizeof *sh);
+	if (sh)
+		sh->kind = kind;
+	return sh;
+}
+
+static struct shape *shape_field(struct shape *sh, const char *name, size_t namelen, int create)
+{
+	for (size_t i = 0; i < sh->nfields; i++) {
+		if (strlen(sh->names[i]) == namelen && memcmp(sh->names[i], name, namelen) == 0)
+			return sh->fields[i];
+	}
+	if (!create)
+		return NULL;
+	if (sh->nfields == sh->capfields) {
+		size_t cap = sh->capfields ? sh->capfields * 2 : 4;
+		char **names = mx_realloc(sh->names, cap * sizeof *names);
+		if (names == NULL)
+			return NULL;
+		sh->names = names;
+		struct shape **fields = mx_realloc(sh->fields, cap * sizeof *fields);
+		if (fields == NULL)
+			return NULL;
+		sh->fields = fields;
+		sh->capfields = cap;
+	}
+	char *n = mx_strndup(name, namelen);
+	struct shape *f = shape_new(SH_NULL);
+	if (n == NULL || f == NULL) {
+		mx_free(n);
+		mx_free(f);
+		return NULL;
+	}
+	sh->names[sh->nfields] = n;
+	sh->fields[sh->nfields++] = f;
+	return f;
+}
+
+/* The declared type's shape; NULL type → SH_NULL (infer from values). */
+static int shape_from_type(const struct mx_type *t, struct shape *sh)
+{
+	memset(sh, 0, sizeof *sh);
+	if (t == NULL)
+		return 0;
+	switch (t->kind) {
+	case MX_T_STRING:
+		sh->kind = t->format == MX_FMT_DATE                                         ? SH_DATE
+		           : t->format == MX_FMT_TIME                                       ? SH_TIME
+		           : t->format == MX_FMT_DATE_TIME || t->format == MX_FMT_TIMESTAMP ? SH_TIMESTAMP
+		                                                                            : SH_TEXT;
+		return 0;
+	case MX_T_INTEGER: sh->kind = SH_INT; return 0;
+	case MX_T_NUMBER: sh->kind = SH_REAL; return 0;
+	case MX_T_BOOLEAN: sh->kind = SH_BOOL; return 0;
+	case MX_T_ARRAY:
+		sh->kind = SH_LIST;
+		if ((sh->elem = shape_new(SH_NULL)) == NULL)
+			return MX_ENOMEM;
+		return shape_from_type(t->items, sh->elem);
+	case MX_T_OBJECT:
+		sh->kind = SH_STRUCT;
+		for (size_t i = 0; i < t->nproperties; i++) {
+			const char *name = t->properties[i].name;
+			struct shape *f = shape_field(sh, name, strlen(name), 1);
+			if (f == NULL)
+				return MX_ENOMEM;
+			int rc = shape_from_type(t->properties[i].type, f);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static int json_is_integral_real(const json_t *v)
+{
+	double d = json_real_value(v);
+	return isfinite(d) && d == floor(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0;
+}
+
+/* Widen sh so that v can be bound as it; conflicts become SH_TEXT. */
+static int shape_add(struct shape *sh, const json_t *v)
+{
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (sh->kind == SH_NULL) {
+		if (json_is_boolean(v))
+			sh->kind = SH_BOOL;
+		else if (json_is_integer(v))
+			sh->kind = SH_INT;
+		else if (json_is_real(v))
+			sh->kind = SH_REAL;
+		else if (json_is_string(v))
+			sh->kind = SH_TEXT;
+		else if (json_is_array(v)) {
+			sh->kind = SH_LIST;
+			if ((sh->elem = shape_new(SH_NULL)) == NULL)
+				return MX_ENOMEM;
+		} else if (json_is_object(v))
+			sh->kind = SH_STRUCT;
+	}
+	int fits;
+	switch (sh->kind) {
+	case SH_BOOL: fits = json_is_boolean(v); break;
+	case SH_INT:
+		if (json_is_real(v) && !json_is_integral_real(v))
+			sh->kind = SH_REAL;
+		fits = json_is_number(v);
+		break;
+	case SH_REAL: fits = json_is_number(v); break;
+	case SH_DATE:
+	case SH_TIME:
+	case SH_TIMESTAMP: fits = json_is_string(v); break;
+	case SH_LIST:
+		fits = json_is_array(v);
+		if (fits) {
+			size_t i;
+			json_t *item;
+			json_array_foreach (v, i, item) {
+				int rc = shape_add(sh->elem, item);
+				if (rc)
+					return rc;
+			}
+		}
+		break;
+	case SH_STRUCT:
+		fits = json_is_object(v);
+		if (fits) {
+			const char *key;
+			json_t *item;
+			json_object_foreach ((json_t *)v, key, item) {
+				struct shape *f = shape_field(sh, key, strlen(key), 1);
+				if (f == NULL)
+					return MX_ENOMEM;
+				int rc = shape_add(f, item);
+				if (rc)
+					return rc;
+			}
+		}
+		break;
+	default: fits = 1; break;
+	}
+	if (!fits) {
+		shape_clear(sh);
+		sh->kind = SH_TEXT;
+	}
+	return 0;
+}
+
+static duckdb_logical_type shape_type(struct shape *sh);
+
+static duckdb_logical_type make_shape_type(struct shape *sh)
+{
+	switch (sh->kind) {
+	case SH_NULL: return duckdb_create_logical_type(DUCKDB_TYPE_SQLNULL);
+	case SH_BOOL: return duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
+	case SH_INT: return duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+	case SH_REAL: return duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
+	case SH_TEXT: return duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+	case SH_DATE: return duckdb_create_logical_type(DUCKDB_TYPE_DATE);
+	case SH_TIME: return duckdb_create_logical_type(DUCKDB_TYPE_TIME);
+	case SH_TIMESTAMP: return duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
+	case SH_LIST: {
+		duckdb_logical_type child = shape_type(sh->elem);
+		return child ? duckdb_create_list_type(child) : NULL;
+	}
+	case SH_STRUCT: {
+		if (sh->nfields == 0) {
+			/* DuckDB has no empty STRUCT: {} binds as an empty MAP. */
+			duckdb_logical_type k = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+			duckdb_logical_type m = duckdb_create_map_type(k, k);
+			duckdb_destroy_logical_type(&k);
+			return m;
+		}
+		duckdb_logical_type *types = mx_calloc(sh->nfields, sizeof *types);
+		if (types == NULL)
+			return NULL;
+		for (size_t i = 0; i < sh->nfields; i++) {
+			if ((types[i] = shape_type(sh->fields[i])) == NULL) {
+				mx_free(types);
+				return NULL;
+			}
+		}
+		duckdb_logical_type t =
+		        duckdb_create_struct_type(types, (const char **)sh->names, (idx_t)sh->nfields);
+		mx_free(types);
+		return t;
+	}
+	}
+	return NULL;
+}
+
+/* The shape's logical type, built once and owned by the shape. */
+static duckdb_logical_type shape_type(struct shape *sh)
+{
+	if (sh->lt == NULL)
+		sh->lt = make_shape_type(sh);
+	return sh->lt;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parameter values                                                          */
+/* ------------------------------------------------------------------------ */
+
+static int bad_value(struct mx_err *err, const struct mx_buf *path, const char *what, const json_t *v)
+{
+	return mx_err_set(err, MX_EINVAL, "Invalid %s for parameter '%s': '%s'", what, mx_buf_str(path),
+	                  json_string_value(v));
+}
+
+static int make_value(struct shape *sh, const json_t *v, struct mx_buf *path, duckdb_value *out,
+                      struct mx_err *err);
+
+/* The text of a JSON value: strings as they are, numbers in their shortest
+ * round-tripping form, containers as compact JSON. mx_free the result. */
+static char *json_text(const json_t *v)
+{
+	char buf[40];
+	switch (json_typeof(v)) {
+	case JSON_STRING: return mx_strndup(json_string_value(v), json_string_length(v));
+	case JSON_INTEGER: snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+	case JSON_REAL:
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(buf, sizeof buf, "%.*g", prec, json_real_value(v));
+			if (strtod(buf, NULL) == json_real_value(v))
+				break;
+		}
+		break;
+	case JSON_TRUE: return mx_strdup("true");
+	case JSON_FALSE: return mx_strdup("false");
+	case JSON_NULL: return mx_strdup("null");
+	default: return mx_json_dumps(v, MX_JSON_COMPACT);
+	}
+	return mx_strdup(buf);
+}
+
+static int make_text_value(const json_t *v, duckdb_value *out, struct mx_err *err)
+{
+	if (json_is_string(v)) {
+		*out = duckdb_create_varchar_length(json_string_value(v), json_string_length(v));
+		return 0;
+	}
+	char *text = json_text(v);
+	if (text == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	*out = duckdb_create_varchar(text);
+	mx_free(text);
+	return 0;
+}
+
+static int make_list_value(struct shape *sh, const json_t *v, struct mx_buf *path, duckdb_value *out,
+                           struct mx_err *err)
+{
+	size_t n = json_array_size(v);
+	duckdb_value *items = mx_calloc(n ? n : 1, sizeof *items);
+	if (items == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	int rc = 0;
+	size_t base = path->len;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		mx_buf_printf(path, "[%zu]", i);
+		rc = make_value(sh->elem, json_array_get(v, i), path, &items[i], err);
+		path->len = base;
+		path->p[base] = '\0';
+	}
+	duckdb_logical_type et = rc == 0 ? shape_type(sh->elem) : NULL;
+	if (rc == 0 && (et == NULL || (*out = duckdb_create_list_value(et, items, (idx_t)n)) == NULL))
+		rc = mx_err_set(err, MX_EINVAL, "Cannot bind parameter '%s' as a list", mx_buf_str(path));
+	for (size_t i = 0; i < n; i++) {
+		if (items[i])
+			duckdb_destroy_value(&items[i]);
+	}
+	mx_free(items);
+	return rc;
+}
+
+static int make_struct_value(struct shape *sh, const json_t *v, struct mx_buf *path, duckdb_value *out,
+                             struct mx_err *err)
+{
+	duckdb_logical_type t = shape_type(sh);
+	if (t == NULL)
+		return mx_err_set(err, MX_EINVAL, "Cannot bind parameter '%s' as a struct", mx_buf_str(path));
+	if (sh->nfields == 0) {
+		duckdb_value none[1] = {NULL};
+		*out = duckdb_create_map_value(t, none, none, 0);
+		return *out ? 0 : mx_err_set(err, MX_EINVAL, "Cannot bind parameter '%s'", mx_buf_str(path));
+	}
+	duckdb_value *vals = mx_calloc(sh->nfields, sizeof *vals);
+	if (vals == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	int rc = 0;
+	size_t base = path->len;
+	for (size_t i = 0; i < sh->nfields && rc == 0; i++) {
+		mx_buf_printf(path, ".%s", sh->names[i]);
+		rc = make_value(sh->fields[i], json_object_get(v, sh->names[i]), path, &vals[i], err);
+		path->len = base;
+		path->p[base] = '\0';
+	}
+	if (rc == 0 && (*out = duckdb_create_struct_value(t, vals)) == NULL)
+		rc = mx_err_set(err, MX_EINVAL, "Cannot bind parameter '%s' as a struct", mx_buf_str(path));
+	for (size_t i = 0; i < sh->nfields; i++) {
+		if (vals[i])
+			duckdb_destroy_value(&vals[i]);
+	}
+	mx_free(vals);
+	return rc;
+}
+
+static int make_value(struct shape *sh, const json_t *v, struct mx_buf *path, duckdb_value *out,
+                      struct mx_err *err)
+{
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		*out = duckdb_create_null_value();
+		return 0;
+	}
+	switch (sh->kind) {
+	case SH_NULL: *out = duckdb_create_null_value(); break;
+	case SH_BOOL: *out = duckdb_create_bool(json_is_true(v)); break;
+	case SH_INT:
+		*out = duckdb_create_int64(json_is_integer(v) ? (int64_t)json_integer_value(v)
+		                                              : (int64_t)json_real_value(v));
+		break;
+	case SH_REAL: *out = duckdb_create_double(json_number_value(v)); break;
+	case SH_TEXT: return make_text_value(v, out, err);
+	case SH_DATE: {
+		duckdb_date d;
+		if (parse_iso_date(json_string_value(v), json_string_length(v), &d.days))
+			return bad_value(err, path, "date (expected YYYY-MM-DD)", v);
+		*out = duckdb_create_date(d);
+		break;
+	}
+	case SH_TIME: {
+		duckdb_time t;
+		if (parse_iso_time(json_string_value(v), json_string_length(v), &t.micros))
+			return bad_value(err, path, "time (expected HH:MM[:SS[.ffffff]])", v);
+		*out = duckdb_create_time(t);
+		break;
+	}
+	case SH_TIMESTAMP: {
+		duckdb_timestamp ts;
+		if (parse_iso_timestamp(json_string_value(v), json_string_length(v), &ts.micros))
+			return bad_value(err, path, "date-time (expected ISO 8601)", v);
+		*out = duckdb_create_timestamp(ts);
+		break;
+	}
+	case SH_LIST: return make_list_value(sh, v, path, out, err);
+	case SH_STRUCT: return make_struct_value(sh, v, path, out, err);
+	}
+	if (*out == NULL)
+		return mx_err_set(err, MX_ENOMEM, "Cannot bind parameter '%s'", mx_buf_str(path));
+	return 0;
+}
+
+static int bind_param(duckdb_prepared_statement st, idx_t idx, const struct mx_sql_param *p, struct mx_err *err)
+{
+	if (p->value == NULL || json_is_null(p->value)) {
+		if (duckdb_bind_null(st, idx) != DuckDBSuccess)
+			return mx_err_set(err, MX_EDB, "Cannot bind parameter '%s'", p->name);
+		return 0;
+	}
+	struct shape sh;
+	struct mx_buf path;
+	mx_buf_init(&path, MX_SQL_PATH_MAX);
+	int rc = shape_from_type(p->type, &sh);
+	if (rc == 0)
+		rc = shape_add(&sh, p->value);
+	if (rc != 0) {
+		shape_clear(&sh);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	mx_buf_puts(&path, p->name);
+	duckdb_value val = NULL;
+	rc = make_value(&sh, p->value, &path, &val, err);
+	if (rc == 0 && duckdb_bind_value(st, idx, val) != DuckDBSuccess) {
+		const char *msg = duckdb_prepare_error(st);
+		rc = mx_err_set(err, MX_EDB, "Cannot bind parameter '%s': %s", p->name, msg ? msg : "");
+	}
+	if (val)
+		duckdb_destroy_value(&val);
+	shape_clear(&sh);
+	mx_buf_free(&path);
+	return rc;
+}
+
+/* Bind every supplied parameter the statement uses; all of its parameters
+ * must have a value. */
+static int bind_params(duckdb_prepared_statement st, const struct mx_sql_param *params, size_t nparams,
+                       struct mx_err *err)
+{
+	idx_t n = duckdb_nparams(st);
+	if (n == 0)
+		return 0;
+	unsigned char *bound = mx_calloc((size_t)n + 1, 1);
+	if (bound == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < nparams && rc == 0; i++) {
+		idx_t idx;
+		if (params[i].name == NULL || duckdb_bind_parameter_index(st, &idx, params[i].name) != DuckDBSuccess)
+			continue; /* not used by this statement */
+		if (idx == 0 || idx > n || bound[idx])
+			continue;
+		rc = bind_param(st, idx, &params[i], err);
+		bound[idx] = 1;
+	}
+	if (rc == 0) {
+		struct mx_buf missing;
+		mx_buf_init(&missing, MX_ERR_MSG_MAX);
+		for (idx_t i = 1; i <= n; i++) {
+			if (bound[i])
+				continue;
+			const char *name = duckdb_parameter_name(st, i);
+			mx_buf_printf(&missing, "%s%s", missing.len ? ", " : "", name ? name : "?");
+			if (name)
+				duckdb_free((void *)name);
+		}
+		if (missing.len)
+			rc = mx_err_set(err, MX_EINVAL,
+			                "Values were not provided for the following prepared statement parameters: %s",
+			                mx_buf_str(&missing));
+		mx_buf_free(&missing);
+	}
+	mx_free(bound);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Result formatting                                                         */
+/* ------------------------------------------------------------------------ */
+
+static json_t *u128_json(mx_u128 v, int neg)
+{
+	if (!neg && v <= (mx_u128)INT64_MAX)
+		return json_integer((json_int_t)v);
+	if (neg && v <= (mx_u128)INT64_MAX + 1)
+		return json_integer(v == (mx_u128)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)v);
+	char buf[48];
+	size_t i = sizeof buf;
+	buf[--i] = '\0';
+	do {
+		buf[--i] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	if (neg)
+		buf[--i] = '-';
+	return json_string(buf + i);
+}
+
+static mx_i128 hugeint_value(duckdb_hugeint h)
+{
+	return (mx_i128)(((mx_u128)(uint64_t)h.upper << 64) | h.lower);
+}
+
+static json_t *i128_json(mx_i128 v)
+{
+	return v < 0 ? u128_json((mx_u128)0 - (mx_u128)v, 1) : u128_json((mx_u128)v, 0);
+}
+
+/* An exact decimal text for value/10^scale, then the nearest double. */
+static json_t *decimal_json(mx_i128 v, unsigned scale)
+{
+	char digits[64];
+	mx_u128 mag = v < 0 ? (mx_u128)0 - (mx_u128)v : (mx_u128)v;
+	size_t nd = 0;
+	do {
+		digits[nd++] = (char)('0' + (int)(mag % 10));
+		mag /= 10;
+	} while (mag);
+	while (nd <= scale)
+		digits[nd++] = '0';
+	char text[80];
+	size_t o = 0;
+	if (v < 0)
+		text[o++] = '-';
+	for (size_t i = nd; i-- > 0;) {
+		text[o++] = digits[i];
+		if (i == scale && scale > 0)
+			text[o++] = '.';
+	}
+	text[o] = '\0';
+	return json_real(strtod(text, NULL));
+}
+
+static json_t *double_json(double d)
+{
+	return isfinite(d) ? json_real(d) : json_null();
+}
+
+/* The float's shortest round-tripping decimal, read back as a double, so
+ * 0.1f comes out as 0.1 and not 0.10000000149011612. */
+static json_t *float_json(float f)
+{
+	if (!isfinite(f))
+		return json_null();
+	char buf[32];
+	for (int prec = 6; prec <= 9; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+		if (strtof(buf, NULL) == f)
+			break;
+	}
+	return json_real(strtod(buf, NULL));
+}
+
+static size_t fmt_date(char *buf, size_t sz, int64_t days)
+{
+	int64_t y;
+	int m, d;
+	civil_from_days(days, &y, &m, &d);
+	int n = y < 0 ? snprintf(buf, sz, "-%04" PRId64 "-%02d-%02d", -y, m, d)
+	              : snprintf(buf, sz, "%04" PRId64 "-%02d-%02d", y, m, d);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* HH:MM:SS plus a fraction: `frac` units of 10^-digits seconds. */
+static size_t fmt_clock(char *buf, size_t sz, int64_t secs, int64_t frac, int digits)
+{
+	int n = snprintf(buf, sz, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	if (n > 0 && frac != 0)
+		n += snprintf(buf + n, sz - (size_t)n, ".%0*" PRId64, digits, frac);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* A timestamp in units of 10^-digits seconds (digits 0, 3, 6 or 9). */
+static json_t *timestamp_json(int64_t v, int digits, int utc)
+{
+	if (v == INT64_MAX)
+		return json_string("infinity");
+	if (v == -INT64_MAX)
+		return json_string("-infinity");
+	int64_t per_sec = 1;
+	for (int i = 0; i < digits; i++)
+		per_sec *= 10;
+	int64_t secs = floor_div(v, per_sec);
+	int64_t frac = v - secs * per_sec;
+	int64_t days = floor_div(secs, 86400);
+	int64_t sod = secs - days * 86400;
+	if (digits == 9 && frac % 1000 == 0) {
+		frac /= 1000;
+		digits = 6;
+	}
+	char buf[64];
+	size_t n = fmt_date(buf, sizeof buf, days);
+	buf[n++] = 'T';
+	n += fmt_clock(buf + n, sizeof buf - n, sod, frac, digits);
+	if (utc && n + 1 < sizeof buf) {
+		buf[n++] = 'Z';
+		buf[n] = '\0';
+	}
+	return json_string(buf);
+}
+
+static json_t *time_json(int64_t v, int digits)
+{
+	int64_t per_sec = digits == 9 ? 1000000000 : 1000000;
+	int64_t secs = floor_div(v, per_sec);
+	int64_t frac = v - secs * per_sec;
+	if (digits == 9 && frac % 1000 == 0) {
+		frac /= 1000;
+		digits = 6;
+	}
+	char buf[48];
+	fmt_clock(buf, sizeof buf, secs, frac, digits);
+	return json_string(buf);
+}
+
+static json_t *time_tz_json(duckdb_time_tz v)
+{
+	duckdb_time_tz_struct s = duckdb_from_time_tz(v);
+	char buf[64];
+	int64_t secs = (int64_t)s.time.hour * 3600 + s.time.min * 60 + s.time.sec;
+	size_t n = fmt_clock(buf, sizeof buf, secs, s.time.micros, 6);
+	int32_t off = s.offset;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	int m = snprintf(buf + n, sizeof buf - n, "%c%02d:%02d", sign, (int)(off / 3600), (int)(off / 60 % 60));
+	if (m > 0 && off % 60)
+		snprintf(buf + n + (size_t)m, sizeof buf - n - (size_t)m, ":%02d", (int)(off % 60));
+	return json_string(buf);
+}
+
+/* ISO 8601 duration with a sign per component (PostgreSQL's iso_8601 style). */
+static json_t *interval_json(duckdb_interval iv)
+{
+	struct mx_buf b;
+	mx_buf_init(&b, 128);
+	mx_buf_putc(&b, 'P');
+	int32_t years = iv.months / 12, months = iv.months % 12;
+	if (years)
+		mx_buf_printf(&b, "%" PRId32 "Y", years);
+	if (months)
+		mx_buf_printf(&b, "%" PRId32 "M", months);
+	if (iv.days)
+		mx_buf_printf(&b, "%" PRId32 "D", iv.days);
+	int64_t us = iv.micros;
+	if (us != 0) {
+		int neg = us < 0;
+		uint64_t mag = neg ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+		uint64_t hours = mag / UINT64_C(3600000000);
+		uint64_t mins = mag / UINT64_C(60000000) % 60;
+		uint64_t secs = mag / 1000000 % 60;
+		uint64_t frac = mag % 1000000;
+		const char *sg = neg ? "-" : "";
+		mx_buf_putc(&b, 'T');
+		if (hours)
+			mx_buf_printf(&b, "%s%" PRIu64 "H", sg, hours);
+		if (mins)
+			mx_buf_printf(&b, "%s%" PRIu64 "M", sg, mins);
+		if (secs || frac) {
+			mx_buf_printf(&b, "%s%" PRIu64, sg, secs);
+			if (frac) {
+				char fb[8];
+				snprintf(fb, sizeof fb, "%06" PRIu64, frac);
+				size_t fl = 6;
+				while (fl > 0 && fb[fl - 1] == '0')
+					fl--;
+				fb[fl] = '\0';
+				mx_buf_printf(&b, ".%s", fb);
+			}
+			mx_buf_putc(&b, 'S');
+		}
+	}
+	if (b.len == 1)
+		mx_buf_puts(&b, "T0S");
+	json_t *j = json_string(mx_buf_str(&b));
+	mx_buf_free(&b);
+	return j;
+}
+
+static json_t *uuid_json(duckdb_hugeint h)
+{
+	/* DuckDB stores a UUID as a hugeint with the top bit flipped, so that
+	 * signed order is the UUID's byte order. */
+	uint64_t hi = (uint64_t)h.upper ^ (UINT64_C(1) << 63);
+	uint64_t lo = h.lower;
+	char buf[40];
+	snprintf(buf, sizeof buf, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64, hi >> 32,
+	         (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & UINT64_C(0xffffffffffff));
+	return json_string(buf);
+}
+
+static json_t *base64_json(const unsigned char *p, size_t n)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t outlen = (n + 2) / 3 * 4;
+	char *out = mx_malloc(outlen + 1);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	json_t *j = json_stringn(out, o);
+	mx_free(out);
+	return j;
+}
+
+/* BIT: byte 0 holds the number of padding bits at the start of byte 1. */
+static json_t *bit_json(const unsigned char *p, size_t n)
+{
+	if (n == 0)
+		return json_string("");
+	size_t pad = p[0];
+	size_t nbits = (n - 1) * 8 - (pad < (n - 1) * 8 ? pad : (n - 1) * 8);
+	char *out = mx_malloc(nbits + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < nbits; i++) {
+		size_t b = i + pad;
+		out[i] = (p[1 + b / 8] >> (7 - b % 8)) & 1 ? '1' : '0';
+	}
+	json_t *j = json_stringn(out, nbits);
+	mx_free(out);
+	return j;
+}
+
+/* BIGNUM: a 3-byte header (top bit set when non-negative), then the
+ * magnitude big-endian; negative numbers store every byte inverted. */
+static json_t *bignum_json(const unsigned char *p, size_t n)
+{
+	if (n < 4)
+		return json_null();
+	int neg = (p[0] & 0x80) == 0;
+	size_t nb = n - 3;
+	unsigned char *mag = mx_malloc(nb);
+	char *dec = mx_malloc(nb * 3 + 3);
+	if (mag == NULL || dec == NULL) {
+		mx_free(mag);
+		mx_free(dec);
+		return NULL;
+	}
+	for (size_t i = 0; i < nb; i++)
+		mag[i] = neg ? (unsigned char)~p[3 + i] : p[3 + i];
+	/* Repeated division by 10 of the base-256 number. */
+	size_t nd = 0, start = 0;
+	while (start < nb && mag[start] == 0)
+		start++;
+	while (start < nb) {
+		unsigned rem = 0;
+		for (size_t i = start; i < nb; i++) {
+			unsigned cur = rem * 256 + mag[i];
+			mag[i] = (unsigned char)(cur / 10);
+			rem = cur % 10;
+		}
+		dec[nd++] = (char)('0' + rem);
+		while (start < nb && mag[start] == 0)
+			start++;
+	}
+	if (nd == 0)
+		dec[nd++] = '0';
+	json_t *j;
+	if (nd <= 18) {
+		int64_t v = 0;
+		for (size_t i = nd; i-- > 0;)
+			v = v * 10 + (dec[i] - '0');
+		j = json_integer(neg ? -v : v);
+	} else {
+		char *txt = mx_malloc(nd + 2);
+		size_t o = 0;
+		if (txt != NULL) {
+			if (neg)
+				txt[o++] = '-';
+			for (size_t i = nd; i-- > 0;)
+				txt[o++] = dec[i];
+			txt[o] = '\0';
+		}
+		j = txt ? json_string(txt) : NULL;
+		mx_free(txt);
+	}
+	mx_free(mag);
+	mx_free(dec);
+	return j;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Result conversion                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* How to read one column (or nested child) of a result. */
+struct conv {
+	duckdb_type id;
+	duckdb_type internal; /* DECIMAL storage / ENUM index type */
+	unsigned scale; /* DECIMAL */
+	int is_json; /* VARCHAR aliased JSON */
+	idx_t array_size; /* ARRAY */
+	size_t nchildren; /* LIST/ARRAY 1, STRUCT n, MAP 2 (key, value), UNION n */
+	struct conv *children;
+	char **names; /* STRUCT fields / UNION members (duckdb_free) */
+	char **labels; /* ENUM dictionary (duckdb_free) */
+	size_t nlabels;
+};
+
+struct conv_ctx {
+	const char *column;
+	size_t bytes;
+	struct mx_err *err;
+};
+
+static void conv_free(struct conv *cv)
+{
+	for (size_t i = 0; i < cv->nchildren; i++)
+		conv_free(&cv->children[i]);
+	mx_free(cv->children);
+	if (cv->names) {
+		for (size_t i = 0; i < cv->nchildren; i++) {
+			if (cv->names[i])
+				duckdb_free(cv->names[i]);
+		}
+		mx_free(cv->names);
+	}
+	if (cv->labels) {
+		for (size_t i = 0; i < cv->nlabels; i++) {
+			if (cv->labels[i])
+				duckdb_free(cv->labels[i]);
+		}
+		mx_free(cv->labels);
+	}
+	memset(cv, 0, sizeof *cv);
+}
+
+static int conv_build(struct conv *cv, duckdb_logical_type lt);
+
+static int conv_children(struct conv *cv, size_t n, int named)
+{
+	cv->children = mx_calloc(n ? n : 1, sizeof *cv->children);
+	if (cv->children == NULL)
+		return MX_ENOMEM;
+	cv->nchildren = n;
+	if (named && (cv->names = mx_calloc(n ? n : 1, sizeof *cv->names)) == NULL)
+		return MX_ENOMEM;
+	return 0;
+}
+
+static int conv_child(struct conv *cv, size_t i, duckdb_logical_type child)
+{
+	if (child == NULL)
+		return MX_ENOMEM;
+	int rc = conv_build(&cv->children[i], child);
+	duckdb_destroy_logical_type(&child);
+	return rc;
+}
+
+static int conv_build(struct conv *cv, duckdb_logical_type lt)
+{
+	memset(cv, 0, sizeof *cv);
+	cv->id = duckdb_get_type_id(lt);
+	int rc = 0;
+	switch (cv->id) {
+	case DUCKDB_TYPE_VARCHAR: {
+		char *alias = duckdb_logical_type_get_alias(lt);
+		if (alias) {
+			cv->is_json = strcmp(alias, "JSON") == 0;
+			duckdb_free(alias);
+		}
+		break;
+	}
+	case DUCKDB_TYPE_DECIMAL:
+		cv->internal = duckdb_decimal_internal_type(lt);
+		cv->scale = duckdb_decimal_scale(lt);
+		break;
+	case DUCKDB_TYPE_ENUM:
+		cv->internal = duckdb_enum_internal_type(lt);
+		cv->nlabels = duckdb_enum_dictionary_size(lt);
+		if ((cv->labels = mx_calloc(cv->nlabels ? cv->nlabels : 1, sizeof *cv->labels)) == NULL)
+			return MX_ENOMEM;
+		for (size_t i = 0; i < cv->nlabels; i++)
+			cv->labels[i] = duckdb_enum_dictionary_value(lt, i);
+		break;
+	case DUCKDB_TYPE_LIST:
+		if ((rc = conv_children(cv, 1, 0)) == 0)
+			rc = conv_child(cv, 0, duckdb_list_type_child_type(lt));
+		break;
+	case DUCKDB_TYPE_ARRAY:
+		cv->array_size = duckdb_array_type_array_size(lt);
+		if ((rc = conv_children(cv, 1, 0)) == 0)
+			rc = conv_child(cv, 0, duckdb_array_type_child_type(lt));
+		break;
+	case DUCKDB_TYPE_MAP:
+		if ((rc = conv_children(cv, 2, 0)) == 0)
+			rc = conv_child(cv, 0, duckdb_map_type_key_type(lt));
+		if (rc == 0)
+			rc = conv_child(cv, 1, duckdb_map_type_value_type(lt));
+		break;
+	case DUCKDB_TYPE_STRUCT: {
+		size_t n = duckdb_struct_type_child_count(lt);
+		if ((rc = conv_children(cv, n, 1)) != 0)
+			break;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			cv->names[i] = duckdb_struct_type_child_name(lt, i);
+			rc = conv_child(cv, i, duckdb_struct_type_child_type(lt, i));
+		}
+		break;
+	}
+	case DUCKDB_TYPE_UNION: {
+		size_t n = duckdb_union_type_member_count(lt);
+		if ((rc = conv_children(cv, n, 1)) != 0)
+			break;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			cv->names[i] = duckdb_union_type_member_name(lt, i);
+			rc = conv_child(cv, i, duckdb_union_type_member_type(lt, i));
+		}
+		break;
+	}
+	default: break;
+	}
+	return rc;
+}
+
+static json_t *string_json(struct conv_ctx *cx, const struct conv *cv, duckdb_string_t *s)
+{
+	uint32_t len = duckdb_string_t_length(*s);
+	const char *p = duckdb_string_t_data(s);
+	cx->bytes += len;
+	switch (cv->id) {
+	case DUCKDB_TYPE_BLOB: cx->bytes += len / 3 + 4; return base64_json((const unsigned char *)p, len);
+	case DUCKDB_TYPE_BIT: cx->bytes += len * 7; return bit_json((const unsigned char *)p, len);
+	case DUCKDB_TYPE_BIGNUM: return bignum_json((const unsigned char *)p, len);
+	default: break;
+	}
+	if (cv->is_json) {
+		json_t *j = json_loadb(p, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		if (j != NULL)
+			return j;
+	}
+	return json_stringn(p, len);
+}
+
+static int conv_value(struct conv_ctx *cx, const struct conv *cv, duckdb_vector vec, idx_t row, json_t **out);
+
+static int conv_error(struct conv_ctx *cx, const char *what)
+{
+	return mx_err_set(cx->err, MX_EDB, "Cannot convert column '%s': %s", cx->column, what);
+}
+
+static int conv_nested(struct conv_ctx *cx, const struct conv *cv, duckdb_vector vec, idx_t row, json_t **out)
+{
+	int rc = 0;
+	switch (cv->id) {
+	case DUCKDB_TYPE_LIST:
+	case DUCKDB_TYPE_ARRAY: {
+		idx_t off, len;
+		duckdb_vector child;
+		if (cv->id == DUCKDB_TYPE_LIST) {
+			duckdb_list_entry e = ((duckdb_list_entry *)duckdb_vector_get_data(vec))[row];
+			off = e.offset;
+			len = e.length;
+			child = duckdb_list_vector_get_child(vec);
+		} else {
+			off = row * cv->array_size;
+			len = cv->array_size;
+			child = duckdb_array_vector_get_child(vec);
+		}
+		json_t *arr = json_array();
+		if (arr == NULL)
+			return mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+		for (idx_t i = 0; i < len && rc == 0; i++) {
+			json_t *item;
+			if ((rc = conv_value(cx, &cv->children[0], child, off + i, &item)) == 0 &&
+			    json_array_append_new(arr, item) != 0)
+				rc = mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+		}
+		*out = arr;
+		break;
+	}
+	case DUCKDB_TYPE_STRUCT: {
+		json_t *obj = json_object();
+		if (obj == NULL)
+			return mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+		for (size_t i = 0; i < cv->nchildren && rc == 0; i++) {
+			json_t *item;
+			duckdb_vector child = duckdb_struct_vector_get_child(vec, i);
+			if ((rc = conv_value(cx, &cv->children[i], child, row, &item)) == 0 &&
+			    json_object_set_new(obj, cv->names[i] ? cv->names[i] : "", item) != 0)
+				rc = mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+		}
+		*out = obj;
+		break;
+	}
+	case DUCKDB_TYPE_MAP: {
+		duckdb_list_entry e = ((duckdb_list_entry *)duckdb_vector_get_data(vec))[row];
+		duckdb_vector entries = duckdb_list_vector_get_child(vec);
+		duckdb_vector keys = duckdb_struct_vector_get_child(entries, 0);
+		duckdb_vector vals = duckdb_struct_vector_get_child(entries, 1);
+		json_t *obj = json_object();
+		if (obj == NULL)
+			return mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+		for (idx_t i = 0; i < e.length && rc == 0; i++) {
+			json_t *k = NULL, *v = NULL;
+			if ((rc = conv_value(cx, &cv->children[0], keys, e.offset + i, &k)) == 0)
+				rc = conv_value(cx, &cv->children[1], vals, e.offset + i, &v);
+			char *ktext = rc == 0 ? json_text(k) : NULL;
+			if (rc != 0)
+				json_decref(v);
+			else if (ktext == NULL) {
+				json_decref(v);
+				rc = mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+			} else if (json_object_set_new(obj, ktext, v) != 0)
+				rc = mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+			mx_free(ktext);
+			json_decref(k);
+		}
+		*out = obj;
+		break;
+	}
+	case DUCKDB_TYPE_UNION: {
+		duckdb_vector tags = duckdb_struct_vector_get_child(vec, 0);
+		uint8_t tag = ((uint8_t *)duckdb_vector_get_data(tags))[row];
+		if (tag >= cv->nchildren)
+			return conv_error(cx, "bad UNION tag");
+		duckdb_vector member = duckdb_struct_vector_get_child(vec, (idx_t)tag + 1);
+		return conv_value(cx, &cv->children[tag], member, row, out);
+	}
+	default: return conv_error(cx, "unexpected nested type");
+	}
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int conv_value(struct conv_ctx *cx, const struct conv *cv, duckdb_vector vec, idx_t row, json_t **out)
+{
+	*out = NULL;
+	uint64_t *validity = duckdb_vector_get_validity(vec);
+	cx->bytes += 8;
+	if (!duckdb_validity_row_is_valid(validity, row) || cv->id == DUCKDB_TYPE_SQLNULL) {
+		*out = json_null();
+		return 0;
+	}
+	void *data = duckdb_vector_get_data(vec);
+	json_t *j = NULL;
+	switch (cv->id) {
+	case DUCKDB_TYPE_BOOLEAN: j = json_boolean(((bool *)data)[row]); break;
+	case DUCKDB_TYPE_TINYINT: j = json_integer(((int8_t *)data)[row]); break;
+	case DUCKDB_TYPE_SMALLINT: j = json_integer(((int16_t *)data)[row]); break;
+	case DUCKDB_TYPE_INTEGER: j = json_integer(((int32_t *)data)[row]); break;
+	case DUCKDB_TYPE_BIGINT: j = json_integer(((int64_t *)data)[row]); break;
+	case DUCKDB_TYPE_UTINYINT: j = json_integer(((uint8_t *)data)[row]); break;
+	case DUCKDB_TYPE_USMALLINT: j = json_integer(((uint16_t *)data)[row]); break;
+	case DUCKDB_TYPE_UINTEGER: j = json_integer(((uint32_t *)data)[row]); break;
+	case DUCKDB_TYPE_UBIGINT: j = u128_json(((uint64_t *)data)[row], 0); break;
+	case DUCKDB_TYPE_HUGEINT: j = i128_json(hugeint_value(((duckdb_hugeint *)data)[row])); break;
+	case DUCKDB_TYPE_UHUGEINT: {
+		duckdb_uhugeint u = ((duckdb_uhugeint *)data)[row];
+		j = u128_json(((mx_u128)u.upper << 64) | u.lower, 0);
+		break;
+	}
+	case DUCKDB_TYPE_FLOAT: j = float_json(((float *)data)[row]); break;
+	case DUCKDB_TYPE_DOUBLE: j = double_json(((double *)data)[row]); break;
+	case DUCKDB_TYPE_DECIMAL: {
+		mx_i128 v;
+		switch (cv->internal) {
+		case DUCKDB_TYPE_SMALLINT: v = ((int16_t *)data)[row]; break;
+		case DUCKDB_TYPE_INTEGER: v = ((int32_t *)data)[row]; break;
+		case DUCKDB_TYPE_BIGINT: v = ((int64_t *)data)[row]; break;
+		case DUCKDB_TYPE_HUGEINT: v = hugeint_value(((duckdb_hugeint *)data)[row]); break;
+		default: return conv_error(cx, "unsupported DECIMAL storage");
+		}
+		j = decimal_json(v, cv->scale);
+		break;
+	}
+	case DUCKDB_TYPE_VARCHAR:
+	case DUCKDB_TYPE_BLOB:
+	case DUCKDB_TYPE_BIT:
+	case DUCKDB_TYPE_BIGNUM:
+		j = string_json(cx, cv, &((duckdb_string_t *)data)[row]);
+		if (j == NULL)
+			return conv_error(cx, "text is not valid UTF-8");
+		break;
+	case DUCKDB_TYPE_DATE: {
+		duckdb_date d = ((duckdb_date *)data)[row];
+		if (!duckdb_is_finite_date(d)) {
+			j = json_string(d.days > 0 ? "infinity" : "-infinity");
+		} else {
+			char buf[32];
+			fmt_date(buf, sizeof buf, d.days);
+			j = json_string(buf);
+		}
+		break;
+	}
+	case DUCKDB_TYPE_TIME: j = time_json(((duckdb_time *)data)[row].micros, 6); break;
+	case DUCKDB_TYPE_TIME_NS: j = time_json(((duckdb_time_ns *)data)[row].nanos, 9); break;
+	case DUCKDB_TYPE_TIME_TZ: j = time_tz_json(((duckdb_time_tz *)data)[row]); break;
+	case DUCKDB_TYPE_TIMESTAMP: j = timestamp_json(((duckdb_timestamp *)data)[row].micros, 6, 0); break;
+	case DUCKDB_TYPE_TIMESTAMP_TZ: j = timestamp_json(((duckdb_timestamp *)data)[row].micros, 6, 1); break;
+	case DUCKDB_TYPE_TIMESTAMP_S: j = timestamp_json(((duckdb_timestamp_s *)data)[row].seconds, 0, 0); break;
+	case DUCKDB_TYPE_TIMESTAMP_MS: j = timestamp_json(((duckdb_timestamp_ms *)data)[row].millis, 3, 0); break;
+	case DUCKDB_TYPE_TIMESTAMP_NS: j = timestamp_json(((duckdb_timestamp_ns *)data)[row].nanos, 9, 0); break;
+	case DUCKDB_TYPE_INTERVAL: j = interval_json(((duckdb_interval *)data)[row]); break;
+	case DUCKDB_TYPE_UUID: j = uuid_json(((duckdb_hugeint *)data)[row]); break;
+	case DUCKDB_TYPE_ENUM: {
+		uint64_t idx;
+		switch (cv->internal) {
+		case DUCKDB_TYPE_UTINYINT: idx = ((uint8_t *)data)[row]; break;
+		case DUCKDB_TYPE_USMALLINT: idx = ((uint16_t *)data)[row]; break;
+		case DUCKDB_TYPE_UINTEGER: idx = ((uint32_t *)data)[row]; break;
+		default: return conv_error(cx, "unsupported ENUM storage");
+		}
+		if (idx >= cv->nlabels || cv->labels[idx] == NULL)
+			return conv_error(cx, "ENUM index out of range");
+		cx->bytes += strlen(cv->labels[idx]);
+		j = json_string(cv->labels[idx]);
+		break;
+	}
+	case DUCKDB_TYPE_LIST:
+	case DUCKDB_TYPE_ARRAY:
+	case DUCKDB_TYPE_STRUCT:
+	case DUCKDB_TYPE_MAP:
+	case DUCKDB_TYPE_UNION: return conv_nested(cx, cv, vec, row, out);
+	default: {
+		char what[64];
+		snprintf(what, sizeof what, "unsupported DuckDB type %d", (int)cv->id);
+		return conv_error(cx, what);
+	}
+	}
+	if (j == NULL)
+		return mx_err_set(cx->err, MX_ENOMEM, "out of memory");
+	*out = j;
+	return 0;
+}
+
+/* Read every chunk of res into a JSON array of row objects. */
+static int result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, struct mx_err *err)
+{
+	idx_t ncols = duckdb_column_count(res);
+	struct conv *convs = mx_calloc(ncols ? ncols : 1, sizeof *convs);
+	json_t **keys = mx_calloc(ncols ? ncols : 1, sizeof *keys);
+	json_t *arr = json_array();
+	int rc = 0;
+	if (convs == NULL || keys == NULL || arr == NULL)
+		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+	for (idx_t i = 0; i < ncols && rc == 0; i++) {
+		duckdb_logical_type lt = duckdb_column_logical_type(res, i);
+		if (lt == NULL || conv_build(&convs[i], lt) != 0)
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+		if (lt)
+			duckdb_destroy_logical_type(&lt);
+		const char *name = duckdb_column_name(res, i);
+		if (rc == 0 && (keys[i] = json_string(name ? name : "")) == NULL)
+			rc = mx_err_set(err, MX_EDB, "Column name is not valid UTF-8");
+	}
+	struct conv_ctx cx = {.err = err};
+	size_t nrows = 0;
+	duckdb_data_chunk chunk = NULL;
+	while (rc == 0 && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
+		idx_t n = duckdb_data_chunk_get_size(chunk);
+		if (n > c->max_rows - nrows) {
+			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu rows", c->max_rows);
+			break;
+		}
+		nrows += n;
+		for (idx_t r = 0; r < n && rc == 0; r++) {
+			json_t *row = json_object();
+			if (row == NULL || json_array_append_new(arr, row) != 0) {
+				rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+				break;
+			}
+			for (idx_t i = 0; i < ncols && rc == 0; i++) {
+				json_t *v;
+				cx.column = json_string_value(keys[i]);
+				rc = conv_value(&cx, &convs[i], duckdb_data_chunk_get_vector(chunk, i), r, &v);
+				if (rc == 0 && json_object_set_new_nocheck(row, cx.column, v) != 0)
+					rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+			}
+			if (rc == 0 && cx.bytes > c->max_bytes)
+				rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu bytes",
+				                c->max_bytes);
+		}
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	if (chunk)
+		duckdb_destroy_data_chunk(&chunk);
+	for (idx_t i = 0; i < ncols; i++) {
+		if (convs)
+			conv_free(&convs[i]);
+		if (keys)
+			json_decref(keys[i]);
+	}
+	mx_free(convs);
+	mx_free(keys);
+	if (rc != 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*rows = arr;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Queries                                                                   */
+/* ------------------------------------------------------------------------ */
+
+int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
+                 json_t **rows, struct mx_err *err)
+{
+	*rows = NULL;
+	duckdb_prepared_statement st;
+	int rc = get_statement(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	if ((rc = bind_params(st, params, nparams, err)) != 0) {
+		duckdb_clear_bindings(st);
+		return rc;
+	}
+	duckdb_result res;
+	if (duckdb_execute_prepared(st, &res) != DuckDBSuccess) {
+		const char *msg = duckdb_result_error(&res);
+		int code = duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED : MX_EDB;
+		rc = mx_err_set(err, code, "%s", msg ? msg : "query failed");
+		duckdb_destroy_result(&res);
+		/* A statement that failed may be stale; prepare it afresh next time. */
+		cache_drop(c, st);
+		return rc;
+	}
+	duckdb_clear_bindings(st); /* release bound values now, not at the next call */
+	rc = result_rows(c, &res, rows, err);
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int mx_sql_check(struct mx_dbconn *c, const char *sql, json_t **names, struct mx_err *err)
+{
+	*names = NULL;
+	duckdb_prepared_statement st;
+	int rc = get_statement(c, sql, &st, err);
+	if (rc != 0)
+		return rc;
+	idx_t n = duckdb_nparams(st);
+	char **list = mx_calloc((size_t)n + 1, sizeof *list);
+	json_t *arr = json_array();
+	if (list == NULL || arr == NULL)
+		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+	size_t count = 0;
+	for (idx_t i = 1; i <= n && rc == 0; i++) {
+		const char *name = duckdb_parameter_name(st, i);
+		if (name == NULL)
+			continue;
+		list[count] = mx_strdup(name);
+		duckdb_free((void *)name);
+		if (list[count] == NULL)
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+		else
+			count++;
+	}
+	if (rc == 0) {
+		qsort(list, count, sizeof *list, cmp_str);
+		for (size_t i = 0; i < count && rc == 0; i++) {
+			if (i > 0 && strcmp(list[i], list[i - 1]) == 0)
+				continue;
+			if (json_array_append_new(arr, json_string(list[i])) != 0)
+				rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+		}
+	}
+	for (size_t i = 0; i < count; i++)
+		mx_free(list[i]);
+	mx_free(list);
+	if (rc != 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*names = arr;
+	return 0;
+}

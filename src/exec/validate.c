@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* validate — see validate.h. Messages are MXCP's; locations are ours. */
+#include "exec/validate.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/template.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Python's repr of a set of strings, sorted: {'a', 'b'} or set(). */
+static void set_repr(struct mx_buf *b, json_t *names)
+{
+	if (json_array_size(names) == 0) {
+		mx_buf_puts(b, "set()");
+		return;
+	}
+	size_t i;
+	json_t *v;
+	mx_buf_putc(b, '{');
+	json_array_foreach(names, i, v) {
+		mx_buf_printf(b, "%s'%s'", i ? ", " : "", json_string_value(v));
+	}
+	mx_buf_putc(b, '}');
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+static json_t *sorted_difference(json_t *a, json_t *b)
+{
+	json_t *out = json_array();
+	size_t i, j;
+	json_t *x, *y;
+	json_array_foreach(a, i, x) {
+		int found = 0;
+		json_array_foreach(b, j, y) {
+			found |= strcmp(json_string_value(x), json_string_value(y)) == 0;
+		}
+		if (!found)
+			json_array_append(out, x);
+	}
+	size_t n = json_array_size(out);
+	if (n > 1) {
+		json_t **v = mx_calloc(n, sizeof *v);
+		if (v) {
+			for (i = 0; i < n; i++)
+				v[i] = json_incref(json_array_get(out, i));
+			qsort(v, n, sizeof *v, cmp_json_str);
+			json_array_clear(out);
+			for (i = 0; i < n; i++)
+				json_array_append_new(out, v[i]);
+			mx_free(v);
+		}
+	}
+	return out;
+}
+
+static int validate_prompt(const struct mx_endpoint *ep, struct mx_err *err)
+{
+	for (size_t i = 0; i < ep->nmessages; i++) {
+		const struct mx_prompt_message *m = &ep->messages[i];
+		struct mx_template *t = NULL;
+		struct mx_err terr;
+		if (mx_template_compile(m->prompt, &t, &terr))
+			return mx_err_at(err, MX_EINVAL, ep->path, m->line, m->col, "Message %zu: %s", i, terr.msg);
+		json_t *vars = mx_template_free_variables(t);
+		mx_template_free(t);
+		struct mx_buf undefined;
+		mx_buf_init(&undefined, 1 << 16);
+		size_t k;
+		json_t *v;
+		json_array_foreach(vars, k, v) {
+			const char *name = json_string_value(v);
+			int declared = 0;
+			for (size_t p = 0; p < ep->nparams; p++)
+				declared |= strcmp(ep->params[p]->name, name) == 0;
+			if (!declared)
+				mx_buf_printf(&undefined, "%s%s", undefined.len ? ", " : "", name);
+		}
+		json_decref(vars);
+		if (undefined.len) {
+			mx_err_at(err, MX_EINVAL, ep->path, m->line, m->col,
+				  "Message %zu uses undefined template variables: %s", i, mx_buf_str(&undefined));
+			mx_buf_free(&undefined);
+			return MX_EINVAL;
+		}
+		mx_buf_free(&undefined);
+	}
+	return 0;
+}
+
+static int validate_resource_uri(const struct mx_endpoint *ep, struct mx_err *err)
+{
+	json_t *vars = mx_uri_template_vars(ep->uri);
+	struct mx_buf unused;
+	mx_buf_init(&unused, 1 << 16);
+	for (size_t i = 0; i < ep->nparams; i++) {
+		int found = 0;
+		size_t k;
+		json_t *v;
+		json_array_foreach(vars, k, v) {
+			found |= strcmp(json_string_value(v), ep->params[i]->name) == 0;
+		}
+		if (!found)
+			mx_buf_printf(&unused, "%s'%s'", unused.len ? ", " : "", ep->params[i]->name);
+	}
+	json_decref(vars);
+	int rc = 0;
+	if (unused.len)
+		rc = mx_err_at(err, MX_EINVAL, ep->path, ep->line, ep->col,
+			       "Resource parameter(s) [%s] are not used in uri '%s'. Put them in the uri or make a "
+			       "'tool:' instead.",
+			       mx_buf_str(&unused), ep->uri);
+	mx_buf_free(&unused);
+	return rc;
+}
+
+static int validate_sql(const struct mx_endpoint *ep, struct mx_dbconn *conn, struct mx_err *err)
+{
+	int line = ep->source_path ? ep->source_line : ep->line;
+	int col = ep->source_path ? ep->source_col : ep->col;
+	if (ep->source_code == NULL)
+		return mx_err_at(err, MX_EINVAL, ep->path, line, col,
+				 "Error resolving source code: source file not found: %s", ep->source_path);
+	if (ep->source_code[strspn(ep->source_code, " \t\r\n")] == '\0')
+		return mx_err_at(err, MX_EINVAL, ep->path, line, col, "No SQL query found");
+	if (conn == NULL)
+		return 0;
+	json_t *names = NULL;
+	struct mx_err serr;
+	if (mx_sql_check(conn, ep->source_code, &names, &serr))
+		return mx_err_at(err, MX_EINVAL, ep->path, line, col, "Source code syntax validation failed: %s",
+				 serr.msg);
+	json_t *declared = json_array();
+	for (size_t i = 0; i < ep->nparams; i++)
+		json_array_append_new(declared, json_string(ep->params[i]->name));
+	json_t *missing = sorted_difference(names, declared);
+	json_t *extra = sorted_difference(declared, names);
+	int rc = 0;
+	if (json_array_size(missing) || json_array_size(extra)) {
+		struct mx_buf b;
+		mx_buf_init(&b, 1 << 16);
+		mx_buf_puts(&b, "Parameter mismatch: missing=");
+		set_repr(&b, missing);
+		mx_buf_puts(&b, ", extra=");
+		set_repr(&b, extra);
+		rc = mx_err_at(err, MX_EINVAL, ep->path, line, col, "%s", mx_buf_str(&b));
+		mx_buf_free(&b);
+	}
+	json_decref(missing);
+	json_decref(extra);
+	json_decref(declared);
+	json_decref(names);
+	return rc;
+}
+
+int mx_validate_endpoint(const struct mx_endpoint *ep, struct mx_dbconn *conn, struct mx_err *err)
+{
+	if (ep->kind == MX_EP_PROMPT)
+		return validate_prompt(ep, err);
+	if (ep->kind == MX_EP_RESOURCE && validate_resource_uri(ep, err))
+		return MX_EINVAL;
+	if (ep->language == MX_LANG_PYTHON) {
+		if (ep->source_path == NULL)
+			return mx_err_at(err, MX_EINVAL, ep->path, ep->line, ep->col,
+					 "Python endpoints must specify source.file");
+		if (access(ep->source_path, R_OK) != 0)
+			return mx_err_at(err, MX_EINVAL, ep->path, ep->source_line, ep->source_col,
+					 "Python source file not found: %s", ep->source_path);
+		return 0;
+	}
+	return validate_sql(ep, conn, err);
+}
