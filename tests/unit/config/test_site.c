@@ -250,13 +250,13 @@ static void test_wrong_types(void **state)
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsecrets: [a, 1]\n", MX_EINVAL, 4, 14,
 	             "secrets[1]: expected a string, got integer '1'");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nextensions:\n  - {name: x, repo: mine}\n", MX_EINVAL,
-	             5, 22, "extensions[0].repo: expected 'community' or 'core_nightly', got 'mine'");
+	             5, 21, "extensions[0].repo: expected 'community' or 'core_nightly', got 'mine'");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nextensions:\n  - [x]\n", MX_EINVAL, 5, 5,
 	             "extensions[0]: expected a string or a mapping, got list");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nplugin:\n  - {name: a}\n", MX_EINVAL, 5, 5,
 	             "plugin[0].module: field required");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  list_tables: {description: ''}\n",
-	             MX_EINVAL, 5, 31, "sql_tools.list_tables.description: must not be empty");
+	             MX_EINVAL, 5, 30, "sql_tools.list_tables.description: must not be empty");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\ndbt:\n  model_paths: {a: b}\n", MX_EINVAL, 5, 16,
 	             "dbt.model_paths: expected a list of strings, got mapping");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    auth: [x]\n", MX_EINVAL, 6,
