@@ -60,7 +60,8 @@ static int resolve_file(void *ctx, const char *ref, char **out, struct mx_err *e
 	} else {
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof cwd) == NULL)
-			return mx_err_set(err, MX_EIO, "cannot read the working directory: %s", strerror(errno));
+			return mx_err_set(err, MX_EIO, "cannot read the working directory: %s",
+			                  strerror(errno));
 		int n = snprintf(abs, sizeof abs, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path);
 		if (n < 0 || (size_t)n >= sizeof abs)
 			return mx_err_set(err, MX_ELIMIT, "file path is too long: %s", path);
@@ -302,13 +303,10 @@ static int walk(struct walk *w, json_t *v, const struct mx_yaml_node *node, cons
 	if (json_is_object(v)) {
 		const char *key;
 		json_t *child;
-		json_object_foreach(v, key, child)
-		{
-			const struct mx_yaml_node *cn = node && node->kind == MX_YAML_MAP ? mx_yaml_map_get(node, key)
-			                                                                  : NULL;
-			char sub[sizeof w->path];
-			mx_yaml_path(sub, sizeof sub, w->path, key);
-			memcpy(w->path, sub, sizeof w->path);
+		json_object_foreach (v, key, child) {
+			const struct mx_yaml_node *cn =
+			        node && node->kind == MX_YAML_MAP ? mx_yaml_map_get(node, key) : NULL;
+			snprintf(w->path + len, sizeof w->path - len, len ? ".%s" : "%s", key);
 			rc = walk(w, child, cn, at, depth + 1);
 			w->path[len] = '\0';
 			if (rc)
@@ -317,14 +315,10 @@ static int walk(struct walk *w, json_t *v, const struct mx_yaml_node *node, cons
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *child;
-		json_array_foreach(v, i, child)
-		{
-			const struct mx_yaml_node *cn = node && node->kind == MX_YAML_SEQ && i < node->n
-			                                        ? node->items[i]
-			                                        : NULL;
-			char sub[sizeof w->path];
-			mx_yaml_path_index(sub, sizeof sub, w->path, i);
-			memcpy(w->path, sub, sizeof w->path);
+		json_array_foreach (v, i, child) {
+			const struct mx_yaml_node *cn =
+			        node && node->kind == MX_YAML_SEQ && i < node->n ? node->items[i] : NULL;
+			snprintf(w->path + len, sizeof w->path - len, "[%zu]", i);
 			rc = walk(w, child, cn, at, depth + 1);
 			w->path[len] = '\0';
 			if (rc)

@@ -83,9 +83,7 @@ static json_t *scalar_as_str(const struct mx_yaml_node *n)
 	char num[32];
 	switch (mx_yaml_resolve(n, &v)) {
 	case MX_YT_BOOL: return json_string(v.b ? "True" : "False");
-	case MX_YT_INT:
-		snprintf(num, sizeof num, "%lld", (long long)v.i);
-		return json_string(num);
+	case MX_YT_INT: snprintf(num, sizeof num, "%lld", (long long)v.i); return json_string(num);
 	default: return json_stringn(n->str, n->len);
 	}
 }
@@ -304,24 +302,26 @@ static int load_extensions(const char *file, const struct mx_yaml_node *root, st
 		    strcmp(ext->repo, "core_nightly") != 0) {
 			const struct mx_yaml_node *r = mx_yaml_map_get(it, "repo");
 			return mx_err_at(err, MX_EINVAL, file, r->line, r->col,
-			                 "%s.repo: expected 'community' or 'core_nightly', got '%s'", p, ext->repo);
+			                 "%s.repo: expected 'community' or 'core_nightly', got '%s'", p,
+			                 ext->repo);
 		}
 	}
 	return 0;
 }
 
-static int load_dbt(const char *file, const struct mx_yaml_node *root, struct mx_site_dbt *d, struct mx_err *err)
+static int load_dbt(const char *file, const struct mx_yaml_node *root, struct mx_site_dbt *d,
+                    struct mx_err *err)
 {
-	static const char *const keys[] = {"enabled",        "model_paths", "analysis_paths", "test_paths",
-	                                   "seed_paths",     "macro_paths", "snapshot_paths", "target_path",
-	                                   "clean_targets",  NULL};
+	static const char *const keys[] = {"enabled",       "model_paths", "analysis_paths", "test_paths",
+	                                   "seed_paths",    "macro_paths", "snapshot_paths", "target_path",
+	                                   "clean_targets", NULL};
 	struct {
 		const char *key;
 		json_t **field;
 	} lists[] = {
-	        {"model_paths", &d->model_paths},       {"analysis_paths", &d->analysis_paths},
-	        {"test_paths", &d->test_paths},         {"seed_paths", &d->seed_paths},
-	        {"macro_paths", &d->macro_paths},       {"snapshot_paths", &d->snapshot_paths},
+	        {"model_paths", &d->model_paths},     {"analysis_paths", &d->analysis_paths},
+	        {"test_paths", &d->test_paths},       {"seed_paths", &d->seed_paths},
+	        {"macro_paths", &d->macro_paths},     {"snapshot_paths", &d->snapshot_paths},
 	        {"clean_targets", &d->clean_targets},
 	};
 	char p[PATH_BUF];
@@ -422,9 +422,10 @@ static int load_profile(const char *file, const char *path, const struct mx_yaml
 
 	if ((rc = get_section(file, m, path, "duckdb", &sec, p, sizeof p, err)) != 0)
 		return rc;
-	if (sec != NULL && ((rc = mx_yaml_check_keys(file, sec, p, duckdb_keys, err)) != 0 ||
-	                    (rc = mx_yaml_get_str(file, sec, p, "path", 0, &pr->duckdb_path, err)) != 0 ||
-	                    (rc = mx_yaml_get_bool(file, sec, p, "readonly", &pr->duckdb_readonly, err)) != 0))
+	if (sec != NULL &&
+	    ((rc = mx_yaml_check_keys(file, sec, p, duckdb_keys, err)) != 0 ||
+	     (rc = mx_yaml_get_str(file, sec, p, "path", 0, &pr->duckdb_path, err)) != 0 ||
+	     (rc = mx_yaml_get_bool(file, sec, p, "readonly", &pr->duckdb_readonly, err)) != 0))
 		return rc;
 
 	if ((rc = get_section(file, m, path, "drift", &sec, p, sizeof p, err)) != 0)
@@ -505,11 +506,11 @@ static int set_defaults(struct mx_site_config *s, struct mx_err *err)
 		char **field;
 		const char *value;
 	} paths[] = {
-	        {&s->paths.tools, "tools"},     {&s->paths.resources, "resources"},
-	        {&s->paths.prompts, "prompts"}, {&s->paths.evals, "evals"},
-	        {&s->paths.python, "python"},   {&s->paths.plugins, "plugins"},
-	        {&s->paths.sql, "sql"},         {&s->paths.drift, "drift"},
-	        {&s->paths.audit, "audit"},     {&s->paths.data, "data"},
+	        {&s->paths.tools, "tools"},      {&s->paths.resources, "resources"},
+	        {&s->paths.prompts, "prompts"},  {&s->paths.evals, "evals"},
+	        {&s->paths.python, "python"},    {&s->paths.plugins, "plugins"},
+	        {&s->paths.sql, "sql"},          {&s->paths.drift, "drift"},
+	        {&s->paths.audit, "audit"},      {&s->paths.data, "data"},
 	        {&s->dbt.target_path, "target"},
 	};
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
@@ -533,9 +534,8 @@ static int set_defaults(struct mx_site_config *s, struct mx_err *err)
 static int load_tree(const char *file, const struct mx_yaml_node *root, struct mx_site_config *s,
                      struct mx_err *err)
 {
-	static const char *const keys[] = {"mxcp",       "project", "profile",   "secrets", "plugin",
-	                                   "extensions", "dbt",     "sql_tools", "paths",   "profiles",
-	                                   NULL};
+	static const char *const keys[] = {"mxcp", "project",   "profile", "secrets",  "plugin", "extensions",
+	                                   "dbt",  "sql_tools", "paths",   "profiles", NULL};
 	int rc;
 	if ((rc = mx_yaml_expect_map(file, root, "", err)) != 0)
 		return rc;
@@ -548,9 +548,11 @@ static int load_tree(const char *file, const struct mx_yaml_node *root, struct m
 	    (rc = mx_yaml_get_str(file, root, "", "profile", 1, &s->profile, err)) != 0)
 		return rc;
 	if ((rc = load_secrets(file, root, s, err)) != 0 || (rc = load_plugins(file, root, s, err)) != 0 ||
-	    (rc = load_extensions(file, root, s, err)) != 0 || (rc = load_dbt(file, root, &s->dbt, err)) != 0 ||
+	    (rc = load_extensions(file, root, s, err)) != 0 ||
+	    (rc = load_dbt(file, root, &s->dbt, err)) != 0 ||
 	    (rc = load_sql_tools(file, root, &s->sql_tools, err)) != 0 ||
-	    (rc = load_paths(file, root, &s->paths, err)) != 0 || (rc = load_profiles(file, root, s, err)) != 0)
+	    (rc = load_paths(file, root, &s->paths, err)) != 0 ||
+	    (rc = load_profiles(file, root, s, err)) != 0)
 		return rc;
 	if ((s->raw = mx_yaml_to_json(root)) == NULL)
 		return oom(err);
@@ -629,9 +631,9 @@ void mx_site_free(struct mx_site_config *s)
 	mx_free(s->sql_tools.execute_sql_query_description);
 	mx_free(s->sql_tools.list_tables_description);
 	mx_free(s->sql_tools.get_table_schema_description);
-	char **paths[] = {&s->paths.tools,   &s->paths.resources, &s->paths.prompts, &s->paths.evals,
-	                  &s->paths.python,  &s->paths.plugins,   &s->paths.sql,     &s->paths.drift,
-	                  &s->paths.audit,   &s->paths.data};
+	char **paths[] = {&s->paths.tools,  &s->paths.resources, &s->paths.prompts, &s->paths.evals,
+	                  &s->paths.python, &s->paths.plugins,   &s->paths.sql,     &s->paths.drift,
+	                  &s->paths.audit,  &s->paths.data};
 	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
 		mx_free(*paths[i]);
 	for (size_t i = 0; i < s->nprofiles; i++) {
@@ -661,7 +663,8 @@ int mx_site_find_root(const char *dir, char *out, size_t outsz, struct mx_err *e
 {
 	char cur[PATH_MAX];
 	if (dir == NULL ? getcwd(cur, sizeof cur) == NULL : realpath(dir, cur) == NULL)
-		return mx_err_set(err, MX_ENOTFOUND, "No mxcp-site.yml found in current directory or parents");
+		return mx_err_set(err, MX_ENOTFOUND,
+		                  "No mxcp-site.yml found in current directory or parents");
 	for (;;) {
 		if (is_site_dir(cur)) {
 			if ((size_t)snprintf(out, outsz, "%s", cur) >= outsz)
@@ -760,8 +763,10 @@ int mx_site_profile_settings(const struct mx_site_config *s, const char *profile
 	if (env_db != NULL && *env_db != '\0') {
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof cwd) == NULL)
-			return mx_err_set(err, MX_EIO, "cannot read the working directory: %s", strerror(errno));
-		rc = join_path(out->duckdb_path, sizeof out->duckdb_path, cwd, env_db, "MXCP_DUCKDB_PATH", err);
+			return mx_err_set(err, MX_EIO, "cannot read the working directory: %s",
+			                  strerror(errno));
+		rc = join_path(out->duckdb_path, sizeof out->duckdb_path, cwd, env_db, "MXCP_DUCKDB_PATH",
+		               err);
 	} else if (p && p->duckdb_path && *p->duckdb_path) {
 		rc = join_path(out->duckdb_path, sizeof out->duckdb_path, s->root, p->duckdb_path, "duckdb",
 		               err);
@@ -775,16 +780,16 @@ int mx_site_profile_settings(const struct mx_site_config *s, const char *profile
 	if (p && p->drift_path && *p->drift_path)
 		rc = join_path(out->drift_path, sizeof out->drift_path, s->root, p->drift_path, "drift", err);
 	else
-		rc = default_path(s, out->drift_path, sizeof out->drift_path, s->paths.drift, "drift-", profile,
-		                  ".json", "drift", err);
+		rc = default_path(s, out->drift_path, sizeof out->drift_path, s->paths.drift, "drift-",
+		                  profile, ".json", "drift", err);
 	if (rc)
 		return rc;
 
 	if (p && p->audit_path && *p->audit_path)
 		rc = join_path(out->audit_path, sizeof out->audit_path, s->root, p->audit_path, "audit", err);
 	else
-		rc = default_path(s, out->audit_path, sizeof out->audit_path, s->paths.audit, "logs-", profile,
-		                  ".jsonl", "audit", err);
+		rc = default_path(s, out->audit_path, sizeof out->audit_path, s->paths.audit, "logs-",
+		                  profile, ".jsonl", "audit", err);
 	if (rc)
 		return rc;
 

@@ -63,15 +63,42 @@ struct field {
 	int lenient; /* below here, values may be unresolved references */
 };
 
-#define END {NULL, K_ANY, 0, NULL, NULL, 0}
-#define STR(k) {k, K_STR, 0, NULL, NULL, 0}
-#define STR_REQ(k) {k, K_STR, 1, NULL, NULL, 0}
-#define BOOL(k) {k, K_BOOL, 0, NULL, NULL, 0}
-#define INT(k) {k, K_INT, 0, NULL, NULL, 0}
-#define ENUM(k, c) {k, K_ENUM, 0, NULL, c, 0}
-#define OBJ(k, f) {k, K_OBJ, 0, f, NULL, 0}
-#define MAP_OF(k, e) {k, K_MAP_OF, 0, e, NULL, 0}
-#define LIST_OF(k, e) {k, K_LIST_OF, 0, e, NULL, 0}
+#define END                                   \
+	{                                     \
+		NULL, K_ANY, 0, NULL, NULL, 0 \
+	}
+#define STR(k)                             \
+	{                                  \
+		k, K_STR, 0, NULL, NULL, 0 \
+	}
+#define STR_REQ(k)                         \
+	{                                  \
+		k, K_STR, 1, NULL, NULL, 0 \
+	}
+#define BOOL(k)                             \
+	{                                   \
+		k, K_BOOL, 0, NULL, NULL, 0 \
+	}
+#define INT(k)                             \
+	{                                  \
+		k, K_INT, 0, NULL, NULL, 0 \
+	}
+#define ENUM(k, c)                       \
+	{                                \
+		k, K_ENUM, 0, NULL, c, 0 \
+	}
+#define OBJ(k, f)                       \
+	{                               \
+		k, K_OBJ, 0, f, NULL, 0 \
+	}
+#define MAP_OF(k, e)                       \
+	{                                  \
+		k, K_MAP_OF, 0, e, NULL, 0 \
+	}
+#define LIST_OF(k, e)                       \
+	{                                   \
+		k, K_LIST_OF, 0, e, NULL, 0 \
+	}
 
 static const char *const transport_providers[] = {"streamable-http", "sse", "stdio", NULL};
 static const char *const http_schemes[] = {"http", "https", NULL};
@@ -93,15 +120,18 @@ static const struct field claim_values_item = MAP_OF("", &str_list_item);
 static const struct field vault_fields[] = {BOOL("enabled"), STR("address"), STR("token_env"), END};
 static const struct field onepassword_fields[] = {BOOL("enabled"), STR("token_env"), END};
 static const struct field http_fields[] = {
-        INT("port"),     STR("host"),         ENUM("scheme", http_schemes),
-        STR("base_url"), BOOL("trust_proxy"), BOOL("stateless"),
-        END,
+        INT("port"),       STR("host"), ENUM("scheme", http_schemes), STR("base_url"), BOOL("trust_proxy"),
+        BOOL("stateless"), END,
 };
-static const struct field transport_fields[] = {ENUM("provider", transport_providers), OBJ("http", http_fields),
-                                                END};
+static const struct field transport_fields[] = {ENUM("provider", transport_providers),
+                                                OBJ("http", http_fields), END};
 static const struct field model_fields[] = {
-        {"type", K_ENUM, 1, NULL, model_types, 0}, STR("api_key"), STR("base_url"), INT("timeout"),
-        INT("max_retries"), END,
+        {"type", K_ENUM, 1, NULL, model_types, 0},
+        STR("api_key"),
+        STR("base_url"),
+        INT("timeout"),
+        INT("max_retries"),
+        END,
 };
 static const struct field model_item = OBJ("", model_fields);
 static const struct field models_fields[] = {STR("default"), MAP_OF("models", &model_item), END};
@@ -115,20 +145,35 @@ static const struct field secret_item = OBJ("", secret_fields);
 static const struct field plugin_fields[] = {MAP_OF("config", &str_map_item), END};
 
 static const struct field client_fields[] = {
-        STR_REQ("client_id"),           STR_REQ("name"),
-        STR("client_secret"),           LIST_OF("redirect_uris", &str_item),
-        LIST_OF("grant_types", &grant_item), LIST_OF("scopes", &str_item),
+        STR_REQ("client_id"),
+        STR_REQ("name"),
+        STR("client_secret"),
+        LIST_OF("redirect_uris", &str_item),
+        LIST_OF("grant_types", &grant_item),
+        LIST_OF("scopes", &str_item),
         END,
 };
 static const struct field client_item = OBJ("", client_fields);
 static const struct field oauth_fields[] = {
         /* github, atlassian, salesforce, google */
-        STR("client_id"), STR("client_secret"), STR("scope"), STR("callback_path"), STR("auth_url"),
-        STR("token_url"), MAP_OF("claim_mappings", &claim_values_item), END,
+        STR("client_id"),
+        STR("client_secret"),
+        STR("scope"),
+        STR("callback_path"),
+        STR("auth_url"),
+        STR("token_url"),
+        MAP_OF("claim_mappings", &claim_values_item),
+        END,
 };
 static const struct field keycloak_fields[] = {
-        STR("client_id"), STR("client_secret"), STR("realm"), STR("server_url"), STR("scope"),
-        STR("callback_path"), MAP_OF("claim_mappings", &claim_values_item), END,
+        STR("client_id"),
+        STR("client_secret"),
+        STR("realm"),
+        STR("server_url"),
+        STR("scope"),
+        STR("callback_path"),
+        MAP_OF("claim_mappings", &claim_values_item),
+        END,
 };
 static const struct field oidc_fields[] = {
         STR("config_url"),
@@ -143,8 +188,8 @@ static const struct field oidc_fields[] = {
         END,
 };
 static const struct field authorization_fields[] = {LIST_OF("required_scopes", &str_item), END};
-static const struct field persistence_fields[] = {
-        ENUM("type", persistence_types), STR("path"), STR("auth_encryption_key"), END};
+static const struct field persistence_fields[] = {ENUM("type", persistence_types), STR("path"),
+                                                  STR("auth_encryption_key"), END};
 static const struct field auth_fields[] = {
         ENUM("mode", auth_modes),
         ENUM("provider", auth_providers),
@@ -174,8 +219,11 @@ static const struct field telemetry_fields[] = {
         END,
 };
 static const struct field profile_fields[] = {
-        LIST_OF("secrets", &secret_item), OBJ("plugin", plugin_fields), OBJ("auth", auth_fields),
-        OBJ("telemetry", telemetry_fields), END,
+        LIST_OF("secrets", &secret_item),
+        OBJ("plugin", plugin_fields),
+        OBJ("auth", auth_fields),
+        OBJ("telemetry", telemetry_fields),
+        END,
 };
 static const struct field profile_item = OBJ("", profile_fields);
 static const struct field project_fields[] = {MAP_OF("profiles", &profile_item), END};
@@ -302,8 +350,8 @@ static int wrong_type(struct vctx *c, const json_t *v, const struct mx_yaml_node
 static int check_value(struct vctx *c, const struct field *f, json_t *v, const struct mx_yaml_node *node,
                        const struct mx_yaml_node *at, const char *path);
 
-static int check_object(struct vctx *c, const struct field *fields, json_t *v, const struct mx_yaml_node *node,
-                        const struct mx_yaml_node *at, const char *path)
+static int check_object(struct vctx *c, const struct field *fields, json_t *v,
+                        const struct mx_yaml_node *node, const struct mx_yaml_node *at, const char *path)
 {
 	const char *allowed[32];
 	size_t n = 0;
@@ -388,8 +436,7 @@ static int check_value(struct vctx *c, const struct field *f, json_t *v, const s
 			return wrong_type(c, v, node, at, path, "a mapping");
 		const char *key;
 		json_t *child;
-		json_object_foreach(v, key, child)
-		{
+		json_object_foreach (v, key, child) {
 			char p[PATH_BUF];
 			mx_yaml_path(p, sizeof p, path, key);
 			const struct mx_yaml_node *cn = node ? mx_yaml_map_get(node, key) : NULL;
@@ -403,8 +450,7 @@ static int check_value(struct vctx *c, const struct field *f, json_t *v, const s
 			return wrong_type(c, v, node, at, path, "a list");
 		size_t idx;
 		json_t *child;
-		json_array_foreach(v, idx, child)
-		{
+		json_array_foreach (v, idx, child) {
 			char p[PATH_BUF];
 			mx_yaml_path_index(p, sizeof p, path, idx);
 			const struct mx_yaml_node *cn =
@@ -432,15 +478,16 @@ static int check_version(const char *file, const struct mx_yaml_node *root, stru
 	if (v == NULL || mx_yaml_resolve(v, &val) == MX_YT_NULL)
 		return 0;
 	if (val.type == MX_YT_STR)
-		return mx_err_at(err, MX_EINVAL, file, v->line, v->col,
-		                 "mxcp: \xF0\x9F\x9A\xA8 MIGRATION REQUIRED: Pre-production MXCP version detected\n\n"
-		                 "Your %s file uses an old format from a pre-production release.\n\n"
-		                 "REQUIRED CHANGE:\n   OLD: mxcp: \"%s\"\n   NEW: mxcp: 1\n\n"
-		                 "Please update your global user configuration file at:\n%s\n\n"
-		                 "Change the first line from:\n   mxcp: \"%s\"\nto:\n   mxcp: 1\n\n"
-		                 "This affects your global MXCP settings. After fixing this, you may also need\n"
-		                 "to update your project files to use the new directory structure.",
-		                 file, v->str, file, v->str);
+		return mx_err_at(
+		        err, MX_EINVAL, file, v->line, v->col,
+		        "mxcp: \xF0\x9F\x9A\xA8 MIGRATION REQUIRED: Pre-production MXCP version detected\n\n"
+		        "Your %s file uses an old format from a pre-production release.\n\n"
+		        "REQUIRED CHANGE:\n   OLD: mxcp: \"%s\"\n   NEW: mxcp: 1\n\n"
+		        "Please update your global user configuration file at:\n%s\n\n"
+		        "Change the first line from:\n   mxcp: \"%s\"\nto:\n   mxcp: 1\n\n"
+		        "This affects your global MXCP settings. After fixing this, you may also need\n"
+		        "to update your project files to use the new directory structure.",
+		        file, v->str, file, v->str);
 	if (val.type == MX_YT_INT && val.i == 1)
 		return 0;
 	if (v->kind == MX_YAML_SCALAR)
@@ -472,8 +519,7 @@ static int interpolate(const char *file, const struct mx_yaml_node *root, json_t
 	const char *key;
 	json_t *v;
 	int rc;
-	json_object_foreach(raw, key, v)
-	{
+	json_object_foreach (raw, key, v) {
 		if (strcmp(key, "projects") == 0)
 			continue;
 		if ((rc = mx_resolve_json_yaml(v, mx_yaml_map_get(root, key), file, key, err)) != 0)
@@ -481,13 +527,14 @@ static int interpolate(const char *file, const struct mx_yaml_node *root, json_t
 	}
 	if (project == NULL || profile == NULL)
 		return 0;
-	json_t *prof = json_object_get(json_object_get(json_object_get(json_object_get(raw, "projects"), project),
-	                                               "profiles"),
-	                               profile);
+	json_t *prof = json_object_get(
+	        json_object_get(json_object_get(json_object_get(raw, "projects"), project), "profiles"),
+	        profile);
 	if (prof == NULL)
 		return 0;
 	const struct mx_yaml_node *node = mx_yaml_map_get(
-	        mx_yaml_map_get(mx_yaml_map_get(mx_yaml_map_get(root, "projects"), project), "profiles"), profile);
+	        mx_yaml_map_get(mx_yaml_map_get(mx_yaml_map_get(root, "projects"), project), "profiles"),
+	        profile);
 	char path[PATH_BUF], tmp[PATH_BUF];
 	mx_yaml_path(path, sizeof path, "projects", project);
 	mx_yaml_path(tmp, sizeof tmp, path, "profiles");
@@ -495,8 +542,8 @@ static int interpolate(const char *file, const struct mx_yaml_node *root, json_t
 	return mx_resolve_json_yaml(prof, node, file, path, err);
 }
 
-static int copy_field(char *dst, size_t dstsz, const char *src, const char *file, const struct mx_yaml_node *at,
-                      const char *path, struct mx_err *err)
+static int copy_field(char *dst, size_t dstsz, const char *src, const char *file,
+                      const struct mx_yaml_node *at, const char *path, struct mx_err *err)
 {
 	if ((size_t)snprintf(dst, dstsz, "%s", src) < dstsz)
 		return 0;
@@ -577,7 +624,8 @@ static int load_doc(struct mx_user_config *u, const struct mx_yaml_node *root, c
 	const char *file = u->file ? u->file : "";
 	int rc;
 	if (root != NULL && root->kind != MX_YAML_MAP)
-		return mx_err_at(err, MX_EINVAL, file, root->line, root->col, "MXCP user config must be a mapping");
+		return mx_err_at(err, MX_EINVAL, file, root->line, root->col,
+		                 "MXCP user config must be a mapping");
 	if ((rc = check_version(file, root, err)) != 0)
 		return rc;
 	u->raw = root ? mx_yaml_to_json(root) : json_object();
@@ -598,7 +646,8 @@ static int load_doc(struct mx_user_config *u, const struct mx_yaml_node *root, c
 		if (o == NULL)
 			return oom(err);
 	}
-	if (json_object_get(u->raw, "mxcp") == NULL && json_object_set_new(u->raw, "mxcp", json_integer(1)) != 0)
+	if (json_object_get(u->raw, "mxcp") == NULL &&
+	    json_object_set_new(u->raw, "mxcp", json_integer(1)) != 0)
 		return oom(err);
 	return fill_transport(u, root, err);
 }
@@ -650,6 +699,7 @@ json_t *mx_user_profile(const struct mx_user_config *u, const char *project, con
 	if (u == NULL || project == NULL || profile == NULL)
 		return NULL;
 	json_t *p = json_object_get(
-	        json_object_get(json_object_get(json_object_get(u->raw, "projects"), project), "profiles"), profile);
+	        json_object_get(json_object_get(json_object_get(u->raw, "projects"), project), "profiles"),
+	        profile);
 	return json_is_object(p) ? p : NULL;
 }

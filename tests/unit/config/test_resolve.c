@@ -93,7 +93,8 @@ static void test_file(void **state)
 	snprintf(want, sizeof want, "Path is not a file: %s/sub", real);
 	assert_string_equal(want, err.msg);
 	assert_int_equal(MX_EINVAL, mx_resolve_string("file://", &out, &err));
-	assert_string_equal("Invalid file URL format: 'file://'. Expected format: file://path/to/file", err.msg);
+	assert_string_equal("Invalid file URL format: 'file://'. Expected format: file://path/to/file",
+	                    err.msg);
 	assert_int_equal(0, chdir(cwd));
 
 	/* ${VAR} inside a file reference */
@@ -164,8 +165,8 @@ static void test_json(void **state)
 	(void)state;
 	setenv("MXT_HOST", "db.local", 1);
 	unsetenv("MXT_UNSET");
-	json_t *tree = json_loads("{\"a\":{\"b\":[\"${MXT_HOST}\",1,true,null,\"plain\"]},\"c\":\"x${MXT_HOST}\"}",
-	                          0, NULL);
+	json_t *tree = json_loads(
+	        "{\"a\":{\"b\":[\"${MXT_HOST}\",1,true,null,\"plain\"]},\"c\":\"x${MXT_HOST}\"}", 0, NULL);
 	struct mx_err err;
 	assert_int_equal(0, mx_resolve_json(tree, "cfg.yml", &err));
 	MX_ASSERT_JSON_EQ("{\"a\":{\"b\":[\"db.local\",1,true,null,\"plain\"]},\"c\":\"xdb.local\"}", tree);

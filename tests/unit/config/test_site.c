@@ -215,20 +215,25 @@ static void test_single_values(void **state)
 static void test_unknown_keys(void **state)
 {
 	(void)state;
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nfoo: 1\n", MX_EINVAL, 4, 1,
-	             "foo: unknown key (expected one of: mxcp, project, profile, secrets, plugin, extensions, "
-	             "dbt, sql_tools, paths, profiles)");
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    duckdb:\n      pth: x.db\n",
-	             MX_EINVAL, 7, 7, "profiles.dev.duckdb.pth: unknown key (expected one of: path, readonly)");
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    duck: {}\n", MX_EINVAL, 6, 5,
-	             "profiles.dev.duck: unknown key (expected one of: duckdb, drift, audit, auth)");
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  list_tables: {desc: x}\n", MX_EINVAL,
-	             5, 17, "sql_tools.list_tables.desc: unknown key (expected one of: description)");
+	expect_error(
+	        "mxcp: 1\nproject: demo\nprofile: dev\nfoo: 1\n", MX_EINVAL, 4, 1,
+	        "foo: unknown key (expected one of: mxcp, project, profile, secrets, plugin, extensions, "
+	        "dbt, sql_tools, paths, profiles)");
+	expect_error(
+	        "mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    duckdb:\n      pth: x.db\n",
+	        MX_EINVAL, 7, 7, "profiles.dev.duckdb.pth: unknown key (expected one of: path, readonly)");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    duck: {}\n", MX_EINVAL, 6,
+	             5, "profiles.dev.duck: unknown key (expected one of: duckdb, drift, audit, auth)");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  list_tables: {desc: x}\n",
+	             MX_EINVAL, 5, 17,
+	             "sql_tools.list_tables.desc: unknown key (expected one of: description)");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nplugin:\n  - {name: a, module: b, extra: 1}\n",
-	             MX_EINVAL, 5, 26, "plugin[0].extra: unknown key (expected one of: name, module, config)");
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\npaths:\n  endpoints: e\n", MX_EINVAL, 5, 3,
-	             "paths.endpoints: unknown key (expected one of: tools, resources, prompts, evals, python, "
-	             "plugins, sql, drift, audit, data)");
+	             MX_EINVAL, 5, 26,
+	             "plugin[0].extra: unknown key (expected one of: name, module, config)");
+	expect_error(
+	        "mxcp: 1\nproject: demo\nprofile: dev\npaths:\n  endpoints: e\n", MX_EINVAL, 5, 3,
+	        "paths.endpoints: unknown key (expected one of: tools, resources, prompts, evals, python, "
+	        "plugins, sql, drift, audit, data)");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\ndbt:\n  models: m\n", MX_EINVAL, 5, 3,
 	             "dbt.models: unknown key (expected one of: enabled, model_paths, analysis_paths, "
 	             "test_paths, seed_paths, macro_paths, snapshot_paths, target_path, clean_targets)");
@@ -245,12 +250,14 @@ static void test_wrong_types(void **state)
 	             "project: expected a string, got integer '12'");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nprofiles: [dev]\n", MX_EINVAL, 4, 11,
 	             "profiles: expected a mapping, got list");
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    audit: {max_file_size: big}\n",
-	             MX_EINVAL, 6, 28, "profiles.dev.audit.max_file_size: expected an integer, got string 'big'");
+	expect_error(
+	        "mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    audit: {max_file_size: big}\n",
+	        MX_EINVAL, 6, 28, "profiles.dev.audit.max_file_size: expected an integer, got string 'big'");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsecrets: [a, 1]\n", MX_EINVAL, 4, 14,
 	             "secrets[1]: expected a string, got integer '1'");
-	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nextensions:\n  - {name: x, repo: mine}\n", MX_EINVAL,
-	             5, 21, "extensions[0].repo: expected 'community' or 'core_nightly', got 'mine'");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nextensions:\n  - {name: x, repo: mine}\n",
+	             MX_EINVAL, 5, 21,
+	             "extensions[0].repo: expected 'community' or 'core_nightly', got 'mine'");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nextensions:\n  - [x]\n", MX_EINVAL, 5, 5,
 	             "extensions[0]: expected a string or a mapping, got list");
 	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nplugin:\n  - {name: a}\n", MX_EINVAL, 5, 5,
@@ -274,7 +281,8 @@ static void test_version(void **state)
 	assert_int_equal(MX_EINVAL, mx_site_load(p.dir, &s, &err));
 	assert_int_equal(1, err.line);
 	assert_int_equal(7, err.col);
-	assert_true(strncmp(err.msg, "mxcp: \xF0\x9F\x9A\xA8 MIGRATION REQUIRED: Pre-production MXCP version detected",
+	assert_true(strncmp(err.msg,
+	                    "mxcp: \xF0\x9F\x9A\xA8 MIGRATION REQUIRED: Pre-production MXCP version detected",
 	                    strlen("mxcp: \xF0\x9F\x9A\xA8 MIGRATION REQUIRED")) == 0);
 	assert_non_null(strstr(err.msg, "OLD: mxcp: \"1.0.0\"\n   NEW: mxcp: 1"));
 	assert_non_null(strstr(err.msg, p.file));
@@ -286,7 +294,8 @@ static void test_version(void **state)
 	assert_non_null(strstr(err.msg, "MIGRATION REQUIRED"));
 	mx_test_rmrf(p.dir);
 
-	expect_error("mxcp: 2\nproject: demo\nprofile: dev\n", MX_EINVAL, 1, 7, "mxcp: expected 1, got integer '2'");
+	expect_error("mxcp: 2\nproject: demo\nprofile: dev\n", MX_EINVAL, 1, 7,
+	             "mxcp: expected 1, got integer '2'");
 	/* mxcp may be left out */
 	s = load_ok(&p, "project: demo\nprofile: dev\n");
 	assert_int_equal(1, s->mxcp);
