@@ -24,7 +24,6 @@
 #include "core/json.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -178,9 +177,7 @@ static int py_repr(struct mx_buf *b, const json_t *v)
 	case JSON_TRUE: return mx_buf_puts(b, "True");
 	case JSON_FALSE: return mx_buf_puts(b, "False");
 	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	case JSON_REAL:
-		py_float_repr(json_real_value(v), num, sizeof num);
-		return mx_buf_puts(b, num);
+	case JSON_REAL: py_float_repr(json_real_value(v), num, sizeof num); return mx_buf_puts(b, num);
 	case JSON_STRING: return py_repr_str(b, json_string_value(v), json_string_length(v));
 	case JSON_ARRAY: {
 		size_t i;
@@ -316,16 +313,17 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-/* Digits with single '_' between them (Python numeric literal rules); copy
- * the digits to out. Returns how many input bytes were used (0 = none). */
-static size_t scan_digits(const char *s, size_t len, struct mx_buf *out)
+/* Digits with single '_' between them (Python numeric literal rules); the
+ * digits are copied to out (which has room for len of them). Returns how
+ * many input bytes were used (0 = none). */
+static size_t scan_digits(const char *s, size_t len, char *out, size_t *outlen)
 {
 	size_t i = 0;
 	if (i >= len || !isdigit((unsigned char)s[i]))
 		return 0;
 	while (i < len) {
 		if (isdigit((unsigned char)s[i])) {
-			mx_buf_putc(out, s[i++]);
+			out[(*outlen)++] = s[i++];
 		} else if (s[i] == '_' && i + 1 < len && isdigit((unsigned char)s[i + 1])) {
 			i++;
 		} else {
@@ -335,45 +333,50 @@ static size_t scan_digits(const char *s, size_t len, struct mx_buf *out)
 	return i;
 }
 
-/* float(str). 0 on success; non-finite results are refused (JSON has none). */
+#define PY_PARSE_NOMEM (-3)
+
+/* float(str). 0 on success, -1 not a finite number, PY_PARSE_NOMEM. */
 static int py_parse_float(const char *s, size_t len, double *out)
 {
 	if (memchr(s, '\0', len) != NULL)
 		return -1;
 	trim(&s, &len);
-	struct mx_buf b;
-	mx_buf_init(&b, len + 8);
-	size_t i = 0;
+	char stack[128];
+	char *buf = len < sizeof stack ? stack : mx_malloc(len + 1);
+	if (buf == NULL)
+		return PY_PARSE_NOMEM;
+	size_t i = 0, j = 0;
 	if (i < len && (s[i] == '+' || s[i] == '-'))
-		mx_buf_putc(&b, s[i++]);
-	size_t n = scan_digits(s + i, len - i, &b);
+		buf[j++] = s[i++];
+	size_t n = scan_digits(s + i, len - i, buf, &j);
 	int have_digits = n > 0;
 	i += n;
 	if (i < len && s[i] == '.') {
-		mx_buf_putc(&b, s[i++]);
-		n = scan_digits(s + i, len - i, &b);
+		buf[j++] = s[i++];
+		n = scan_digits(s + i, len - i, buf, &j);
 		have_digits = have_digits || n > 0;
 		i += n;
 	}
 	if (have_digits && i < len && (s[i] == 'e' || s[i] == 'E')) {
-		mx_buf_putc(&b, s[i++]);
+		buf[j++] = s[i++];
 		if (i < len && (s[i] == '+' || s[i] == '-'))
-			mx_buf_putc(&b, s[i++]);
-		n = scan_digits(s + i, len - i, &b);
+			buf[j++] = s[i++];
+		n = scan_digits(s + i, len - i, buf, &j);
 		if (n == 0)
 			have_digits = 0;
 		i += n;
 	}
+	buf[j] = '\0';
 	int rc = -1;
-	if (have_digits && i == len && b.len > 0) {
-		errno = 0;
-		double d = strtod(mx_buf_str(&b), NULL);
+	if (have_digits && i == len) {
+		double d = strtod(buf, NULL);
 		if (isfinite(d)) {
 			*out = d;
 			rc = 0;
 		}
 	}
-	mx_buf_free(&b);
+	if (buf != stack)
+		mx_free(buf);
 	return rc;
 }
 
@@ -387,27 +390,27 @@ static int py_parse_int(const char *s, size_t len, int64_t *out)
 	int neg = 0;
 	if (i < len && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';
-	struct mx_buf b;
-	mx_buf_init(&b, len + 1);
-	size_t n = scan_digits(s + i, len - i, &b);
-	int rc = -1;
-	if (n > 0 && i + n == len) {
-		uint64_t acc = 0;
-		uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-		rc = 0;
-		for (const char *p = mx_buf_str(&b); *p; p++) {
-			unsigned dgt = (unsigned)(*p - '0');
-			if (acc > (limit - dgt) / 10) {
-				rc = -2;
-				break;
-			}
+	if (i >= len || !isdigit((unsigned char)s[i]))
+		return -1;
+	uint64_t acc = 0;
+	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	int overflow = 0;
+	for (; i < len; i++) {
+		if (s[i] == '_' && i + 1 < len && isdigit((unsigned char)s[i + 1]) &&
+		    isdigit((unsigned char)s[i - 1]))
+			continue;
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		unsigned dgt = (unsigned)(s[i] - '0');
+		if (acc > (limit - dgt) / 10)
+			overflow = 1;
+		else
 			acc = acc * 10 + dgt;
-		}
-		if (rc == 0)
-			*out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
 	}
-	mx_buf_free(&b);
-	return rc;
+	if (overflow)
+		return -2;
+	*out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return 0;
 }
 
 /* ----------------------------------------------------- format validators */
@@ -518,7 +521,7 @@ static int parse_date_time(const char *s, size_t len, char *iso, size_t isosz)
 	/* fromisoformat wants two-digit month and day */
 	if (i != 10)
 		return -1;
-	char tz[24] = "";
+	char tz[64] = "";
 	if (i < len) {
 		if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
 			return -1;
@@ -572,7 +575,7 @@ static int parse_date_time(const char *s, size_t len, char *iso, size_t isosz)
 	}
 	if (i != len)
 		return -1;
-	char t[32];
+	char t[64];
 	put_time(t, sizeof t, h, mi, sec, usec);
 	snprintf(iso, isosz, "%04d-%02d-%02dT%s%s", y, mo, d, t, tz);
 	return 0;
@@ -615,7 +618,7 @@ static int format_timestamp(double t, char *iso, size_t isosz)
 	civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -1;
-	char tm[32];
+	char tm[64];
 	put_time(tm, sizeof tm, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)us);
 	snprintf(iso, isosz, "%04" PRId64 "-%02d-%02dT%s", y, m, d, tm);
 	return 0;
@@ -719,15 +722,35 @@ static int pattern_search(const struct mx_type *t, const char *s, size_t len)
 /* ------------------------------------------------------------------ parse */
 
 static const char *const type_keys[] = {
-        "name",      "type",          "format",     "description",      "default",          "examples",
-        "enum",      "sensitive",     "minLength",  "maxLength",        "pattern",          "minimum",
-        "maximum",   "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems",        "maxItems",
-        "uniqueItems", "items",       "properties", "required",         "additionalProperties", NULL,
+        "name",
+        "type",
+        "format",
+        "description",
+        "default",
+        "examples",
+        "enum",
+        "sensitive",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "items",
+        "properties",
+        "required",
+        "additionalProperties",
+        NULL,
 };
 
 static const char *const kind_names[] = {"string", "number", "integer", "boolean", "array", "object", NULL};
-static const char *const format_names[] = {"email", "uri", "date", "time", "date-time", "duration",
-                                           "timestamp", NULL};
+static const char *const format_names[] = {"email",     "uri",      "date",      "time",
+                                           "date-time", "duration", "timestamp", NULL};
 
 void mx_type_free(struct mx_type *t)
 {
@@ -796,12 +819,33 @@ static int get_literal(const char *file, const struct mx_yaml_node *map, const c
 	return bad_literal(file, mx_yaml_map_get(map, key), path, key, names, err);
 }
 
+/* pydantic's lax mode reads numeric strings into int and float fields, and
+ * YAML 1.1 leaves `1e20` a string: accept those as numbers. */
+static int get_number(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                      int *present, double *out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	if (mx_yaml_is_str(v)) {
+		int rc = py_parse_float(v->str, v->len, out);
+		if (rc == PY_PARSE_NOMEM)
+			return oom(err);
+		if (rc == 0) {
+			*present = 1;
+			return 0;
+		}
+	}
+	return mx_yaml_get_num(file, map, path, key, present, out, err);
+}
+
 /* A non-negative integer field (pydantic Field(ge=0)); -1 when absent. */
 static int get_count(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
                      int64_t *out, struct mx_err *err)
 {
 	int64_t v = INT64_MIN;
-	int rc = mx_yaml_get_int(file, map, path, key, &v, err);
+	const struct mx_yaml_node *n = mx_yaml_map_get(map, key);
+	int rc = 0;
+	if (!mx_yaml_is_str(n) || py_parse_int(n->str, n->len, &v) != 0)
+		rc = mx_yaml_get_int(file, map, path, key, &v, err);
 	if (rc)
 		return rc;
 	if (v == INT64_MIN) {
@@ -809,7 +853,6 @@ static int get_count(const char *file, const struct mx_yaml_node *map, const cha
 		return 0;
 	}
 	if (v < 0) {
-		const struct mx_yaml_node *n = mx_yaml_map_get(map, key);
 		char p[MX_TYPE_PATH_MAX];
 		mx_yaml_path(p, sizeof p, path, key);
 		return mx_err_at(err, MX_EINVAL, file, n->line, n->col,
@@ -817,6 +860,27 @@ static int get_count(const char *file, const struct mx_yaml_node *map, const cha
 	}
 	*out = v;
 	return 0;
+}
+
+/* Is the subtree deeper than limit? (An alias can make it cyclic.) */
+static int too_deep(const struct mx_yaml_node *n, int limit)
+{
+	if (limit < 0)
+		return 1;
+	size_t count = n->kind == MX_YAML_MAP ? 2 * n->n : n->kind == MX_YAML_SEQ ? n->n : 0;
+	for (size_t i = 0; i < count; i++)
+		if (too_deep(n->items[i], limit - 1))
+			return 1;
+	return 0;
+}
+
+/* mx_yaml_to_json failed: out of memory, or nested beyond the YAML limit. */
+static int to_json_failed(const char *file, const struct mx_yaml_node *n, const char *p, struct mx_err *err)
+{
+	if (too_deep(n, MX_YAML_MAX_DEPTH))
+		return mx_err_at(err, MX_ELIMIT, file, n->line, n->col, "%s: nesting deeper than %d levels",
+		                 p, MX_YAML_MAX_DEPTH);
+	return oom(err);
 }
 
 /* A list field kept as JSON (examples, enum); NULL stays NULL. */
@@ -832,9 +896,7 @@ static int get_json_list(const char *file, const struct mx_yaml_node *map, const
 	if (rc)
 		return rc;
 	*out = mx_yaml_to_json(n);
-	if (*out == NULL)
-		return mx_err_at(err, MX_EINVAL, file, n->line, n->col, "%s: cannot convert value", p);
-	return 0;
+	return *out ? 0 : to_json_failed(file, n, p, err);
 }
 
 static int check_param_name(const char *file, const struct mx_yaml_node *map, const char *path,
@@ -848,7 +910,8 @@ static int check_param_name(const char *file, const struct mx_yaml_node *map, co
 	else
 		for (const char *p = name; *p && problem == NULL; p++)
 			if (!isalnum((unsigned char)*p) && *p != '_')
-				problem = "Parameter name must contain only alphanumeric characters or underscores";
+				problem = "Parameter name must contain only alphanumeric characters or "
+				          "underscores";
 	if (problem == NULL)
 		return 0;
 	const struct mx_yaml_node *n = mx_yaml_map_get(map, "name");
@@ -875,7 +938,7 @@ static int compile_pattern(const char *file, const struct mx_yaml_node *map, con
 	pcre2_general_context_free(gc);
 	if (t->pattern_re != NULL)
 		return 0;
-	if (errcode == PCRE2_ERROR_NOMEMORY)
+	if (errcode == PCRE2_ERROR_HEAP_FAILED)
 		return oom(err);
 	PCRE2_UCHAR msg[256];
 	if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
@@ -883,12 +946,13 @@ static int compile_pattern(const char *file, const struct mx_yaml_node *map, con
 	const struct mx_yaml_node *n = mx_yaml_map_get(map, "pattern");
 	char p[MX_TYPE_PATH_MAX];
 	mx_yaml_path(p, sizeof p, path, "pattern");
-	return mx_err_at(err, MX_EINVAL, file, n->line, n->col, "%s: invalid regular expression: %s at offset %zu",
-	                 p, (const char *)msg, (size_t)erroff);
+	return mx_err_at(err, MX_EINVAL, file, n->line, n->col,
+	                 "%s: invalid regular expression: %s at offset %zu", p, (const char *)msg,
+	                 (size_t)erroff);
 }
 
-static int parse_type(const struct mx_yaml_node *n, const char *file, const char *path, int is_param, int depth,
-                      struct mx_type **out, struct mx_err *err);
+static int parse_type(const struct mx_yaml_node *n, const char *file, const char *path, int is_param,
+                      int depth, struct mx_type **out, struct mx_err *err);
 
 static int add_property(struct mx_type *t, const char *name, struct mx_type *pt, struct mx_err *err)
 {
@@ -936,7 +1000,8 @@ static int parse_properties(const struct mx_yaml_node *map, const char *file, co
 			if (pass == 0) {
 				size_t cnt = v->kind == MX_YAML_SEQ ? v->n : 1;
 				for (size_t j = 0; j < cnt; j++) {
-					const struct mx_yaml_node *src = v->kind == MX_YAML_SEQ ? v->items[j] : v;
+					const struct mx_yaml_node *src =
+					        v->kind == MX_YAML_SEQ ? v->items[j] : v;
 					if (src->kind != MX_YAML_MAP || depth > MX_TYPE_MAX_DEPTH)
 						return mx_err_at(err, MX_EINVAL, file, src->line, src->col,
 						                 "%s: merge value must be a mapping", path);
@@ -976,8 +1041,9 @@ static int parse_required(const struct mx_yaml_node *n, const char *file, const 
 		if (!mx_yaml_is_str(item)) {
 			char p[MX_TYPE_PATH_MAX];
 			mx_yaml_path_index(p, sizeof p, path, i);
-			return mx_err_at(err, MX_EINVAL, file, item->line, item->col, "%s: expected a string, got %s",
-			                 p, mx_yaml_type_name(mx_yaml_resolve(item, NULL)));
+			return mx_err_at(err, MX_EINVAL, file, item->line, item->col,
+			                 "%s: expected a string, got %s", p,
+			                 mx_yaml_type_name(mx_yaml_resolve(item, NULL)));
 		}
 		if ((t->required[i] = mx_strndup(item->str, item->len)) == NULL)
 			return oom(err);
@@ -986,17 +1052,11 @@ static int parse_required(const struct mx_yaml_node *n, const char *file, const 
 	return 0;
 }
 
-struct conv;
-static int convert_value(struct conv *c, const struct mx_type *t, const json_t *in, json_t **out);
-static void conv_init(struct conv *c, const char *path);
-static const char *conv_path(const struct conv *c);
-static const char *conv_msg(const struct conv *c);
-
 static int check_default(const struct mx_yaml_node *map, const char *file, const char *path,
-                         const struct mx_type *t, struct mx_err *err);
+                         struct mx_type *t, struct mx_err *err);
 
-static int parse_fields(const struct mx_yaml_node *n, const char *file, const char *path, int is_param, int depth,
-                        struct mx_type *t, struct mx_err *err)
+static int parse_fields(const struct mx_yaml_node *n, const char *file, const char *path, int is_param,
+                        int depth, struct mx_type *t, struct mx_err *err)
 {
 	int rc;
 	int kind = -1, fmt = -1;
@@ -1028,20 +1088,21 @@ static int parse_fields(const struct mx_yaml_node *n, const char *file, const ch
 		return rc;
 	if (t->pattern != NULL && (rc = compile_pattern(file, n, path, t, err)))
 		return rc;
-	if ((rc = mx_yaml_get_num(file, n, path, "minimum", &t->has_minimum, &t->minimum, err)) ||
-	    (rc = mx_yaml_get_num(file, n, path, "maximum", &t->has_maximum, &t->maximum, err)) ||
-	    (rc = mx_yaml_get_num(file, n, path, "exclusiveMinimum", &t->has_exclusive_minimum,
-	                          &t->exclusive_minimum, err)) ||
-	    (rc = mx_yaml_get_num(file, n, path, "exclusiveMaximum", &t->has_exclusive_maximum,
-	                          &t->exclusive_maximum, err)) ||
-	    (rc = mx_yaml_get_num(file, n, path, "multipleOf", &t->has_multiple_of, &t->multiple_of, err)))
+	if ((rc = get_number(file, n, path, "minimum", &t->has_minimum, &t->minimum, err)) ||
+	    (rc = get_number(file, n, path, "maximum", &t->has_maximum, &t->maximum, err)) ||
+	    (rc = get_number(file, n, path, "exclusiveMinimum", &t->has_exclusive_minimum,
+	                     &t->exclusive_minimum, err)) ||
+	    (rc = get_number(file, n, path, "exclusiveMaximum", &t->has_exclusive_maximum,
+	                     &t->exclusive_maximum, err)) ||
+	    (rc = get_number(file, n, path, "multipleOf", &t->has_multiple_of, &t->multiple_of, err)))
 		return rc;
 	if (t->has_multiple_of && !(t->multiple_of > 0)) {
 		/* Python would divide by zero at call time; JSON Schema requires > 0 */
 		const struct mx_yaml_node *v = mx_yaml_map_get(n, "multipleOf");
 		char p[MX_TYPE_PATH_MAX];
 		mx_yaml_path(p, sizeof p, path, "multipleOf");
-		return mx_err_at(err, MX_EINVAL, file, v->line, v->col, "%s: Input should be greater than 0", p);
+		return mx_err_at(err, MX_EINVAL, file, v->line, v->col, "%s: Input should be greater than 0",
+		                 p);
 	}
 	if ((rc = mx_yaml_get_bool(file, n, path, "uniqueItems", &t->unique_items, err)) ||
 	    (rc = mx_yaml_get_bool(file, n, path, "additionalProperties", &t->additional_properties, err)))
@@ -1069,16 +1130,17 @@ static int parse_fields(const struct mx_yaml_node *n, const char *file, const ch
 	return check_default(n, file, path, t, err);
 }
 
-static int parse_type(const struct mx_yaml_node *n, const char *file, const char *path, int is_param, int depth,
-                      struct mx_type **out, struct mx_err *err)
+static int parse_type(const struct mx_yaml_node *n, const char *file, const char *path, int is_param,
+                      int depth, struct mx_type **out, struct mx_err *err)
 {
 	*out = NULL;
 	int rc = mx_yaml_expect_map(file, n, path, err);
 	if (rc)
 		return rc;
 	if (depth > MX_TYPE_MAX_DEPTH)
-		return mx_err_at(err, MX_ELIMIT, file, n->line, n->col, "%s: types nested deeper than %d levels",
-		                 path && *path ? path : "type", MX_TYPE_MAX_DEPTH);
+		return mx_err_at(err, MX_ELIMIT, file, n->line, n->col,
+		                 "%s: types nested deeper than %d levels", path && *path ? path : "type",
+		                 MX_TYPE_MAX_DEPTH);
 	struct mx_type *t = mx_calloc(1, sizeof *t);
 	if (t == NULL)
 		return oom(err);
@@ -1116,16 +1178,6 @@ static void conv_init(struct conv *c, const char *path)
 	c->msg[0] = '\0';
 }
 
-static const char *conv_path(const struct conv *c)
-{
-	return c->path;
-}
-
-static const char *conv_msg(const struct conv *c)
-{
-	return c->msg;
-}
-
 __attribute__((format(printf, 2, 3))) static int conv_fail(struct conv *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -1134,6 +1186,8 @@ __attribute__((format(printf, 2, 3))) static int conv_fail(struct conv *c, const
 	va_end(ap);
 	return MX_EINVAL;
 }
+
+static int convert_value(struct conv *c, const struct mx_type *t, const json_t *in, json_t **out);
 
 static int conv_oom(struct conv *c)
 {
@@ -1191,13 +1245,14 @@ static json_t *string_value(const char *s, size_t len)
 
 static int convert_string(struct conv *c, const struct mx_type *t, const json_t *in, json_t **out)
 {
-	char numbuf[64], iso[96];
+	char numbuf[64], iso[256];
 	const char *s = NULL;
 	size_t len = 0;
 	enum mx_format f = t->format;
 
 	if ((f == MX_FMT_DATE || f == MX_FMT_TIME || f == MX_FMT_DATE_TIME) && !json_is_string(in))
-		return conv_fail(c, "Expected string for %s format, got %s", mx_format_name(f), mx_json_pytype(in));
+		return conv_fail(c, "Expected string for %s format, got %s", mx_format_name(f),
+		                 mx_json_pytype(in));
 	if (f == MX_FMT_TIMESTAMP && !json_is_string(in) && !json_is_number(in)) {
 		struct mx_buf b;
 		mx_buf_init(&b, 512);
@@ -1227,6 +1282,8 @@ static int convert_string(struct conv *c, const struct mx_type *t, const json_t 
 	case MX_FMT_TIMESTAMP: {
 		double d = 0;
 		int bad = json_is_number(in) ? 0 : py_parse_float(s, len, &d);
+		if (bad == PY_PARSE_NOMEM)
+			return conv_oom(c);
 		if (json_is_number(in))
 			d = json_number_value(in);
 		if (bad || format_timestamp(d, iso, sizeof iso))
@@ -1251,9 +1308,11 @@ static int convert_string(struct conv *c, const struct mx_type *t, const json_t 
 		/* MXCP checks lengths only for strings without a format */
 		size_t cp = utf8_codepoints(s, len);
 		if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
-			return conv_fail(c, "String must be at least %" PRId64 " characters long", t->min_length);
+			return conv_fail(c, "String must be at least %" PRId64 " characters long",
+			                 t->min_length);
 		if (t->max_length >= 0 && cp > (uint64_t)t->max_length)
-			return conv_fail(c, "String must be at most %" PRId64 " characters long", t->max_length);
+			return conv_fail(c, "String must be at most %" PRId64 " characters long",
+			                 t->max_length);
 		break;
 	}
 	}
@@ -1299,12 +1358,15 @@ static int check_bounds(struct conv *c, const struct mx_type *t, double v, int w
 static int convert_number(struct conv *c, const struct mx_type *t, const json_t *in, json_t **out)
 {
 	double d;
+	int prc;
 	if (json_is_number(in))
 		d = json_number_value(in);
 	else if (json_is_boolean(in))
 		d = json_is_true(in); /* float(True) == 1.0 */
-	else if (!json_is_string(in) || py_parse_float(json_string_value(in), json_string_length(in), &d))
+	else if (!json_is_string(in))
 		return conv_fail(c, "Expected number, got %s", mx_json_pytype(in));
+	else if ((prc = py_parse_float(json_string_value(in), json_string_length(in), &d)))
+		return prc == PY_PARSE_NOMEM ? conv_oom(c) : conv_fail(c, "Expected number, got str");
 	int rc = check_bounds(c, t, d, 1);
 	if (rc)
 		return rc;
@@ -1556,17 +1618,16 @@ static int convert_value(struct conv *c, const struct mx_type *t, const json_t *
 
 /* A default must convert cleanly; the error sits on the default node. */
 static int check_default(const struct mx_yaml_node *map, const char *file, const char *path,
-                         const struct mx_type *t, struct mx_err *err)
+                         struct mx_type *t, struct mx_err *err)
 {
 	const struct mx_yaml_node *dn = mx_yaml_map_get(map, "default");
 	if (dn == NULL)
 		return 0;
 	char p[MX_TYPE_PATH_MAX];
 	mx_yaml_path(p, sizeof p, path, "default");
-	struct mx_type *mt = (struct mx_type *)t;
-	mt->default_value = mx_yaml_to_json(dn);
-	if (mt->default_value == NULL)
-		return mx_err_at(err, MX_EINVAL, file, dn->line, dn->col, "%s: cannot convert value", p);
+	t->default_value = mx_yaml_to_json(dn);
+	if (t->default_value == NULL)
+		return to_json_failed(file, dn, p, err);
 	struct conv c;
 	conv_init(&c, p);
 	json_t *conv = NULL;
@@ -1575,7 +1636,7 @@ static int check_default(const struct mx_yaml_node *map, const char *file, const
 	if (rc == MX_ENOMEM)
 		return oom(err);
 	if (rc)
-		return mx_err_at(err, rc, file, dn->line, dn->col, "%s: %s", conv_path(&c), conv_msg(&c));
+		return mx_err_at(err, rc, file, dn->line, dn->col, "%s: %s", c.path, c.msg);
 	return 0;
 }
 
@@ -1607,7 +1668,7 @@ static const struct mx_type *find_param(struct mx_type *const *params, size_t n,
 }
 
 /* Python's `value in enum`, also trying the converted value (so `--param n=1`
- * matches `enum: [1, 2]`). A null value is not checked. */
+ * matches `enum: [1, 2]`). A null value is not checked. 1 yes, 0 no, MX_ENOMEM. */
 static int enum_accepts(const struct mx_type *p, const json_t *v)
 {
 	if (json_is_null(v) || in_list(p->enum_values, v))
@@ -1615,9 +1676,10 @@ static int enum_accepts(const struct mx_type *p, const json_t *v)
 	struct conv c;
 	conv_init(&c, p->name);
 	json_t *conv = NULL;
-	int ok = convert_value(&c, p, v, &conv) == 0 && in_list(p->enum_values, conv);
+	int rc = convert_value(&c, p, v, &conv);
+	int ok = rc == 0 && in_list(p->enum_values, conv);
 	json_decref(conv);
-	return ok;
+	return rc == MX_ENOMEM ? MX_ENOMEM : ok;
 }
 
 int mx_params_convert(struct mx_type *const *params, size_t nparams, const json_t *args, json_t **out,
@@ -1625,7 +1687,8 @@ int mx_params_convert(struct mx_type *const *params, size_t nparams, const json_
 {
 	*out = NULL;
 	if (args != NULL && !json_is_object(args))
-		return mx_err_set(err, MX_EINVAL, "Expected object for arguments, got %s", mx_json_pytype(args));
+		return mx_err_set(err, MX_EINVAL, "Expected object for arguments, got %s",
+		                  mx_json_pytype(args));
 	json_t *work = json_object();
 	if (work == NULL || (args != NULL && json_object_update(work, (json_t *)args))) {
 		json_decref(work);
@@ -1656,7 +1719,12 @@ int mx_params_convert(struct mx_type *const *params, size_t nparams, const json_
 				rc = mx_err_set(err, MX_EINVAL, "Unknown parameter: %s", k);
 				break;
 			}
-			if (p->enum_values != NULL && !enum_accepts(p, v)) {
+			int in_enum = p->enum_values == NULL ? 1 : enum_accepts(p, v);
+			if (in_enum < 0) {
+				rc = oom(err);
+				break;
+			}
+			if (!in_enum) {
 				struct mx_buf b;
 				mx_buf_init(&b, MX_ERR_MSG_MAX);
 				py_repr(&b, p->enum_values);
@@ -1721,9 +1789,11 @@ static int check_out(struct conv *c, const struct mx_type *t, const json_t *v, i
 			return conv_fail(c, "Invalid duration format: %s", s);
 		size_t cp = utf8_codepoints(s, len);
 		if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
-			return conv_fail(c, "String must be at least %" PRId64 " characters long", t->min_length);
+			return conv_fail(c, "String must be at least %" PRId64 " characters long",
+			                 t->min_length);
 		if (t->max_length >= 0 && cp > (uint64_t)t->max_length)
-			return conv_fail(c, "String must be at most %" PRId64 " characters long", t->max_length);
+			return conv_fail(c, "String must be at most %" PRId64 " characters long",
+			                 t->max_length);
 		return 0;
 	}
 	case MX_T_NUMBER:
@@ -1926,6 +1996,6 @@ json_t *mx_type_output_schema(const struct mx_type *ret)
 	json_t *result = schema_of(ret, 1, 1);
 	if (result == NULL)
 		return NULL;
-	return json_pack("{s:s, s:{s:o}, s:[s]}", "type", "object", "properties", "result", result, "required",
-	                 "result");
+	return json_pack("{s:s, s:{s:o}, s:[s]}", "type", "object", "properties", "result", result,
+	                 "required", "result");
 }

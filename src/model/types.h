@@ -85,7 +85,7 @@ struct mx_type {
  * located at the default.
  */
 int mx_type_parse(const struct mx_yaml_node *n, const char *file, const char *path, int is_param,
-		  struct mx_type **out, struct mx_err *err);
+                  struct mx_type **out, struct mx_err *err);
 void mx_type_free(struct mx_type *t);
 const char *mx_type_kind_name(enum mx_type_kind k);
 /* "date-time" etc.; NULL for MX_FMT_NONE. */
