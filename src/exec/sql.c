@@ -130,7 +130,8 @@ static int valid_extension_name(const char *name)
 		return 0;
 	for (const char *p = name; *p; p++) {
 		char ch = *p;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_'))
 			return 0;
 	}
 	return 1;
@@ -151,7 +152,8 @@ static int open_raw(const char *path, int readonly, duckdb_database *out, struct
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
 		if (duckdb_set_config(cfg, opts[i][0], opts[i][1]) != DuckDBSuccess) {
 			duckdb_destroy_config(&cfg);
-			return mx_err_set(err, MX_EDB, "Cannot set DuckDB option %s=%s", opts[i][0], opts[i][1]);
+			return mx_err_set(err, MX_EDB, "Cannot set DuckDB option %s=%s", opts[i][0],
+			                  opts[i][1]);
 		}
 	}
 	char *derr = NULL;
@@ -265,8 +267,8 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 	c->db = db;
 	c->max_rows = MX_SQL_MAX_ROWS_DEFAULT;
 	c->max_bytes = MX_SQL_MAX_BYTES_DEFAULT;
-	/* Progress is only tracked with the progress bar on; it is never
-	 * printed. The bar starts after progress_bar_time ms. */
+	/* DuckDB tracks query progress (mx_dbconn_progress) only with its
+	 * progress bar on; the bar itself is never printed. */
 	duckdb_result res;
 	const char *msg = NULL;
 	if (run_simple(c->conn,
@@ -382,7 +384,8 @@ static int cache_put(struct mx_dbconn *c, const char *sql, uint64_t hash, duckdb
 
 /* The prepared statement for sql (exactly one statement), from the cache or
  * freshly prepared and cached. The statement stays owned by the cache. */
-static int get_statement(struct mx_dbconn *c, const char *sql, duckdb_prepared_statement *out, struct mx_err *err)
+static int get_statement(struct mx_dbconn *c, const char *sql, duckdb_prepared_statement *out,
+                         struct mx_err *err)
 {
 	uint64_t hash = fnv1a(sql);
 	struct stmt_entry *e = cache_find(c, sql, hash);
@@ -401,7 +404,8 @@ static int get_statement(struct mx_dbconn *c, const char *sql, duckdb_prepared_s
 		if (msg != NULL)
 			rc = mx_err_set(err, MX_EDB, "%s", msg);
 		else
-			rc = mx_err_set(err, MX_EINVAL, "SQL must contain exactly one statement, found %" PRIu64,
+			rc = mx_err_set(err, MX_EINVAL,
+			                "SQL must contain exactly one statement, found %" PRIu64,
 			                (uint64_t)n);
 		duckdb_destroy_extracted(&ex);
 		return rc;
@@ -509,7 +513,8 @@ static int parse_date_part(const char *s, size_t len, size_t *pos, int64_t *days
 static int parse_time_part(const char *s, size_t len, size_t *pos, int64_t *micros)
 {
 	int h, mi, sec = 0;
-	if (take_digits(s, len, pos, 2, &h) || take_char(s, len, pos, ':') || take_digits(s, len, pos, 2, &mi))
+	if (take_digits(s, len, pos, 2, &h) || take_char(s, len, pos, ':') ||
+	    take_digits(s, len, pos, 2, &mi))
 		return -1;
 	int64_t frac = 0;
 	if (take_char(s, len, pos, ':') == 0) {
@@ -872,6 +877,15 @@ static int bad_value(struct mx_err *err, const struct mx_buf *path, const char *
 static int make_value(struct shape *sh, const json_t *v, struct mx_buf *path, duckdb_value *out,
                       struct mx_err *err);
 
+/* Back to the parent's path after a child ("[2]", ".name"). */
+static void path_truncate(struct mx_buf *path, size_t len)
+{
+	if (path->p != NULL && len <= path->len) {
+		path->len = len;
+		path->p[len] = '\0';
+	}
+}
+
 /* The text of a JSON value: strings as they are, numbers in their shortest
  * round-tripping form, containers as compact JSON. mx_free the result. */
 static char *json_text(const json_t *v)
@@ -921,8 +935,7 @@ static int make_list_value(struct shape *sh, const json_t *v, struct mx_buf *pat
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		mx_buf_printf(path, "[%zu]", i);
 		rc = make_value(sh->elem, json_array_get(v, i), path, &items[i], err);
-		path->len = base;
-		path->p[base] = '\0';
+		path_truncate(path, base);
 	}
 	duckdb_logical_type et = rc == 0 ? shape_type(sh->elem) : NULL;
 	if (rc == 0 && (et == NULL || (*out = duckdb_create_list_value(et, items, (idx_t)n)) == NULL))
@@ -954,8 +967,7 @@ static int make_struct_value(struct shape *sh, const json_t *v, struct mx_buf *p
 	for (size_t i = 0; i < sh->nfields && rc == 0; i++) {
 		mx_buf_printf(path, ".%s", sh->names[i]);
 		rc = make_value(sh->fields[i], json_object_get(v, sh->names[i]), path, &vals[i], err);
-		path->len = base;
-		path->p[base] = '\0';
+		path_truncate(path, base);
 	}
 	if (rc == 0 && (*out = duckdb_create_struct_value(t, vals)) == NULL)
 		rc = mx_err_set(err, MX_EINVAL, "Cannot bind parameter '%s' as a struct", mx_buf_str(path));
@@ -1013,7 +1025,8 @@ static int make_value(struct shape *sh, const json_t *v, struct mx_buf *path, du
 	return 0;
 }
 
-static int bind_param(duckdb_prepared_statement st, idx_t idx, const struct mx_sql_param *p, struct mx_err *err)
+static int bind_param(duckdb_prepared_statement st, idx_t idx, const struct mx_sql_param *p,
+                      struct mx_err *err)
 {
 	if (p->value == NULL || json_is_null(p->value)) {
 		if (duckdb_bind_null(st, idx) != DuckDBSuccess)
@@ -1058,7 +1071,8 @@ static int bind_params(duckdb_prepared_statement st, const struct mx_sql_param *
 	int rc = 0;
 	for (size_t i = 0; i < nparams && rc == 0; i++) {
 		idx_t idx;
-		if (params[i].name == NULL || duckdb_bind_parameter_index(st, &idx, params[i].name) != DuckDBSuccess)
+		if (params[i].name == NULL ||
+		    duckdb_bind_parameter_index(st, &idx, params[i].name) != DuckDBSuccess)
 			continue; /* not used by this statement */
 		if (idx == 0 || idx > n || bound[idx])
 			continue;
@@ -1078,7 +1092,8 @@ static int bind_params(duckdb_prepared_statement st, const struct mx_sql_param *
 		}
 		if (missing.len)
 			rc = mx_err_set(err, MX_EINVAL,
-			                "Values were not provided for the following prepared statement parameters: %s",
+			                "Values were not provided for the following prepared statement "
+			                "parameters: %s",
 			                mx_buf_str(&missing));
 		mx_buf_free(&missing);
 	}
@@ -1176,7 +1191,8 @@ static size_t fmt_date(char *buf, size_t sz, int64_t days)
 /* HH:MM:SS plus a fraction: `frac` units of 10^-digits seconds. */
 static size_t fmt_clock(char *buf, size_t sz, int64_t secs, int64_t frac, int digits)
 {
-	int n = snprintf(buf, sz, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	int n = snprintf(buf, sz, "%02d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60),
+	                 (int)(secs % 60));
 	if (n > 0 && frac != 0)
 		n += snprintf(buf + n, sz - (size_t)n, ".%0*" PRId64, digits, frac);
 	return n < 0 ? 0 : (size_t)n;
@@ -1202,6 +1218,10 @@ static json_t *timestamp_json(int64_t v, int digits, int utc)
 	int64_t frac = v - secs * per_sec;
 	int64_t days = floor_div(secs, 86400);
 	int64_t sod = secs - days * 86400;
+	/* Microseconds as in every other timestamp; nanoseconds only when
+	 * the value has them. */
+	for (; digits < 6; digits++)
+		frac *= 10;
 	if (digits == 9 && frac % 1000 == 0) {
 		frac /= 1000;
 		digits = 6;
@@ -1241,7 +1261,8 @@ static json_t *time_tz_json(duckdb_time_tz v)
 	char sign = off < 0 ? '-' : '+';
 	if (off < 0)
 		off = -off;
-	int m = snprintf(buf + n, sizeof buf - n, "%c%02d:%02d", sign, (int)(off / 3600), (int)(off / 60 % 60));
+	int m = snprintf(buf + n, sizeof buf - n, "%c%02d:%02d", sign, (int)(off / 3600),
+	                 (int)(off / 60 % 60));
 	if (m > 0 && off % 60)
 		snprintf(buf + n + (size_t)m, sizeof buf - n - (size_t)m, ":%02d", (int)(off % 60));
 	return json_string(buf);
@@ -1302,8 +1323,8 @@ static json_t *uuid_json(duckdb_hugeint h)
 	uint64_t hi = (uint64_t)h.upper ^ (UINT64_C(1) << 63);
 	uint64_t lo = h.lower;
 	char buf[40];
-	snprintf(buf, sizeof buf, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64, hi >> 32,
-	         (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & UINT64_C(0xffffffffffff));
+	snprintf(buf, sizeof buf, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
+	         hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & UINT64_C(0xffffffffffff));
 	return json_string(buf);
 }
 
@@ -1719,10 +1740,18 @@ static int conv_value(struct conv_ctx *cx, const struct conv *cv, duckdb_vector 
 	case DUCKDB_TYPE_TIME_NS: j = time_json(((duckdb_time_ns *)data)[row].nanos, 9); break;
 	case DUCKDB_TYPE_TIME_TZ: j = time_tz_json(((duckdb_time_tz *)data)[row]); break;
 	case DUCKDB_TYPE_TIMESTAMP: j = timestamp_json(((duckdb_timestamp *)data)[row].micros, 6, 0); break;
-	case DUCKDB_TYPE_TIMESTAMP_TZ: j = timestamp_json(((duckdb_timestamp *)data)[row].micros, 6, 1); break;
-	case DUCKDB_TYPE_TIMESTAMP_S: j = timestamp_json(((duckdb_timestamp_s *)data)[row].seconds, 0, 0); break;
-	case DUCKDB_TYPE_TIMESTAMP_MS: j = timestamp_json(((duckdb_timestamp_ms *)data)[row].millis, 3, 0); break;
-	case DUCKDB_TYPE_TIMESTAMP_NS: j = timestamp_json(((duckdb_timestamp_ns *)data)[row].nanos, 9, 0); break;
+	case DUCKDB_TYPE_TIMESTAMP_TZ:
+		j = timestamp_json(((duckdb_timestamp *)data)[row].micros, 6, 1);
+		break;
+	case DUCKDB_TYPE_TIMESTAMP_S:
+		j = timestamp_json(((duckdb_timestamp_s *)data)[row].seconds, 0, 0);
+		break;
+	case DUCKDB_TYPE_TIMESTAMP_MS:
+		j = timestamp_json(((duckdb_timestamp_ms *)data)[row].millis, 3, 0);
+		break;
+	case DUCKDB_TYPE_TIMESTAMP_NS:
+		j = timestamp_json(((duckdb_timestamp_ns *)data)[row].nanos, 9, 0);
+		break;
 	case DUCKDB_TYPE_INTERVAL: j = interval_json(((duckdb_interval *)data)[row]); break;
 	case DUCKDB_TYPE_UUID: j = uuid_json(((duckdb_hugeint *)data)[row]); break;
 	case DUCKDB_TYPE_ENUM: {
@@ -1745,8 +1774,11 @@ static int conv_value(struct conv_ctx *cx, const struct conv *cv, duckdb_vector 
 	case DUCKDB_TYPE_MAP:
 	case DUCKDB_TYPE_UNION: return conv_nested(cx, cv, vec, row, out);
 	default: {
-		char what[64];
-		snprintf(what, sizeof what, "unsupported DuckDB type %d", (int)cv->id);
+		/* DuckDB's C API reports types it does not describe (TIME_NS,
+		 * VARIANT in 1.4) as INVALID. */
+		char what[128];
+		snprintf(what, sizeof what,
+		         "DuckDB type %d is not supported; cast it in SQL (e.g. ::VARCHAR)", (int)cv->id);
 		return conv_error(cx, what);
 	}
 	}
@@ -1782,7 +1814,8 @@ static int result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 	while (rc == 0 && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
 		idx_t n = duckdb_data_chunk_get_size(chunk);
 		if (n > c->max_rows - nrows) {
-			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu rows", c->max_rows);
+			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu rows",
+			                c->max_rows);
 			break;
 		}
 		nrows += n;
@@ -1795,7 +1828,8 @@ static int result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 			for (idx_t i = 0; i < ncols && rc == 0; i++) {
 				json_t *v;
 				cx.column = json_string_value(keys[i]);
-				rc = conv_value(&cx, &convs[i], duckdb_data_chunk_get_vector(chunk, i), r, &v);
+				rc = conv_value(&cx, &convs[i], duckdb_data_chunk_get_vector(chunk, i), r,
+				                &v);
 				if (rc == 0 && json_object_set_new_nocheck(row, cx.column, v) != 0)
 					rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 			}

@@ -62,8 +62,18 @@ struct mx_sql_param {
  * TIMESTAMPTZ with "Z", INTERVAL as ISO 8601 duration, UUID as text, BLOB
  * base64, LIST/ARRAY arrays, STRUCT objects, MAP objects (non-string keys as
  * text), ENUM text, JSON parsed, NULL null.
- * Errors: MX_EDB with DuckDB's message; MX_EINVAL when the text holds more
- * than one statement.
+ * TIMESTAMP_NS keeps nanoseconds when it has them; DATE/TIMESTAMP infinities
+ * are "infinity"/"-infinity"; BIGNUM and UBIGINT follow the HUGEINT rule.
+ * Parameters: `format: date|time|date-time|timestamp` strings bind as
+ * DATE/TIME/TIMESTAMP (ISO 8601; an offset or Z is converted to UTC), other
+ * strings VARCHAR, integer BIGINT, number DOUBLE, boolean BOOLEAN, array LIST
+ * (element type from `items`, else from the values), object STRUCT; without
+ * a type, by the JSON type. A statement is prepared once per connection and
+ * cached by its text.
+ * Errors: MX_EDB with DuckDB's message; MX_EINVAL when the text is not
+ * exactly one statement, a parameter is missing (naming it) or a value does
+ * not parse as its format; MX_ELIMIT past the row/byte bounds;
+ * MX_ECANCELLED when interrupted.
  */
 int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
                  json_t **rows, struct mx_err *err);
