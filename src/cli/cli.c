@@ -20,22 +20,22 @@ struct command {
 };
 
 static const struct command COMMANDS[] = {
-	{"init", mx_cmd_init, "Initialize a new MXCP repository"},
-	{"list", mx_cmd_list, "List all available endpoints"},
-	{"validate", mx_cmd_validate, "Validate one or all endpoints"},
-	{"run", mx_cmd_run, "Run a tool, resource or prompt"},
-	{"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
+        {"init", mx_cmd_init, "Initialize a new MXCP repository"},
+        {"list", mx_cmd_list, "List all available endpoints"},
+        {"validate", mx_cmd_validate, "Validate one or all endpoints"},
+        {"run", mx_cmd_run, "Run a tool, resource or prompt"},
+        {"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
 };
 
 static void print_help(FILE *f)
 {
 	fprintf(f, "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\n\n"
-		   "  mxcp — serve MXCP projects (tools, resources and prompts in YAML with\n"
-		   "  DuckDB SQL) to LLM clients over the Model Context Protocol.\n\n"
-		   "Options:\n"
-		   "  --version  Show the version and exit.\n"
-		   "  --help     Show this message and exit.\n\n"
-		   "Commands:\n");
+	           "  mxcp — serve MXCP projects (tools, resources and prompts in YAML with\n"
+	           "  DuckDB SQL) to LLM clients over the Model Context Protocol.\n\n"
+	           "Options:\n"
+	           "  --version  Show the version and exit.\n"
+	           "  --help     Show this message and exit.\n\n"
+	           "Commands:\n");
 	for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
 		fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
 }
@@ -57,12 +57,13 @@ int mx_cli_main(int argc, char **argv)
 		if (!strcmp(argv[i], "--profile") && i + 1 < argc)
 			i += 2;
 		else if (!strncmp(argv[i], "--profile=", 10) || !strcmp(argv[i], "--debug") ||
-			 !strcmp(argv[i], "--json-output") || !strcmp(argv[i], "--readonly"))
+		         !strcmp(argv[i], "--json-output") || !strcmp(argv[i], "--readonly"))
 			i++;
 		else {
-			fprintf(stderr, "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
-					"Error: No such option: %s\n",
-				argv[i]);
+			fprintf(stderr,
+			        "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
+			        "Error: No such option: %s\n",
+			        argv[i]);
 			return MX_EXIT_USAGE;
 		}
 	}
@@ -88,8 +89,9 @@ int mx_cli_main(int argc, char **argv)
 		cargv[cargc] = NULL;
 		return COMMANDS[c].fn(cargc, cargv);
 	}
-	fprintf(stderr, "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
-			"Error: No such command '%s'.\n",
-		argv[i]);
+	fprintf(stderr,
+	        "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
+	        "Error: No such command '%s'.\n",
+	        argv[i]);
 	return MX_EXIT_USAGE;
 }

@@ -41,8 +41,8 @@ int mx_cli_usage_error(const struct mx_cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Usage: mxcp %s [OPTIONS]\nTry 'mxcp %s --help' for help.\n\nError: %s\n", cli->command,
-		cli->command, msg);
+	fprintf(stderr, "Usage: mxcp %s [OPTIONS]\nTry 'mxcp %s --help' for help.\n\nError: %s\n",
+	        cli->command, cli->command, msg);
 	return MX_EXIT_USAGE;
 }
 
@@ -50,7 +50,8 @@ int mx_cli_bad_option(const struct mx_cli *cli, char **argv)
 {
 	const char *arg = argv[optind - 1];
 	if (optopt && strncmp(arg, "--", 2) != 0)
-		return mx_cli_usage_error(cli, "Option '-%c' requires an argument or does not exist.", optopt);
+		return mx_cli_usage_error(cli, "Option '-%c' requires an argument or does not exist.",
+		                          optopt);
 	return mx_cli_usage_error(cli, "No such option, or it needs a value: %s", arg);
 }
 
@@ -109,8 +110,8 @@ static int load_json_file(const struct mx_cli *cli, const char *path, const char
 	*out = json_loadb(b.p, b.len, JSON_DECODE_ANY, &jerr);
 	mx_buf_free(&b);
 	if (*out == NULL)
-		return mx_cli_usage_error(cli, "Invalid JSON in file %s: %s (line %d, column %d)", path, jerr.text,
-					  jerr.line, jerr.column);
+		return mx_cli_usage_error(cli, "Invalid JSON in file %s: %s (line %d, column %d)", path,
+		                          jerr.text, jerr.line, jerr.column);
 	return 0;
 }
 
@@ -118,7 +119,8 @@ int mx_cli_add_param(const struct mx_cli *cli, json_t *obj, const char *spec)
 {
 	const char *eq = strchr(spec, '=');
 	if (eq == NULL || eq == spec)
-		return mx_cli_usage_error(cli, "Parameter must be in format name=value or name=@file.json: %s", spec);
+		return mx_cli_usage_error(
+		        cli, "Parameter must be in format name=value or name=@file.json: %s", spec);
 	char *name = mx_strndup(spec, (size_t)(eq - spec));
 	const char *value = eq + 1;
 	json_t *v = NULL;

@@ -35,10 +35,13 @@ enum {
 	MX_OPT_FIRST_COMMAND_OPTION, /* commands number their own long options from here */
 };
 
-#define MX_CLI_COMMON_OPTIONS                                                                            \
-	{"profile", required_argument, NULL, MX_OPT_PROFILE}, {"json-output", no_argument, NULL, MX_OPT_JSON}, \
-		{"debug", no_argument, NULL, MX_OPT_DEBUG}, {"readonly", no_argument, NULL, MX_OPT_READONLY},  \
-		{"help", no_argument, NULL, 'h'}
+#define MX_CLI_COMMON_OPTIONS                                                                                \
+	{"profile", required_argument, NULL, MX_OPT_PROFILE},                                                \
+	        {"json-output", no_argument, NULL, MX_OPT_JSON}, {"debug", no_argument, NULL, MX_OPT_DEBUG}, \
+	        {"readonly", no_argument, NULL, MX_OPT_READONLY},                                            \
+	{                                                                                                    \
+		"help", no_argument, NULL, 'h'                                                               \
+	}
 
 /* Handle a common option (returns 1 when c was one). */
 int mx_cli_common_option(struct mx_cli *cli, int c, const char *arg);

@@ -22,38 +22,38 @@
 enum { OPT_PROJECT = MX_OPT_FIRST_COMMAND_OPTION, OPT_BOOTSTRAP };
 
 static const char *const FOLDERS[] = {"tools", "resources", "prompts", "evals", "python", "plugins",
-				      "sql",   "drift",     "audit",   "data",  NULL};
+                                      "sql",   "drift",     "audit",   "data",  NULL};
 
 static const char HELLO_SQL[] = "SELECT 'Hello, ' || $name || '!' as greeting\n";
 
 static const char HELLO_YML[] = "mxcp: 1\n"
-				"tool:\n"
-				"  name: hello_world\n"
-				"  description: A simple hello world tool\n"
-				"  enabled: true\n"
-				"  annotations:\n"
-				"    title: Hello world\n"
-				"    readOnlyHint: true\n"
-				"  parameters:\n"
-				"    - name: name\n"
-				"      type: string\n"
-				"      description: Name to greet\n"
-				"      examples:\n"
-				"        - World\n"
-				"        - Alice\n"
-				"        - Bob\n"
-				"  return:\n"
-				"    type: string\n"
-				"    description: Greeting message\n"
-				"  source:\n"
-				"    file: ../sql/hello-world.sql\n"
-				"  tests:\n"
-				"    - name: greets_world\n"
-				"      description: Greets the name it is given\n"
-				"      arguments:\n"
-				"        - key: name\n"
-				"          value: World\n"
-				"      result: Hello, World!\n";
+                                "tool:\n"
+                                "  name: hello_world\n"
+                                "  description: A simple hello world tool\n"
+                                "  enabled: true\n"
+                                "  annotations:\n"
+                                "    title: Hello world\n"
+                                "    readOnlyHint: true\n"
+                                "  parameters:\n"
+                                "    - name: name\n"
+                                "      type: string\n"
+                                "      description: Name to greet\n"
+                                "      examples:\n"
+                                "        - World\n"
+                                "        - Alice\n"
+                                "        - Bob\n"
+                                "  return:\n"
+                                "    type: string\n"
+                                "    description: Greeting message\n"
+                                "  source:\n"
+                                "    file: ../sql/hello-world.sql\n"
+                                "  tests:\n"
+                                "    - name: greets_world\n"
+                                "      description: Greets the name it is given\n"
+                                "      arguments:\n"
+                                "        - key: name\n"
+                                "          value: World\n"
+                                "      result: Hello, World!\n";
 
 static void print_help(void)
 {
@@ -69,7 +69,7 @@ static void print_help(void)
 
 static int write_file(const char *dir, const char *rel, const char *content)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX + 64];
 	snprintf(path, sizeof path, "%s/%s", dir, rel);
 	FILE *f = fopen(path, "wx");
 	if (f == NULL)
@@ -102,9 +102,9 @@ static void yaml_scalar(struct mx_buf *b, const char *s)
 int mx_cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS,
-					     {"project", required_argument, NULL, OPT_PROJECT},
-					     {"bootstrap", no_argument, NULL, OPT_BOOTSTRAP},
-					     {0}};
+	                                     {"project", required_argument, NULL, OPT_PROJECT},
+	                                     {"bootstrap", no_argument, NULL, OPT_BOOTSTRAP},
+	                                     {0}};
 	struct mx_cli cli = {.command = "init"};
 	const char *project = NULL;
 	int bootstrap = 0, c;
@@ -144,8 +144,8 @@ int mx_cmd_init(int argc, char **argv)
 		char site[PATH_MAX + 16];
 		snprintf(site, sizeof site, "%s/mxcp-site.yml", probe);
 		if (access(site, F_OK) == 0)
-			return mx_cli_failf(&cli, "Cannot create a MXCP repository inside another one (%s exists)",
-					    site);
+			return mx_cli_failf(
+			        &cli, "Cannot create a MXCP repository inside another one (%s exists)", site);
 		if (strcmp(probe, "/") == 0)
 			break;
 		char *slash = strrchr(probe, '/');
@@ -188,18 +188,19 @@ int mx_cmd_init(int argc, char **argv)
 	mx_db_close(db);
 
 	if (bootstrap && (write_file(dir, "sql/hello-world.sql", HELLO_SQL) ||
-			  write_file(dir, "tools/hello-world.yml", HELLO_YML)))
+	                  write_file(dir, "tools/hello-world.yml", HELLO_YML)))
 		return mx_cli_failf(&cli, "Cannot write the example files in %s: %s", dir, strerror(errno));
 
 	if (cli.json_output) {
 		mx_cli_print_ok(json_pack("{s:s, s:s, s:s, s:b}", "path", dir, "project", project, "profile",
-					  profile, "bootstrap", bootstrap));
+		                          profile, "bootstrap", bootstrap));
 		return MX_EXIT_OK;
 	}
 	printf("Initialized MXCP project '%s' (profile '%s') in %s\n", project, profile, dir);
 	if (bootstrap)
 		printf("Created tools/hello-world.yml and sql/hello-world.sql\n\n"
-		       "Try it:\n  cd %s\n  mxcp validate\n  mxcp run tool hello_world --param name=World\n  mxcp "
+		       "Try it:\n  cd %s\n  mxcp validate\n  mxcp run tool hello_world --param name=World\n  "
+		       "mxcp "
 		       "serve --transport stdio\n",
 		       dir);
 	printf("\nClaude Desktop (claude_desktop_config.json):\n"

@@ -51,17 +51,19 @@ int mx_cmd_list(int argc, char **argv)
 		json_t *list = json_array();
 		for (size_t i = 0; i < p->nendpoints; i++) {
 			const struct mx_endpoint *ep = p->endpoints[i];
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "path", ep->path, "kind",
-							      mx_endpoint_kind_name(ep->kind), "name", ep->name,
-							      "error", ""));
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "path", ep->path,
+			                                      "kind", mx_endpoint_kind_name(ep->kind), "name",
+			                                      ep->name, "error", ""));
 		}
 		for (size_t i = 0; i < p->nfailures; i++) {
 			char msg[4096];
 			mx_err_format(&p->failures[i].err, msg, sizeof msg);
-			json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "path", p->failures[i].path,
-							      "kind", "unknown", "name", "unknown", "error", msg));
+			json_array_append_new(list,
+			                      json_pack("{s:s, s:s, s:s, s:s}", "path", p->failures[i].path,
+			                                "kind", "unknown", "name", "unknown", "error", msg));
 		}
-		mx_cli_print_ok(json_pack("{s:s, s:o}", "status", p->nfailures ? "error" : "ok", "endpoints", list));
+		mx_cli_print_ok(
+		        json_pack("{s:s, s:o}", "status", p->nfailures ? "error" : "ok", "endpoints", list));
 		mx_project_unref(p);
 		return MX_EXIT_OK;
 	}

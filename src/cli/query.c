@@ -46,7 +46,7 @@ static void print_table(const json_t *rows)
 	size_t k = 0;
 	const char *key;
 	json_t *v;
-	json_object_foreach(first, key, v) {
+	json_object_foreach (first, key, v) {
 		names[k] = key;
 		width[k] = strlen(key);
 		k++;
@@ -56,9 +56,9 @@ static void print_table(const json_t *rows)
 		for (size_t col = 0; col < ncols; col++) {
 			json_t *cell = json_object_get(row, names[col]);
 			char *s = json_is_string(cell) ? mx_strdup(json_string_value(cell))
-				  : json_is_null(cell) || cell == NULL
-					  ? mx_strdup("NULL")
-					  : json_dumps(cell, JSON_COMPACT | JSON_ENCODE_ANY);
+			          : json_is_null(cell) || cell == NULL
+			                  ? mx_strdup("NULL")
+			                  : json_dumps(cell, JSON_COMPACT | JSON_ENCODE_ANY);
 			cells[r * ncols + col] = s;
 			size_t w = s ? strlen(s) : 0;
 			width[col] = w > width[col] ? w : width[col];
@@ -91,9 +91,9 @@ done:
 int mx_cmd_query(int argc, char **argv)
 {
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS,
-					     {"param", required_argument, NULL, 'p'},
-					     {"file", required_argument, NULL, OPT_FILE},
-					     {0}};
+	                                     {"param", required_argument, NULL, 'p'},
+	                                     {"file", required_argument, NULL, OPT_FILE},
+	                                     {0}};
 	struct mx_cli cli = {.command = "query"};
 	json_t *args = json_object();
 	const char *file = NULL;
@@ -147,13 +147,13 @@ int mx_cmd_query(int argc, char **argv)
 	struct mx_sql_param *params = mx_calloc(n ? n : 1, sizeof *params);
 	const char *key;
 	json_t *val;
-	json_object_foreach(args, key, val) {
+	json_object_foreach (args, key, val) {
 		params[k].name = key;
 		params[k].value = val;
 		k++;
 	}
 	if (mx_runtime_open(p, &rt, &err) || mx_db_connect(mx_runtime_db(rt), &conn, &err) ||
-	    mx_sql_query(conn, sql, params, k, &rows, &err)) {
+	    mx_sql_script(conn, sql, params, k, &rows, &err)) {
 		if (err.code == MX_EDB)
 			mx_err_prefix(&err, "Failed to execute SQL");
 		rc = mx_cli_fail(&cli, &err);

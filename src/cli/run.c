@@ -36,11 +36,11 @@ static void print_help(void)
 int mx_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS,
-					     {"param", required_argument, NULL, 'p'},
-					     {"user-context", required_argument, NULL, 'u'},
-					     {"request-headers", required_argument, NULL, OPT_HEADERS},
-					     {"skip-output-validation", no_argument, NULL, OPT_SKIP_OUTPUT},
-					     {0}};
+	                                     {"param", required_argument, NULL, 'p'},
+	                                     {"user-context", required_argument, NULL, 'u'},
+	                                     {"request-headers", required_argument, NULL, OPT_HEADERS},
+	                                     {"skip-output-validation", no_argument, NULL, OPT_SKIP_OUTPUT},
+	                                     {0}};
 	struct mx_cli cli = {.command = "run"};
 	json_t *args = json_object(), *user = NULL, *headers = NULL;
 	int skip_output = 0, rc = 0, c;
@@ -70,7 +70,8 @@ int mx_cmd_run(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (argc - optind < 2) {
-		rc = mx_cli_usage_error(&cli, "Missing argument '%s'.", argc == optind ? "ENDPOINT_TYPE" : "NAME");
+		rc = mx_cli_usage_error(&cli, "Missing argument '%s'.",
+		                        argc == optind ? "ENDPOINT_TYPE" : "NAME");
 		goto out;
 	}
 	if (argc - optind > 2) {
@@ -79,9 +80,10 @@ int mx_cmd_run(int argc, char **argv)
 	}
 	enum mx_endpoint_kind kind;
 	if (mx_endpoint_kind_parse(argv[optind], &kind)) {
-		rc = mx_cli_usage_error(&cli, "Invalid value for 'ENDPOINT_TYPE': '%s' is not one of 'tool', "
-					      "'resource', 'prompt'.",
-					argv[optind]);
+		rc = mx_cli_usage_error(&cli,
+		                        "Invalid value for 'ENDPOINT_TYPE': '%s' is not one of 'tool', "
+		                        "'resource', 'prompt'.",
+		                        argv[optind]);
 		goto out;
 	}
 	const char *name = argv[optind + 1];
@@ -104,10 +106,11 @@ int mx_cmd_run(int argc, char **argv)
 				goto out;
 			}
 		}
-		rc = mx_cli_failf(&cli, "%s '%s' not found", kind == MX_EP_TOOL ? "Tool" : kind == MX_EP_RESOURCE
-											 ? "Resource"
-											 : "Prompt",
-				  name);
+		rc = mx_cli_failf(&cli, "%s '%s' not found",
+		                  kind == MX_EP_TOOL       ? "Tool"
+		                  : kind == MX_EP_RESOURCE ? "Resource"
+		                                           : "Prompt",
+		                  name);
 		mx_project_unref(p);
 		goto out;
 	}

@@ -122,14 +122,16 @@ int mx_cmd_validate(int argc, char **argv)
 	int status = o.nerrors ? MX_EXIT_FAIL : MX_EXIT_OK;
 	if (only && total == 0) {
 		json_decref(o.validated);
-		return mx_cli_failf(&cli, "%s is not an endpoint file of this project (or it is disabled)", only);
+		return mx_cli_failf(&cli, "%s is not an endpoint file of this project (or it is disabled)",
+		                    only);
 	}
 	if (cli.json_output) {
 		json_t *result;
 		if (only) {
 			result = json_incref(json_array_get(o.validated, 0));
 		} else {
-			result = json_pack("{s:s, s:O}", "status", o.nerrors ? "error" : "ok", "validated", o.validated);
+			result = json_pack("{s:s, s:O}", "status", o.nerrors ? "error" : "ok", "validated",
+			                   o.validated);
 			if (total == 0) {
 				json_object_set_new(result, "status", json_string("error"));
 				json_object_set_new(result, "message", json_string("No endpoints found"));

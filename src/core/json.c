@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int dump_cb(const char *buffer, size_t size, void *data)
@@ -79,10 +80,17 @@ int mx_json_repr(struct mx_buf *b, const json_t *v)
 	case JSON_FALSE: return mx_buf_puts(b, "False");
 	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	case JSON_REAL: {
+		/* Python's repr: the shortest text that reads back as the same double */
 		double d = json_real_value(v);
 		if (d == floor(d) && fabs(d) < 1e16)
 			return mx_buf_printf(b, "%.1f", d);
-		return mx_buf_printf(b, "%.17g", d);
+		char tmp[32];
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+			if (strtod(tmp, NULL) == d)
+				break;
+		}
+		return mx_buf_puts(b, tmp);
 	}
 	case JSON_STRING: return mx_buf_printf(b, "'%s'", json_string_value(v));
 	case JSON_ARRAY: {

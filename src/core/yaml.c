@@ -727,8 +727,11 @@ static json_t *to_json(const struct mx_yaml_node *n, int depth)
 					json_decref(o);
 					return NULL;
 				}
-				if (json_is_object(m))
-					json_object_update(o, m);
+				if (json_is_object(m) && json_object_update(o, m)) {
+					json_decref(m);
+					json_decref(o);
+					return NULL;
+				}
 				json_decref(m);
 			}
 		}
@@ -744,7 +747,10 @@ static json_t *to_json(const struct mx_yaml_node *n, int depth)
 			const char *key = k->kind == MX_YAML_SCALAR ? k->str : "";
 			if (k->kind == MX_YAML_SCALAR && mx_yaml_resolve(k, NULL) == MX_YT_NULL)
 				key = "null";
-			json_object_setn_new(o, key, k->kind == MX_YAML_SCALAR ? strlen(key) : 0, val);
+			if (json_object_setn_new(o, key, k->kind == MX_YAML_SCALAR ? strlen(key) : 0, val)) {
+				json_decref(o);
+				return NULL;
+			}
 		}
 		return o;
 	}

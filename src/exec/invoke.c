@@ -31,10 +31,10 @@ int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err
 		ext[i].repo = site->extensions[i].repo;
 	}
 	struct mx_db_options opt = {
-		.path = p->settings.duckdb_path,
-		.readonly = p->settings.readonly,
-		.extensions = ext,
-		.nextensions = site->nextensions,
+	        .path = p->settings.duckdb_path,
+	        .readonly = p->settings.readonly,
+	        .extensions = ext,
+	        .nextensions = site->nextensions,
 	};
 	int rc = mx_db_open(&opt, &rt->db, err);
 	mx_free(ext);
@@ -78,27 +78,29 @@ int mx_shape_result(const struct mx_type *ret, json_t *rows, json_t **out, struc
 	if (n == 0)
 		return mx_err_set(err, MX_EINVAL, "No results returned");
 	if (n > 1)
-		return mx_err_set(err, MX_EINVAL, "Expected single result for return type '%s', but got %zu results",
-				  tname, n);
+		return mx_err_set(err, MX_EINVAL,
+		                  "Expected single result for return type '%s', but got %zu results", tname,
+		                  n);
 	json_t *row = json_array_get(rows, 0);
 	if (ret->kind == MX_T_OBJECT || !json_is_object(row)) {
 		*out = json_incref(row);
 		return 0;
 	}
 	if (json_object_size(row) != 1)
-		return mx_err_set(err, MX_EINVAL, "Expected single value for return type '%s', but got %zu values",
-				  tname, json_object_size(row));
+		return mx_err_set(err, MX_EINVAL,
+		                  "Expected single value for return type '%s', but got %zu values", tname,
+		                  json_object_size(row));
 	void *it = json_object_iter(row);
 	*out = json_incref(json_object_iter_value(it));
 	return 0;
 }
 
 static int run_sql(struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args, json_t **rows,
-		   struct mx_err *err)
+                   struct mx_err *err)
 {
 	if (ep->source_code == NULL)
 		return mx_err_set(err, MX_ENOTFOUND, "Error resolving source code: file not found: %s",
-				  ep->source_path ? ep->source_path : "(none)");
+		                  ep->source_path ? ep->source_path : "(none)");
 	struct mx_sql_param *params = NULL;
 	size_t n = json_object_size(args);
 	if (n && (params = mx_calloc(n, sizeof *params)) == NULL)
@@ -106,7 +108,7 @@ static int run_sql(struct mx_dbconn *conn, const struct mx_endpoint *ep, const j
 	size_t k = 0;
 	const char *key;
 	json_t *val;
-	json_object_foreach((json_t *)args, key, val) {
+	json_object_foreach ((json_t *)args, key, val) {
 		params[k].name = key;
 		params[k].value = val;
 		for (size_t i = 0; i < ep->nparams; i++)
@@ -119,7 +121,7 @@ static int run_sql(struct mx_dbconn *conn, const struct mx_endpoint *ep, const j
 	if (rc && err) {
 		char where[1024];
 		snprintf(where, sizeof where, " (%s '%s', %s)", mx_endpoint_kind_name(ep->kind), ep->name,
-			 ep->source_path ? ep->source_path : ep->relpath);
+		         ep->source_path ? ep->source_path : ep->relpath);
 		mx_err_prefix(err, "Failed to execute SQL");
 		size_t len = strlen(err->msg);
 		snprintf(err->msg + len, sizeof err->msg - len, "%s", where);
@@ -147,8 +149,8 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 			mx_err_prefix(err, "Message %zu", i);
 			return rc;
 		}
-		json_t *msg = json_pack("{s:s, s:s?, s:s?}", "prompt", mx_buf_str(&b), "role", m->role, "type",
-					m->type);
+		json_t *msg = json_pack("{s:s, s:s?, s:s?}", "prompt", mx_buf_str(&b), "role", m->role,
+		                        "type", m->type);
 		mx_buf_free(&b);
 		if (msg == NULL || json_array_append_new(msgs, msg)) {
 			json_decref(msgs);
@@ -160,7 +162,7 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 }
 
 int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
-	      const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
+              const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
 {
 	(void)rt;
 	*result = NULL;
@@ -176,7 +178,7 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	if (ep->language == MX_LANG_PYTHON) {
 		json_decref(converted);
 		return mx_err_set(err, MX_EINVAL, "Python endpoints are not available in this build (%s)",
-				  ep->relpath);
+		                  ep->relpath);
 	}
 	rc = run_sql(conn, ep, converted, &raw, err);
 	json_decref(converted);

@@ -42,7 +42,7 @@ struct mx_invoke_opts {
  * its source file.
  */
 int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
-	      const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err);
+              const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err);
 
 /* Shape raw rows by a return type (MXCP §4.8). New reference in *out. */
 int mx_shape_result(const struct mx_type *ret, json_t *rows, json_t **out, struct mx_err *err);

@@ -1937,3 +1937,42 @@ int mx_sql_check(struct mx_dbconn *c, const char *sql, json_t **names, struct mx
 	*names = arr;
 	return 0;
 }
+
+int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
+                  json_t **rows, struct mx_err *err)
+{
+	*rows = NULL;
+	duckdb_extracted_statements ex = NULL;
+	idx_t n = duckdb_extract_statements(c->conn, sql, &ex);
+	if (n == 0) {
+		const char *msg = duckdb_extract_statements_error(ex);
+		int rc =
+		        mx_err_set(err, msg ? MX_EDB : MX_EINVAL, "%s", msg ? msg : "no SQL statement given");
+		duckdb_destroy_extracted(&ex);
+		return rc;
+	}
+	int rc = 0;
+	for (idx_t i = 0; rc == 0 && i < n; i++) {
+		duckdb_prepared_statement st = NULL;
+		if (duckdb_prepare_extracted_statement(c->conn, ex, i, &st) != DuckDBSuccess) {
+			const char *msg = duckdb_prepare_error(st);
+			rc = mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
+		} else if ((rc = bind_params(st, params, nparams, err)) == 0) {
+			duckdb_result res;
+			if (duckdb_execute_prepared(st, &res) != DuckDBSuccess) {
+				const char *msg = duckdb_result_error(&res);
+				rc = mx_err_set(err,
+				                duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT
+				                        ? MX_ECANCELLED
+				                        : MX_EDB,
+				                "%s", msg ? msg : "query failed");
+			} else if (i + 1 == n) {
+				rc = result_rows(c, &res, rows, err);
+			}
+			duckdb_destroy_result(&res);
+		}
+		duckdb_destroy_prepare(&st);
+	}
+	duckdb_destroy_extracted(&ex);
+	return rc;
+}

@@ -79,6 +79,14 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
                  json_t **rows, struct mx_err *err);
 
 /*
+ * Run a script of one or more statements in order (for `mxcp query`, e.g. a
+ * seed file); parameters are bound in every statement that uses them. On
+ * success *rows holds the last statement's rows.
+ */
+int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
+                  json_t **rows, struct mx_err *err);
+
+/*
  * Validate SQL without running it: exactly one statement, and it prepares
  * against the database (unknown tables/columns are errors). On success
  * *names is a new JSON array of the named parameters it uses (sorted).

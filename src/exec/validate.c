@@ -20,7 +20,7 @@ static void set_repr(struct mx_buf *b, json_t *names)
 	size_t i;
 	json_t *v;
 	mx_buf_putc(b, '{');
-	json_array_foreach(names, i, v) {
+	json_array_foreach (names, i, v) {
 		mx_buf_printf(b, "%s'%s'", i ? ", " : "", json_string_value(v));
 	}
 	mx_buf_putc(b, '}');
@@ -36,9 +36,9 @@ static json_t *sorted_difference(json_t *a, json_t *b)
 	json_t *out = json_array();
 	size_t i, j;
 	json_t *x, *y;
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		int found = 0;
-		json_array_foreach(b, j, y) {
+		json_array_foreach (b, j, y) {
 			found |= strcmp(json_string_value(x), json_string_value(y)) == 0;
 		}
 		if (!found)
@@ -67,14 +67,15 @@ static int validate_prompt(const struct mx_endpoint *ep, struct mx_err *err)
 		struct mx_template *t = NULL;
 		struct mx_err terr;
 		if (mx_template_compile(m->prompt, &t, &terr))
-			return mx_err_at(err, MX_EINVAL, ep->path, m->line, m->col, "Message %zu: %s", i, terr.msg);
+			return mx_err_at(err, MX_EINVAL, ep->path, m->line, m->col, "Message %zu: %s", i,
+			                 terr.msg);
 		json_t *vars = mx_template_free_variables(t);
 		mx_template_free(t);
 		struct mx_buf undefined;
 		mx_buf_init(&undefined, 1 << 16);
 		size_t k;
 		json_t *v;
-		json_array_foreach(vars, k, v) {
+		json_array_foreach (vars, k, v) {
 			const char *name = json_string_value(v);
 			int declared = 0;
 			for (size_t p = 0; p < ep->nparams; p++)
@@ -85,7 +86,8 @@ static int validate_prompt(const struct mx_endpoint *ep, struct mx_err *err)
 		json_decref(vars);
 		if (undefined.len) {
 			mx_err_at(err, MX_EINVAL, ep->path, m->line, m->col,
-				  "Message %zu uses undefined template variables: %s", i, mx_buf_str(&undefined));
+			          "Message %zu uses undefined template variables: %s", i,
+			          mx_buf_str(&undefined));
 			mx_buf_free(&undefined);
 			return MX_EINVAL;
 		}
@@ -103,7 +105,7 @@ static int validate_resource_uri(const struct mx_endpoint *ep, struct mx_err *er
 		int found = 0;
 		size_t k;
 		json_t *v;
-		json_array_foreach(vars, k, v) {
+		json_array_foreach (vars, k, v) {
 			found |= strcmp(json_string_value(v), ep->params[i]->name) == 0;
 		}
 		if (!found)
@@ -112,10 +114,11 @@ static int validate_resource_uri(const struct mx_endpoint *ep, struct mx_err *er
 	json_decref(vars);
 	int rc = 0;
 	if (unused.len)
-		rc = mx_err_at(err, MX_EINVAL, ep->path, ep->line, ep->col,
-			       "Resource parameter(s) [%s] are not used in uri '%s'. Put them in the uri or make a "
-			       "'tool:' instead.",
-			       mx_buf_str(&unused), ep->uri);
+		rc = mx_err_at(
+		        err, MX_EINVAL, ep->path, ep->line, ep->col,
+		        "Resource parameter(s) [%s] are not used in uri '%s'. Put them in the uri or make a "
+		        "'tool:' instead.",
+		        mx_buf_str(&unused), ep->uri);
 	mx_buf_free(&unused);
 	return rc;
 }
@@ -126,7 +129,7 @@ static int validate_sql(const struct mx_endpoint *ep, struct mx_dbconn *conn, st
 	int col = ep->source_path ? ep->source_col : ep->col;
 	if (ep->source_code == NULL)
 		return mx_err_at(err, MX_EINVAL, ep->path, line, col,
-				 "Error resolving source code: source file not found: %s", ep->source_path);
+		                 "Error resolving source code: source file not found: %s", ep->source_path);
 	if (ep->source_code[strspn(ep->source_code, " \t\r\n")] == '\0')
 		return mx_err_at(err, MX_EINVAL, ep->path, line, col, "No SQL query found");
 	if (conn == NULL)
@@ -134,8 +137,8 @@ static int validate_sql(const struct mx_endpoint *ep, struct mx_dbconn *conn, st
 	json_t *names = NULL;
 	struct mx_err serr;
 	if (mx_sql_check(conn, ep->source_code, &names, &serr))
-		return mx_err_at(err, MX_EINVAL, ep->path, line, col, "Source code syntax validation failed: %s",
-				 serr.msg);
+		return mx_err_at(err, MX_EINVAL, ep->path, line, col,
+		                 "Source code syntax validation failed: %s", serr.msg);
 	json_t *declared = json_array();
 	for (size_t i = 0; i < ep->nparams; i++)
 		json_array_append_new(declared, json_string(ep->params[i]->name));
@@ -168,10 +171,10 @@ int mx_validate_endpoint(const struct mx_endpoint *ep, struct mx_dbconn *conn, s
 	if (ep->language == MX_LANG_PYTHON) {
 		if (ep->source_path == NULL)
 			return mx_err_at(err, MX_EINVAL, ep->path, ep->line, ep->col,
-					 "Python endpoints must specify source.file");
+			                 "Python endpoints must specify source.file");
 		if (access(ep->source_path, R_OK) != 0)
 			return mx_err_at(err, MX_EINVAL, ep->path, ep->source_line, ep->source_col,
-					 "Python source file not found: %s", ep->source_path);
+			                 "Python source file not found: %s", ep->source_path);
 		return 0;
 	}
 	return validate_sql(ep, conn, err);

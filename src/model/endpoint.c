@@ -100,7 +100,7 @@ static int oom(struct loader *L)
 }
 
 static int at(struct loader *L, const struct mx_yaml_node *n, const char *fmt, const char *path,
-	      const char *detail)
+              const char *detail)
 {
 	return mx_err_at(L->err, MX_EINVAL, L->file, n ? n->line : 1, n ? n->col : 1, fmt, path, detail);
 }
@@ -121,7 +121,7 @@ static int check_str_list(struct loader *L, const struct mx_yaml_node *n, const 
 }
 
 static int opt_str_list(struct loader *L, const struct mx_yaml_node *map, const char *path, const char *key,
-			json_t **out)
+                        json_t **out)
 {
 	const struct mx_yaml_node *n = mx_yaml_map_get(map, key);
 	if (n == NULL || mx_yaml_resolve(n, NULL) == MX_YT_NULL)
@@ -137,9 +137,10 @@ static int opt_str_list(struct loader *L, const struct mx_yaml_node *map, const 
 
 static int check_annotations(struct loader *L, const struct mx_yaml_node *n, const char *path)
 {
-	static const char *const keys[] = {"title", "readOnlyHint", "destructiveHint", "idempotentHint",
-					   "openWorldHint", NULL};
-	if (mx_yaml_expect_map(L->file, n, path, L->err) || mx_yaml_check_keys(L->file, n, path, keys, L->err))
+	static const char *const keys[] = {"title",          "readOnlyHint",  "destructiveHint",
+	                                   "idempotentHint", "openWorldHint", NULL};
+	if (mx_yaml_expect_map(L->file, n, path, L->err) ||
+	    mx_yaml_check_keys(L->file, n, path, keys, L->err))
 		return MX_EINVAL;
 	char *title = NULL;
 	int b = 0;
@@ -153,9 +154,10 @@ static int check_annotations(struct loader *L, const struct mx_yaml_node *n, con
 static int check_rule(struct loader *L, const struct mx_yaml_node *n, const char *path)
 {
 	static const char *const keys[] = {"condition", "action", "reason", "fields", NULL};
-	static const char *const actions[] = {"deny", "filter_fields", "mask_fields", "filter_sensitive_fields",
-					      NULL};
-	if (mx_yaml_expect_map(L->file, n, path, L->err) || mx_yaml_check_keys(L->file, n, path, keys, L->err))
+	static const char *const actions[] = {"deny", "filter_fields", "mask_fields",
+	                                      "filter_sensitive_fields", NULL};
+	if (mx_yaml_expect_map(L->file, n, path, L->err) ||
+	    mx_yaml_check_keys(L->file, n, path, keys, L->err))
 		return MX_EINVAL;
 	char *cond = NULL, *action = NULL, *reason = NULL;
 	int rc = mx_yaml_get_str(L->file, n, path, "condition", 1, &cond, L->err);
@@ -171,10 +173,10 @@ static int check_rule(struct loader *L, const struct mx_yaml_node *n, const char
 			char p[512];
 			mx_yaml_path(p, sizeof p, path, "action");
 			rc = mx_err_at(L->err, MX_EINVAL, L->file, mx_yaml_map_get(n, "action")->line,
-				       mx_yaml_map_get(n, "action")->col,
-				       "%s: Input should be 'deny', 'filter_fields', 'mask_fields' or "
-				       "'filter_sensitive_fields', got '%s'",
-				       p, action);
+			               mx_yaml_map_get(n, "action")->col,
+			               "%s: Input should be 'deny', 'filter_fields', 'mask_fields' or "
+			               "'filter_sensitive_fields', got '%s'",
+			               p, action);
 		}
 	}
 	if (rc == 0)
@@ -190,7 +192,8 @@ static int load_policies(struct loader *L, const struct mx_yaml_node *n, const c
 	static const char *const keys[] = {"input", "output", NULL};
 	if (n == NULL || mx_yaml_resolve(n, NULL) == MX_YT_NULL)
 		return 0;
-	if (mx_yaml_expect_map(L->file, n, path, L->err) || mx_yaml_check_keys(L->file, n, path, keys, L->err))
+	if (mx_yaml_expect_map(L->file, n, path, L->err) ||
+	    mx_yaml_check_keys(L->file, n, path, keys, L->err))
 		return MX_EINVAL;
 	for (int k = 0; keys[k]; k++) {
 		const struct mx_yaml_node *list = mx_yaml_map_get(n, keys[k]);
@@ -214,17 +217,17 @@ static int load_policies(struct loader *L, const struct mx_yaml_node *n, const c
 static int load_tests(struct loader *L, const struct mx_yaml_node *n, const char *path, json_t **out)
 {
 	static const char *const keys[] = {"name",
-					   "description",
-					   "arguments",
-					   "result",
-					   "user_context",
-					   "result_contains",
-					   "result_not_contains",
-					   "result_contains_item",
-					   "result_contains_all",
-					   "result_length",
-					   "result_contains_text",
-					   NULL};
+	                                   "description",
+	                                   "arguments",
+	                                   "result",
+	                                   "user_context",
+	                                   "result_contains",
+	                                   "result_not_contains",
+	                                   "result_contains_item",
+	                                   "result_contains_all",
+	                                   "result_length",
+	                                   "result_contains_text",
+	                                   NULL};
 	if (n == NULL || mx_yaml_resolve(n, NULL) == MX_YT_NULL)
 		return 0;
 	if (mx_yaml_expect_seq(L->file, n, path, L->err))
@@ -233,7 +236,8 @@ static int load_tests(struct loader *L, const struct mx_yaml_node *n, const char
 		const struct mx_yaml_node *t = n->items[i];
 		char p[512], q[512], r[512];
 		mx_yaml_path_index(p, sizeof p, path, i);
-		if (mx_yaml_expect_map(L->file, t, p, L->err) || mx_yaml_check_keys(L->file, t, p, keys, L->err))
+		if (mx_yaml_expect_map(L->file, t, p, L->err) ||
+		    mx_yaml_check_keys(L->file, t, p, keys, L->err))
 			return MX_EINVAL;
 		char *s = NULL;
 		int rc = mx_yaml_get_str(L->file, t, p, "name", 1, &s, L->err);
@@ -254,17 +258,19 @@ static int load_tests(struct loader *L, const struct mx_yaml_node *n, const char
 		if (len < 0) {
 			mx_yaml_path(q, sizeof q, p, "result_length");
 			return at(L, mx_yaml_map_get(t, "result_length"), "%s: %s", q,
-				  "Input should be greater than or equal to 0");
+			          "Input should be greater than or equal to 0");
 		}
 		if (opt_str_list(L, t, p, "result_not_contains", NULL))
 			return MX_EINVAL;
 		const struct mx_yaml_node *all = mx_yaml_map_get(t, "result_contains_all");
 		mx_yaml_path(q, sizeof q, p, "result_contains_all");
-		if (all && mx_yaml_resolve(all, NULL) != MX_YT_NULL && mx_yaml_expect_seq(L->file, all, q, L->err))
+		if (all && mx_yaml_resolve(all, NULL) != MX_YT_NULL &&
+		    mx_yaml_expect_seq(L->file, all, q, L->err))
 			return MX_EINVAL;
 		const struct mx_yaml_node *uc = mx_yaml_map_get(t, "user_context");
 		mx_yaml_path(q, sizeof q, p, "user_context");
-		if (uc && mx_yaml_resolve(uc, NULL) != MX_YT_NULL && mx_yaml_expect_map(L->file, uc, q, L->err))
+		if (uc && mx_yaml_resolve(uc, NULL) != MX_YT_NULL &&
+		    mx_yaml_expect_map(L->file, uc, q, L->err))
 			return MX_EINVAL;
 		const struct mx_yaml_node *args = mx_yaml_map_get(t, "arguments");
 		mx_yaml_path(q, sizeof q, p, "arguments");
@@ -297,7 +303,8 @@ static int load_tests(struct loader *L, const struct mx_yaml_node *n, const char
 	return 0;
 }
 
-static int load_params(struct loader *L, struct mx_endpoint *ep, const struct mx_yaml_node *n, const char *path)
+static int load_params(struct loader *L, struct mx_endpoint *ep, const struct mx_yaml_node *n,
+                       const char *path)
 {
 	if (n == NULL || mx_yaml_resolve(n, NULL) == MX_YT_NULL)
 		return 0;
@@ -321,7 +328,7 @@ static int load_params(struct loader *L, struct mx_endpoint *ep, const struct mx
 				char q[600];
 				mx_yaml_path(q, sizeof q, p, "name");
 				return mx_err_at(L->err, MX_EINVAL, L->file, nm->line, nm->col,
-						 "%s: duplicate parameter name '%s'", q, ep->params[i]->name);
+				                 "%s: duplicate parameter name '%s'", q, ep->params[i]->name);
 			}
 		}
 	}
@@ -329,7 +336,7 @@ static int load_params(struct loader *L, struct mx_endpoint *ep, const struct mx
 }
 
 static int load_messages(struct loader *L, struct mx_endpoint *ep, const struct mx_yaml_node *def,
-			 const char *path)
+                         const char *path)
 {
 	static const char *const keys[] = {"prompt", "role", "type", NULL};
 	char p[512];
@@ -348,7 +355,8 @@ static int load_messages(struct loader *L, struct mx_endpoint *ep, const struct 
 		const struct mx_yaml_node *m = n->items[i];
 		char q[600];
 		mx_yaml_path_index(q, sizeof q, p, i);
-		if (mx_yaml_expect_map(L->file, m, q, L->err) || mx_yaml_check_keys(L->file, m, q, keys, L->err))
+		if (mx_yaml_expect_map(L->file, m, q, L->err) ||
+		    mx_yaml_check_keys(L->file, m, q, keys, L->err))
 			return MX_EINVAL;
 		struct mx_prompt_message *msg = &ep->messages[ep->nmessages++];
 		msg->line = m->line;
@@ -368,7 +376,7 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx_yaml_node *def,
-		       const char *path)
+                       const char *path)
 {
 	static const char *const keys[] = {"code", "file", "language", NULL};
 	char p[512];
@@ -393,8 +401,8 @@ static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx
 		const struct mx_yaml_node *ln = mx_yaml_map_get(n, "language");
 		char q[600];
 		mx_yaml_path(q, sizeof q, p, "language");
-		mx_err_at(L->err, MX_EINVAL, L->file, ln->line, ln->col, "%s: Input should be 'sql' or 'python', got '%s'",
-			  q, lang);
+		mx_err_at(L->err, MX_EINVAL, L->file, ln->line, ln->col,
+		          "%s: Input should be 'sql' or 'python', got '%s'", q, lang);
 		mx_free(lang);
 		return MX_EINVAL;
 	}
@@ -438,21 +446,23 @@ static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx
 
 /* --------------------------------------------------------------- the file */
 
-static const char *const TOOL_KEYS[] = {"name",     "description", "tags",    "annotations", "parameters", "return",
-					"language", "source",      "enabled", "tests",       "policies",   NULL};
-static const char *const RESOURCE_KEYS[] = {"uri",    "name",     "description", "tags",    "mime_type",
-					    "parameters", "return", "language", "source", "enabled",
-					    "tests",  "policies", NULL};
-static const char *const PROMPT_KEYS[] = {"name",    "description", "tags",     "parameters", "return",
-					  "messages", "enabled",    "tests",    "policies",   NULL};
+static const char *const TOOL_KEYS[] = {"name",       "description", "tags",     "annotations",
+                                        "parameters", "return",      "language", "source",
+                                        "enabled",    "tests",       "policies", NULL};
+static const char *const RESOURCE_KEYS[] = {"uri",        "name",     "description", "tags",   "mime_type",
+                                            "parameters", "return",   "language",    "source", "enabled",
+                                            "tests",      "policies", NULL};
+static const char *const PROMPT_KEYS[] = {"name",     "description", "tags",  "parameters", "return",
+                                          "messages", "enabled",     "tests", "policies",   NULL};
 
 static int load_definition(struct loader *L, struct mx_endpoint *ep, const struct mx_yaml_node *def)
 {
 	const char *kind = KINDS[ep->kind];
-	const char *const *keys = ep->kind == MX_EP_TOOL ? TOOL_KEYS
-				  : ep->kind == MX_EP_RESOURCE ? RESOURCE_KEYS
-							       : PROMPT_KEYS;
-	if (mx_yaml_expect_map(L->file, def, kind, L->err) || mx_yaml_check_keys(L->file, def, kind, keys, L->err))
+	const char *const *keys = ep->kind == MX_EP_TOOL       ? TOOL_KEYS
+	                          : ep->kind == MX_EP_RESOURCE ? RESOURCE_KEYS
+	                                                       : PROMPT_KEYS;
+	if (mx_yaml_expect_map(L->file, def, kind, L->err) ||
+	    mx_yaml_check_keys(L->file, def, kind, keys, L->err))
 		return MX_EINVAL;
 	ep->enabled = 1;
 	if (ep->kind == MX_EP_RESOURCE) {
@@ -465,7 +475,7 @@ static int load_definition(struct loader *L, struct mx_endpoint *ep, const struc
 		if (strstr(ep->uri, "://") == NULL) {
 			const struct mx_yaml_node *u = mx_yaml_map_get(def, "uri");
 			return mx_err_at(L->err, MX_EINVAL, L->file, u->line, u->col,
-					 "resource.uri: '%s' is not a URI (expected scheme://path)", ep->uri);
+			                 "resource.uri: '%s' is not a URI (expected scheme://path)", ep->uri);
 		}
 	} else if (mx_yaml_get_str(L->file, def, kind, "name", 1, &ep->name, L->err)) {
 		return MX_EINVAL;
@@ -507,7 +517,7 @@ static int load_definition(struct loader *L, struct mx_endpoint *ep, const struc
 			if (!ok) {
 				mx_yaml_path(p, sizeof p, kind, "language");
 				mx_err_at(L->err, MX_EINVAL, L->file, lang->line, lang->col,
-					  "%s: Input should be 'sql' or 'python', got '%s'", p, s);
+				          "%s: Input should be 'sql' or 'python', got '%s'", p, s);
 			}
 			mx_free(s);
 			if (!ok)
@@ -534,7 +544,7 @@ static int present(const struct mx_yaml_node *root, const char *key)
 }
 
 int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind expect,
-		     struct mx_endpoint **out, struct mx_err *err)
+                     struct mx_endpoint **out, struct mx_err *err)
 {
 	static const char *const top_keys[] = {"mxcp", "tool", "resource", "prompt", "metadata", NULL};
 	*out = NULL;
@@ -563,29 +573,31 @@ int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind e
 		if (!(t == MX_YT_INT || (t == MX_YT_FLOAT && v.d == (double)(long long)v.d) ||
 		      (t == MX_YT_STR && end && *end == '\0' && end != ver->str))) {
 			rc = mx_err_at(err, MX_EINVAL, path, ver->line, ver->col,
-				       "mxcp: Input should be a valid integer, got '%s'",
-				       ver->kind == MX_YAML_SCALAR ? ver->str : "?");
+			               "mxcp: Input should be a valid integer, got '%s'",
+			               ver->kind == MX_YAML_SCALAR ? ver->str : "?");
 			goto done;
 		}
 	}
 	const struct mx_yaml_node *meta = mx_yaml_map_get(top, "metadata");
-	if (meta && mx_yaml_resolve(meta, NULL) != MX_YT_NULL && mx_yaml_expect_map(path, meta, "metadata", err)) {
+	if (meta && mx_yaml_resolve(meta, NULL) != MX_YT_NULL &&
+	    mx_yaml_expect_map(path, meta, "metadata", err)) {
 		rc = MX_EINVAL;
 		goto done;
 	}
 	int count = present(top, "tool") + present(top, "resource") + present(top, "prompt");
 	if (count == 0) {
 		rc = mx_err_at(err, MX_EINVAL, path, top->line, top->col,
-			       "Endpoint definition must include a tool, resource, or prompt definition");
+		               "Endpoint definition must include a tool, resource, or prompt definition");
 		goto done;
 	}
 	if (count > 1) {
 		rc = mx_err_at(err, MX_EINVAL, path, top->line, top->col,
-			       "Endpoint definition must contain exactly one endpoint type");
+		               "Endpoint definition must contain exactly one endpoint type");
 		goto done;
 	}
 	if (!present(top, KINDS[expect])) {
-		rc = mx_err_at(err, MX_ENOTFOUND, path, top->line, top->col, "file defines no %s", KINDS[expect]);
+		rc = mx_err_at(err, MX_ENOTFOUND, path, top->line, top->col, "file defines no %s",
+		               KINDS[expect]);
 		goto done;
 	}
 	if ((ep = mx_calloc(1, sizeof *ep)) == NULL) {
@@ -596,8 +608,9 @@ int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind e
 	char canon[PATH_MAX];
 	ep->path = mx_strdup(realpath(path, canon) ? canon : path);
 	size_t rl = strlen(root);
-	const char *rel = ep->path && strncmp(ep->path, root, rl) == 0 && ep->path[rl] == '/' ? ep->path + rl + 1
-											   : ep->path;
+	const char *rel = ep->path && strncmp(ep->path, root, rl) == 0 && ep->path[rl] == '/'
+	                          ? ep->path + rl + 1
+	                          : ep->path;
 	ep->relpath = rel ? mx_strdup(rel) : NULL;
 	if (ep->path == NULL || ep->relpath == NULL) {
 		rc = oom(&L);

@@ -31,30 +31,30 @@ struct mx_prompt_message {
 
 struct mx_endpoint {
 	enum mx_endpoint_kind kind;
-	char *path;    /* absolute path of the YAML file */
+	char *path; /* absolute path of the YAML file */
 	char *relpath; /* relative to the project root */
-	char *name;    /* tool/prompt name; a resource's URI (its identity everywhere) */
-	char *uri;     /* resources */
-	char *title;   /* resources: `name`; tools: annotations.title */
+	char *name; /* tool/prompt name; a resource's URI (its identity everywhere) */
+	char *uri; /* resources */
+	char *title; /* resources: `name`; tools: annotations.title */
 	char *mime_type;
 	char *description;
-	json_t *tags;        /* array of strings or NULL */
+	json_t *tags; /* array of strings or NULL */
 	json_t *annotations; /* tools: object or NULL */
 	struct mx_type **params;
 	size_t nparams;
 	struct mx_type *ret; /* NULL when no `return` */
 	enum mx_language language;
-	char *source_code;     /* inline code, or the file's content (SQL) */
-	char *source_path;     /* absolute path when source.file was given */
+	char *source_code; /* inline code, or the file's content (SQL) */
+	char *source_path; /* absolute path when source.file was given */
 	char *source_file_raw; /* source.file as written */
 	int source_line, source_col;
 	int enabled;
 	struct mx_prompt_message *messages;
 	size_t nmessages;
-	json_t *policies;   /* {input:[…], output:[…]} or NULL */
-	json_t *tests;      /* array or NULL */
+	json_t *policies; /* {input:[…], output:[…]} or NULL */
+	json_t *tests; /* array or NULL */
 	json_t *definition; /* the whole file as JSON */
-	int line, col;      /* the tool:/resource:/prompt: key */
+	int line, col; /* the tool:/resource:/prompt: key */
 };
 
 const char *mx_endpoint_kind_name(enum mx_endpoint_kind k); /* "tool" … */
@@ -69,7 +69,7 @@ int mx_endpoint_kind_parse(const char *s, enum mx_endpoint_kind *out);
  * error: source_code stays NULL and validation reports it.
  */
 int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind expect,
-		     struct mx_endpoint **out, struct mx_err *err);
+                     struct mx_endpoint **out, struct mx_err *err);
 void mx_endpoint_free(struct mx_endpoint *ep);
 
 /* "tool/<name>", "resource/<uri>", "prompt/<name>" into out. */

@@ -95,7 +95,7 @@ static int scan_dir(const char *dir, struct pathlist *out, int depth)
 /* ------------------------------------------------------------------ load */
 
 static int add_failure(struct mx_project *p, const char *path, enum mx_endpoint_kind kind,
-		       const struct mx_err *e)
+                       const struct mx_err *e)
 {
 	struct mx_load_failure *f = mx_realloc(p->failures, (p->nfailures + 1) * sizeof *f);
 	if (f == NULL)
@@ -108,8 +108,8 @@ static int add_failure(struct mx_project *p, const char *path, enum mx_endpoint_
 	if (f->path == NULL)
 		return MX_ENOMEM;
 	size_t rl = strlen(p->site->root);
-	const char *rel = strncmp(f->path, p->site->root, rl) == 0 && f->path[rl] == '/' ? f->path + rl + 1
-											: f->path;
+	const char *rel =
+	        strncmp(f->path, p->site->root, rl) == 0 && f->path[rl] == '/' ? f->path + rl + 1 : f->path;
 	if ((f->relpath = mx_strdup(rel)) == NULL) {
 		mx_free(f->path);
 		return MX_ENOMEM;
@@ -160,8 +160,9 @@ static int check_duplicates(struct mx_project *p)
 			mx_buf_printf(&files, "%s%s", files.len ? ", " : "", p->endpoints[j]->relpath);
 		}
 		struct mx_err e;
-		mx_err_at(&e, MX_EINVAL, ep->path, ep->line, ep->col, "Duplicate endpoint %s '%s' found in: %s",
-			  any_resource ? "URI" : "name", ep->name, mx_buf_str(&files));
+		mx_err_at(&e, MX_EINVAL, ep->path, ep->line, ep->col,
+		          "Duplicate endpoint %s '%s' found in: %s", any_resource ? "URI" : "name", ep->name,
+		          mx_buf_str(&files));
 		mx_buf_free(&files);
 		rc = add_failure(p, ep->path, ep->kind, &e);
 	}
@@ -192,7 +193,7 @@ static int load_kind(struct mx_project *p, enum mx_endpoint_kind kind, const cha
 		int lrc = mx_endpoint_load(p->site->root, files.v[i], kind, &ep, &e);
 		if (lrc == MX_ENOTFOUND) {
 			mx_warn("%s: skipped: no '%s:' definition in a %s folder", files.v[i],
-				mx_endpoint_kind_name(kind), folder);
+			        mx_endpoint_kind_name(kind), folder);
 			continue;
 		}
 		if (lrc == MX_ENOMEM) {
@@ -255,7 +256,8 @@ int mx_project_load(const struct mx_project_options *opt, struct mx_project **ou
 		p->settings.readonly = 1;
 
 	const struct mx_site_paths *paths = &p->site->paths;
-	if ((rc = load_kind(p, MX_EP_TOOL, paths->tools)) || (rc = load_kind(p, MX_EP_RESOURCE, paths->resources)) ||
+	if ((rc = load_kind(p, MX_EP_TOOL, paths->tools)) ||
+	    (rc = load_kind(p, MX_EP_RESOURCE, paths->resources)) ||
 	    (rc = load_kind(p, MX_EP_PROMPT, paths->prompts)) || (rc = check_duplicates(p))) {
 		mx_err_set(err, rc, "out of memory");
 		goto fail;
@@ -296,7 +298,7 @@ void mx_project_unref(struct mx_project *p)
 }
 
 const struct mx_endpoint *mx_project_find(const struct mx_project *p, enum mx_endpoint_kind kind,
-					  const char *name)
+                                          const char *name)
 {
 	for (size_t i = 0; i < p->nendpoints; i++)
 		if (p->endpoints[i]->kind == kind && strcmp(p->endpoints[i]->name, name) == 0)

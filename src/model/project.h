@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 struct mx_load_failure {
-	char *path;    /* absolute */
+	char *path; /* absolute */
 	char *relpath; /* relative to the project root */
 	enum mx_endpoint_kind kind; /* the kind its folder implies */
 	struct mx_err err;
@@ -42,9 +42,9 @@ struct mx_project {
 };
 
 struct mx_project_options {
-	const char *dir;     /* where to start looking for mxcp-site.yml (NULL = cwd) */
+	const char *dir; /* where to start looking for mxcp-site.yml (NULL = cwd) */
 	const char *profile; /* --profile, or NULL */
-	int readonly;        /* --readonly */
+	int readonly; /* --readonly */
 };
 
 /* Profile: --profile > MXCP_PROFILE > `profile:`. Read-only: --readonly or
@@ -54,7 +54,7 @@ struct mx_project *mx_project_ref(struct mx_project *p);
 void mx_project_unref(struct mx_project *p);
 
 const struct mx_endpoint *mx_project_find(const struct mx_project *p, enum mx_endpoint_kind kind,
-					  const char *name);
+                                          const char *name);
 
 /* Truthy environment flag: 1, true, yes (any case). */
 int mx_env_flag(const char *name);

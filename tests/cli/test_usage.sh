@@ -12,6 +12,8 @@ run --help
 expect_rc 0
 for cmd in init list validate run query; do
 	expect_out_contains "  $cmd"
+done
+for cmd in init list validate run query; do
 	run "$cmd" --help
 	expect_rc 0 "$cmd --help"
 	expect_out_contains "Usage: mxcp $cmd"
