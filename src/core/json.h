@@ -17,6 +17,7 @@
 #define MX_JSON_COMPACT 0
 #define MX_JSON_PRETTY 1
 #define MX_JSON_SORTED 2
+#define MX_JSON_SPACED 4 /* compact with Python's ", " and ": " separators */
 
 /* Append the serialisation of v to b. */
 int mx_json_dump(struct mx_buf *b, const json_t *v, int flags);

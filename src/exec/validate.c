@@ -129,7 +129,8 @@ static int validate_sql(const struct mx_endpoint *ep, struct mx_dbconn *conn, st
 	int col = ep->source_path ? ep->source_col : ep->col;
 	if (ep->source_code == NULL)
 		return mx_err_at(err, MX_EINVAL, ep->path, line, col,
-		                 "Error resolving source code: source file not found: %s", ep->source_path);
+		                 "Error resolving source code: source file not found: %s (%s)",
+		                 ep->source_file_raw, ep->source_path);
 	if (ep->source_code[strspn(ep->source_code, " \t\r\n")] == '\0')
 		return mx_err_at(err, MX_EINVAL, ep->path, line, col, "No SQL query found");
 	if (conn == NULL)
