@@ -184,7 +184,7 @@ static int load_kind(struct mx_project *p, enum mx_endpoint_kind kind, const cha
 	snprintf(dir, sizeof dir, "%s/%s", p->site->root, folder);
 	struct pathlist files = {0};
 	int rc = scan_dir(dir, &files, 0);
-	if (rc == 0)
+	if (rc == 0 && files.n > 1)
 		qsort(files.v, files.n, sizeof *files.v, cmp_str);
 	for (size_t i = 0; rc == 0 && i < files.n; i++) {
 		struct mx_endpoint *ep = NULL;

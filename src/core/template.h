@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * template — a Jinja2-subset template engine over jansson values.
+ *
+ * Prompt messages (spec §4.4) are Jinja2 templates rendered with the
+ * prompt's validated parameters, as MXCP does with jinja2.Template: no
+ * autoescape, undefined names render as "", one trailing newline of the
+ * source is dropped, values print as Python's str() (1.0, True, None,
+ * ['a', 'b'], {'k': 1}).
+ *
+ * A compiled template is immutable: render it from any number of threads.
+ * Syntax errors and render errors fill struct mx_err with
+ * "line L, column C: message" (L:C inside the template; also in err->line,
+ * err->col, err->file left empty).
+ *
+ * Supported: text, {{ expr }}, {# comments #}, whitespace control ({%- -%}
+ * {{- -}} {#- -#}), {% raw %}, {% if/elif/else %}, {% for x in xs [if c] %}
+ * with {% else %} and loop.*, {% set x = expr %}, {% set x %}..{% endset %}.
+ * Expressions: literals, names, a.b, a['b'], a[0], slices, calls of a few
+ * Python methods (d.items(), s.upper(), ...) and range()/dict(), filters,
+ * tests, not/and/or, comparisons, in, + - * / // % **, ~, inline if.
+ * Anything else ({% macro %}, {% include %}, an unknown filter) is a
+ * compile error that names it.
+ */
+#ifndef MX_CORE_TEMPLATE_H
+#define MX_CORE_TEMPLATE_H
+
+#include "core/buf.h"
+#include "core/err.h"
+
+#include <jansson.h>
+
+/* Bounds against hostile templates. */
+#define MX_TEMPLATE_MAX_SOURCE ((size_t)16 << 20) /* bytes of template text */
+#define MX_TEMPLATE_MAX_NESTING 64 /* nested {% if %} / {% for %} / {% set %} blocks */
+#define MX_TEMPLATE_MAX_EXPR_DEPTH 64 /* depth of one expression's tree */
+#define MX_TEMPLATE_MAX_ITERATIONS 1000000L /* loop iterations per render, all loops together */
+#define MX_TEMPLATE_MAX_ITEMS 100000 /* items of a list built while rendering (range(), l * n) */
+#define MX_TEMPLATE_MAX_STRING \
+	((size_t)64 << 20) /* any intermediate string (also capped by the output max) */
+
+struct mx_template;
+
+/* Compile text (NUL-terminated UTF-8). On success *out owns the template. */
+int mx_template_compile(const char *text, struct mx_template **out, struct mx_err *err);
+void mx_template_free(struct mx_template *t);
+
+/*
+ * Names the template reads from its context without defining them itself,
+ * as jinja2.meta.find_undeclared_variables reports them: {% for %} targets
+ * and {% set %} targets are excluded, a.b counts as a, globals (range, dict)
+ * are not variables. A new JSON array of strings, sorted and unique; NULL
+ * when out of memory.
+ */
+json_t *mx_template_free_variables(const struct mx_template *t);
+
+/*
+ * Render with context (a JSON object, or NULL for none) and append the text
+ * to out, bounded by out->max (MX_ELIMIT past it). On failure out is left
+ * as it was and err says why and where.
+ */
+int mx_template_render(const struct mx_template *t, const json_t *context, struct mx_buf *out,
+                       struct mx_err *err);
+
+#endif
