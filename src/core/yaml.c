@@ -614,6 +614,10 @@ enum mx_yaml_type mx_yaml_resolve(const struct mx_yaml_node *n, struct mx_yaml_v
 	if (!n->plain)
 		return v->type = MX_YT_STR;
 	const char *s = n->str;
+	/* Fast path: every null, bool, number and timestamp starts with one of
+	 * these characters; anything else is a string. */
+	if (s[0] != '\0' && strchr("yYnNtTfFoO~0123456789+-.", s[0]) == NULL)
+		return v->type = MX_YT_STR;
 	if (eq_any(s, nulls))
 		return v->type = MX_YT_NULL;
 	if (eq_any(s, trues)) {
