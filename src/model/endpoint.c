@@ -68,8 +68,19 @@ void mx_endpoint_free(struct mx_endpoint *ep)
 	mx_free(ep->messages);
 	json_decref(ep->policies);
 	json_decref(ep->tests);
-	json_decref(ep->definition);
 	mx_free(ep);
+}
+
+json_t *mx_endpoint_definition(const struct mx_endpoint *ep, struct mx_err *err)
+{
+	struct mx_yaml_doc *doc = NULL;
+	if (mx_yaml_load_file(ep->path, &doc, err))
+		return NULL;
+	json_t *j = mx_yaml_to_json(doc->root);
+	mx_yaml_free(doc);
+	if (j == NULL)
+		mx_err_set(err, MX_ENOMEM, "out of memory");
+	return j;
 }
 
 json_t *mx_uri_template_vars(const char *uri)
@@ -655,8 +666,6 @@ int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind e
 	ep->line = key->line;
 	ep->col = key->col;
 	rc = load_definition(&L, ep, mx_yaml_map_get(top, KINDS[expect]));
-	if (rc == 0 && (ep->definition = mx_yaml_to_json(top)) == NULL)
-		rc = oom(&L);
 done:
 	mx_yaml_free(doc);
 	if (rc) {

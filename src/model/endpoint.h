@@ -7,8 +7,9 @@
  * file's shape exactly as MXCP's pydantic models do (unknown keys are errors,
  * shared/spec/mxcp.md §4), keeps every location it may need to report later
  * (the source file, parameters, messages), reads the SQL source text, and
- * keeps `policies`, `tests` and the whole definition as JSON for the policy
- * engine, the test runner and drift snapshots.
+ * keeps `policies` and `tests` as JSON for the policy engine and the test
+ * runner. The whole definition (for drift snapshots) is rebuilt from the
+ * file on demand, so loading a large project stays cheap.
  */
 #ifndef MX_MODEL_ENDPOINT_H
 #define MX_MODEL_ENDPOINT_H
@@ -53,7 +54,6 @@ struct mx_endpoint {
 	size_t nmessages;
 	json_t *policies; /* {input:[…], output:[…]} or NULL */
 	json_t *tests; /* array or NULL */
-	json_t *definition; /* the whole file as JSON */
 	int line, col; /* the tool:/resource:/prompt: key */
 };
 
@@ -71,6 +71,10 @@ int mx_endpoint_kind_parse(const char *s, enum mx_endpoint_kind *out);
 int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind expect,
                      struct mx_endpoint **out, struct mx_err *err);
 void mx_endpoint_free(struct mx_endpoint *ep);
+
+/* The endpoint file as JSON (PyYAML typing), read afresh. New reference, or
+ * NULL with err filled. */
+json_t *mx_endpoint_definition(const struct mx_endpoint *ep, struct mx_err *err);
 
 /* "tool/<name>", "resource/<uri>", "prompt/<name>" into out. */
 const char *mx_endpoint_id(const struct mx_endpoint *ep, char *out, size_t outsz);

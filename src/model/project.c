@@ -254,6 +254,8 @@ int mx_project_load(const struct mx_project_options *opt, struct mx_project **ou
 		goto fail;
 	if ((opt && opt->readonly) || mx_env_flag("MXCP_READONLY"))
 		p->settings.readonly = 1;
+	if (opt && opt->on_config)
+		opt->on_config(p, opt->on_config_ctx);
 
 	const struct mx_site_paths *paths = &p->site->paths;
 	if ((rc = load_kind(p, MX_EP_TOOL, paths->tools)) ||
@@ -277,6 +279,18 @@ struct mx_project *mx_project_ref(struct mx_project *p)
 {
 	atomic_fetch_add(&p->refs, 1);
 	return p;
+}
+
+void mx_project_drop_endpoints(struct mx_project *p, const unsigned char *drop)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->nendpoints; i++) {
+		if (drop[i])
+			mx_endpoint_free(p->endpoints[i]);
+		else
+			p->endpoints[k++] = p->endpoints[i];
+	}
+	p->nendpoints = k;
 }
 
 void mx_project_unref(struct mx_project *p)

@@ -45,12 +45,24 @@ struct mx_project_options {
 	const char *dir; /* where to start looking for mxcp-site.yml (NULL = cwd) */
 	const char *profile; /* --profile, or NULL */
 	int readonly; /* --readonly */
+	/* Called once (on the loading thread) as soon as the site config, the
+	 * user config and the profile settings are final, before any endpoint
+	 * file is read, so a caller can start opening the database alongside.
+	 * Only p->site, p->user, p->profile and p->settings are complete; they
+	 * do not change afterwards and may be read from another thread. Take a
+	 * reference (mx_project_ref) to keep p beyond a failed load. */
+	void (*on_config)(struct mx_project *p, void *ctx);
+	void *on_config_ctx;
 };
 
 /* Profile: --profile > MXCP_PROFILE > `profile:`. Read-only: --readonly or
  * MXCP_READONLY, else the profile's duckdb.readonly. */
 int mx_project_load(const struct mx_project_options *opt, struct mx_project **out, struct mx_err *err);
 struct mx_project *mx_project_ref(struct mx_project *p);
+/* Drop the endpoints whose drop[i] is set (`serve --ignore-errors` skips
+ * invalid ones). Only before the snapshot is published to other threads:
+ * it is the one change ever made to a loaded project. */
+void mx_project_drop_endpoints(struct mx_project *p, const unsigned char *drop);
 void mx_project_unref(struct mx_project *p);
 
 const struct mx_endpoint *mx_project_find(const struct mx_project *p, enum mx_endpoint_kind kind,
