@@ -30,7 +30,7 @@ fi
 banned='\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|atoll|strtok|system)[[:space:]]*\('
 raw_alloc='(^|[^_[:alnum:]])(malloc|calloc|realloc|free|strdup|strndup)[[:space:]]*\('
 for f in $files; do
-	hits=$(sed -e 's://.*$::' -e 's:"[^"]*"::g' "$f" | grep -nE "$banned" || true)
+	hits=$(sed -e 's://.*$::' -e 's:"[^"]*"::g' -e 's:/\*.*\*/::g' -e 's:^[[:space:]]*/\*.*$::' -e 's:^[[:space:]]*\*.*$::' "$f" | grep -nE "$banned" || true)
 	if [ -n "$hits" ]; then
 		echo "$hits" | sed "s|^|style: $f:|; s|\$| (banned call)|"
 		status=1

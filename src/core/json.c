@@ -193,6 +193,75 @@ int mx_json_print(FILE *f, const json_t *v, int flags)
 	return 0;
 }
 
+void mx_json_pyfloat(double d, char *out, size_t sz)
+{
+	if (isnan(d)) {
+		snprintf(out, sz, "nan");
+		return;
+	}
+	if (isinf(d)) {
+		snprintf(out, sz, "%s", d > 0 ? "inf" : "-inf");
+		return;
+	}
+	char tmp[40];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	const char *q = tmp;
+	int neg = 0;
+	if (*q == '-') {
+		neg = 1;
+		q++;
+	}
+	char digits[24];
+	int nd = 0;
+	for (; *q && *q != 'e' && nd < 20; q++)
+		if (*q != '.')
+			digits[nd++] = *q;
+	int exp = *q == 'e' ? (int)strtol(q + 1, NULL, 10) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	int decpt = exp + 1;
+	char res[64];
+	size_t o = 0;
+	if (neg)
+		res[o++] = '-';
+	if (exp < -4 || exp >= 16) {
+		res[o++] = digits[0];
+		if (nd > 1) {
+			res[o++] = '.';
+			for (int i = 1; i < nd; i++)
+				res[o++] = digits[i];
+		}
+		o += (size_t)snprintf(res + o, sizeof res - o, "e%c%02d", exp < 0 ? '-' : '+',
+		                      exp < 0 ? -exp : exp);
+	} else if (decpt <= 0) {
+		res[o++] = '0';
+		res[o++] = '.';
+		for (int i = 0; i < -decpt; i++)
+			res[o++] = '0';
+		for (int i = 0; i < nd; i++)
+			res[o++] = digits[i];
+	} else if (decpt >= nd) {
+		for (int i = 0; i < nd; i++)
+			res[o++] = digits[i];
+		for (int i = nd; i < decpt; i++)
+			res[o++] = '0';
+		res[o++] = '.';
+		res[o++] = '0';
+	} else {
+		for (int i = 0; i < nd; i++) {
+			if (i == decpt)
+				res[o++] = '.';
+			res[o++] = digits[i];
+		}
+	}
+	res[o] = '\0';
+	snprintf(out, sz, "%s", res);
+}
+
 const char *mx_json_pytype(const json_t *v)
 {
 	switch (json_typeof(v)) {
@@ -208,6 +277,30 @@ const char *mx_json_pytype(const json_t *v)
 	return "object";
 }
 
+/* repr(str): single quotes unless the text holds ' and no ". */
+static int repr_str(struct mx_buf *b, const char *s, size_t len)
+{
+	int has_sq = memchr(s, '\'', len) != NULL, has_dq = memchr(s, '"', len) != NULL;
+	char q = has_sq && !has_dq ? '"' : '\'';
+	int rc = mx_buf_putc(b, q);
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == (unsigned char)q || c == '\\')
+			rc = mx_buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			rc = mx_buf_puts(b, "\\n");
+		else if (c == '\r')
+			rc = mx_buf_puts(b, "\\r");
+		else if (c == '\t')
+			rc = mx_buf_puts(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			rc = mx_buf_printf(b, "\\x%02x", c);
+		else
+			rc = mx_buf_putc(b, (char)c);
+	}
+	return rc ? rc : mx_buf_putc(b, q);
+}
+
 int mx_json_repr(struct mx_buf *b, const json_t *v)
 {
 	int rc = 0;
@@ -217,19 +310,11 @@ int mx_json_repr(struct mx_buf *b, const json_t *v)
 	case JSON_FALSE: return mx_buf_puts(b, "False");
 	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	case JSON_REAL: {
-		/* Python's repr: the shortest text that reads back as the same double */
-		double d = json_real_value(v);
-		if (d == floor(d) && fabs(d) < 1e16)
-			return mx_buf_printf(b, "%.1f", d);
-		char tmp[32];
-		for (int prec = 1; prec <= 17; prec++) {
-			snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-			if (strtod(tmp, NULL) == d)
-				break;
-		}
+		char tmp[64];
+		mx_json_pyfloat(json_real_value(v), tmp, sizeof tmp);
 		return mx_buf_puts(b, tmp);
 	}
-	case JSON_STRING: return mx_buf_printf(b, "'%s'", json_string_value(v));
+	case JSON_STRING: return repr_str(b, json_string_value(v), json_string_length(v));
 	case JSON_ARRAY: {
 		size_t i;
 		json_t *item;
@@ -247,7 +332,9 @@ int mx_json_repr(struct mx_buf *b, const json_t *v)
 		int first = 1;
 		rc = mx_buf_putc(b, '{');
 		json_object_foreach ((json_t *)v, k, item) {
-			rc = rc ? rc : mx_buf_printf(b, "%s'%s': ", first ? "" : ", ", k);
+			rc = rc ? rc : mx_buf_puts(b, first ? "" : ", ");
+			rc = rc ? rc : repr_str(b, k, strlen(k));
+			rc = rc ? rc : mx_buf_puts(b, ": ");
 			rc = rc ? rc : mx_json_repr(b, item);
 			first = 0;
 		}

@@ -2569,80 +2569,10 @@ static int mk_num(struct render *r, const struct expr *e, const struct num *n, s
 	return mk_real(r, e, n->d, out);
 }
 
-/* Python's repr(float): the shortest string that reads back the same. */
-static void float_repr(double d, char *out, size_t sz)
-{
-	if (isnan(d)) {
-		snprintf(out, sz, "nan");
-		return;
-	}
-	if (isinf(d)) {
-		snprintf(out, sz, "%s", d > 0 ? "inf" : "-inf");
-		return;
-	}
-	char tmp[40];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	const char *q = tmp;
-	int neg = 0;
-	if (*q == '-') {
-		neg = 1;
-		q++;
-	}
-	char digits[24];
-	int nd = 0;
-	for (; *q && *q != 'e' && nd < 20; q++)
-		if (*q != '.')
-			digits[nd++] = *q;
-	int exp = *q == 'e' ? (int)strtol(q + 1, NULL, 10) : 0;
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	int decpt = exp + 1;
-	char res[64];
-	size_t o = 0;
-	if (neg)
-		res[o++] = '-';
-	if (exp < -4 || exp >= 16) {
-		res[o++] = digits[0];
-		if (nd > 1) {
-			res[o++] = '.';
-			for (int i = 1; i < nd; i++)
-				res[o++] = digits[i];
-		}
-		o += (size_t)snprintf(res + o, sizeof res - o, "e%c%02d", exp < 0 ? '-' : '+',
-		                      exp < 0 ? -exp : exp);
-	} else if (decpt <= 0) {
-		res[o++] = '0';
-		res[o++] = '.';
-		for (int i = 0; i < -decpt; i++)
-			res[o++] = '0';
-		for (int i = 0; i < nd; i++)
-			res[o++] = digits[i];
-	} else if (decpt >= nd) {
-		for (int i = 0; i < nd; i++)
-			res[o++] = digits[i];
-		for (int i = nd; i < decpt; i++)
-			res[o++] = '0';
-		res[o++] = '.';
-		res[o++] = '0';
-	} else {
-		for (int i = 0; i < nd; i++) {
-			if (i == decpt)
-				res[o++] = '.';
-			res[o++] = digits[i];
-		}
-	}
-	res[o] = '\0';
-	snprintf(out, sz, "%s", res);
-}
-
 static int put_float(struct mx_buf *b, double d)
 {
 	char tmp[64];
-	float_repr(d, tmp, sizeof tmp);
+	mx_json_pyfloat(d, tmp, sizeof tmp);
 	return mx_buf_puts(b, tmp);
 }
 

@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/time.h"
 
 #include <duckdb.h>
 #include <errno.h>
@@ -430,37 +431,6 @@ static int get_statement(struct mx_dbconn *c, const char *sql, duckdb_prepared_s
 /* ISO 8601 parsing (parameters)                                             */
 /* ------------------------------------------------------------------------ */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int64_t y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
 /* Exactly `n` digits at s[*pos]; advances *pos. */
 static int take_digits(const char *s, size_t len, size_t *pos, int n, int *out)
 {
@@ -503,9 +473,9 @@ static int parse_date_part(const char *s, size_t len, size_t *pos, int64_t *days
 	if (take_char(s, len, pos, '-') || take_digits(s, len, pos, 2, &m) || take_char(s, len, pos, '-') ||
 	    take_digits(s, len, pos, 2, &d))
 		return -1;
-	if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+	if (m < 1 || m > 12 || d < 1 || d > mx_days_in_month(y, m))
 		return -1;
-	*days = days_from_civil(y, m, d);
+	*days = mx_days_from_civil(y, m, d);
 	return 0;
 }
 
@@ -1182,7 +1152,7 @@ static size_t fmt_date(char *buf, size_t sz, int64_t days)
 {
 	int64_t y;
 	int m, d;
-	civil_from_days(days, &y, &m, &d);
+	mx_civil_from_days(days, &y, &m, &d);
 	int n = y < 0 ? snprintf(buf, sz, "-%04" PRId64 "-%02d-%02d", -y, m, d)
 	              : snprintf(buf, sz, "%04" PRId64 "-%02d-%02d", y, m, d);
 	return n < 0 ? 0 : (size_t)n;

@@ -20,6 +20,7 @@
 #include "model/types.h"
 
 #include "core/alloc.h"
+#include "core/time.h"
 #include "core/buf.h"
 #include "core/json.h"
 
@@ -72,153 +73,12 @@ const char *mx_format_name(enum mx_format f)
 
 /* ------------------------------------------------- Python-compatible text */
 
-/* repr(float) of CPython: the shortest text that reads back as d, in fixed
- * notation when the decimal exponent is in [-4, 16), else 1.5e+16 style. */
-static void py_float_repr(double d, char *out, size_t outsz)
-{
-	if (isnan(d)) {
-		snprintf(out, outsz, "nan");
-		return;
-	}
-	if (isinf(d)) {
-		snprintf(out, outsz, "%sinf", d < 0 ? "-" : "");
-		return;
-	}
-	if (d == 0) {
-		snprintf(out, outsz, "%s0.0", signbit(d) ? "-" : "");
-		return;
-	}
-	char tmp[40];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	/* tmp is [-]D[.DDD]e[+-]XX */
-	const char *p = tmp;
-	int neg = *p == '-';
-	if (neg)
-		p++;
-	char digits[24];
-	size_t nd = 0;
-	for (; *p && *p != 'e'; p++)
-		if (isdigit((unsigned char)*p) && nd + 1 < sizeof digits)
-			digits[nd++] = *p;
-	digits[nd] = '\0';
-	int exp = *p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0;
-
-	char r[48];
-	size_t j = 0;
-	if (neg)
-		r[j++] = '-';
-	if (exp < -4 || exp >= 16) {
-		r[j++] = digits[0];
-		if (nd > 1) {
-			r[j++] = '.';
-			for (size_t i = 1; i < nd; i++)
-				r[j++] = digits[i];
-		}
-		snprintf(r + j, sizeof r - j, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-	} else if (exp >= 0) {
-		size_t intlen = (size_t)exp + 1; /* at most 16 */
-		for (size_t i = 0; i < intlen; i++)
-			r[j++] = i < nd ? digits[i] : '0';
-		r[j++] = '.';
-		if (nd > intlen)
-			for (size_t i = intlen; i < nd; i++)
-				r[j++] = digits[i];
-		else
-			r[j++] = '0';
-		r[j] = '\0';
-	} else {
-		r[j++] = '0';
-		r[j++] = '.';
-		for (int i = 0; i < -exp - 1; i++) /* at most 3 */
-			r[j++] = '0';
-		for (size_t i = 0; i < nd; i++)
-			r[j++] = digits[i];
-		r[j] = '\0';
-	}
-	snprintf(out, outsz, "%s", r);
-}
-
-static int py_repr(struct mx_buf *b, const json_t *v);
-
-/* repr(str): single quotes unless the text holds ' and no ". */
-static int py_repr_str(struct mx_buf *b, const char *s, size_t len)
-{
-	int has_sq = memchr(s, '\'', len) != NULL, has_dq = memchr(s, '"', len) != NULL;
-	char q = has_sq && !has_dq ? '"' : '\'';
-	int rc = mx_buf_putc(b, q);
-	for (size_t i = 0; i < len && rc == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == (unsigned char)q || c == '\\')
-			rc = mx_buf_printf(b, "\\%c", c);
-		else if (c == '\n')
-			rc = mx_buf_puts(b, "\\n");
-		else if (c == '\r')
-			rc = mx_buf_puts(b, "\\r");
-		else if (c == '\t')
-			rc = mx_buf_puts(b, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			rc = mx_buf_printf(b, "\\x%02x", c);
-		else
-			rc = mx_buf_putc(b, (char)c);
-	}
-	return rc ? rc : mx_buf_putc(b, q);
-}
-
-static int py_repr(struct mx_buf *b, const json_t *v)
-{
-	char num[40];
-	int rc = 0;
-	switch (json_typeof(v)) {
-	case JSON_NULL: return mx_buf_puts(b, "None");
-	case JSON_TRUE: return mx_buf_puts(b, "True");
-	case JSON_FALSE: return mx_buf_puts(b, "False");
-	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	case JSON_REAL: py_float_repr(json_real_value(v), num, sizeof num); return mx_buf_puts(b, num);
-	case JSON_STRING: return py_repr_str(b, json_string_value(v), json_string_length(v));
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *item;
-		rc = mx_buf_putc(b, '[');
-		json_array_foreach (v, i, item) {
-			if (i && rc == 0)
-				rc = mx_buf_puts(b, ", ");
-			if (rc == 0)
-				rc = py_repr(b, item);
-		}
-		return rc ? rc : mx_buf_putc(b, ']');
-	}
-	case JSON_OBJECT: {
-		const char *k;
-		json_t *item;
-		int first = 1;
-		rc = mx_buf_putc(b, '{');
-		json_object_foreach ((json_t *)v, k, item) {
-			if (!first && rc == 0)
-				rc = mx_buf_puts(b, ", ");
-			if (rc == 0)
-				rc = py_repr_str(b, k, strlen(k));
-			if (rc == 0)
-				rc = mx_buf_puts(b, ": ");
-			if (rc == 0)
-				rc = py_repr(b, item);
-			first = 0;
-		}
-		return rc ? rc : mx_buf_putc(b, '}');
-	}
-	}
-	return rc;
-}
-
 /* str(v): a string is itself, anything else its repr. */
 static int py_str(struct mx_buf *b, const json_t *v)
 {
 	if (json_is_string(v))
 		return mx_buf_append(b, json_string_value(v), json_string_length(v));
-	return py_repr(b, v);
+	return mx_json_repr(b, v);
 }
 
 /* Python == as `in` uses it: True == 1 == 1.0, containers element-wise. */
@@ -415,17 +275,6 @@ static int py_parse_int(const char *s, size_t len, int64_t *out)
 
 /* ----------------------------------------------------- format validators */
 
-static int is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
 /* Read between min and max digits at s[*i]; 0 when fewer than min. */
 static int read_num(const char *s, size_t len, size_t *i, int min, int max, int *out)
 {
@@ -464,7 +313,7 @@ static int parse_date_part(const char *s, size_t len, size_t *i, int *y, int *m,
 		return -1;
 	if (!read_num(s, len, i, 1, 2, d))
 		return -1;
-	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > mx_days_in_month(*y, *m))
 		return -1;
 	return 0;
 }
@@ -581,20 +430,6 @@ static int parse_date_time(const char *s, size_t len, char *iso, size_t isosz)
 	return 0;
 }
 
-/* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* datetime.fromtimestamp(t), in UTC, as isoformat() text. */
 static int format_timestamp(double t, char *iso, size_t isosz)
 {
@@ -615,7 +450,7 @@ static int format_timestamp(double t, char *iso, size_t isosz)
 	int64_t rem = secs - days * 86400;
 	int64_t y;
 	int m, d;
-	civil_from_days(days, &y, &m, &d);
+	mx_civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -1;
 	char tm[64];
@@ -1228,7 +1063,7 @@ static int scalar_text(const json_t *in, char *buf, size_t bufsz, const char **s
 		*len = json_string_length(in);
 		return 0;
 	case JSON_INTEGER: snprintf(buf, bufsz, "%" JSON_INTEGER_FORMAT, json_integer_value(in)); break;
-	case JSON_REAL: py_float_repr(json_real_value(in), buf, bufsz); break;
+	case JSON_REAL: mx_json_pyfloat(json_real_value(in), buf, bufsz); break;
 	case JSON_TRUE: snprintf(buf, bufsz, "true"); break;
 	case JSON_FALSE: snprintf(buf, bufsz, "false"); break;
 	default: return -1;
@@ -1333,23 +1168,23 @@ static int check_bounds(struct conv *c, const struct mx_type *t, double v, int w
 {
 	char num[40];
 	if (with_exclusive && t->has_multiple_of && fmod(v, t->multiple_of) != 0) {
-		py_float_repr(t->multiple_of, num, sizeof num);
+		mx_json_pyfloat(t->multiple_of, num, sizeof num);
 		return conv_fail(c, "Value must be multiple of %s", num);
 	}
 	if (t->has_minimum && v < t->minimum) {
-		py_float_repr(t->minimum, num, sizeof num);
+		mx_json_pyfloat(t->minimum, num, sizeof num);
 		return conv_fail(c, "Value must be >= %s", num);
 	}
 	if (t->has_maximum && v > t->maximum) {
-		py_float_repr(t->maximum, num, sizeof num);
+		mx_json_pyfloat(t->maximum, num, sizeof num);
 		return conv_fail(c, "Value must be <= %s", num);
 	}
 	if (with_exclusive && t->has_exclusive_minimum && v <= t->exclusive_minimum) {
-		py_float_repr(t->exclusive_minimum, num, sizeof num);
+		mx_json_pyfloat(t->exclusive_minimum, num, sizeof num);
 		return conv_fail(c, "Value must be > %s", num);
 	}
 	if (with_exclusive && t->has_exclusive_maximum && v >= t->exclusive_maximum) {
-		py_float_repr(t->exclusive_maximum, num, sizeof num);
+		mx_json_pyfloat(t->exclusive_maximum, num, sizeof num);
 		return conv_fail(c, "Value must be < %s", num);
 	}
 	return 0;
@@ -1385,7 +1220,7 @@ static int convert_integer(struct conv *c, const struct mx_type *t, const json_t
 		double d = trunc(json_real_value(in)); /* int(2.7) == 2 */
 		if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
 			char num[40];
-			py_float_repr(json_real_value(in), num, sizeof num);
+			mx_json_pyfloat(json_real_value(in), num, sizeof num);
 			return conv_fail(c, "Integer out of range: %s", num);
 		}
 		i = (int64_t)d;
@@ -1727,7 +1562,7 @@ int mx_params_convert(struct mx_type *const *params, size_t nparams, const json_
 			if (!in_enum) {
 				struct mx_buf b;
 				mx_buf_init(&b, MX_ERR_MSG_MAX);
-				py_repr(&b, p->enum_values);
+				mx_json_repr(&b, p->enum_values);
 				rc = mx_err_set(err, MX_EINVAL, "Invalid value for %s. Must be one of: %s", k,
 				                mx_buf_str(&b));
 				mx_buf_free(&b);
