@@ -136,13 +136,17 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	for (size_t i = 0; i < ep->nmessages; i++) {
 		const struct mx_prompt_message *m = &ep->messages[i];
-		struct mx_template *t = NULL;
-		int rc = mx_template_compile(m->prompt, &t, err);
 		struct mx_buf b;
 		mx_buf_init(&b, 16u << 20);
-		if (rc == 0)
-			rc = mx_template_render(t, args, &b, err);
-		mx_template_free(t);
+		/* a template that failed to compile at load: compile again for the message */
+		int rc;
+		if (m->tmpl != NULL) {
+			rc = mx_template_render(m->tmpl, args, &b, err);
+		} else {
+			struct mx_template *t = NULL;
+			rc = mx_template_compile(m->prompt, &t, err); /* fails again, with the reason */
+			mx_template_free(t);
+		}
 		if (rc) {
 			mx_buf_free(&b);
 			json_decref(msgs);

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/template.h"
 #include "core/yaml.h"
 
 #include <limits.h>
@@ -64,6 +65,7 @@ void mx_endpoint_free(struct mx_endpoint *ep)
 		mx_free(ep->messages[i].prompt);
 		mx_free(ep->messages[i].role);
 		mx_free(ep->messages[i].type);
+		mx_template_free(ep->messages[i].tmpl);
 	}
 	mx_free(ep->messages);
 	json_decref(ep->policies);
@@ -376,6 +378,8 @@ static int load_messages(struct loader *L, struct mx_endpoint *ep, const struct 
 		    mx_yaml_get_str(L->file, m, q, "role", 0, &msg->role, L->err) ||
 		    mx_yaml_get_str(L->file, m, q, "type", 0, &msg->type, L->err))
 			return MX_EINVAL;
+		if (mx_template_compile(msg->prompt, &msg->tmpl, NULL) == MX_ENOMEM)
+			return oom(L);
 	}
 	return 0;
 }
