@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 struct anchor {
 	char *name;
 	struct mx_yaml_node *node;
+	int open; /* its collection is still being built: an alias to it would be a cycle */
 };
 
 struct builder {
@@ -125,8 +127,16 @@ static int register_anchor(struct builder *b, const yaml_char_t *name, struct mx
 		return mx_err_set(b->err, MX_ENOMEM, "out of memory");
 	b->anchors[b->nanchors].name = copy;
 	b->anchors[b->nanchors].node = n;
+	b->anchors[b->nanchors].open = n->kind != MX_YAML_SCALAR;
 	b->nanchors++;
 	return 0;
+}
+
+static void close_anchor(struct builder *b, const struct mx_yaml_node *n)
+{
+	for (size_t i = b->nanchors; i-- > 0;)
+		if (b->anchors[i].node == n)
+			b->anchors[i].open = 0;
 }
 
 static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_yaml_node **out);
@@ -164,6 +174,7 @@ static int build_children(struct builder *b, struct mx_yaml_node *n, yaml_event_
 static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_yaml_node **out)
 {
 	struct mx_yaml_node *n;
+	int rc;
 	if (depth > MX_YAML_MAX_DEPTH)
 		return mx_err_at(b->err, MX_ELIMIT, b->doc->file, (int)ev->start_mark.line + 1,
 		                 (int)ev->start_mark.column + 1, "nesting deeper than %d levels",
@@ -172,6 +183,12 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_
 	case YAML_ALIAS_EVENT:
 		for (size_t i = b->nanchors; i-- > 0;) {
 			if (strcmp(b->anchors[i].name, (const char *)ev->data.alias.anchor) == 0) {
+				if (b->anchors[i].open) /* PyYAML builds such cycles; JSON cannot hold them */
+					return mx_err_at(
+					        b->err, MX_EINVAL, b->doc->file, (int)ev->start_mark.line + 1,
+					        (int)ev->start_mark.column + 1,
+					        "recursive alias '*%s': a node cannot contain itself",
+					        (const char *)ev->data.alias.anchor);
 				b->alias_weight += subtree_size(b->anchors[i].node, MX_YAML_MAX_NODES);
 				if (b->alias_weight > MX_YAML_MAX_NODES)
 					return mx_err_at(
@@ -203,7 +220,10 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_
 		if (register_anchor(b, ev->data.sequence_start.anchor, n))
 			return MX_ENOMEM;
 		*out = n;
-		return build_children(b, n, YAML_SEQUENCE_END_EVENT, depth);
+		if ((rc = build_children(b, n, YAML_SEQUENCE_END_EVENT, depth)) != 0)
+			return rc;
+		close_anchor(b, n);
+		return 0;
 	case YAML_MAPPING_START_EVENT:
 		n = new_node(b, MX_YAML_MAP, ev->start_mark, ev->data.mapping_start.tag);
 		if (n == NULL)
@@ -211,7 +231,10 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_
 		if (register_anchor(b, ev->data.mapping_start.anchor, n))
 			return MX_ENOMEM;
 		*out = n;
-		return build_children(b, n, YAML_MAPPING_END_EVENT, depth);
+		if ((rc = build_children(b, n, YAML_MAPPING_END_EVENT, depth)) != 0)
+			return rc;
+		close_anchor(b, n);
+		return 0;
 	default:
 		return mx_err_at(b->err, MX_EINVAL, b->doc->file, (int)ev->start_mark.line + 1,
 		                 (int)ev->start_mark.column + 1, "unexpected YAML event");
@@ -448,7 +471,12 @@ static int resolve_int(const char *s, struct mx_yaml_value *v)
 					q++;
 				if (k == 0)
 					return 0;
-				acc = acc * 60 + strtoll(part, NULL, 10);
+				long long digit = strtoll(part, NULL, 10);
+				if (digit == LLONG_MAX || acc > (INT64_MAX - digit) / 60) {
+					v->type = MX_YT_BIGINT;
+					return 1;
+				}
+				acc = acc * 60 + digit;
 			}
 			v->type = MX_YT_INT;
 			v->i = neg ? -acc : acc;

@@ -110,6 +110,31 @@ static void test_deep_nesting(void **state)
 	mx_buf_free(&b);
 }
 
+static void test_recursive_alias(void **state)
+{
+	(void)state;
+	struct mx_yaml_doc *d = NULL;
+	struct mx_err err;
+	const char *text = "m: &base [*base]\nm: *base\n";
+	assert_int_equal(MX_EINVAL, mx_yaml_load_string("cycle.yml", text, strlen(text), &d, &err));
+	assert_int_equal(1, err.line);
+	assert_int_equal(11, err.col);
+	assert_string_equal("recursive alias '*base': a node cannot contain itself", err.msg);
+	const char *map = "a: &m {k: *m}\n";
+	assert_int_equal(MX_EINVAL, mx_yaml_load_string("cycle.yml", map, strlen(map), &d, &err));
+}
+
+static void test_sexagesimal_overflow(void **state)
+{
+	(void)state;
+	struct mx_yaml_doc *d = load("a: 99999999999999999999:1\nb: 1:30\n");
+	struct mx_yaml_value v;
+	assert_int_equal(MX_YT_BIGINT, mx_yaml_resolve(mx_yaml_map_get(d->root, "a"), &v));
+	assert_int_equal(MX_YT_INT, mx_yaml_resolve(mx_yaml_map_get(d->root, "b"), &v));
+	assert_int_equal(90, v.i);
+	mx_yaml_free(d);
+}
+
 static void test_empty_and_multi(void **state)
 {
 	(void)state;
@@ -125,10 +150,15 @@ int main(void)
 {
 	mx_alloc_init_jansson();
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_marks),           cmocka_unit_test(test_resolver),
-	        cmocka_unit_test(test_error_location),  cmocka_unit_test(test_anchors_and_merge),
-	        cmocka_unit_test(test_billion_laughs),  cmocka_unit_test(test_deep_nesting),
+	        cmocka_unit_test(test_marks),
+	        cmocka_unit_test(test_resolver),
+	        cmocka_unit_test(test_error_location),
+	        cmocka_unit_test(test_anchors_and_merge),
+	        cmocka_unit_test(test_billion_laughs),
+	        cmocka_unit_test(test_deep_nesting),
 	        cmocka_unit_test(test_empty_and_multi),
+	        cmocka_unit_test(test_recursive_alias),
+	        cmocka_unit_test(test_sexagesimal_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
