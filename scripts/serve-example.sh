@@ -1,22 +1,17 @@
 #!/bin/sh
-# scripts/serve-example.sh — set up (idempotently) and serve the bundled example
-# project in examples/. Until the MCP server lands this shows the project the
-# way a client would see it: the endpoint list, then a few calls.
+# scripts/serve-example.sh — set up (idempotently), seed and serve the bundled
+# example project in examples/ over MCP on stdin/stdout (`mxcp serve
+# --transport stdio`), the way Claude Desktop or the MCP Inspector launch it.
+# Logs go to stderr; stdout carries protocol messages only. End with Ctrl-D
+# (end of input) or Ctrl-C.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-sh "$ROOT/scripts/setup.sh"
+sh "$ROOT/scripts/setup.sh" >&2
 cd "$ROOT/examples"
 MXCP="$ROOT/build/mxcp"
 # Seed the example database on first use (data/ is not committed).
 if [ ! -f data/shop.duckdb ]; then
 	"$MXCP" query --file seed/seed.sql >/dev/null
 fi
-"$MXCP" validate
-"$MXCP" list
-echo
-echo '$ mxcp run tool search_products --param query=o --param max_price=100'
-"$MXCP" run tool search_products --param query=o --param max_price=100
-echo '$ mxcp run resource "customers://{customer_id}" --param customer_id=4'
-"$MXCP" run resource 'customers://{customer_id}' --param customer_id=4
-echo '$ mxcp run prompt customer_summary --param customer_id=1'
-"$MXCP" run prompt customer_summary --param customer_id=1
+echo "mxcp: serving examples/ over MCP on stdin/stdout (Ctrl-D or Ctrl-C to stop)" >&2
+exec "$MXCP" serve --transport stdio

@@ -74,5 +74,6 @@ int mx_cmd_list(int argc, char **argv);
 int mx_cmd_validate(int argc, char **argv);
 int mx_cmd_run(int argc, char **argv);
 int mx_cmd_query(int argc, char **argv);
+int mx_cmd_serve(int argc, char **argv);
 
 #endif

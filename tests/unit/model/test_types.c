@@ -324,15 +324,14 @@ static void test_parse_nested_errors(void **state)
 	        "format, description, default, examples, enum, sensitive, minLength, maxLength, pattern, "
 	        "minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, minItems, maxItems, "
 	        "uniqueItems, items, properties, required, additionalProperties)");
-	/* a type that contains itself through an alias is refused, not recursed forever */
+	/* a type that contains itself through an alias is refused by the YAML
+	 * loader already, so the type parser never sees a cycle */
 	struct mx_yaml_doc *d = NULL;
 	struct mx_err err;
 	const char *y = "t: &a {type: array, items: *a}\n";
-	assert_int_equal(0, mx_yaml_load_string("t.yml", y, strlen(y), &d, &err));
-	struct mx_type *t = NULL;
-	assert_int_equal(MX_ELIMIT, mx_type_parse(mx_yaml_map_get(d->root, "t"), "t.yml", "t", 0, &t, &err));
-	assert_null(t);
-	assert_non_null(strstr(err.msg, "types nested deeper than 64 levels"));
+	assert_int_equal(MX_EINVAL, mx_yaml_load_string("t.yml", y, strlen(y), &d, &err));
+	assert_null(d);
+	assert_non_null(strstr(err.msg, "recursive alias '*a'"));
 	mx_yaml_free(d);
 }
 

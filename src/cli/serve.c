@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * serve — `mxcp serve`: load the project, open the database, validate every
+ * endpoint (as `mxcp validate` does, SQL prepared against the database),
+ * then speak MCP on the chosen transport until told to stop.
+ *
+ * Startup is on the cold path of every Claude-Desktop launch, so it
+ * overlaps what it can: DuckDB is opened on a helper thread as soon as the
+ * profile settings are known (mx_project_options.on_config) while the main
+ * thread reads the endpoint YAML files.
+ *
+ * Any endpoint that fails to load or validate stops the server with MXCP's
+ * startup report (exit 1), unless --ignore-errors, which serves the rest.
+ * Only the stdio transport exists so far; asking for HTTP (explicitly or
+ * through the user config's transport.provider) is an error that says so.
+ * In stdio mode stdout belongs to the protocol from the first moment
+ * (mx_stdio_take_stdout), so every report goes to stderr.
+ */
+#include "cli/common.h"
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "exec/invoke.h"
+#include "exec/validate.h"
+#include "mcp/server.h"
+#include "model/project.h"
+#include "transport/stdio.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_TRANSPORT = MX_OPT_FIRST_COMMAND_OPTION,
+	OPT_PORT,
+	OPT_HOST,
+	OPT_SQL_TOOLS,
+	OPT_STATELESS,
+	OPT_IGNORE_ERRORS,
+};
+
+static void print_help(void)
+{
+	printf("Usage: mxcp serve [OPTIONS]\n\n"
+	       "  Start the MCP server for this project. With --transport stdio it speaks\n"
+	       "  MCP (newline-delimited JSON-RPC) on stdin/stdout, the way Claude Desktop\n"
+	       "  and other MCP clients launch local servers.\n\n"
+	       "Options:\n"
+	       "  --transport [streamable-http|sse|stdio]\n"
+	       "                            Transport (default: the user config's\n"
+	       "                            transport.provider, else streamable-http)\n"
+	       "  --port INTEGER            Port for the HTTP transports\n"
+	       "  --host TEXT               Host for the HTTP transports\n"
+	       "  --sql-tools [true|false]  Enable or disable the built-in SQL tools\n"
+	       "  --readonly                Open the database read-only\n"
+	       "  --stateless               Stateless HTTP mode\n"
+	       "  --ignore-errors           Serve the valid endpoints, skip invalid ones\n"
+	       "  --profile TEXT            Profile name to use\n"
+	       "  --json-output             Startup failure report as JSON\n"
+	       "  --debug                   Show detailed debug information\n"
+	       "  --help                    Show this message and exit.\n");
+}
+
+struct serve_flags {
+	const char *transport; /* NULL: from the user config */
+	long port; /* 0: from the user config */
+	const char *host;
+	int sql_tools; /* -1: from mxcp-site.yml */
+	int stateless;
+	int ignore_errors;
+};
+
+/* ------------------------------------------------- database on the side */
+
+struct opener {
+	pthread_t thread;
+	int started;
+	struct mx_project *p; /* our reference, taken on the loading thread */
+	struct mx_runtime *rt;
+	int rc;
+	struct mx_err err;
+};
+
+static void *opener_main(void *arg)
+{
+	struct opener *o = arg;
+	o->rc = mx_runtime_open(o->p, &o->rt, &o->err);
+	return NULL;
+}
+
+static void on_config(struct mx_project *p, void *ctx)
+{
+	struct opener *o = ctx;
+	o->p = mx_project_ref(p);
+	if (pthread_create(&o->thread, NULL, opener_main, o) == 0)
+		o->started = 1;
+}
+
+/* Join the opener; on success hand over the runtime. */
+static int opener_finish(struct opener *o, struct mx_runtime **rt, struct mx_err *err)
+{
+	if (o->started)
+		pthread_join(o->thread, NULL);
+	else if (o->p)
+		o->rc = mx_runtime_open(o->p, &o->rt, &o->err);
+	mx_project_unref(o->p);
+	o->p = NULL;
+	if (o->rt == NULL) {
+		*err = o->err;
+		return o->rc ? o->rc : MX_EINTERNAL;
+	}
+	*rt = o->rt;
+	o->rt = NULL;
+	return 0;
+}
+
+/* ------------------------------------------------------ startup report */
+
+struct failure {
+	const char *relpath;
+	struct mx_err err;
+};
+
+static void format_error(const struct failure *f, char *out, size_t n)
+{
+	mx_err_format(&f->err, out, n);
+}
+
+/* MXCP's report: text on stderr; JSON on stdout (stderr in stdio mode,
+ * where stdout is the protocol). */
+static void print_report(const struct mx_cli *cli, const struct failure *v, size_t n, int stdio_mode)
+{
+	char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+	if (cli->json_output) {
+		json_t *list = json_array();
+		for (size_t i = 0; i < n; i++) {
+			format_error(&v[i], msg, sizeof msg);
+			json_array_append_new(list,
+			                      json_pack("{s:s, s:s}", "path", v[i].relpath, "error", msg));
+		}
+		char head[96];
+		snprintf(head, sizeof head, "Found %zu endpoint(s) with errors", n);
+		json_t *doc = json_pack("{s:s, s:s, s:o}", "status", "error", "message", head,
+		                        "failed_endpoints", list);
+		if (stdio_mode)
+			mx_json_print(stderr, doc, MX_JSON_PRETTY);
+		else
+			mx_cli_print_json(doc);
+		json_decref(doc);
+		return;
+	}
+	fprintf(stderr, "\n❌ Server startup failed!\n\nFound %zu endpoint(s) with errors\n\n", n);
+	for (size_t i = 0; i < n; i++) {
+		format_error(&v[i], msg, sizeof msg);
+		fprintf(stderr, "  ✗ %s\n    Error: %s\n", v[i].relpath, msg);
+	}
+	fprintf(stderr, "\nTip: fix the errors above (`mxcp validate` shows them too), or start with\n"
+	                "--ignore-errors to serve the valid endpoints and skip the invalid ones.\n");
+}
+
+/* Validate every endpoint; load failures count too. On return *out holds
+ * the failures (relpaths borrowed from p) and drop[i] marks endpoint i. */
+static int validate_all(struct mx_project *p, struct mx_runtime *rt, struct failure **out, size_t *nout,
+                        unsigned char *drop, struct mx_err *err)
+{
+	*out = NULL;
+	*nout = 0;
+	struct mx_dbconn *conn = NULL;
+	int rc = mx_db_connect(mx_runtime_db(rt), &conn, err);
+	if (rc)
+		return rc;
+	size_t cap = p->nfailures + p->nendpoints;
+	struct failure *v = mx_calloc(cap ? cap : 1, sizeof *v);
+	if (v == NULL) {
+		mx_dbconn_close(conn);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < p->nfailures; i++) {
+		v[n].relpath = p->failures[i].relpath;
+		v[n++].err = p->failures[i].err;
+	}
+	for (size_t i = 0; i < p->nendpoints; i++) {
+		const struct mx_endpoint *ep = p->endpoints[i];
+		if (mx_validate_endpoint(ep, conn, &v[n].err) == 0)
+			continue;
+		v[n++].relpath = ep->relpath;
+		drop[i] = 1;
+	}
+	mx_dbconn_close(conn);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+static int is_http(const char *t)
+{
+	return !strcmp(t, "streamable-http") || !strcmp(t, "http") || !strcmp(t, "sse");
+}
+
+static int http_unavailable(const struct mx_cli *cli, const char *t)
+{
+	return mx_cli_failf(cli,
+	                    "The %s transport is not available yet in this build of mxcp (only stdio is). "
+	                    "Start the server with --transport stdio.",
+	                    t);
+}
+
+static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_flags *f)
+{
+	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS,
+	                                     {"transport", required_argument, NULL, OPT_TRANSPORT},
+	                                     {"port", required_argument, NULL, OPT_PORT},
+	                                     {"host", required_argument, NULL, OPT_HOST},
+	                                     {"sql-tools", required_argument, NULL, OPT_SQL_TOOLS},
+	                                     {"stateless", no_argument, NULL, OPT_STATELESS},
+	                                     {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
+	                                     {0}};
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': print_help(); return -1;
+		case OPT_TRANSPORT:
+			if (strcmp(optarg, "stdio") != 0 && !is_http(optarg))
+				return mx_cli_usage_error(
+				        cli,
+				        "Invalid value for '--transport': '%s' is not one of "
+				        "'streamable-http', 'sse', 'stdio'.",
+				        optarg);
+			f->transport = optarg;
+			break;
+		case OPT_PORT: {
+			char *end = NULL;
+			errno = 0;
+			long port = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || port < 1 || port > 65535)
+				return mx_cli_usage_error(
+				        cli, "Invalid value for '--port': '%s' is not a valid port.", optarg);
+			f->port = port;
+			break;
+		}
+		case OPT_HOST: f->host = optarg; break;
+		case OPT_SQL_TOOLS:
+			if (strcmp(optarg, "true") && strcmp(optarg, "false"))
+				return mx_cli_usage_error(cli,
+				                          "Invalid value for '--sql-tools': '%s' is not one "
+				                          "of 'true', 'false'.",
+				                          optarg);
+			f->sql_tools = optarg[0] == 't';
+			break;
+		case OPT_STATELESS: f->stateless = 1; break;
+		case OPT_IGNORE_ERRORS: f->ignore_errors = 1; break;
+		case '?': return mx_cli_bad_option(cli, argv);
+		default:
+			if (!mx_cli_common_option(cli, c, optarg))
+				return mx_cli_usage_error(cli, "No such option: %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return mx_cli_usage_error(cli, "Got unexpected extra argument (%s)", argv[optind]);
+	return 0;
+}
+
+int mx_cmd_serve(int argc, char **argv)
+{
+	struct mx_cli cli = {.command = "serve"};
+	struct serve_flags f = {.sql_tools = -1};
+	int rc = parse_flags(argc, argv, &cli, &f);
+	if (rc)
+		return rc < 0 ? MX_EXIT_OK : rc;
+	mx_cli_setup_logging(&cli);
+	if (f.transport && is_http(f.transport))
+		return http_unavailable(&cli, f.transport);
+
+	/* stdout is the protocol from here on when the transport is known to be stdio. */
+	int proto_fd = -1;
+	if (f.transport && (proto_fd = mx_stdio_take_stdout()) < 0)
+		return mx_cli_failf(&cli, "cannot take over stdout: %s", strerror(errno));
+
+	struct opener op = {0};
+	struct mx_project_options popt = {.profile = cli.profile,
+	                                  .readonly = cli.readonly,
+	                                  .on_config = on_config,
+	                                  .on_config_ctx = &op};
+	struct mx_project *p = NULL;
+	struct mx_runtime *rt = NULL;
+	struct mx_mcp_server *srv = NULL;
+	struct failure *bad = NULL;
+	unsigned char *drop = NULL;
+	size_t nbad = 0;
+	struct mx_err err;
+	int status = MX_EXIT_FAIL;
+
+	int lrc = mx_project_load(&popt, &p, &err);
+	mx_debug("serve: project loaded");
+	struct mx_err oerr;
+	int orc = op.p ? opener_finish(&op, &rt, &oerr) : 0;
+	mx_debug("serve: database open");
+	if (lrc) {
+		status = mx_cli_fail(&cli, &err);
+		goto out;
+	}
+	if (f.transport == NULL) {
+		const char *t =
+		        p->user->transport.provider[0] ? p->user->transport.provider : "streamable-http";
+		if (strcmp(t, "stdio") != 0) {
+			status = http_unavailable(&cli, t);
+			goto out;
+		}
+		if ((proto_fd = mx_stdio_take_stdout()) < 0) {
+			status = mx_cli_failf(&cli, "cannot take over stdout: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (orc) {
+		status = mx_cli_fail(&cli, &oerr);
+		goto out;
+	}
+
+	drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
+	if (drop == NULL || validate_all(p, rt, &bad, &nbad, drop, &err)) {
+		if (drop == NULL)
+			mx_err_set(&err, MX_ENOMEM, "out of memory");
+		status = mx_cli_fail(&cli, &err);
+		goto out;
+	}
+	mx_debug("serve: %zu endpoint(s) validated, %zu with errors", p->nendpoints, nbad);
+	if (nbad && !f.ignore_errors) {
+		print_report(&cli, bad, nbad, proto_fd >= 0);
+		goto out;
+	}
+	if (nbad) {
+		char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+		for (size_t i = 0; i < nbad; i++)
+			mx_warn("Skipping invalid endpoint %s: %s", bad[i].relpath,
+			        mx_err_format(&bad[i].err, msg, sizeof msg));
+		mx_project_drop_endpoints(p, drop);
+	}
+	if (f.port || f.host || f.stateless)
+		mx_debug("serve: --port/--host/--stateless apply to the HTTP transports; ignored for stdio");
+
+	struct mx_mcp_server_options sopt = {.caller = "stdio", .sql_tools = f.sql_tools};
+	if (mx_mcp_server_new(rt, &sopt, &srv, &err)) {
+		status = mx_cli_fail(&cli, &err);
+		goto out;
+	}
+	struct mx_stdio_options stopt = {.in_fd = STDIN_FILENO, .out_fd = proto_fd};
+	if (mx_stdio_serve(srv, &stopt, &err))
+		status = mx_cli_fail(&cli, &err);
+	else
+		status = MX_EXIT_OK;
+out:
+	if (srv)
+		mx_mcp_server_free(srv);
+	mx_free(bad);
+	mx_free(drop);
+	mx_runtime_close(rt);
+	mx_project_unref(p);
+	if (proto_fd >= 0)
+		close(proto_fd);
+	return status;
+}

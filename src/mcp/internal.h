@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * internal — what the files of src/mcp/ share and nobody else sees: the
+ * revision dialects, the per-snapshot catalog (endpoint lookups plus the
+ * list pages serialised once), the in-flight call and its reply, and the
+ * handlers.
+ *
+ * Threads: a call is created on the thread that received it (the transport's
+ * reader) and runs either there (cheap methods) or on a worker; every field
+ * a second thread touches (running, cancelled, conn, last_progress) is
+ * guarded by the session's mutex.
+ */
+#ifndef MX_MCP_INTERNAL_H
+#define MX_MCP_INTERNAL_H
+
+#include "core/uri_template.h"
+#include "exec/builtin_sql_tools.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/server.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <pthread.h>
+
+/* Protocol revisions, oldest first (comparisons mean "has this feature"). */
+enum mx_mcp_dialect {
+	MX_MCP_D_2024_11_05,
+	MX_MCP_D_2025_03_26,
+	MX_MCP_D_2025_06_18,
+	MX_MCP_D_2025_11_25,
+	MX_MCP_D_2026_07_28,
+	MX_MCP_D_COUNT,
+};
+
+const char *mx_mcp_dialect_name(enum mx_mcp_dialect d);
+/* -1 when s is not a revision we speak. */
+int mx_mcp_dialect_parse(const char *s);
+
+enum mx_mcp_list {
+	MX_MCP_L_TOOLS,
+	MX_MCP_L_RESOURCES,
+	MX_MCP_L_TEMPLATES,
+	MX_MCP_L_PROMPTS,
+	MX_MCP_L_COUNT,
+};
+
+#define MX_MCP_CODE_UNSUPPORTED_VERSION -32022
+#define MX_MCP_LIST_TTL_MS 60000
+
+/* ------------------------------------------------------------------ catalog */
+
+struct mx_mcp_page {
+	char *text; /* the serialised result object */
+	size_t len;
+	json_t *obj; /* the same, as JSON (for batch replies) */
+};
+
+/*
+ * One per snapshot, immutable except for the lazily filled page cache
+ * (guarded by mu). Calls hold a reference, so endpoints stay valid while a
+ * reload swaps in a new catalog.
+ */
+struct mx_mcp_catalog {
+	atomic_int refs;
+	struct mx_project *project;
+	struct mx_builtin_sql_tools *builtins; /* NULL unless sql_tools */
+	const char *server_title;
+	size_t page_size;
+	const struct mx_endpoint **tools, **resources, **templates, **prompts;
+	size_t ntools, nresources, ntemplates, nprompts;
+	struct mx_uri_template **compiled; /* one per template */
+	json_t *items[MX_MCP_L_COUNT]; /* full items, newest dialect */
+	pthread_mutex_t mu;
+	struct mx_mcp_page *pages[MX_MCP_L_COUNT][MX_MCP_D_COUNT];
+	size_t npages[MX_MCP_L_COUNT];
+	struct mx_mcp_page discover;
+};
+
+int mx_mcp_catalog_new(struct mx_project *p, int sql_tools, size_t page_size, struct mx_mcp_catalog **out,
+                       struct mx_err *err);
+struct mx_mcp_catalog *mx_mcp_catalog_ref(struct mx_mcp_catalog *c);
+void mx_mcp_catalog_unref(struct mx_mcp_catalog *c);
+
+/* The page of a list that `cursor` (NULL: the first) names, serialised for
+ * dialect d. MX_EINVAL for a cursor we did not hand out, MX_ENOMEM. */
+int mx_mcp_catalog_page(struct mx_mcp_catalog *c, enum mx_mcp_list kind, enum mx_mcp_dialect d,
+                        const json_t *cursor, const struct mx_mcp_page **out);
+const struct mx_mcp_page *mx_mcp_catalog_discover(struct mx_mcp_catalog *c);
+
+const struct mx_endpoint *mx_mcp_catalog_tool(const struct mx_mcp_catalog *c, const char *name);
+const struct mx_endpoint *mx_mcp_catalog_prompt(const struct mx_mcp_catalog *c, const char *name);
+/* A static resource by URI, or a template the URI matches (then *vars holds
+ * the extracted variables). NULL when nothing matches. */
+const struct mx_endpoint *mx_mcp_catalog_resource(const struct mx_mcp_catalog *c, const char *uri,
+                                                  json_t **vars);
+/* A resource or template by its URI as written in the definition. */
+const struct mx_endpoint *mx_mcp_catalog_resource_def(const struct mx_mcp_catalog *c, const char *uri);
+
+/* serverInfo for dialect d; capabilities (the same for every revision). */
+json_t *mx_mcp_server_info(const struct mx_mcp_catalog *c, enum mx_mcp_dialect d);
+json_t *mx_mcp_capabilities(void);
+
+/* The MIME type of a resource: its mime_type, else text/plain for a
+ * declared string return, else application/json. */
+const char *mx_mcp_resource_mime(const struct mx_endpoint *ep);
+
+/* -------------------------------------------------------------------- calls */
+
+struct mx_mcp_batch;
+
+/* What a handler produces: a whole response message, or a cached page. */
+struct mx_mcp_reply {
+	json_t *msg; /* owned */
+	const struct mx_mcp_page *page; /* borrowed from the call's catalog */
+};
+
+struct mx_mcp_call {
+	struct mx_mcp_session *ss;
+	struct mx_mcp_catalog *cat; /* reference */
+	struct mx_runtime *rt;
+	const char *method; /* static string from the method table */
+	json_t *id; /* reference */
+	json_t *params; /* reference, or NULL */
+	enum mx_mcp_dialect dialect;
+	int log_level; /* MCP level index, -1: no log notifications */
+	json_t *progress_token; /* reference, or NULL */
+	double last_progress;
+	struct mx_dbconn *conn; /* set while running on a worker */
+	int running, cancelled;
+	struct mx_mcp_batch *batch;
+	void (*handler)(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+	struct mx_mcp_call *prev, *next;
+};
+
+/* A result for c: 2026-07-28 results get resultType and serverInfo. */
+json_t *mx_mcp_ok(struct mx_mcp_call *c, json_t *result);
+json_t *mx_mcp_fail(struct mx_mcp_call *c, int code, json_t *data, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* Send notifications/message for c when its level lets `level` through. */
+void mx_mcp_call_log(struct mx_mcp_call *c, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+enum { MX_MCP_LOG_DEBUG, MX_MCP_LOG_INFO, MX_MCP_LOG_NOTICE, MX_MCP_LOG_WARNING, MX_MCP_LOG_ERROR };
+/* Index of an MCP log level name, -1 when unknown. */
+int mx_mcp_log_level_parse(const char *s);
+
+/* Handlers (tools.c, resources.c, prompts.c, completion.c). */
+void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+void mx_mcp_handle_resources_read(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+void mx_mcp_handle_complete(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+
+#endif

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * prompts — prompts/get (on a worker, like every call) and the argument
+ * completions of completion/complete (inline: no database).
+ *
+ * prompts/get: an unknown prompt or arguments that fail the parameter
+ * types are -32602; the messages are rendered by mx_invoke (MXCP's Jinja
+ * subset) and become MCP PromptMessages {role, content:{type:"text",
+ * text}}: role assistant stays, everything else (user, system, none) is
+ * user — MCP has no system role (shared/spec/mxcp.md §20 item 4).
+ *
+ * completion/complete: the argument of a prompt, or the variable of a
+ * resource template, completes from the parameter's `enum`, filtered by
+ * prefix; an argument without `enum` completes to nothing. An unknown
+ * prompt or template is -32602, as the MCP completion spec says.
+ */
+#include "mcp/internal.h"
+
+#include "core/alloc.h"
+#include "core/json.h"
+
+#include <string.h>
+
+void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	const char *name = json_string_value(json_object_get(c->params, "name"));
+	const json_t *args = json_object_get(c->params, "arguments");
+	if (name == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"name\" must be a string");
+		return;
+	}
+	if (json_is_null(args))
+		args = NULL;
+	if (args != NULL && !json_is_object(args)) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"arguments\" must be an object");
+		return;
+	}
+	const struct mx_endpoint *ep = mx_mcp_catalog_prompt(c->cat, name);
+	if (ep == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "Unknown prompt: %s", name);
+		return;
+	}
+	struct mx_err err;
+	mx_err_clear(&err);
+	json_t *converted = NULL, *rendered = NULL;
+	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, &err);
+	json_decref(converted);
+	if (rc) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
+		return;
+	}
+	rc = mx_invoke(c->rt, conn, ep, args, NULL, &rendered, &err);
+	if (rc) {
+		mx_mcp_call_log(c, MX_MCP_LOG_ERROR, "Error rendering prompt %s: %s", name, err.msg);
+		out->msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL, "%s", err.msg);
+		return;
+	}
+	json_t *msgs = json_array();
+	size_t i;
+	json_t *m;
+	json_array_foreach (rendered, i, m) {
+		const char *role = json_string_value(json_object_get(m, "role"));
+		const char *text = json_string_value(json_object_get(m, "prompt"));
+		role = role && strcmp(role, "assistant") == 0 ? "assistant" : "user";
+		json_array_append_new(msgs, json_pack("{s:s, s:{s:s, s:s}}", "role", role, "content", "type",
+		                                      "text", "text", text ? text : ""));
+	}
+	json_decref(rendered);
+	json_t *r = json_pack("{s:o}", "messages", msgs);
+	if (r && ep->description)
+		json_object_set_new(r, "description", json_string(ep->description));
+	out->msg = mx_mcp_ok(c, r);
+}
+
+/* ------------------------------------------------------------- completion */
+
+#define MAX_COMPLETIONS 100
+
+static const struct mx_type *find_param(const struct mx_endpoint *ep, const char *name)
+{
+	for (size_t i = 0; ep && name && i < ep->nparams; i++)
+		if (strcmp(ep->params[i]->name, name) == 0)
+			return ep->params[i];
+	return NULL;
+}
+
+void mx_mcp_handle_complete(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	const json_t *ref = json_object_get(c->params, "ref");
+	const json_t *arg = json_object_get(c->params, "argument");
+	const char *type = json_string_value(json_object_get(ref, "type"));
+	const char *argname = json_string_value(json_object_get(arg, "name"));
+	const char *prefix = json_string_value(json_object_get(arg, "value"));
+	if (type == NULL || argname == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"ref.type\" and \"argument.name\" are required");
+		return;
+	}
+	const struct mx_endpoint *ep = NULL;
+	const char *ref_name = json_string_value(json_object_get(ref, "name"));
+	const char *ref_uri = json_string_value(json_object_get(ref, "uri"));
+	if (strcmp(type, "ref/prompt") == 0 && ref_name)
+		ep = mx_mcp_catalog_prompt(c->cat, ref_name);
+	else if (strcmp(type, "ref/resource") == 0 && ref_uri)
+		ep = mx_mcp_catalog_resource_def(c->cat, ref_uri);
+	if (ep == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "Invalid params: unknown %s '%s'",
+		                       strcmp(type, "ref/resource") == 0 ? "resource template" : "prompt",
+		                       ref_name  ? ref_name
+		                       : ref_uri ? ref_uri
+		                                 : "");
+		return;
+	}
+	const struct mx_type *t = find_param(ep, argname);
+	json_t *values = json_array();
+	size_t total = 0, plen = prefix ? strlen(prefix) : 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach (t ? t->enum_values : NULL, i, v) {
+		char *text = json_is_string(v) ? mx_strdup(json_string_value(v))
+		                               : mx_json_dumps(v, MX_JSON_COMPACT);
+		if (text && strncmp(text, prefix ? prefix : "", plen) == 0) {
+			total++;
+			if (json_array_size(values) < MAX_COMPLETIONS)
+				json_array_append_new(values, json_string(text));
+		}
+		mx_free(text);
+	}
+	json_t *r = json_pack("{s:{s:o, s:I, s:b}}", "completion", "values", values, "total",
+	                      (json_int_t)total, "hasMore", total > MAX_COMPLETIONS);
+	out->msg = mx_mcp_ok(c, r);
+}

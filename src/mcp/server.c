@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server — the MCP protocol core (see server.h): sessions, the method
+ * table, the lifecycle of both revision eras, cancellation, progress,
+ * batches and reload.
+ *
+ * Threads:
+ *   - the transport's thread calls mx_mcp_session_receive; cheap methods
+ *     (initialize, ping, lists, discover, completion) are answered there;
+ *   - tools/call, resources/read and prompts/get run on the worker pool and
+ *     answer from the worker;
+ *   - one ticker thread per server wakes every 100 ms: it re-interrupts
+ *     cancelled queries still running (closing the race with a cancel that
+ *     lands just before DuckDB starts) and sends notifications/progress for
+ *     calls that asked for it, from DuckDB's own query progress.
+ * Locks: server.mu (catalog pointer, session list) before session.mu (the
+ * session's calls and state). A progress notification is sent while the
+ * session lock is held and the call is still running; a worker clears
+ * `running` under the same lock before it sends the response, so progress
+ * never follows the response it belongs to.
+ * Invariants: every call on a session's list is answered (or dropped, when
+ * cancelled) exactly once, then unlinked; session.pending counts them, and
+ * drain/free wait for zero. A batch is sent when its last member is in.
+ */
+#include "mcp/internal.h"
+
+#include "core/alloc.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "exec/workers.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct mx_mcp_server {
+	struct mx_runtime *rt;
+	struct mx_workers *workers;
+	int sql_tools; /* -1: from the site config */
+	size_t page_size;
+	struct mx_rpc_limits limits;
+	pthread_mutex_t mu;
+	struct mx_mcp_catalog *cat;
+	struct mx_mcp_session *sessions;
+	pthread_t ticker;
+	pthread_cond_t ticker_cv;
+	int ticker_stop;
+};
+
+struct mx_mcp_session {
+	struct mx_mcp_server *srv;
+	struct mx_mcp_sink sink;
+	pthread_mutex_t mu;
+	pthread_cond_t idle;
+	int initialized;
+	enum mx_mcp_dialect rev;
+	int log_level; /* -1 until logging/setLevel */
+	atomic_int dead;
+	struct mx_mcp_call *calls;
+	size_t pending;
+	struct mx_mcp_session *prev, *next;
+};
+
+struct mx_mcp_batch {
+	json_t *responses;
+	size_t outstanding;
+};
+
+static const char *const LOG_LEVELS[] = {"debug", "info",     "notice", "warning",
+                                         "error", "critical", "alert",  "emergency"};
+
+int mx_mcp_log_level_parse(const char *s)
+{
+	for (int i = 0; s && i < (int)(sizeof LOG_LEVELS / sizeof *LOG_LEVELS); i++)
+		if (strcmp(s, LOG_LEVELS[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static void send_text(struct mx_mcp_session *ss, const char *text, size_t len)
+{
+	if (atomic_load(&ss->dead))
+		return;
+	if (ss->sink.send(ss->sink.ctx, text, len) != 0)
+		atomic_store(&ss->dead, 1);
+}
+
+static void send_json(struct mx_mcp_session *ss, json_t *msg)
+{
+	if (msg == NULL)
+		return;
+	struct mx_buf b;
+	mx_buf_init(&b, MX_BUF_UNBOUNDED);
+	if (mx_json_dump(&b, msg, MX_JSON_COMPACT) == 0)
+		send_text(ss, b.p, b.len);
+	else
+		mx_error("mcp: cannot serialise an outgoing message");
+	mx_buf_free(&b);
+	json_decref(msg);
+}
+
+static json_t *reply_json(struct mx_mcp_call *c, struct mx_mcp_reply *r)
+{
+	if (r->msg) {
+		json_t *m = r->msg;
+		r->msg = NULL;
+		return m;
+	}
+	if (r->page)
+		return mx_rpc_result(c->id, json_incref(r->page->obj));
+	return mx_rpc_error(c->id, MX_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL);
+}
+
+/* Add one answer to a batch (msg NULL: a cancelled member); the last one in
+ * sends the array. */
+static void batch_put(struct mx_mcp_session *ss, struct mx_mcp_batch *b, json_t *msg)
+{
+	pthread_mutex_lock(&ss->mu);
+	if (msg)
+		json_array_append_new(b->responses, msg);
+	int last = --b->outstanding == 0;
+	pthread_mutex_unlock(&ss->mu);
+	if (!last)
+		return;
+	if (json_array_size(b->responses) > 0)
+		send_json(ss, json_incref(b->responses));
+	json_decref(b->responses);
+	mx_free(b);
+}
+
+static void deliver(struct mx_mcp_call *c, struct mx_mcp_reply *r)
+{
+	if (c->batch) {
+		batch_put(c->ss, c->batch, reply_json(c, r));
+		return;
+	}
+	if (r->msg || r->page == NULL) {
+		send_json(c->ss, reply_json(c, r));
+		return;
+	}
+	struct mx_buf b;
+	mx_buf_init(&b, MX_BUF_UNBOUNDED);
+	if (mx_rpc_dump_raw_result(&b, c->id, r->page->text, r->page->len) == 0)
+		send_text(c->ss, b.p, b.len);
+	mx_buf_free(&b);
+}
+
+/* --------------------------------------------------------- result helpers */
+
+json_t *mx_mcp_ok(struct mx_mcp_call *c, json_t *result)
+{
+	if (result == NULL)
+		return NULL;
+	if (c->dialect >= MX_MCP_D_2026_07_28) {
+		if (json_object_get(result, "resultType") == NULL)
+			json_object_set_new(result, "resultType", json_string("complete"));
+		if (json_object_get(result, "_meta") == NULL)
+			json_object_set_new(result, "_meta",
+			                    json_pack("{s:o}", "io.modelcontextprotocol/serverInfo",
+			                              mx_mcp_server_info(c->cat, c->dialect)));
+	}
+	return mx_rpc_result(c->id, result);
+}
+
+json_t *mx_mcp_fail(struct mx_mcp_call *c, int code, json_t *data, const char *fmt, ...)
+{
+	char msg[MX_ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return mx_rpc_error(c->id, code, msg, data);
+}
+
+void mx_mcp_call_log(struct mx_mcp_call *c, int level, const char *fmt, ...)
+{
+	if (c->log_level < 0 || level < c->log_level)
+		return;
+	char msg[MX_ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	send_json(c->ss, mx_rpc_notification("notifications/message",
+	                                     json_pack("{s:s, s:s, s:s}", "level", LOG_LEVELS[level],
+	                                               "logger", "mxcp", "data", msg)));
+}
+
+/* ------------------------------------------------------- inline handlers */
+
+static const json_t *param(const struct mx_mcp_call *c, const char *key)
+{
+	return json_object_get(c->params, key);
+}
+
+static void h_initialize(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	const char *asked = json_string_value(param(c, "protocolVersion"));
+	if (asked == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"protocolVersion\" must be a string");
+		return;
+	}
+	int d = mx_mcp_dialect_parse(asked);
+	if (d < 0 || d >= MX_MCP_D_2026_07_28)
+		d = mx_mcp_dialect_parse(MX_MCP_LATEST_SESSION_REVISION);
+	struct mx_mcp_session *ss = c->ss;
+	pthread_mutex_lock(&ss->mu);
+	ss->initialized = 1;
+	ss->rev = (enum mx_mcp_dialect)d;
+	pthread_mutex_unlock(&ss->mu);
+	c->dialect = (enum mx_mcp_dialect)d;
+	json_t *r = json_pack("{s:s, s:o, s:o}", "protocolVersion", mx_mcp_dialect_name(c->dialect),
+	                      "capabilities", mx_mcp_capabilities(), "serverInfo",
+	                      mx_mcp_server_info(c->cat, c->dialect));
+	out->msg = mx_mcp_ok(c, r);
+}
+
+static void h_empty(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	out->msg = mx_mcp_ok(c, json_object());
+}
+
+static void h_set_level(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	int lvl = mx_mcp_log_level_parse(json_string_value(param(c, "level")));
+	if (lvl < 0) {
+		out->msg =
+		        mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                    "Invalid params: \"level\" must be one of debug, info, notice, warning, "
+		                    "error, critical, alert, emergency");
+		return;
+	}
+	pthread_mutex_lock(&c->ss->mu);
+	c->ss->log_level = lvl;
+	pthread_mutex_unlock(&c->ss->mu);
+	out->msg = mx_mcp_ok(c, json_object());
+}
+
+static void h_discover(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	out->page = mx_mcp_catalog_discover(c->cat);
+}
+
+static void list_page(struct mx_mcp_call *c, enum mx_mcp_list kind, struct mx_mcp_reply *out)
+{
+	const json_t *cursor = param(c, "cursor");
+	int rc = mx_mcp_catalog_page(c->cat, kind, c->dialect, cursor, &out->page);
+	if (rc == MX_EINVAL)
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "Invalid params: invalid cursor");
+}
+
+static void h_tools_list(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	list_page(c, MX_MCP_L_TOOLS, out);
+}
+
+static void h_resources_list(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	list_page(c, MX_MCP_L_RESOURCES, out);
+}
+
+static void h_templates_list(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	list_page(c, MX_MCP_L_TEMPLATES, out);
+}
+
+static void h_prompts_list(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	list_page(c, MX_MCP_L_PROMPTS, out);
+}
+
+/* ------------------------------------------------------------ method table */
+
+enum { ERA_LEGACY = 1, ERA_MODERN = 2, ERA_BOTH = 3 };
+
+struct method {
+	const char *name;
+	void (*handler)(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+	int on_worker;
+	int eras;
+};
+
+static const struct method METHODS[] = {
+        {"initialize", h_initialize, 0, ERA_LEGACY},
+        {"ping", h_empty, 0, ERA_LEGACY},
+        {"logging/setLevel", h_set_level, 0, ERA_LEGACY},
+        {"server/discover", h_discover, 0, ERA_BOTH},
+        {"tools/list", h_tools_list, 0, ERA_BOTH},
+        {"tools/call", mx_mcp_handle_tools_call, 1, ERA_BOTH},
+        {"resources/list", h_resources_list, 0, ERA_BOTH},
+        {"resources/templates/list", h_templates_list, 0, ERA_BOTH},
+        {"resources/read", mx_mcp_handle_resources_read, 1, ERA_BOTH},
+        {"prompts/list", h_prompts_list, 0, ERA_BOTH},
+        {"prompts/get", mx_mcp_handle_prompts_get, 1, ERA_BOTH},
+        {"completion/complete", mx_mcp_handle_complete, 0, ERA_BOTH},
+};
+
+static const struct method *find_method(const char *name)
+{
+	for (size_t i = 0; i < sizeof METHODS / sizeof *METHODS; i++)
+		if (strcmp(METHODS[i].name, name) == 0)
+			return &METHODS[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static void call_free(struct mx_mcp_call *c)
+{
+	json_decref(c->id);
+	json_decref(c->params);
+	json_decref(c->progress_token);
+	mx_mcp_catalog_unref(c->cat);
+	mx_free(c);
+}
+
+/* Unlink an answered call and wake drain/free. */
+static void call_done(struct mx_mcp_call *c)
+{
+	struct mx_mcp_session *ss = c->ss;
+	pthread_mutex_lock(&ss->mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ss->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (--ss->pending == 0)
+		pthread_cond_broadcast(&ss->idle);
+	pthread_mutex_unlock(&ss->mu);
+	call_free(c);
+}
+
+static void run_job(void *arg, struct mx_dbconn *conn)
+{
+	struct mx_mcp_call *c = arg;
+	struct mx_mcp_session *ss = c->ss;
+	pthread_mutex_lock(&ss->mu);
+	int cancelled = c->cancelled;
+	if (!cancelled) {
+		c->conn = conn;
+		c->running = 1;
+	}
+	pthread_mutex_unlock(&ss->mu);
+	struct mx_mcp_reply r = {0};
+	if (!cancelled)
+		c->handler(c, conn, &r);
+	pthread_mutex_lock(&ss->mu);
+	c->running = 0;
+	c->conn = NULL;
+	cancelled = c->cancelled;
+	pthread_mutex_unlock(&ss->mu);
+	if (cancelled) {
+		json_decref(r.msg);
+		if (c->batch)
+			batch_put(ss, c->batch, NULL);
+	} else {
+		deliver(c, &r);
+	}
+	call_done(c);
+}
+
+static void cancel_request(struct mx_mcp_session *ss, const json_t *params)
+{
+	const json_t *id = json_object_get(params, "requestId");
+	if (id == NULL)
+		return;
+	pthread_mutex_lock(&ss->mu);
+	for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
+		if (!c->cancelled && json_equal((json_t *)c->id, (json_t *)id)) {
+			c->cancelled = 1;
+			if (c->running && c->conn)
+				mx_dbconn_interrupt(c->conn);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ss->mu);
+}
+
+/* The era and dialect a request is served in; 0, or an error reply. */
+static json_t *pick_dialect(struct mx_mcp_session *ss, struct mx_mcp_call *c, const struct method *m)
+{
+	const json_t *meta = json_object_get(c->params, "_meta");
+	const json_t *pv = json_object_get(meta, "io.modelcontextprotocol/protocolVersion");
+	if (strcmp(c->method, "initialize") == 0) {
+		c->dialect = MX_MCP_D_2025_11_25;
+		return NULL;
+	}
+	if (pv != NULL) {
+		if (!json_is_string(pv) || strcmp(json_string_value(pv), MX_MCP_STATELESS_REVISION) != 0) {
+			json_t *supported = json_array();
+			for (int i = 0; supported && MX_MCP_REVISIONS[i]; i++)
+				json_array_append_new(supported, json_string(MX_MCP_REVISIONS[i]));
+			json_t *data = json_pack("{s:o, s:O}", "supported", supported, "requested", pv);
+			return mx_mcp_fail(c, MX_MCP_CODE_UNSUPPORTED_VERSION, data,
+			                   "Unsupported protocol version");
+		}
+		if (!json_is_object(json_object_get(meta, "io.modelcontextprotocol/clientCapabilities")))
+			return mx_mcp_fail(
+			        c, MX_RPC_INVALID_PARAMS, NULL,
+			        "Invalid params: _meta[\"io.modelcontextprotocol/clientCapabilities\"] is "
+			        "required in protocol revision %s",
+			        MX_MCP_STATELESS_REVISION);
+		c->dialect = MX_MCP_D_2026_07_28;
+		c->log_level = mx_mcp_log_level_parse(
+		        json_string_value(json_object_get(meta, "io.modelcontextprotocol/logLevel")));
+		if (m && !(m->eras & ERA_MODERN))
+			return mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s",
+			                   c->method);
+		return NULL;
+	}
+	pthread_mutex_lock(&ss->mu);
+	int init = ss->initialized;
+	c->dialect = ss->rev;
+	c->log_level = ss->log_level;
+	pthread_mutex_unlock(&ss->mu);
+	if (strcmp(c->method, "server/discover") == 0) {
+		c->dialect = MX_MCP_D_2026_07_28;
+		return NULL;
+	}
+	if (!init && strcmp(c->method, "ping") != 0)
+		return mx_mcp_fail(c, MX_RPC_INVALID_REQUEST, NULL,
+		                   "Invalid Request: the session is not initialized (send initialize first, "
+		                   "or use protocol revision %s with _meta)",
+		                   MX_MCP_STATELESS_REVISION);
+	return NULL;
+}
+
+static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch)
+{
+	struct mx_mcp_server *s = ss->srv;
+	struct mx_mcp_call *c = mx_calloc(1, sizeof *c);
+	if (c == NULL) {
+		json_t *e =
+		        mx_rpc_error(msg->id, MX_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL);
+		if (batch)
+			batch_put(ss, batch, e);
+		else
+			send_json(ss, e);
+		return;
+	}
+	c->ss = ss;
+	c->rt = s->rt;
+	c->id = json_incref(msg->id);
+	c->params = json_is_object(msg->params) ? json_incref(msg->params) : NULL;
+	c->log_level = -1;
+	c->batch = batch;
+	pthread_mutex_lock(&s->mu);
+	c->cat = mx_mcp_catalog_ref(s->cat);
+	pthread_mutex_unlock(&s->mu);
+	const struct method *m = find_method(msg->method);
+	c->method = m ? m->name : msg->method;
+	struct mx_mcp_reply r = {0};
+	if (msg->params != NULL && !json_is_object(msg->params))
+		r.msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                    "Invalid params: \"params\" must be an object");
+	else if (batch && m && strcmp(m->name, "initialize") == 0)
+		r.msg = mx_mcp_fail(c, MX_RPC_INVALID_REQUEST, NULL,
+		                    "Invalid Request: initialize must not be part of a batch");
+	else if ((r.msg = pick_dialect(ss, c, m)) == NULL && m == NULL)
+		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
+	else if (r.msg == NULL && c->dialect < MX_MCP_D_2026_07_28 && !(m->eras & ERA_LEGACY))
+		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
+	if (r.msg || !m->on_worker) {
+		if (r.msg == NULL)
+			m->handler(c, NULL, &r);
+		deliver(c, &r);
+		call_free(c);
+		return;
+	}
+	/* Off to a worker: register the call so it can be cancelled, drained
+	 * and reported on. */
+	const json_t *tok = json_object_get(json_object_get(c->params, "_meta"), "progressToken");
+	if (json_is_string(tok) || json_is_integer(tok))
+		c->progress_token = json_incref((json_t *)tok);
+	c->handler = m->handler;
+	pthread_mutex_lock(&ss->mu);
+	c->next = ss->calls;
+	if (ss->calls)
+		ss->calls->prev = c;
+	ss->calls = c;
+	ss->pending++;
+	pthread_mutex_unlock(&ss->mu);
+	if (mx_workers_submit(s->workers, run_job, c) != 0) {
+		r.msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL,
+		                    "Internal error: the server is overloaded, retry later");
+		deliver(c, &r);
+		call_done(c);
+	}
+}
+
+static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch)
+{
+	switch (msg->kind) {
+	case MX_RPC_INVALID: {
+		json_t *e = mx_rpc_error(msg->id, msg->error_code, msg->error_message, NULL);
+		if (batch)
+			batch_put(ss, batch, e);
+		else
+			send_json(ss, e);
+		return;
+	}
+	case MX_RPC_RESPONSE: return; /* we send no requests */
+	case MX_RPC_NOTIFICATION:
+		if (strcmp(msg->method, "notifications/cancelled") == 0)
+			cancel_request(ss, msg->params);
+		return;
+	case MX_RPC_REQUEST: handle_request(ss, msg, batch); return;
+	}
+}
+
+/* ---------------------------------------------------------------- session */
+
+struct mx_mcp_session *mx_mcp_session_new(struct mx_mcp_server *s, const struct mx_mcp_sink *sink)
+{
+	struct mx_mcp_session *ss = mx_calloc(1, sizeof *ss);
+	if (ss == NULL)
+		return NULL;
+	ss->srv = s;
+	ss->sink = *sink;
+	ss->log_level = -1;
+	ss->rev = MX_MCP_D_2025_11_25;
+	atomic_init(&ss->dead, 0);
+	pthread_mutex_init(&ss->mu, NULL);
+	pthread_cond_init(&ss->idle, NULL);
+	pthread_mutex_lock(&s->mu);
+	ss->next = s->sessions;
+	if (s->sessions)
+		s->sessions->prev = ss;
+	s->sessions = ss;
+	pthread_mutex_unlock(&s->mu);
+	return ss;
+}
+
+void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len)
+{
+	pthread_mutex_lock(&ss->mu);
+	int allow_batch = ss->initialized && ss->rev == MX_MCP_D_2025_03_26;
+	pthread_mutex_unlock(&ss->mu);
+	struct mx_rpc_msg *msgs = NULL;
+	size_t n = 0;
+	int is_batch = 0;
+	if (mx_rpc_parse(text, len, &ss->srv->limits, allow_batch, &msgs, &n, &is_batch) != 0) {
+		send_json(ss,
+		          mx_rpc_error(NULL, MX_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL));
+		return;
+	}
+	struct mx_mcp_batch *batch = NULL;
+	if (is_batch && (batch = mx_calloc(1, sizeof *batch)) != NULL &&
+	    (batch->responses = json_array()) == NULL) {
+		mx_free(batch);
+		batch = NULL;
+	}
+	if (is_batch && batch == NULL) {
+		send_json(ss,
+		          mx_rpc_error(NULL, MX_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL));
+		mx_rpc_msgs_free(msgs, n);
+		return;
+	}
+	if (batch) {
+		/* One slot per answer to come, plus one held until every member
+		 * has been dispatched. */
+		batch->outstanding = 1;
+		for (size_t i = 0; i < n; i++)
+			batch->outstanding +=
+			        msgs[i].kind == MX_RPC_REQUEST || msgs[i].kind == MX_RPC_INVALID;
+	}
+	for (size_t i = 0; i < n; i++)
+		handle_msg(ss, &msgs[i], batch);
+	if (batch)
+		batch_put(ss, batch, NULL);
+	mx_rpc_msgs_free(msgs, n);
+}
+
+void mx_mcp_session_drain(struct mx_mcp_session *ss)
+{
+	pthread_mutex_lock(&ss->mu);
+	while (ss->pending > 0)
+		pthread_cond_wait(&ss->idle, &ss->mu);
+	pthread_mutex_unlock(&ss->mu);
+}
+
+void mx_mcp_session_free(struct mx_mcp_session *ss)
+{
+	if (ss == NULL)
+		return;
+	struct mx_mcp_server *s = ss->srv;
+	pthread_mutex_lock(&ss->mu);
+	for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
+		c->cancelled = 1;
+		if (c->running && c->conn)
+			mx_dbconn_interrupt(c->conn);
+	}
+	pthread_mutex_unlock(&ss->mu);
+	mx_mcp_session_drain(ss);
+	pthread_mutex_lock(&s->mu);
+	if (ss->prev)
+		ss->prev->next = ss->next;
+	else
+		s->sessions = ss->next;
+	if (ss->next)
+		ss->next->prev = ss->prev;
+	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&ss->idle);
+	pthread_mutex_destroy(&ss->mu);
+	mx_free(ss);
+}
+
+/* ----------------------------------------------------------------- ticker */
+
+static void tick_session(struct mx_mcp_session *ss)
+{
+	pthread_mutex_lock(&ss->mu);
+	for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
+		if (!c->running || c->conn == NULL)
+			continue;
+		if (c->cancelled) {
+			mx_dbconn_interrupt(c->conn);
+			continue;
+		}
+		if (c->progress_token == NULL)
+			continue;
+		double p = mx_dbconn_progress(c->conn);
+		if (p < 0 || p * 100 <= c->last_progress)
+			continue;
+		c->last_progress = p * 100;
+		json_t *params = json_pack("{s:O, s:f, s:i}", "progressToken", c->progress_token, "progress",
+		                           c->last_progress, "total", 100);
+		send_json(ss, mx_rpc_notification("notifications/progress", params));
+	}
+	pthread_mutex_unlock(&ss->mu);
+}
+
+static void *ticker_main(void *arg)
+{
+	struct mx_mcp_server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (!s->ticker_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->ticker_cv, &s->mu, &ts);
+		if (s->ticker_stop)
+			break;
+		for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next)
+			tick_session(ss);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ----------------------------------------------------------------- server */
+
+static int effective_sql_tools(const struct mx_mcp_server *s, const struct mx_project *p)
+{
+	if (s->sql_tools >= 0)
+		return s->sql_tools;
+	return p->site ? p->site->sql_tools.enabled : 0;
+}
+
+int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options *opt,
+                      struct mx_mcp_server **out, struct mx_err *err)
+{
+	*out = NULL;
+	struct mx_mcp_server *s = mx_calloc(1, sizeof *s);
+	if (s == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	s->rt = rt;
+	s->sql_tools = opt ? opt->sql_tools : -1;
+	s->page_size = opt && opt->page_size ? opt->page_size : 100;
+	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
+	s->limits.max_depth = MX_RPC_MAX_DEPTH_DEFAULT;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->ticker_cv, NULL);
+	int rc = mx_mcp_catalog_new(mx_runtime_project(rt), effective_sql_tools(s, mx_runtime_project(rt)),
+	                            s->page_size, &s->cat, err);
+	if (rc == 0)
+		rc = mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, 0, &s->workers, err);
+	if (rc == 0 && pthread_create(&s->ticker, NULL, ticker_main, s) != 0) {
+		rc = mx_err_set(err, MX_EINTERNAL, "cannot start the progress thread");
+		mx_workers_stop(s->workers);
+	}
+	if (rc) {
+		mx_mcp_catalog_unref(s->cat);
+		pthread_cond_destroy(&s->ticker_cv);
+		pthread_mutex_destroy(&s->mu);
+		mx_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void mx_mcp_server_free(struct mx_mcp_server *s)
+{
+	if (s == NULL)
+		return;
+	mx_workers_stop(s->workers);
+	pthread_mutex_lock(&s->mu);
+	s->ticker_stop = 1;
+	pthread_cond_signal(&s->ticker_cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->ticker, NULL);
+	mx_mcp_catalog_unref(s->cat);
+	pthread_cond_destroy(&s->ticker_cv);
+	pthread_mutex_destroy(&s->mu);
+	mx_free(s);
+}
+
+int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct mx_err *err)
+{
+	struct mx_mcp_catalog *cat = NULL;
+	int rc = mx_mcp_catalog_new(p, effective_sql_tools(s, p), s->page_size, &cat, err);
+	if (rc)
+		return rc;
+	static const char *const changed[] = {"notifications/tools/list_changed",
+	                                      "notifications/resources/list_changed",
+	                                      "notifications/prompts/list_changed"};
+	pthread_mutex_lock(&s->mu);
+	struct mx_mcp_catalog *old = s->cat;
+	s->cat = cat;
+	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
+		pthread_mutex_lock(&ss->mu);
+		int init = ss->initialized;
+		pthread_mutex_unlock(&ss->mu);
+		for (size_t i = 0; init && i < sizeof changed / sizeof *changed; i++)
+			send_json(ss, mx_rpc_notification(changed[i], NULL));
+	}
+	pthread_mutex_unlock(&s->mu);
+	mx_mcp_catalog_unref(old);
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server — the MCP protocol core, independent of any transport.
+ *
+ * A struct mx_mcp_server owns what every connection shares: the current
+ * project snapshot (swapped atomically on reload), the runtime (DuckDB), the
+ * worker pool, and the responses that do not change while a snapshot is
+ * loaded (tools/list, resources/list, prompts/list, server/discover),
+ * serialised once per snapshot.
+ *
+ * A struct mx_mcp_session is one client connection (a stdio pipe, an HTTP
+ * session, or a single stateless HTTP request): its negotiated revision,
+ * whether it is initialised, its log level, and its in-flight requests
+ * (for notifications/cancelled and progress). The transport feeds it whole
+ * messages with mx_mcp_session_receive and gets every outgoing message
+ * (responses and notifications) through its sink, in any order, possibly
+ * from worker threads.
+ *
+ * Revisions: 2024-11-05, 2025-03-26, 2025-06-18, 2025-11-25 (initialize
+ * handshake, sessions) and 2026-07-28 (stateless: server/discover, no
+ * handshake, ttlMs/cacheScope on lists, -32602 for unknown resources). One
+ * process serves clients of either era.
+ */
+#ifndef MX_MCP_SERVER_H
+#define MX_MCP_SERVER_H
+
+#include "core/err.h"
+#include "exec/invoke.h"
+
+#include <stddef.h>
+
+struct mx_mcp_server;
+struct mx_mcp_session;
+
+struct mx_mcp_sink {
+	/* Deliver one complete JSON-RPC message (no trailing newline). Must be
+	 * thread-safe; messages of one session may arrive from several threads.
+	 * Returns 0, or an error when the peer is gone (the session then stops
+	 * sending). */
+	int (*send)(void *ctx, const char *json, size_t len);
+	void *ctx;
+};
+
+struct mx_mcp_server_options {
+	const char *caller; /* "stdio" or "http", for audit records */
+	int sql_tools; /* -1: from mxcp-site.yml; 0/1: --sql-tools override */
+	int workers; /* worker threads (0: default) */
+	size_t max_message; /* bytes (0: MX_RPC_MAX_BYTES_DEFAULT) */
+	size_t page_size; /* list page size for cursor pagination (0: 100) */
+};
+
+/* Build a server over an open runtime (the server takes a reference on the
+ * runtime's project and starts the worker pool). */
+int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options *opt,
+                      struct mx_mcp_server **out, struct mx_err *err);
+/* Stop the workers (in-flight calls finish first) and free. Sessions must be gone. */
+void mx_mcp_server_free(struct mx_mcp_server *s);
+
+/* Swap in a new snapshot; every live session that negotiated listChanged gets
+ * notifications/{tools,resources,prompts}/list_changed. */
+int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct mx_err *err);
+
+struct mx_mcp_session *mx_mcp_session_new(struct mx_mcp_server *s, const struct mx_mcp_sink *sink);
+/* Handle one transport message (a JSON-RPC message or batch). Requests are
+ * run on the worker pool; their responses come later through the sink.
+ * Cheap requests (ping, initialize, lists) may be answered inline. */
+void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len);
+/* Wait until every request of the session has been answered. */
+void mx_mcp_session_drain(struct mx_mcp_session *ss);
+/* Cancel what is still running, wait for it, free. */
+void mx_mcp_session_free(struct mx_mcp_session *ss);
+
+/* The revisions we speak, newest first, and the latest of each era. */
+extern const char *const MX_MCP_REVISIONS[];
+#define MX_MCP_LATEST_SESSION_REVISION "2025-11-25"
+#define MX_MCP_STATELESS_REVISION "2026-07-28"
+
+#endif

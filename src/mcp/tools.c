@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tools — tools/call, on a worker with that worker's DuckDB connection.
+ *
+ * Protocol problems (no name, arguments not an object, unknown tool) are
+ * JSON-RPC errors (-32602); everything the call itself reports — a bad
+ * argument, a SQL error, output validation — is a tool result with
+ * isError:true and MXCP's text "Error executing tool <name>: <message>",
+ * so the model can read it. A cancelled call produces nothing (the caller
+ * drops the reply).
+ */
+#include "mcp/internal.h"
+
+#include "core/alloc.h"
+#include "core/json.h"
+
+#include <stdio.h>
+
+static json_t *text_content(const char *text)
+{
+	return json_pack("[{s:s, s:s}]", "type", "text", "text", text);
+}
+
+/* One text block: a string as itself, anything else as compact JSON. */
+static int add_text_block(json_t *content, const json_t *v)
+{
+	char *text = json_is_string(v) ? NULL : mx_json_dumps(v, MX_JSON_COMPACT);
+	if (!json_is_string(v) && text == NULL)
+		return MX_ENOMEM;
+	int rc = json_array_append_new(
+	        content, json_pack("{s:s, s:s}", "type", "text", "text", text ? text : json_string_value(v)));
+	mx_free(text);
+	return rc ? MX_ENOMEM : 0;
+}
+
+/* The tool result for a value: text content as MXCP (FastMCP) makes it —
+ * an array becomes one block per item — plus structuredContent when the
+ * tool declares a return type (its outputSchema) and the revision has it. */
+static json_t *success(struct mx_mcp_call *c, const struct mx_endpoint *ep, json_t *value)
+{
+	json_t *content = json_array();
+	int rc = content ? 0 : MX_ENOMEM;
+	if (json_is_array(value)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach (value, i, item)
+			if (rc == 0)
+				rc = add_text_block(content, item);
+	} else if (rc == 0) {
+		rc = add_text_block(content, value);
+	}
+	if (rc) {
+		json_decref(content);
+		return NULL;
+	}
+	json_t *r = json_pack("{s:o, s:b}", "content", content, "isError", 0);
+	if (r && ep->ret && c->dialect >= MX_MCP_D_2025_06_18) {
+		json_t *sc = ep->ret->kind == MX_T_OBJECT && json_is_object(value)
+		                     ? json_incref(value)
+		                     : json_pack("{s:O}", "result", value);
+		json_object_set_new(r, "structuredContent", sc);
+	}
+	return r;
+}
+
+void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	const char *name = json_string_value(json_object_get(c->params, "name"));
+	const json_t *args = json_object_get(c->params, "arguments");
+	if (name == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"name\" must be a string");
+		return;
+	}
+	if (args != NULL && !json_is_null(args) && !json_is_object(args)) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"arguments\" must be an object");
+		return;
+	}
+	if (json_is_null(args))
+		args = NULL;
+	const struct mx_endpoint *ep = mx_mcp_catalog_tool(c->cat, name);
+	if (ep == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "Unknown tool: %s", name);
+		return;
+	}
+	json_t *value = NULL;
+	struct mx_err err;
+	mx_err_clear(&err);
+	int rc;
+	if (mx_builtin_sql_tools_owns(c->cat->builtins, ep))
+		rc = mx_builtin_sql_tools_call(c->rt, conn, ep, args, &value, &err);
+	else
+		rc = mx_invoke(c->rt, conn, ep, args, NULL, &value, &err);
+	if (rc == MX_ECANCELLED)
+		return;
+	json_t *r;
+	if (rc) {
+		mx_mcp_call_log(c, MX_MCP_LOG_ERROR, "Error executing tool %s: %s", name, err.msg);
+		char text[MX_ERR_MSG_MAX + 256];
+		snprintf(text, sizeof text, "Error executing tool %s: %s", name, err.msg);
+		r = json_pack("{s:o, s:b}", "content", text_content(text), "isError", 1);
+	} else {
+		r = success(c, ep, value);
+	}
+	json_decref(value);
+	out->msg = mx_mcp_ok(c, r);
+}

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// stdio.test.mjs — `mxcp serve --transport stdio` driven by the official MCP
+// TypeScript SDK client (@modelcontextprotocol/sdk, pinned in package.json),
+// plus raw JSON-RPC lines where the SDK cannot go (the 2026-07-28 era,
+// framing, exit codes). Exact values throughout, not shapes.
+//
+// Run: sh tests/e2e/run.sh (installs the pinned packages, then node --test).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import {
+	MXCP,
+	RawServer,
+	connect,
+	copyProject,
+	exampleProject,
+	generatedProject,
+	runMxcp,
+	sleep,
+} from './lib.mjs';
+
+const FIXTURE = 'tests/projects/e2e';
+const text = (r) => r.content.map((c) => c.text);
+
+// ------------------------------------------------------------ the example
+
+test('Claude-Desktop launch on the bundled example: list and call everything', async () => {
+	const dir = exampleProject();
+	const client = await connect(dir);
+	try {
+		const info = client.getServerVersion();
+		assert.equal(info.name, 'mxcp');
+		const caps = client.getServerCapabilities();
+		assert.ok(caps.tools && caps.resources && caps.prompts);
+
+		const tools = await client.listTools();
+		assert.deepEqual(
+			tools.tools.map((t) => t.name),
+			['get_customer', 'order_count', 'sales_by_month', 'search_products'],
+		);
+		assert.equal(tools.nextCursor, undefined);
+		const search = tools.tools.find((t) => t.name === 'search_products');
+		assert.equal(
+			search.description,
+			'Search the product catalogue by name, optionally within a category and below a price.',
+		);
+		assert.deepEqual(search.inputSchema.required, ['query']);
+		assert.equal(search.annotations.title, 'Search products');
+		assert.equal(search.annotations.readOnlyHint, true);
+
+		const found = await client.callTool({ name: 'search_products', arguments: { query: 'o', max_price: 100 } });
+		assert.equal(found.isError ?? false, false);
+		assert.deepEqual(found.structuredContent, {
+			result: [
+				{ product_id: 20, name: 'SQL for analysts', category: 'books', price: 39.9, in_stock: true },
+				{ product_id: 21, name: 'The art of DuckDB', category: 'books', price: 45, in_stock: true },
+				{ product_id: 11, name: 'Ergonomic mouse', category: 'hardware', price: 59.5, in_stock: true },
+			],
+		});
+
+		const count = await client.callTool({ name: 'order_count', arguments: {} });
+		assert.deepEqual(count.structuredContent, { result: 2 });
+		assert.deepEqual(text(count), ['2']);
+
+		const customer = await client.callTool({ name: 'get_customer', arguments: { customer_id: 1 } });
+		assert.equal(customer.structuredContent.name, 'Ada Lovelace');
+		assert.equal(customer.structuredContent.orders, 2);
+		assert.equal(customer.structuredContent.spent, 208.8);
+
+		const resources = await client.listResources();
+		assert.deepEqual(resources.resources.map((r) => r.uri), ['catalog://categories']);
+		const templates = await client.listResourceTemplates();
+		assert.deepEqual(templates.resourceTemplates.map((t) => t.uriTemplate), ['customers://{customer_id}']);
+
+		const c4 = await client.readResource({ uri: 'customers://4' });
+		assert.equal(c4.contents.length, 1);
+		assert.equal(c4.contents[0].uri, 'customers://4');
+		assert.equal(c4.contents[0].mimeType, 'application/json');
+		assert.deepEqual(JSON.parse(c4.contents[0].text), {
+			customer_id: 4,
+			name: 'Katherine Johnson',
+			country: 'US',
+			tier: 'gold',
+		});
+
+		const prompts = await client.listPrompts();
+		assert.deepEqual(prompts.prompts.map((p) => p.name), ['customer_summary']);
+	} finally {
+		await client.close();
+	}
+});
+
+// ------------------------------------------------------------- the fixture
+
+test('fixture: every kind of endpoint, exact results', async () => {
+	const client = await connect(copyProject(FIXTURE));
+	try {
+		const { tools } = await client.listTools();
+		assert.deepEqual(tools.map((t) => t.name), ['add', 'series', 'shout', 'slow']);
+		const add = tools[0];
+		assert.equal(add.description, 'Add two integers.');
+		assert.deepEqual(add.inputSchema.required, ['a']);
+		assert.equal(add.inputSchema.type, 'object');
+		assert.equal(add.outputSchema.type, 'object');
+
+		// An object return: structuredContent is the object itself.
+		const sum = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
+		assert.deepEqual(sum.structuredContent, { sum: 5 });
+		assert.deepEqual(JSON.parse(sum.content[0].text), { sum: 5 });
+		const dflt = await client.callTool({ name: 'add', arguments: { a: 7 } });
+		assert.deepEqual(dflt.structuredContent, { sum: 17 });
+
+		// An array return is wrapped as {"result": …}.
+		const series = await client.callTool({ name: 'series', arguments: { n: 3 } });
+		assert.deepEqual(series.structuredContent, {
+			result: [
+				{ i: 1, sq: 1 },
+				{ i: 2, sq: 4 },
+				{ i: 3, sq: 9 },
+			],
+		});
+
+		// A scalar string return.
+		const shout = await client.callTool({ name: 'shout', arguments: { word: 'duck' } });
+		assert.deepEqual(shout.structuredContent, { result: 'DUCK' });
+		assert.deepEqual(text(shout), ['DUCK']);
+
+		// Resources: static and through a template.
+		const { resources } = await client.listResources();
+		assert.deepEqual(resources.map((r) => [r.uri, r.name, r.mimeType]), [['e2e://about', 'about', 'text/plain']]);
+		const about = await client.readResource({ uri: 'e2e://about' });
+		assert.deepEqual(about.contents, [{ uri: 'e2e://about', mimeType: 'text/plain', text: 'mxcp e2e fixture' }]);
+		const { resourceTemplates } = await client.listResourceTemplates();
+		assert.deepEqual(
+			resourceTemplates.map((t) => [t.uriTemplate, t.name, t.mimeType]),
+			[['e2e://planets/{name}', 'planet', 'application/json']],
+		);
+		const mars = await client.readResource({ uri: 'e2e://planets/mars' });
+		assert.equal(mars.contents[0].uri, 'e2e://planets/mars');
+		assert.deepEqual(JSON.parse(mars.contents[0].text), { name: 'mars', moons: 2 });
+
+		// Prompts.
+		const { prompts } = await client.listPrompts();
+		assert.deepEqual(prompts.map((p) => p.name), ['haiku']);
+		assert.deepEqual(
+			prompts[0].arguments.map((a) => [a.name, a.required ?? false]),
+			[
+				['topic', true],
+				['mood', false],
+			],
+		);
+		const haiku = await client.getPrompt({ name: 'haiku', arguments: { topic: 'rain' } });
+		assert.deepEqual(haiku.messages, [
+			{ role: 'user', content: { type: 'text', text: 'Write a calm haiku about rain.' } },
+			{ role: 'assistant', content: { type: 'text', text: 'Here is a haiku about rain:' } },
+		]);
+	} finally {
+		await client.close();
+	}
+});
+
+test('argument errors are tool results with isError, naming the parameter', async () => {
+	const client = await connect(copyProject(FIXTURE));
+	try {
+		const neg = await client.callTool({ name: 'add', arguments: { a: -1 } });
+		assert.equal(neg.isError, true);
+		assert.deepEqual(text(neg), ["Error executing tool add: Error validating parameter 'a': Value must be >= 0.0"]);
+
+		const missing = await client.callTool({ name: 'add', arguments: { b: 1 } });
+		assert.equal(missing.isError, true);
+		assert.deepEqual(text(missing), ['Error executing tool add: Required parameter missing: a']);
+
+		const wrongType = await client.callTool({ name: 'series', arguments: { n: 'many' } });
+		assert.equal(wrongType.isError, true);
+		assert.deepEqual(text(wrongType), ["Error executing tool series: Error validating parameter 'n': Expected integer, got str"]);
+
+		const tooBig = await client.callTool({ name: 'series', arguments: { n: 51 } });
+		assert.equal(tooBig.isError, true);
+		assert.deepEqual(text(tooBig), ["Error executing tool series: Error validating parameter 'n': Value must be <= 50.0"]);
+
+		// The server keeps answering after errors.
+		const ok = await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } });
+		assert.deepEqual(ok.structuredContent, { sum: 2 });
+	} finally {
+		await client.close();
+	}
+});
+
+// ---------------------------------------------------------------- lists
+
+test('pagination: more than 100 tools, follow nextCursor', async () => {
+	const dir = generatedProject(150);
+	const client = await connect(dir);
+	try {
+		const names = [];
+		const pages = [];
+		let cursor;
+		do {
+			const r = await client.listTools(cursor ? { cursor } : {});
+			pages.push(r.tools.length);
+			names.push(...r.tools.map((t) => t.name));
+			cursor = r.nextCursor;
+		} while (cursor);
+		assert.deepEqual(pages, [100, 50]);
+		const expected = Array.from({ length: 150 }, (_, i) => `tool_${i}`).sort();
+		assert.deepEqual(names, expected);
+		const r = await client.callTool({ name: 'tool_149', arguments: { limit: 2, prefix: 'item1' } });
+		assert.deepEqual(r.structuredContent, {
+			result: [
+				{ id: 1, name: 'item1', score: 1 },
+				{ id: 10, name: 'item10', score: 10 },
+			],
+		});
+	} finally {
+		await client.close();
+	}
+});
+
+// ------------------------------------------------------ concurrency, cancel
+
+test('concurrency: several calls in flight, answered by id, a slow one does not block the rest', async () => {
+	const client = await connect(copyProject(FIXTURE));
+	try {
+		const order = [];
+		const slow = client
+			.callTool({ name: 'slow', arguments: { n: 300_000_000 } }, undefined, { timeout: 120_000 })
+			.then((r) => (order.push('slow'), r));
+		await sleep(50);
+		const fast = await Promise.all(
+			[1, 2, 3, 4, 5, 6, 7, 8].map((n) =>
+				client.callTool({ name: 'add', arguments: { a: n, b: n * 100 } }).then((r) => (order.push(`add${n}`), r)),
+			),
+		);
+		fast.forEach((r, i) => assert.deepEqual(r.structuredContent, { sum: (i + 1) * 101 }));
+		const s = await slow;
+		assert.deepEqual(s.structuredContent, { result: 42857143 });
+		assert.equal(order[order.length - 1], 'slow');
+	} finally {
+		await client.close();
+	}
+});
+
+test('cancellation: an aborted long query stops, the server keeps answering', async () => {
+	const client = await connect(copyProject(FIXTURE));
+	try {
+		const ac = new AbortController();
+		const started = Date.now();
+		const long = client.callTool({ name: 'slow', arguments: { n: 100_000_000_000 } }, undefined, {
+			signal: ac.signal,
+			timeout: 600_000,
+		});
+		await sleep(300);
+		ac.abort('user cancelled');
+		await assert.rejects(long);
+		const r = await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } });
+		assert.deepEqual(r.structuredContent, { sum: 42 });
+		assert.ok(Date.now() - started < 10_000);
+	} finally {
+		await client.close();
+	}
+});
+
+test('cancellation (raw): notifications/cancelled interrupts the query; no response for it; EOF exits 0 promptly', async () => {
+	const srv = new RawServer(copyProject(FIXTURE));
+	await srv.initialize();
+	srv.send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'slow', arguments: { n: 100_000_000_000 } } });
+	await sleep(300);
+	srv.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 5, reason: 'test' } });
+	const after = await srv.request(6, 'tools/call', { name: 'add', arguments: { a: 1, b: 2 } });
+	assert.deepEqual(after.result.structuredContent, { sum: 3 });
+	const t0 = Date.now();
+	const { code } = await (srv.end(), srv.exit(10_000));
+	assert.equal(code, 0);
+	assert.ok(Date.now() - t0 < 5000, 'drain must not wait for the cancelled query');
+	assert.equal(srv.messages.filter((m) => m.id === 5).length, 0);
+});
+
+// ---------------------------------------------------------- protocol eras
+
+test('2026-07-28 era over raw stdio: server/discover, lists and calls without initialize', async () => {
+	const srv = new RawServer(copyProject(FIXTURE));
+	const meta = {
+		'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+		'io.modelcontextprotocol/clientCapabilities': {},
+		'io.modelcontextprotocol/clientInfo': { name: 'raw-e2e', version: '1.0.0' },
+	};
+	const d = await srv.request(1, 'server/discover', { _meta: meta });
+	assert.equal(d.jsonrpc, '2.0');
+	assert.ok(d.result, JSON.stringify(d));
+	assert.deepEqual(d.result.supportedVersions, ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']);
+	assert.equal(d.result.resultType, 'complete');
+	// Identity travels in the result's _meta in this revision.
+	assert.equal(d.result._meta['io.modelcontextprotocol/serverInfo'].name, 'mxcp');
+	assert.ok(d.result.capabilities.tools && d.result.capabilities.resources && d.result.capabilities.prompts);
+	assert.equal(d.result.ttlMs, 60000);
+	assert.equal(d.result.cacheScope, 'public');
+
+	const list = await srv.request(2, 'tools/list', { _meta: meta });
+	assert.deepEqual(list.result.tools.map((t) => t.name), ['add', 'series', 'shout', 'slow']);
+	assert.equal(list.result.resultType, 'complete');
+	assert.equal(list.result.ttlMs, 60000);
+	assert.equal(list.result.cacheScope, 'public');
+
+	const call = await srv.request(3, 'tools/call', { _meta: meta, name: 'add', arguments: { a: 20, b: 22 } });
+	assert.deepEqual(call.result.structuredContent, { sum: 42 });
+
+	// Unknown resources are -32602 in this era (-32002 before).
+	const nope = await srv.request(4, 'resources/read', { _meta: meta, uri: 'e2e://nope' });
+	assert.equal(nope.error.code, -32602);
+
+	// The same process serves the session era too.
+	const init = await srv.initialize('2025-06-18');
+	assert.equal(init.result.protocolVersion, '2025-06-18');
+	const old = await srv.request(7, 'resources/read', { uri: 'e2e://nope' });
+	assert.equal(old.error.code, -32002);
+
+	const { code } = await (srv.end(), srv.exit());
+	assert.equal(code, 0);
+	assert.ok(srv.messages.every((m) => m.jsonrpc === '2.0'));
+});
+
+// ------------------------------------------------------- stdio hygiene
+
+test('stdout carries JSON-RPC only: bad lines get errors, every line parses, EOF exits 0', async () => {
+	const srv = new RawServer(copyProject(FIXTURE), ['serve', '--transport', 'stdio', '--debug']);
+	const init = await srv.initialize();
+	assert.equal(init.result.protocolVersion, '2025-11-25');
+	srv.send('this is not json');
+	srv.send('');
+	srv.send('{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"shout","arguments":{"word":"a' + 'b'.repeat(5 << 20) + '"}}}');
+	const after = await srv.request(8, 'tools/call', { name: 'shout', arguments: { word: 'ok' } });
+	assert.deepEqual(after.result.structuredContent, { result: 'OK' });
+	const ping = await srv.request(9, 'ping');
+	assert.deepEqual(ping.result, {});
+	const { code } = await (srv.end(), srv.exit());
+	assert.equal(code, 0);
+
+	for (const line of srv.lines) {
+		const m = JSON.parse(line); // throws on anything that is not JSON
+		assert.equal(m.jsonrpc, '2.0', line.slice(0, 200));
+	}
+	const errors = srv.messages.filter((m) => m.error && m.id === null).map((m) => m.error.code);
+	assert.deepEqual(errors.sort(), [-32700, -32600].sort());
+	assert.equal(srv.messages.filter((m) => m.id === 77).length, 0);
+	assert.ok(srv.stderr.length > 0, 'debug logs go to stderr');
+});
+
+test('SIGTERM: stop reading, drain, exit 0', async () => {
+	const srv = new RawServer(copyProject(FIXTURE));
+	await srv.initialize();
+	srv.send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'slow', arguments: { n: 100_000_000 } } });
+	await sleep(50);
+	srv.child.kill('SIGTERM');
+	const { code, signal } = await srv.exit();
+	assert.equal(signal, null);
+	assert.equal(code, 0);
+	// The in-flight call was answered before the exit.
+	assert.deepEqual(srv.messages.find((m) => m.id === 3)?.result?.structuredContent, { result: 14285714 });
+});
+
+test('closed stdout ends the server cleanly', async () => {
+	const srv = new RawServer(copyProject(FIXTURE));
+	await srv.initialize();
+	srv.child.stdout.destroy();
+	srv.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
+	const { code, signal } = await srv.exit();
+	assert.equal(signal, null);
+	assert.equal(code, 0);
+});
+
+// --------------------------------------------------------- startup checks
+
+function brokenProject() {
+	const dir = copyProject(FIXTURE);
+	fs.writeFileSync(
+		path.join(dir, 'tools', 'broken.yml'),
+		'mxcp: 1\ntool:\n  name: broken\n  description: Reads a table that does not exist.\n  return:\n    type: integer\n  source:\n    code: SELECT count(*) FROM no_such_table\n',
+	);
+	fs.writeFileSync(path.join(dir, 'tools', 'typo.yml'), 'mxcp: 1\ntool:\n  name: typo\n  descripton: misspelt\n  source:\n    code: SELECT 1\n');
+	return dir;
+}
+
+test('startup report: invalid endpoints stop the server (text on stderr, nothing on stdout)', async () => {
+	const r = await runMxcp(brokenProject(), ['serve', '--transport', 'stdio']);
+	assert.equal(r.code, 1);
+	assert.equal(r.stdout, '');
+	assert.match(r.stderr, /Server startup failed!/);
+	assert.match(r.stderr, /Found 2 endpoint\(s\) with errors/);
+	assert.match(r.stderr, /✗ tools\/broken\.yml\n {4}Error: .*no_such_table/);
+	assert.match(r.stderr, /✗ tools\/typo\.yml\n {4}Error: .*tools\/typo\.yml:4:3: .*descripton/);
+	assert.match(r.stderr, /--ignore-errors/);
+});
+
+test('startup report as JSON (--json-output) goes to stderr in stdio mode', async () => {
+	const r = await runMxcp(brokenProject(), ['serve', '--transport', 'stdio', '--json-output']);
+	assert.equal(r.code, 1);
+	assert.equal(r.stdout, '');
+	const doc = JSON.parse(r.stderr);
+	assert.equal(doc.status, 'error');
+	assert.equal(doc.message, 'Found 2 endpoint(s) with errors');
+	assert.deepEqual(doc.failed_endpoints.map((f) => f.path).sort(), ['tools/broken.yml', 'tools/typo.yml']);
+	for (const f of doc.failed_endpoints) assert.equal(typeof f.error, 'string');
+});
+
+test('--ignore-errors serves the valid endpoints only', async () => {
+	const client = await connect(brokenProject(), ['serve', '--transport', 'stdio', '--ignore-errors']);
+	try {
+		const { tools } = await client.listTools();
+		assert.deepEqual(tools.map((t) => t.name), ['add', 'series', 'shout', 'slow']);
+		assert.match(client.stderr(), /broken\.yml/);
+	} finally {
+		await client.close();
+	}
+});
+
+test('HTTP transports are refused with a clear error, never replaced silently', async () => {
+	const dir = copyProject(FIXTURE);
+	for (const args of [['serve'], ['serve', '--transport', 'streamable-http'], ['serve', '--transport', 'sse']]) {
+		const r = await runMxcp(dir, args);
+		assert.equal(r.code, 1, args.join(' '));
+		assert.equal(r.stdout, '');
+		assert.match(r.stderr, /not available yet/);
+		assert.match(r.stderr, /--transport stdio/);
+	}
+	const bad = await runMxcp(dir, ['serve', '--transport', 'carrier-pigeon']);
+	assert.equal(bad.code, 2);
+});
+
+test('the binary under test is the one CTest built', () => {
+	assert.ok(fs.existsSync(MXCP), MXCP);
+});
