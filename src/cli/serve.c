@@ -197,6 +197,63 @@ static int validate_all(struct mx_project *p, struct mx_runtime *rt, struct fail
 	return 0;
 }
 
+/* ------------------------------------------------------------ SIGHUP */
+
+/* Hot reload: build a new snapshot off to the side (site and user config,
+ * references, endpoint files), validate it against the open database, and
+ * swap it in; clients get list_changed notifications. A project that fails
+ * to load, or has invalid endpoints without --ignore-errors, is not swapped
+ * in: the current one keeps serving and the reason is logged. */
+struct reloader {
+	struct mx_mcp_server *srv;
+	struct mx_runtime *rt;
+	const struct mx_cli *cli;
+	int ignore_errors;
+};
+
+static void reload_project(void *ctx)
+{
+	struct reloader *r = ctx;
+	struct mx_project_options popt = {.profile = r->cli->profile, .readonly = r->cli->readonly};
+	struct mx_project *p = NULL;
+	struct failure *bad = NULL;
+	unsigned char *drop = NULL;
+	size_t nbad = 0;
+	struct mx_err err;
+	char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+	mx_info("SIGHUP: reloading the project");
+	if (mx_project_load(&popt, &p, &err)) {
+		mx_error("reload failed, still serving the previous project: %s",
+		         mx_err_format(&err, msg, sizeof msg));
+		return;
+	}
+	drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
+	if (drop == NULL || validate_all(p, r->rt, &bad, &nbad, drop, &err)) {
+		mx_error("reload failed, still serving the previous project: %s",
+		         drop ? mx_err_format(&err, msg, sizeof msg) : "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nbad; i++)
+		mx_log(r->ignore_errors ? MX_LOG_WARNING : MX_LOG_ERROR, "reload: invalid endpoint %s: %s",
+		       bad[i].relpath, mx_err_format(&bad[i].err, msg, sizeof msg));
+	if (nbad && !r->ignore_errors) {
+		mx_error("reload refused (%zu invalid endpoint(s)), still serving the previous project",
+		         nbad);
+		goto out;
+	}
+	if (nbad)
+		mx_project_drop_endpoints(p, drop);
+	if (mx_mcp_server_reload(r->srv, p, &err))
+		mx_error("reload failed, still serving the previous project: %s",
+		         mx_err_format(&err, msg, sizeof msg));
+	else
+		mx_info("reload done: %zu endpoint(s)", p->nendpoints);
+out:
+	mx_free(bad);
+	mx_free(drop);
+	mx_project_unref(p);
+}
+
 static int is_http(const char *t)
 {
 	return !strcmp(t, "streamable-http") || !strcmp(t, "http") || !strcmp(t, "sse");
@@ -350,7 +407,11 @@ int mx_cmd_serve(int argc, char **argv)
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
-	struct mx_stdio_options stopt = {.in_fd = STDIN_FILENO, .out_fd = proto_fd};
+	struct reloader reload = {.srv = srv, .rt = rt, .cli = &cli, .ignore_errors = f.ignore_errors};
+	struct mx_stdio_options stopt = {.in_fd = STDIN_FILENO,
+	                                 .out_fd = proto_fd,
+	                                 .on_reload = reload_project,
+	                                 .reload_ctx = &reload};
 	if (mx_stdio_serve(srv, &stopt, &err))
 		status = mx_cli_fail(&cli, &err);
 	else

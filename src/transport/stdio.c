@@ -101,7 +101,7 @@ static void on_stop_signal(int sig)
 {
 	int saved = errno;
 	if (signal_wake_fd >= 0) {
-		char c = sig == SIGINT ? 'i' : 't';
+		char c = sig == SIGINT ? 'i' : sig == SIGHUP ? 'h' : 't';
 		ssize_t w = write(signal_wake_fd, &c, 1);
 		(void)w;
 	}
@@ -185,7 +185,8 @@ static void cut_lines(struct reader *r)
 
 enum stop_reason { STOP_EOF, STOP_SIGNAL, STOP_PEER_GONE, STOP_READ_ERROR };
 
-static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd)
+static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd,
+                                  const struct mx_stdio_options *opt)
 {
 	struct pollfd pfd[2] = {{.fd = in_fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
 	for (;;) {
@@ -198,6 +199,11 @@ static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd)
 			char c = 0;
 			ssize_t n = read(wake_fd, &c, 1);
 			(void)n;
+			if (c == 'h') {
+				if (opt->on_reload)
+					opt->on_reload(opt->reload_ctx);
+				continue;
+			}
 			return c == 'p' ? STOP_PEER_GONE : STOP_SIGNAL;
 		}
 		if (pfd[0].revents == 0)
@@ -242,17 +248,18 @@ int mx_stdio_serve(struct mx_mcp_server *s, const struct mx_stdio_options *opt, 
 	}
 
 	/* Stop signals poke the pipe; a closed stdout is a failed write, not a death. */
-	struct sigaction sa = {.sa_handler = on_stop_signal}, old_term, old_int, old_pipe;
+	struct sigaction sa = {.sa_handler = on_stop_signal}, old_term, old_int, old_pipe, old_hup;
 	sigemptyset(&sa.sa_mask);
 	signal_wake_fd = pipefd[1];
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGHUP, &sa, &old_hup);
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
 	mx_debug("stdio: serving on fd %d/%d", opt->in_fd, opt->out_fd);
-	enum stop_reason why = read_loop(&r, opt->in_fd, pipefd[0]);
+	enum stop_reason why = read_loop(&r, opt->in_fd, pipefd[0], opt);
 	int rc = 0;
 	if (why == STOP_READ_ERROR)
 		rc = mx_err_set(err, MX_EIO, "stdio: reading stdin failed: %s", strerror(errno));
@@ -264,6 +271,7 @@ int mx_stdio_serve(struct mx_mcp_server *s, const struct mx_stdio_options *opt, 
 	/* A second SIGTERM/SIGINT while draining ends the process the usual way. */
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
 	signal_wake_fd = -1;
 
 	mx_mcp_session_drain(r.ss);

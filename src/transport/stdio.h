@@ -14,6 +14,9 @@
  * printf anywhere in the process (ours or a library's) cannot corrupt the
  * stream.
  *
+ * SIGHUP asks for a reload: the reader thread calls opt->on_reload between
+ * two messages, and serving goes on.
+ *
  * The session ends on stdin EOF, SIGTERM/SIGINT, or stdout closing (EPIPE;
  * SIGPIPE is ignored): reading stops, in-flight calls are drained and
  * answered where the peer still listens, and mx_stdio_serve returns 0.
@@ -30,6 +33,10 @@ struct mx_stdio_options {
 	int in_fd; /* the protocol input (0 for stdin) */
 	int out_fd; /* the protocol output (from mx_stdio_take_stdout) */
 	size_t max_line; /* longest accepted line in bytes (0: MX_RPC_MAX_BYTES_DEFAULT) */
+	/* SIGHUP: called on the reader thread (never inside the signal handler);
+	 * NULL to ignore SIGHUP. */
+	void (*on_reload)(void *ctx);
+	void *reload_ctx;
 };
 
 /* Move stdout to a new close-on-exec descriptor (returned) and make fd 1 a

@@ -362,6 +362,38 @@ test('SIGTERM: stop reading, drain, exit 0', async () => {
 	assert.deepEqual(srv.messages.find((m) => m.id === 3)?.result?.structuredContent, { result: 14285714 });
 });
 
+test('SIGHUP: endpoints reload, clients get list_changed; a broken project is not swapped in', async () => {
+	const dir = copyProject(FIXTURE);
+	const srv = new RawServer(dir);
+	await srv.initialize();
+	const before = (await srv.request(1, 'tools/list', {})).result.tools.map((t) => t.name);
+	assert.ok(!before.includes('added_later'));
+	fs.writeFileSync(path.join(dir, 'tools', 'added_later.yml'),
+		'mxcp: 1\ntool:\n  name: added_later\n  description: Added while serving\n  return: {type: integer}\n  source: {code: SELECT 7 AS n}\n');
+	const seen = srv.messages.length;
+	srv.child.kill('SIGHUP');
+	for (let i = 0; i < 100 && !srv.messages.slice(seen).some((m) => m.method === 'notifications/tools/list_changed'); i++)
+		await sleep(50);
+	const changed = srv.messages.slice(seen).map((m) => m.method).filter(Boolean);
+	assert.deepEqual(changed.sort(), ['notifications/prompts/list_changed', 'notifications/resources/list_changed',
+		'notifications/tools/list_changed']);
+	const after = (await srv.request(2, 'tools/list', {})).result.tools.map((t) => t.name);
+	assert.deepEqual(after, [...before, 'added_later'].sort());
+	const call = await srv.request(3, 'tools/call', { name: 'added_later', arguments: {} });
+	assert.deepEqual(call.result.structuredContent, { result: 7 });
+
+	// A broken file: the reload is refused and the previous project keeps serving.
+	fs.writeFileSync(path.join(dir, 'tools', 'broken.yml'), 'mxcp: 1\ntool:\n  name: broken\n  nope: 1\n');
+	srv.child.kill('SIGHUP');
+	for (let i = 0; i < 100 && !srv.stderr.includes('reload refused'); i++) await sleep(50);
+	assert.match(srv.stderr, /reload refused \(1 invalid endpoint\(s\)\)/);
+	assert.match(srv.stderr, /tools\/broken\.yml/);
+	const still = (await srv.request(4, 'tools/list', {})).result.tools.map((t) => t.name);
+	assert.deepEqual(still, after);
+	const { code } = await srv.end();
+	assert.equal(code, 0);
+});
+
 test('closed stdout ends the server cleanly', async () => {
 	const srv = new RawServer(copyProject(FIXTURE));
 	await srv.initialize();
