@@ -3,7 +3,7 @@
 # fuzz/build.sh — builds the libFuzzer targets with Debian's clang-14 into
 # fuzz/out/ (or $OUT) and, with `run`, runs each one for $SECONDS_PER_TARGET
 # seconds (default 60) on a copy of its seed corpus.
-#   sh fuzz/build.sh            build fuzz_jsonrpc and fuzz_yaml
+#   sh fuzz/build.sh            build fuzz_jsonrpc, fuzz_yaml and fuzz_cel
 #   sh fuzz/build.sh run [secs] build, then fuzz each target
 # Inputs that crashed a target are kept in fuzz/crashes/<target>/ (replay one:
 # fuzz/out/fuzz_yaml fuzz/crashes/yaml/FILE); they stay out of the seed corpus
@@ -25,9 +25,10 @@ ver=$(sed -n 's/^project(mxcp VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt"
 defs="-DMXCP_VERSION=\"$ver\" -DMXCP_DUCKDB_VERSION=\"fuzz\""
 libs="-ljansson -lyaml -lpcre2-8 -lm -lpthread"
 core=$(ls "$root"/src/core/*.c)
-for t in jsonrpc yaml; do
+for t in jsonrpc yaml cel; do
 	extra=
 	[ "$t" = jsonrpc ] && extra="$root/src/mcp/jsonrpc.c"
+	[ "$t" = cel ] && extra=$(ls "$root"/src/policy/cel_*.c)
 	echo "building $out/fuzz_$t"
 	# shellcheck disable=SC2086
 	$cc $cflags $defs -o "$out/fuzz_$t" "$root/fuzz/fuzz_$t.c" $core $extra $libs
@@ -35,7 +36,7 @@ done
 if [ "${1:-}" = run ]; then
 	secs=${2:-${SECONDS_PER_TARGET:-60}}
 	status=0
-	for t in jsonrpc yaml; do
+	for t in jsonrpc yaml cel; do
 		work="$out/corpus-$t"
 		mkdir -p "$work" "$out/artifacts-$t"
 		cp "$root/fuzz/corpus/$t"/* "$work"/ 2>/dev/null || true

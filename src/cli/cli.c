@@ -26,6 +26,8 @@ static const struct command COMMANDS[] = {
         {"validate", mx_cmd_validate, "Validate one or all endpoints"},
         {"run", mx_cmd_run, "Run a tool, resource or prompt"},
         {"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
+        {"log", mx_cmd_log, "Query the audit trail"},
+        {"log-cleanup", mx_cmd_log_cleanup, "Apply audit retention"},
 };
 
 static void print_help(FILE *f)

@@ -402,6 +402,83 @@ static int load_paths(const char *file, const struct mx_yaml_node *root, struct 
 	return 0;
 }
 
+/* One of a fixed set of words: *out is the index in words. Absent leaves *out. */
+static int get_choice(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                      const char *const *words, int *out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	char p[PATH_BUF], list[256] = "";
+	if (is_null(v))
+		return 0;
+	mx_yaml_path(p, sizeof p, path, key);
+	for (int i = 0; words[i] != NULL; i++) {
+		if (v->kind == MX_YAML_SCALAR && strcmp(v->str, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+		size_t n = strlen(list);
+		snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", words[i]);
+	}
+	if (v->kind != MX_YAML_SCALAR)
+		return type_error(file, v, p, "a string", err);
+	return mx_err_at(err, MX_EINVAL, file, v->line, v->col, "%s: expected one of %s, got '%s'", p, list,
+	                 v->str);
+}
+
+/* An integer key with a lower and upper bound (absent leaves *out). */
+static int get_int_range(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
+                         int64_t lo, int64_t hi, int64_t *out, struct mx_err *err)
+{
+	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
+	int64_t x = *out;
+	int rc = get_int_lax(file, map, path, key, &x, err);
+	if (rc || is_null(v))
+		return rc;
+	if (x < lo || x > hi) {
+		char p[PATH_BUF];
+		mx_yaml_path(p, sizeof p, path, key);
+		return mx_err_at(err, MX_EINVAL, file, v->line, v->col,
+		                 "%s: must be between %lld and %lld, got %lld", p, (long long)lo,
+		                 (long long)hi, (long long)x);
+	}
+	*out = x;
+	return 0;
+}
+
+/* mxcp's own audit keys: durability, rotation, back-pressure, retention. */
+static int load_audit_extras(const char *file, const struct mx_yaml_node *sec, const char *path,
+                             struct mx_site_profile *pr, struct mx_err *err)
+{
+	static const char *const fsync_words[] = {"interval", "always", "never", NULL};
+	static const char *const full_words[] = {"block", "fail", NULL};
+	static const char *const every_words[] = {"never", "hourly", "daily", NULL};
+	static const char *const rotate_keys[] = {"size", "interval", NULL};
+	int fsync = (int)pr->audit_fsync, full = (int)pr->audit_on_full,
+	    every = (int)pr->audit_rotate_interval;
+	const struct mx_yaml_node *rot;
+	char rp[PATH_BUF];
+	int rc;
+	if ((rc = get_choice(file, sec, path, "fsync", fsync_words, &fsync, err)) != 0 ||
+	    (rc = get_int_range(file, sec, path, "fsync_interval_ms", 1, 3600000,
+	                        &pr->audit_fsync_interval_ms, err)) != 0 ||
+	    (rc = get_int_range(file, sec, path, "queue_size", 1, 10000000, &pr->audit_queue_size, err)) !=
+	            0 ||
+	    (rc = get_choice(file, sec, path, "on_full", full_words, &full, err)) != 0 ||
+	    (rc = get_int_range(file, sec, path, "retention_days", 1, 36500, &pr->audit_retention_days,
+	                        err)) != 0 ||
+	    (rc = get_section(file, sec, path, "rotate", &rot, rp, sizeof rp, err)) != 0)
+		return rc;
+	if (rot != NULL &&
+	    ((rc = mx_yaml_check_keys(file, rot, rp, rotate_keys, err)) != 0 ||
+	     (rc = get_int_range(file, rot, rp, "size", 0, INT64_MAX, &pr->audit_rotate_size, err)) != 0 ||
+	     (rc = get_choice(file, rot, rp, "interval", every_words, &every, err)) != 0))
+		return rc;
+	pr->audit_fsync = (enum mx_audit_fsync_mode)fsync;
+	pr->audit_on_full = (enum mx_audit_on_full)full;
+	pr->audit_rotate_interval = (enum mx_audit_rotate_every)every;
+	return 0;
+}
+
 /* ----------------------------------------------------------------- profiles */
 
 static int load_profile(const char *file, const char *path, const struct mx_yaml_node *m,
@@ -410,7 +487,9 @@ static int load_profile(const char *file, const char *path, const struct mx_yaml
 	static const char *const keys[] = {"duckdb", "drift", "audit", "auth", NULL};
 	static const char *const duckdb_keys[] = {"path", "readonly", NULL};
 	static const char *const drift_keys[] = {"path", NULL};
-	static const char *const audit_keys[] = {"enabled", "path", "max_file_size", NULL};
+	static const char *const audit_keys[] = {"enabled",           "path",   "max_file_size", "fsync",
+	                                         "fsync_interval_ms", "rotate", "queue_size",    "on_full",
+	                                         "retention_days",    NULL};
 	char p[PATH_BUF];
 	const struct mx_yaml_node *sec;
 	int rc;
@@ -440,7 +519,8 @@ static int load_profile(const char *file, const char *path, const struct mx_yaml
 	    ((rc = mx_yaml_check_keys(file, sec, p, audit_keys, err)) != 0 ||
 	     (rc = mx_yaml_get_bool(file, sec, p, "enabled", &pr->audit_enabled, err)) != 0 ||
 	     (rc = mx_yaml_get_str(file, sec, p, "path", 0, &pr->audit_path, err)) != 0 ||
-	     (rc = get_int_lax(file, sec, p, "max_file_size", &pr->audit_max_file_size, err)) != 0))
+	     (rc = get_int_lax(file, sec, p, "max_file_size", &pr->audit_max_file_size, err)) != 0 ||
+	     (rc = load_audit_extras(file, sec, p, pr, err)) != 0))
 		return rc;
 
 	/* auth: the operational guide's `{enabled, provider}` and whatever else
@@ -450,6 +530,18 @@ static int load_profile(const char *file, const char *path, const struct mx_yaml
 	if (sec != NULL && (pr->auth = mx_yaml_to_json(sec)) == NULL)
 		return oom(err);
 	return 0;
+}
+
+static void set_audit_defaults(struct mx_site_profile *pr)
+{
+	pr->audit_max_file_size = DEFAULT_AUDIT_MAX_FILE_SIZE;
+	pr->audit_fsync = MX_AUDIT_FSYNC_INTERVAL;
+	pr->audit_fsync_interval_ms = MX_AUDIT_DEFAULT_FSYNC_INTERVAL_MS;
+	pr->audit_rotate_size = -1;
+	pr->audit_rotate_interval = MX_AUDIT_ROTATE_NEVER;
+	pr->audit_queue_size = MX_AUDIT_DEFAULT_QUEUE_SIZE;
+	pr->audit_on_full = MX_AUDIT_ON_FULL_BLOCK;
+	pr->audit_retention_days = MX_AUDIT_DEFAULT_RETENTION_DAYS;
 }
 
 static int load_profiles(const char *file, const struct mx_yaml_node *root, struct mx_site_config *s,
@@ -489,7 +581,7 @@ static int load_profiles(const char *file, const struct mx_yaml_node *root, stru
 			if ((pr->name = mx_strdup(k->str)) == NULL)
 				return oom(err);
 		}
-		pr->audit_max_file_size = DEFAULT_AUDIT_MAX_FILE_SIZE;
+		set_audit_defaults(pr);
 		char pp[PATH_BUF];
 		mx_yaml_path(pp, sizeof pp, "profiles", k->str);
 		if ((rc = load_profile(file, pp, m->items[2 * i + 1], pr, err)) != 0)
@@ -757,7 +849,18 @@ int mx_site_profile_settings(const struct mx_site_config *s, const char *profile
 	memset(out, 0, sizeof *out);
 	out->readonly = p ? p->duckdb_readonly : 0;
 	out->audit_enabled = p ? p->audit_enabled : 0;
-	out->audit_max_file_size = p ? p->audit_max_file_size : DEFAULT_AUDIT_MAX_FILE_SIZE;
+	struct mx_site_profile defaults;
+	memset(&defaults, 0, sizeof defaults);
+	set_audit_defaults(&defaults);
+	const struct mx_site_profile *a = p ? p : &defaults;
+	out->audit_max_file_size = a->audit_max_file_size;
+	out->audit_fsync = a->audit_fsync;
+	out->audit_fsync_interval_ms = a->audit_fsync_interval_ms;
+	out->audit_rotate_size = a->audit_rotate_size >= 0 ? a->audit_rotate_size : a->audit_max_file_size;
+	out->audit_rotate_interval = a->audit_rotate_interval;
+	out->audit_queue_size = a->audit_queue_size;
+	out->audit_on_full = a->audit_on_full;
+	out->audit_retention_days = a->audit_retention_days;
 
 	const char *env_db = getenv("MXCP_DUCKDB_PATH");
 	if (env_db != NULL && *env_db != '\0') {

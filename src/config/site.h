@@ -27,6 +27,17 @@ struct mx_site_plugin {
 	char *config; /* key into the user config's plugin.config, or NULL */
 };
 
+/* audit.fsync: when the writer calls fdatasync. */
+enum mx_audit_fsync_mode { MX_AUDIT_FSYNC_INTERVAL, MX_AUDIT_FSYNC_ALWAYS, MX_AUDIT_FSYNC_NEVER };
+/* audit.rotate.interval: start a new file every hour / day (UTC). */
+enum mx_audit_rotate_every { MX_AUDIT_ROTATE_NEVER, MX_AUDIT_ROTATE_HOURLY, MX_AUDIT_ROTATE_DAILY };
+/* audit.on_full: what a call does when the queue is full or the disk fails. */
+enum mx_audit_on_full { MX_AUDIT_ON_FULL_BLOCK, MX_AUDIT_ON_FULL_FAIL };
+
+#define MX_AUDIT_DEFAULT_FSYNC_INTERVAL_MS 1000
+#define MX_AUDIT_DEFAULT_QUEUE_SIZE 10000
+#define MX_AUDIT_DEFAULT_RETENTION_DAYS 90
+
 struct mx_site_profile {
 	char *name;
 	char *duckdb_path; /* as written, or NULL */
@@ -35,6 +46,15 @@ struct mx_site_profile {
 	int audit_enabled;
 	char *audit_path;
 	int64_t audit_max_file_size; /* default 52428800 */
+	/* mxcp's own audit keys (fsync, fsync_interval_ms, rotate: {size,
+	 * interval}, queue_size, on_full, retention_days) */
+	enum mx_audit_fsync_mode audit_fsync;
+	int64_t audit_fsync_interval_ms;
+	int64_t audit_rotate_size; /* -1 when not given: max_file_size applies */
+	enum mx_audit_rotate_every audit_rotate_interval;
+	int64_t audit_queue_size;
+	enum mx_audit_on_full audit_on_full;
+	int64_t audit_retention_days;
 	json_t *auth; /* `auth:` block as written (operational guide), or NULL */
 };
 
@@ -98,6 +118,13 @@ struct mx_profile_settings {
 	int audit_enabled;
 	char audit_path[4096];
 	int64_t audit_max_file_size;
+	enum mx_audit_fsync_mode audit_fsync;
+	int64_t audit_fsync_interval_ms;
+	int64_t audit_rotate_size; /* bytes; 0 = no size rotation (rotate.size, else max_file_size) */
+	enum mx_audit_rotate_every audit_rotate_interval;
+	int64_t audit_queue_size;
+	enum mx_audit_on_full audit_on_full;
+	int64_t audit_retention_days;
 };
 int mx_site_profile_settings(const struct mx_site_config *s, const char *profile,
                              struct mx_profile_settings *out, struct mx_err *err);

@@ -502,6 +502,65 @@ static void test_find_root(void **state)
 	mx_test_rmrf(none.dir);
 }
 
+static void test_audit_keys(void **state)
+{
+	(void)state;
+	struct project p;
+	struct mx_site_config *s =
+	        load_ok(&p, "mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n"
+	                    "    audit:\n      enabled: true\n      fsync: always\n"
+	                    "      fsync_interval_ms: 250\n      rotate: {size: 4096, interval: daily}\n"
+	                    "      queue_size: 64\n      on_full: fail\n      retention_days: 30\n"
+	                    "  other: {audit: {max_file_size: 1000}}\n");
+	struct mx_profile_settings ps;
+	assert_int_equal(0, mx_site_profile_settings(s, "dev", &ps, NULL));
+	assert_int_equal(MX_AUDIT_FSYNC_ALWAYS, ps.audit_fsync);
+	assert_int_equal(250, ps.audit_fsync_interval_ms);
+	assert_int_equal(4096, ps.audit_rotate_size);
+	assert_int_equal(MX_AUDIT_ROTATE_DAILY, ps.audit_rotate_interval);
+	assert_int_equal(64, ps.audit_queue_size);
+	assert_int_equal(MX_AUDIT_ON_FULL_FAIL, ps.audit_on_full);
+	assert_int_equal(30, ps.audit_retention_days);
+	/* defaults; rotation by size falls back to max_file_size */
+	assert_int_equal(0, mx_site_profile_settings(s, "other", &ps, NULL));
+	assert_int_equal(MX_AUDIT_FSYNC_INTERVAL, ps.audit_fsync);
+	assert_int_equal(1000, ps.audit_fsync_interval_ms);
+	assert_int_equal(1000, ps.audit_rotate_size);
+	assert_int_equal(MX_AUDIT_ROTATE_NEVER, ps.audit_rotate_interval);
+	assert_int_equal(10000, ps.audit_queue_size);
+	assert_int_equal(MX_AUDIT_ON_FULL_BLOCK, ps.audit_on_full);
+	assert_int_equal(90, ps.audit_retention_days);
+	assert_int_equal(0, mx_site_profile_settings(s, "undeclared", &ps, NULL));
+	assert_int_equal(52428800, ps.audit_rotate_size);
+	assert_int_equal(90, ps.audit_retention_days);
+	mx_site_free(s);
+	mx_test_rmrf(p.dir);
+
+	const char *head = "mxcp: 1\nproject: demo\nprofile: dev\nprofiles:\n  dev:\n    audit:\n";
+	char buf[512];
+	snprintf(buf, sizeof buf, "%s      fsync: sometimes\n", head);
+	expect_error(buf, MX_EINVAL, 7, 14,
+	             "profiles.dev.audit.fsync: expected one of interval, always, never, got 'sometimes'");
+	snprintf(buf, sizeof buf, "%s      on_full: drop\n", head);
+	expect_error(buf, MX_EINVAL, 7, 16,
+	             "profiles.dev.audit.on_full: expected one of block, fail, got 'drop'");
+	snprintf(buf, sizeof buf, "%s      queue_size: 0\n", head);
+	expect_error(buf, MX_EINVAL, 7, 19,
+	             "profiles.dev.audit.queue_size: must be between 1 and 10000000, got 0");
+	snprintf(buf, sizeof buf, "%s      rotate: {size: 10, every: hour}\n", head);
+	expect_error(buf, MX_EINVAL, 7, 26,
+	             "profiles.dev.audit.rotate.every: unknown key (expected one of: size, interval)");
+	snprintf(buf, sizeof buf, "%s      rotate: {interval: weekly}\n", head);
+	expect_error(
+	        buf, MX_EINVAL, 7, 26,
+	        "profiles.dev.audit.rotate.interval: expected one of never, hourly, daily, got 'weekly'");
+	snprintf(buf, sizeof buf, "%s      retention: 5\n", head);
+	expect_error(
+	        buf, MX_EINVAL, 7, 7,
+	        "profiles.dev.audit.retention: unknown key (expected one of: enabled, path, max_file_size, "
+	        "fsync, fsync_interval_ms, rotate, queue_size, on_full, retention_days)");
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
@@ -518,6 +577,7 @@ int main(void)
 	        cmocka_unit_test(test_env_overrides),
 	        cmocka_unit_test(test_operational_guide_example),
 	        cmocka_unit_test(test_find_root),
+	        cmocka_unit_test(test_audit_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
