@@ -29,9 +29,21 @@ void mx_runtime_close(struct mx_runtime *rt);
 struct mx_db *mx_runtime_db(struct mx_runtime *rt);
 struct mx_project *mx_runtime_project(struct mx_runtime *rt);
 
+/* What a call's policies decided, for audit records and metrics. */
+struct mx_invoke_report {
+	const char *policy_decision; /* "allow", "deny", "warn" (output modified) or "n/a" (no policies) */
+	char reason[512];            /* the deny reason or the modifying action, "" otherwise */
+};
+
 struct mx_invoke_opts {
 	int skip_output_validation;
-	const json_t *user_context; /* raw user profile, or NULL (anonymous) */
+	/* The caller's user context as MXCP builds it (shared/spec/mxcp.md §6):
+	 * an object with user_id, username, email, name, provider, and the raw
+	 * profile/claims (role, permissions, …). NULL: the anonymous user. */
+	const json_t *user_context;
+	const char *user_provider; /* "cli", "test", an OAuth provider…; NULL when unknown */
+	/* Filled on return (success or failure) when not NULL. */
+	struct mx_invoke_report *report;
 };
 
 /*
