@@ -32,7 +32,7 @@ struct mx_project *mx_runtime_project(struct mx_runtime *rt);
 /* What a call's policies decided, for audit records and metrics. */
 struct mx_invoke_report {
 	const char *policy_decision; /* "allow", "deny", "warn" (output modified) or "n/a" (no policies) */
-	char reason[512];            /* the deny reason or the modifying action, "" otherwise */
+	char reason[512]; /* the deny reason or the modifying action, "" otherwise */
 };
 
 struct mx_invoke_opts {
