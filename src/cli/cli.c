@@ -26,6 +26,9 @@ static const struct command COMMANDS[] = {
         {"validate", mx_cmd_validate, "Validate one or all endpoints"},
         {"run", mx_cmd_run, "Run a tool, resource or prompt"},
         {"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
+        {"test", mx_cmd_test, "Run the tests defined in endpoint files"},
+        {"lint", mx_cmd_lint, "Check endpoints for missing but recommended metadata"},
+        {"evals", mx_cmd_evals, "Run LLM evaluation suites against the endpoints"},
         {"log", mx_cmd_log, "Query the audit trail"},
         {"log-cleanup", mx_cmd_log_cleanup, "Apply audit retention"},
 };

@@ -66,4 +66,10 @@ expect_json '.result[1].prompt' '"Write a formal summary of customer 3.\nCover: 
 printf '[]' > nofocus.json
 run run prompt customer_summary --param customer_id=3 --param focus=@nofocus.json --json-output
 expect_json '.result[1].prompt' '"Write a friendly summary of customer 3.\nKeep it to one paragraph."'
+# The example's own `tests:` pass, through the served call path.
+run test
+expect_rc 0 "mxcp test"
+expect_out_contains "5 passed, 0 failed"
+run test --json-output
+expect_json '.result | [.status, .tests_run]' '["ok",5]'
 done_testing

@@ -1,0 +1,85 @@
+// tests/quality/fake_llm.mjs — a stand-in LLM for `mxcp evals` tests.
+// Speaks the real wire protocols: Anthropic Messages (POST /v1/messages,
+// tool_use / tool_result blocks) and OpenAI Chat Completions
+// (POST /v1/chat/completions, tool_calls / role "tool"). Scripted by the
+// prompt text:
+//   "item N"     → call lookup {id: N}, then answer quoting the tool result
+//   "delete"     → call delete_items {itemId: N}, then answer quoting it
+//   "ratelimit"  → first request answers 429 (retry-after: 0)
+//   "malformed"  → answers a body that is not JSON
+//   "slow"       → never answers (client timeout)
+//   otherwise    → a plain answer with no tool call
+// Checks the auth headers and that our tools were sent; prints its port.
+import http from 'node:http';
+
+const KEY = process.env.FAKE_LLM_KEY || 'test-key';
+const seen = new Set();
+
+function script(prompt, toolResult) {
+  if (toolResult !== undefined) return { text: `The tool said: ${toolResult}` };
+  const m = /item (\d+)/.exec(prompt);
+  if (/delete/i.test(prompt)) return { call: { name: 'delete_items', args: { itemId: m ? Number(m[1]) : 0 } } };
+  if (m) return { call: { name: 'lookup', args: { id: Number(m[1]) } } };
+  return { text: 'I have no tool for that.' };
+}
+
+function anthropic(req, body, res) {
+  if (req.headers['x-api-key'] !== KEY || req.headers['anthropic-version'] !== '2023-06-01')
+    return send(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'bad key' } });
+  if (!Array.isArray(body.tools) || !body.tools.every((t) => t.name && t.input_schema))
+    return send(res, 400, { type: 'error', error: { message: 'tools missing' } });
+  const first = body.messages[0].content;
+  const last = body.messages[body.messages.length - 1];
+  let toolResult;
+  if (Array.isArray(last.content)) {
+    const r = last.content.find((b) => b.type === 'tool_result');
+    if (r) toolResult = r.content;
+  }
+  const s = script(first, toolResult);
+  const content = s.call
+    ? [{ type: 'text', text: 'Let me check.' }, { type: 'tool_use', id: 'toolu_1', name: s.call.name, input: s.call.args }]
+    : [{ type: 'text', text: s.text }];
+  send(res, 200, { id: 'msg_1', type: 'message', role: 'assistant', model: body.model, content,
+    stop_reason: s.call ? 'tool_use' : 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } });
+}
+
+function openai(req, body, res) {
+  if (req.headers.authorization !== `Bearer ${KEY}`)
+    return send(res, 401, { error: { message: 'bad key' } });
+  if (!Array.isArray(body.tools) || !body.tools.every((t) => t.type === 'function' && t.function.parameters))
+    return send(res, 400, { error: { message: 'tools missing' } });
+  const first = body.messages[0].content;
+  const last = body.messages[body.messages.length - 1];
+  const s = script(first, last.role === 'tool' ? last.content : undefined);
+  const message = s.call
+    ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function',
+        function: { name: s.call.name, arguments: JSON.stringify(s.call.args) } }] }
+    : { role: 'assistant', content: s.text };
+  send(res, 200, { id: 'chatcmpl-1', object: 'chat.completion', model: body.model,
+    choices: [{ index: 0, message, finish_reason: s.call ? 'tool_calls' : 'stop' }] });
+}
+
+function send(res, status, obj, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(obj));
+}
+
+const server = http.createServer((req, res) => {
+  let data = '';
+  req.on('data', (c) => (data += c));
+  req.on('end', () => {
+    let body;
+    try { body = JSON.parse(data); } catch { return send(res, 400, { error: 'bad json' }); }
+    const prompt = String(body.messages?.[0]?.content ?? '');
+    if (/ratelimit/.test(prompt) && !seen.has(req.url + prompt)) {
+      seen.add(req.url + prompt);
+      return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '0' });
+    }
+    if (/malformed/.test(prompt)) { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"choices": [oops'); }
+    if (/slow/.test(prompt)) return; // never answers
+    if (req.method === 'POST' && req.url === '/v1/messages') return anthropic(req, body, res);
+    if (req.method === 'POST' && req.url === '/v1/chat/completions') return openai(req, body, res);
+    send(res, 404, { error: `no route ${req.method} ${req.url}` });
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
