@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/template.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -165,30 +166,27 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 	return 0;
 }
 
-int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
-              const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
+static void fill_report(struct mx_invoke_report *rep, const struct mx_policy_result *pr)
 {
-	(void)rt;
-	*result = NULL;
-	json_t *converted = NULL, *raw = NULL;
-	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
-	if (rc)
-		return rc;
-	if (ep->kind == MX_EP_PROMPT) {
-		rc = render_prompt(ep, converted, result, err);
-		json_decref(converted);
-		return rc;
-	}
-	if (ep->language == MX_LANG_PYTHON) {
-		json_decref(converted);
+	if (rep == NULL)
+		return;
+	rep->policy_decision = mx_policy_decision_name(pr->decision);
+	snprintf(rep->reason, sizeof rep->reason, "%s", pr->reason);
+}
+
+/* Execute after the input policies: render the prompt, or run the SQL and shape and validate its rows. */
+static int execute(struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *converted,
+                   const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
+{
+	if (ep->kind == MX_EP_PROMPT)
+		return render_prompt(ep, converted, result, err);
+	if (ep->language == MX_LANG_PYTHON)
 		return mx_err_set(err, MX_EINVAL, "Python endpoints are not available in this build (%s)",
 		                  ep->relpath);
-	}
-	rc = run_sql(conn, ep, converted, &raw, err);
-	json_decref(converted);
+	json_t *raw = NULL, *shaped = NULL;
+	int rc = run_sql(conn, ep, converted, &raw, err);
 	if (rc)
 		return rc;
-	json_t *shaped = NULL;
 	rc = mx_shape_result(ep->ret, raw, &shaped, err);
 	json_decref(raw);
 	if (rc)
@@ -202,4 +200,43 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	}
 	*result = shaped;
 	return 0;
+}
+
+int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
+              const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
+{
+	(void)rt;
+	*result = NULL;
+	struct mx_policy_result pr = {.decision = MX_POLICY_NA};
+	const struct mx_policy_set *ps = ep->policy_set;
+	int has_policies =
+	        mx_policy_set_count(ps, MX_POLICY_INPUT) + mx_policy_set_count(ps, MX_POLICY_OUTPUT) > 0;
+	json_t *converted = NULL, *user = NULL, *value = NULL;
+	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
+	if (rc)
+		goto done;
+	if (has_policies) {
+		/* the user object is built only for endpoints that have rules to read it */
+		user = mx_policy_user(opts ? opts->user_context : NULL, opts ? opts->user_provider : NULL);
+		if (user == NULL) {
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+			goto done;
+		}
+		rc = mx_policy_enforce_input(ps, converted, user, &pr, err);
+		if (rc)
+			goto done;
+	}
+	rc = execute(conn, ep, converted, opts, &value, err);
+	if (rc == 0 && has_policies)
+		rc = mx_policy_enforce_output(ps, ep->ret, user, &value, &pr, err);
+	if (rc == 0) {
+		*result = value;
+		value = NULL;
+	}
+done:
+	json_decref(value);
+	json_decref(user);
+	json_decref(converted);
+	fill_report(opts ? opts->report : NULL, &pr);
+	return rc;
 }

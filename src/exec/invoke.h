@@ -3,10 +3,12 @@
  * invoke — the call path of one endpoint, shared by `mxcp run`, `mxcp test`
  * and the MCP handlers, so a call means the same thing everywhere:
  *   arguments converted and validated by the parameter types (defaults
- *   applied) → execution (SQL on the caller's connection; prompt messages
- *   rendered) → result shaped by the return type (array / object / scalar)
- *   → output validated.
- * Policies slot in between (issue: policies) without changing callers.
+ *   applied)
+ *   → input policies (policy/policy.h: over the converted arguments and the
+ *   caller's `user`) → execution (SQL on the caller's connection; prompt
+ *   messages rendered) → result shaped by the return type (array / object /
+ *   scalar) → output validated → output policies (deny, or rewrite the
+ *   result). A denial is an MX_EPOLICY error whose message is MXCP's.
  *
  * A struct mx_runtime holds what execution needs beyond the snapshot: the
  * open database. Each calling thread brings its own struct mx_dbconn.

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/template.h"
 #include "core/yaml.h"
+#include "policy/policy.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ void mx_endpoint_free(struct mx_endpoint *ep)
 	}
 	mx_free(ep->messages);
 	json_decref(ep->policies);
+	mx_policy_set_free(ep->policy_set);
 	json_decref(ep->tests);
 	mx_free(ep);
 }
@@ -164,7 +166,9 @@ static int check_annotations(struct loader *L, const struct mx_yaml_node *n, con
 	return rc;
 }
 
-static int check_rule(struct loader *L, const struct mx_yaml_node *n, const char *path)
+/* Check one rule and compile it into set (a CEL syntax error is located at the condition). */
+static int check_rule(struct loader *L, const struct mx_yaml_node *n, const char *path,
+                      struct mx_policy_set *set, enum mx_policy_stage stage)
 {
 	static const char *const keys[] = {"condition", "action", "reason", "fields", NULL};
 	static const char *const actions[] = {"deny", "filter_fields", "mask_fields",
@@ -192,15 +196,31 @@ static int check_rule(struct loader *L, const struct mx_yaml_node *n, const char
 			               p, action);
 		}
 	}
+	json_t *fields = NULL;
 	if (rc == 0)
-		rc = opt_str_list(L, n, path, "fields", NULL);
+		rc = opt_str_list(L, n, path, "fields", &fields);
+	if (rc == 0) {
+		struct mx_err cel;
+		mx_err_clear(&cel);
+		rc = mx_policy_set_add(set, stage, cond, action, reason, fields, &cel);
+		if (rc == MX_ENOMEM) {
+			oom(L);
+		} else if (rc) {
+			const struct mx_yaml_node *cn = mx_yaml_map_get(n, "condition");
+			char p[600];
+			mx_yaml_path(p, sizeof p, path, "condition");
+			rc = mx_err_at(L->err, MX_EINVAL, L->file, cn->line, cn->col, "%s: %s", p, cel.msg);
+		}
+	}
+	json_decref(fields);
 	mx_free(cond);
 	mx_free(action);
 	mx_free(reason);
 	return rc;
 }
 
-static int load_policies(struct loader *L, const struct mx_yaml_node *n, const char *path, json_t **out)
+static int load_policies(struct loader *L, const struct mx_yaml_node *n, const char *path,
+                         struct mx_endpoint *ep)
 {
 	static const char *const keys[] = {"input", "output", NULL};
 	if (n == NULL || mx_yaml_resolve(n, NULL) == MX_YT_NULL)
@@ -208,6 +228,8 @@ static int load_policies(struct loader *L, const struct mx_yaml_node *n, const c
 	if (mx_yaml_expect_map(L->file, n, path, L->err) ||
 	    mx_yaml_check_keys(L->file, n, path, keys, L->err))
 		return MX_EINVAL;
+	if (mx_policy_set_new(&ep->policy_set))
+		return oom(L);
 	for (int k = 0; keys[k]; k++) {
 		const struct mx_yaml_node *list = mx_yaml_map_get(n, keys[k]);
 		if (list == NULL || mx_yaml_resolve(list, NULL) == MX_YT_NULL)
@@ -218,11 +240,13 @@ static int load_policies(struct loader *L, const struct mx_yaml_node *n, const c
 			return MX_EINVAL;
 		for (size_t i = 0; i < list->n; i++) {
 			mx_yaml_path_index(q, sizeof q, p, i);
-			if (check_rule(L, list->items[i], q))
-				return MX_EINVAL;
+			int rc = check_rule(L, list->items[i], q, ep->policy_set,
+			                    k == 0 ? MX_POLICY_INPUT : MX_POLICY_OUTPUT);
+			if (rc)
+				return rc;
 		}
 	}
-	if ((*out = mx_yaml_to_json(n)) == NULL)
+	if ((ep->policies = mx_yaml_to_json(n)) == NULL)
 		return oom(L);
 	return 0;
 }
@@ -582,7 +606,7 @@ static int load_definition(struct loader *L, struct mx_endpoint *ep, const struc
 	if (load_tests(L, mx_yaml_map_get(def, "tests"), p, &ep->tests))
 		return MX_EINVAL;
 	mx_yaml_path(p, sizeof p, kind, "policies");
-	if (load_policies(L, mx_yaml_map_get(def, "policies"), p, &ep->policies))
+	if (load_policies(L, mx_yaml_map_get(def, "policies"), p, ep))
 		return MX_EINVAL;
 	return 0;
 }

@@ -24,6 +24,7 @@ enum mx_endpoint_kind { MX_EP_TOOL, MX_EP_RESOURCE, MX_EP_PROMPT };
 enum mx_language { MX_LANG_SQL, MX_LANG_PYTHON };
 
 struct mx_template;
+struct mx_policy_set;
 
 struct mx_prompt_message {
 	char *prompt;
@@ -58,6 +59,8 @@ struct mx_endpoint {
 	struct mx_prompt_message *messages;
 	size_t nmessages;
 	json_t *policies; /* {input:[…], output:[…]} or NULL */
+	/* the same rules compiled at load (policy/policy.h); NULL when no `policies` */
+	struct mx_policy_set *policy_set;
 	json_t *tests; /* array or NULL */
 	int line, col; /* the tool:/resource:/prompt: key */
 };
