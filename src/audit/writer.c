@@ -894,6 +894,11 @@ int mx_audit_flush(struct mx_audit *a, int timeout_ms)
 	return rc;
 }
 
+int mx_audit_fsync_always(const struct mx_audit *a)
+{
+	return a && a->opt.fsync == MX_AUDIT_FSYNC_ALWAYS;
+}
+
 void mx_audit_close(struct mx_audit *a)
 {
 	if (a == NULL)

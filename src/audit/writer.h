@@ -97,6 +97,10 @@ int mx_audit_log(struct mx_audit *a, const struct mx_audit_record *r);
  * fsync is always). MX_ELIMIT on timeout (timeout_ms < 0: no limit). */
 int mx_audit_flush(struct mx_audit *a, int timeout_ms);
 
+/* Whether a's fsync policy is `always`: the server then waits for each
+ * record to be on disk (mx_audit_flush) before it answers the call. */
+int mx_audit_fsync_always(const struct mx_audit *a);
+
 /* Drain the queue, sync, stop the thread and free a (NULL is fine). Records
  * that still cannot be written after a few retries are counted as lost and
  * logged. */

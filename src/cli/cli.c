@@ -31,6 +31,8 @@ static const struct command COMMANDS[] = {
         {"evals", mx_cmd_evals, "Run LLM evaluation suites against the endpoints"},
         {"log", mx_cmd_log, "Query the audit trail"},
         {"log-cleanup", mx_cmd_log_cleanup, "Apply audit retention"},
+        {"drift-snapshot", mx_cmd_drift_snapshot, "Write a drift snapshot (the baseline for drift-check)"},
+        {"drift-check", mx_cmd_drift_check, "Compare the current state with the drift baseline"},
 };
 
 static void print_help(FILE *f)

@@ -75,10 +75,12 @@ int mx_cmd_validate(int argc, char **argv);
 int mx_cmd_run(int argc, char **argv);
 int mx_cmd_query(int argc, char **argv);
 int mx_cmd_serve(int argc, char **argv);
+int mx_cmd_log(int argc, char **argv);
 int mx_cmd_test(int argc, char **argv);
 int mx_cmd_lint(int argc, char **argv);
 int mx_cmd_evals(int argc, char **argv);
-int mx_cmd_log(int argc, char **argv);
 int mx_cmd_log_cleanup(int argc, char **argv);
+int mx_cmd_drift_snapshot(int argc, char **argv);
+int mx_cmd_drift_check(int argc, char **argv);
 
 #endif

@@ -11,13 +11,15 @@
  *
  * Any endpoint that fails to load or validate stops the server with MXCP's
  * startup report (exit 1), unless --ignore-errors, which serves the rest.
- * Only the stdio transport exists so far; asking for HTTP (explicitly or
- * through the user config's transport.provider) is an error that says so.
- * In stdio mode stdout belongs to the protocol from the first moment
- * (mx_stdio_take_stdout), so every report goes to stderr.
+ * The transport comes from --transport, else the user config's
+ * transport.provider, else streamable-http; --host/--port/--stateless
+ * override transport.http.*. In stdio mode stdout belongs to the protocol
+ * from the first moment (mx_stdio_take_stdout), so every report goes to
+ * stderr. The HTTP transports live in transport/http.c.
  */
 #include "cli/common.h"
 
+#include "audit/writer.h"
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -25,6 +27,7 @@
 #include "exec/validate.h"
 #include "mcp/server.h"
 #include "model/project.h"
+#include "transport/http.h"
 #include "transport/stdio.h"
 
 #include <errno.h>
@@ -41,6 +44,8 @@ enum {
 	OPT_SQL_TOOLS,
 	OPT_STATELESS,
 	OPT_IGNORE_ERRORS,
+	OPT_SESSION_TIMEOUT,
+	OPT_MAX_SESSIONS,
 };
 
 static void print_help(void)
@@ -58,6 +63,8 @@ static void print_help(void)
 	       "  --sql-tools [true|false]  Enable or disable the built-in SQL tools\n"
 	       "  --readonly                Open the database read-only\n"
 	       "  --stateless               Stateless HTTP mode\n"
+	       "  --session-timeout SECONDS Close HTTP sessions idle this long (default 1800)\n"
+	       "  --max-sessions INTEGER    Most open HTTP sessions (default 10000)\n"
 	       "  --ignore-errors           Serve the valid endpoints, skip invalid ones\n"
 	       "  --profile TEXT            Profile name to use\n"
 	       "  --json-output             Startup failure report as JSON\n"
@@ -72,6 +79,8 @@ struct serve_flags {
 	int sql_tools; /* -1: from mxcp-site.yml */
 	int stateless;
 	int ignore_errors;
+	long session_timeout; /* 0: default */
+	long max_sessions; /* 0: default */
 };
 
 /* ------------------------------------------------- database on the side */
@@ -254,29 +263,82 @@ out:
 	mx_project_unref(p);
 }
 
+/* ------------------------------------------------------------- audit */
+
+/* The audit writer for the server's life: opened from the profile settings
+ * (audit.enabled / MXCP_AUDIT_ENABLED) before the server, closed — queue
+ * drained, file synced — after it, on every exit path (EOF, SIGTERM, errors). */
+static int audit_open(const struct mx_project *p, struct mx_audit **out, struct mx_err *err)
+{
+	*out = NULL;
+	if (!p->settings.audit_enabled)
+		return 0;
+	struct mx_audit_options aopt;
+	mx_audit_options_from_settings(&p->settings, &aopt);
+	int rc = mx_audit_open(&aopt, out, err);
+	if (rc == 0)
+		mx_info("audit: recording every call to %s", aopt.path);
+	return rc;
+}
+
 static int is_http(const char *t)
 {
 	return !strcmp(t, "streamable-http") || !strcmp(t, "http") || !strcmp(t, "sse");
 }
 
-static int http_unavailable(const struct mx_cli *cli, const char *t)
+/* Serve an HTTP transport until SIGTERM/SIGINT. */
+static int serve_http(struct mx_cli *cli, const struct serve_flags *f, const char *transport,
+                      struct mx_project *p, struct mx_runtime *rt, struct mx_mcp_server *srv,
+                      struct reloader *reload)
 {
-	return mx_cli_failf(cli,
-	                    "The %s transport is not available yet in this build of mxcp (only stdio is). "
-	                    "Start the server with --transport stdio.",
-	                    t);
+	const struct mx_user_transport *ut = &p->user->transport;
+	struct mx_http_options hopt = {
+	        .host = f->host       ? f->host
+	                : ut->host[0] ? ut->host
+	                              : "localhost",
+	        .port = f->port    ? (int)f->port
+	                : ut->port ? ut->port
+	                           : 8000,
+	        .stateless = f->stateless || ut->stateless,
+	        .legacy_only = strcmp(transport, "sse") == 0,
+	        .trust_proxy = ut->trust_proxy,
+	        .base_url = ut->base_url,
+	        .session_timeout = (unsigned)f->session_timeout,
+	        .max_sessions = (size_t)f->max_sessions,
+	        .rt = rt,
+	        .on_reload = reload_project,
+	        .reload_ctx = reload,
+	};
+	struct mx_err err;
+	if (mx_http_serve(srv, &hopt, &err))
+		return mx_cli_fail(cli, &err);
+	return MX_EXIT_OK;
+}
+
+static int parse_count(const char *s, long max, long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_flags *f)
 {
-	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS,
-	                                     {"transport", required_argument, NULL, OPT_TRANSPORT},
-	                                     {"port", required_argument, NULL, OPT_PORT},
-	                                     {"host", required_argument, NULL, OPT_HOST},
-	                                     {"sql-tools", required_argument, NULL, OPT_SQL_TOOLS},
-	                                     {"stateless", no_argument, NULL, OPT_STATELESS},
-	                                     {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
-	                                     {0}};
+	static const struct option opts[] = {
+	        MX_CLI_COMMON_OPTIONS,
+	        {"transport", required_argument, NULL, OPT_TRANSPORT},
+	        {"port", required_argument, NULL, OPT_PORT},
+	        {"host", required_argument, NULL, OPT_HOST},
+	        {"sql-tools", required_argument, NULL, OPT_SQL_TOOLS},
+	        {"stateless", no_argument, NULL, OPT_STATELESS},
+	        {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
+	        {"session-timeout", required_argument, NULL, OPT_SESSION_TIMEOUT},
+	        {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+	        {0}};
 	int c;
 	optind = 0;
 	opterr = 0;
@@ -313,6 +375,20 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
 			break;
 		case OPT_STATELESS: f->stateless = 1; break;
 		case OPT_IGNORE_ERRORS: f->ignore_errors = 1; break;
+		case OPT_SESSION_TIMEOUT:
+			if (parse_count(optarg, 86400 * 365, &f->session_timeout))
+				return mx_cli_usage_error(cli,
+				                          "Invalid value for '--session-timeout': '%s' is "
+				                          "not a number of seconds.",
+				                          optarg);
+			break;
+		case OPT_MAX_SESSIONS:
+			if (parse_count(optarg, 10000000, &f->max_sessions))
+				return mx_cli_usage_error(
+				        cli,
+				        "Invalid value for '--max-sessions': '%s' is not a positive integer.",
+				        optarg);
+			break;
 		case '?': return mx_cli_bad_option(cli, argv);
 		default:
 			if (!mx_cli_common_option(cli, c, optarg))
@@ -332,12 +408,11 @@ int mx_cmd_serve(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? MX_EXIT_OK : rc;
 	mx_cli_setup_logging(&cli);
-	if (f.transport && is_http(f.transport))
-		return http_unavailable(&cli, f.transport);
 
 	/* stdout is the protocol from here on when the transport is known to be stdio. */
 	int proto_fd = -1;
-	if (f.transport && (proto_fd = mx_stdio_take_stdout()) < 0)
+	const char *transport = f.transport;
+	if (transport && !is_http(transport) && (proto_fd = mx_stdio_take_stdout()) < 0)
 		return mx_cli_failf(&cli, "cannot take over stdout: %s", strerror(errno));
 
 	struct opener op = {0};
@@ -348,6 +423,7 @@ int mx_cmd_serve(int argc, char **argv)
 	struct mx_project *p = NULL;
 	struct mx_runtime *rt = NULL;
 	struct mx_mcp_server *srv = NULL;
+	struct mx_audit *audit = NULL;
 	struct failure *bad = NULL;
 	unsigned char *drop = NULL;
 	size_t nbad = 0;
@@ -363,14 +439,9 @@ int mx_cmd_serve(int argc, char **argv)
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
-	if (f.transport == NULL) {
-		const char *t =
-		        p->user->transport.provider[0] ? p->user->transport.provider : "streamable-http";
-		if (strcmp(t, "stdio") != 0) {
-			status = http_unavailable(&cli, t);
-			goto out;
-		}
-		if ((proto_fd = mx_stdio_take_stdout()) < 0) {
+	if (transport == NULL) {
+		transport = p->user->transport.provider[0] ? p->user->transport.provider : "streamable-http";
+		if (strcmp(transport, "stdio") == 0 && (proto_fd = mx_stdio_take_stdout()) < 0) {
 			status = mx_cli_failf(&cli, "cannot take over stdout: %s", strerror(errno));
 			goto out;
 		}
@@ -399,15 +470,25 @@ int mx_cmd_serve(int argc, char **argv)
 			        mx_err_format(&bad[i].err, msg, sizeof msg));
 		mx_project_drop_endpoints(p, drop);
 	}
-	if (f.port || f.host || f.stateless)
+	int http = is_http(transport);
+	if (!http && (f.port || f.host || f.stateless))
 		mx_debug("serve: --port/--host/--stateless apply to the HTTP transports; ignored for stdio");
 
-	struct mx_mcp_server_options sopt = {.caller = "stdio", .sql_tools = f.sql_tools};
+	if (audit_open(p, &audit, &err)) {
+		status = mx_cli_fail(&cli, &err);
+		goto out;
+	}
+	struct mx_mcp_server_options sopt = {
+	        .caller = http ? "http" : "stdio", .sql_tools = f.sql_tools, .audit = audit};
 	if (mx_mcp_server_new(rt, &sopt, &srv, &err)) {
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
 	struct reloader reload = {.srv = srv, .rt = rt, .cli = &cli, .ignore_errors = f.ignore_errors};
+	if (http) {
+		status = serve_http(&cli, &f, transport, p, rt, srv, &reload);
+		goto out;
+	}
 	struct mx_stdio_options stopt = {.in_fd = STDIN_FILENO,
 	                                 .out_fd = proto_fd,
 	                                 .on_reload = reload_project,
@@ -419,6 +500,7 @@ int mx_cmd_serve(int argc, char **argv)
 out:
 	if (srv)
 		mx_mcp_server_free(srv);
+	mx_audit_close(audit); /* after the server: no call is still logging */
 	mx_free(bad);
 	mx_free(drop);
 	mx_runtime_close(rt);

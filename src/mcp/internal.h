@@ -130,6 +130,11 @@ struct mx_mcp_call {
 	struct mx_mcp_batch *batch;
 	void (*handler)(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 	struct mx_mcp_call *prev, *next;
+	/* For the audit record (audit_hook.c), set by the handlers. */
+	const struct mx_endpoint *audit_ep; /* the endpoint called: redaction, resource name */
+	json_t *audit_input; /* reference: a resource's URI variables; NULL: params.arguments */
+	struct mx_invoke_report report; /* filled by mx_invoke (policies) */
+	double started_ms; /* mx_mcp_audit_clock_ms() when the worker took the call */
 };
 
 /* A result for c: 2026-07-28 results get resultType and serverInfo. */
@@ -142,6 +147,20 @@ void mx_mcp_call_log(struct mx_mcp_call *c, int level, const char *fmt, ...)
 enum { MX_MCP_LOG_DEBUG, MX_MCP_LOG_INFO, MX_MCP_LOG_NOTICE, MX_MCP_LOG_WARNING, MX_MCP_LOG_ERROR };
 /* Index of an MCP log level name, -1 when unknown. */
 int mx_mcp_log_level_parse(const char *s);
+
+/* ------------------------------------------------------------------ audit */
+
+struct mx_mcp_audit_ctx {
+	struct mx_audit *audit; /* NULL: audit off */
+	const char *caller; /* "stdio" | "http" */
+	const char *session_id; /* NULL on stdio and stateless HTTP */
+};
+double mx_mcp_audit_clock_ms(void);
+/* Record one answered (or cancelled) tools/call, resources/read or
+ * prompts/get. When the writer refuses the record, r becomes a JSON-RPC
+ * error saying so and the writer's code is returned. */
+int mx_mcp_audit_call(struct mx_mcp_call *c, const struct mx_mcp_audit_ctx *ctx, int cancelled,
+                      struct mx_mcp_reply *r);
 
 /* Handlers (tools.c, resources.c, prompts.c, completion.c). */
 void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);

@@ -47,6 +47,8 @@ struct mx_mcp_server {
 	pthread_t ticker;
 	pthread_cond_t ticker_cv;
 	int ticker_stop;
+	struct mx_audit *audit; /* borrowed; NULL: no audit records */
+	const char *caller;
 };
 
 struct mx_mcp_session {
@@ -60,6 +62,7 @@ struct mx_mcp_session {
 	atomic_int dead;
 	struct mx_mcp_call *calls;
 	size_t pending;
+	char *session_id; /* for audit records; NULL on stdio */
 	struct mx_mcp_session *prev, *next;
 };
 
@@ -323,6 +326,7 @@ static void call_free(struct mx_mcp_call *c)
 	json_decref(c->id);
 	json_decref(c->params);
 	json_decref(c->progress_token);
+	json_decref(c->audit_input);
 	mx_mcp_catalog_unref(c->cat);
 	mx_free(c);
 }
@@ -344,6 +348,15 @@ static void call_done(struct mx_mcp_call *c)
 	call_free(c);
 }
 
+/* Exactly one audit record per call that reached a worker (audit_hook.c). */
+static void audit_call(struct mx_mcp_call *c, int cancelled, struct mx_mcp_reply *r)
+{
+	struct mx_mcp_server *s = c->ss->srv;
+	struct mx_mcp_audit_ctx ctx = {
+	        .audit = s->audit, .caller = s->caller, .session_id = c->ss->session_id};
+	mx_mcp_audit_call(c, &ctx, cancelled, r);
+}
+
 static void run_job(void *arg, struct mx_dbconn *conn)
 {
 	struct mx_mcp_call *c = arg;
@@ -356,6 +369,7 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	}
 	pthread_mutex_unlock(&ss->mu);
 	struct mx_mcp_reply r = {0};
+	c->started_ms = mx_mcp_audit_clock_ms();
 	if (!cancelled)
 		c->handler(c, conn, &r);
 	pthread_mutex_lock(&ss->mu);
@@ -363,6 +377,7 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	c->conn = NULL;
 	cancelled = c->cancelled;
 	pthread_mutex_unlock(&ss->mu);
+	audit_call(c, cancelled, &r);
 	if (cancelled) {
 		json_decref(r.msg);
 		if (c->batch)
@@ -497,6 +512,7 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	if (mx_workers_submit(s->workers, run_job, c) != 0) {
 		r.msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL,
 		                    "Internal error: the server is overloaded, retry later");
+		audit_call(c, 0, &r);
 		deliver(c, &r);
 		call_done(c);
 	}
@@ -545,6 +561,16 @@ struct mx_mcp_session *mx_mcp_session_new(struct mx_mcp_server *s, const struct 
 	return ss;
 }
 
+int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id)
+{
+	char *copy = id ? mx_strdup(id) : NULL;
+	if (id && copy == NULL)
+		return MX_ENOMEM;
+	mx_free(ss->session_id);
+	ss->session_id = copy;
+	return 0;
+}
+
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len)
 {
 	pthread_mutex_lock(&ss->mu);
@@ -585,6 +611,17 @@ void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t 
 	mx_rpc_msgs_free(msgs, n);
 }
 
+void mx_mcp_session_assume_initialized(struct mx_mcp_session *ss, const char *revision)
+{
+	int d = revision ? mx_mcp_dialect_parse(revision) : -1;
+	if (d < 0 || d >= MX_MCP_D_2026_07_28)
+		d = MX_MCP_D_2025_03_26;
+	pthread_mutex_lock(&ss->mu);
+	ss->initialized = 1;
+	ss->rev = (enum mx_mcp_dialect)d;
+	pthread_mutex_unlock(&ss->mu);
+}
+
 void mx_mcp_session_drain(struct mx_mcp_session *ss)
 {
 	pthread_mutex_lock(&ss->mu);
@@ -616,6 +653,7 @@ void mx_mcp_session_free(struct mx_mcp_session *ss)
 	pthread_mutex_unlock(&s->mu);
 	pthread_cond_destroy(&ss->idle);
 	pthread_mutex_destroy(&ss->mu);
+	mx_free(ss->session_id);
 	mx_free(ss);
 }
 
@@ -685,6 +723,8 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->rt = rt;
 	s->sql_tools = opt ? opt->sql_tools : -1;
 	s->page_size = opt && opt->page_size ? opt->page_size : 100;
+	s->audit = opt ? opt->audit : NULL;
+	s->caller = opt && opt->caller ? opt->caller : "stdio";
 	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
 	s->limits.max_depth = MX_RPC_MAX_DEPTH_DEFAULT;
 	pthread_mutex_init(&s->mu, NULL);

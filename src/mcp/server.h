@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 
+struct mx_audit;
 struct mx_mcp_server;
 struct mx_mcp_session;
 
@@ -47,6 +48,7 @@ struct mx_mcp_server_options {
 	int workers; /* worker threads (0: default) */
 	size_t max_message; /* bytes (0: MX_RPC_MAX_BYTES_DEFAULT) */
 	size_t page_size; /* list page size for cursor pagination (0: 100) */
+	struct mx_audit *audit; /* borrowed, outlives the server; NULL: no audit records */
 };
 
 /* Build a server over an open runtime (the server takes a reference on the
@@ -61,10 +63,17 @@ void mx_mcp_server_free(struct mx_mcp_server *s);
 int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct mx_err *err);
 
 struct mx_mcp_session *mx_mcp_session_new(struct mx_mcp_server *s, const struct mx_mcp_sink *sink);
+/* The MCP session id (HTTP's Mcp-Session-Id) for audit records; copied.
+ * Call before the first message; stdio and stateless sessions have none. */
+int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id);
 /* Handle one transport message (a JSON-RPC message or batch). Requests are
  * run on the worker pool; their responses come later through the sink.
  * Cheap requests (ping, initialize, lists) may be answered inline. */
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len);
+/* Treat the session as initialised at `revision` (NULL or unknown: 2025-03-26)
+ * without a handshake: stateless HTTP serves each POST on a throwaway
+ * session, the way the Python SDK's stateless mode does. */
+void mx_mcp_session_assume_initialized(struct mx_mcp_session *ss, const char *revision);
 /* Wait until every request of the session has been answered. */
 void mx_mcp_session_drain(struct mx_mcp_session *ss);
 /* Cancel what is still running, wait for it, free. */

@@ -88,10 +88,12 @@ void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, str
 	struct mx_err err;
 	mx_err_clear(&err);
 	int rc;
+	c->audit_ep = ep;
+	struct mx_invoke_opts iopt = {.report = &c->report};
 	if (mx_builtin_sql_tools_owns(c->cat->builtins, ep))
 		rc = mx_builtin_sql_tools_call(c->rt, conn, ep, args, &value, &err);
 	else
-		rc = mx_invoke(c->rt, conn, ep, args, NULL, &value, &err);
+		rc = mx_invoke(c->rt, conn, ep, args, &iopt, &value, &err);
 	if (rc == MX_ECANCELLED)
 		return;
 	json_t *r;

@@ -1,0 +1,84 @@
+#!/bin/sh
+# bench/http.sh — throughput and latency of tools/call over streamable HTTP
+# (stateless, JSON responses) for `mxcp serve --transport streamable-http
+# --stateless` against the official TypeScript SDK's streamable HTTP server
+# with @duckdb/node-api (bench/peer/http_server.mjs), same project, same run.
+# Load: h2load (Debian nghttp2-client) over HTTP/1.1, CONNS connections,
+# REQS requests, each a POST of the same tools/call body on the trivial SQL
+# tool (SELECT $n + 1). Prints req/s, p50/p99 latency (h2load's per-request
+# latency histogram needs --log-file: percentiles come from that) and ratios.
+# Usage: bench/http.sh [REQS] [CONNS]   (MXCP=… for another binary)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REQS=${1:-20000}
+CONNS=${2:-64}
+MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
+command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+E2E=$ROOT/tests/e2e
+[ -d "$E2E/node_modules/@modelcontextprotocol/sdk" ] || (cd "$E2E" && npm install --no-audit --no-fund --no-save --loglevel=error)
+TMP=$(mktemp -d)
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
+export HOME="$TMP/home"
+mkdir -p "$HOME" "$TMP/p/tools"
+cat >"$TMP/p/mxcp-site.yml" <<YML
+mxcp: 1
+project: bench
+profile: default
+profiles:
+  default:
+    duckdb:
+      path: data/bench.duckdb
+YML
+cat >"$TMP/p/tools/trivial.yml" <<YML
+mxcp: 1
+tool:
+  name: trivial
+  description: Add one to an integer.
+  parameters:
+    - name: n
+      type: integer
+      description: The integer
+  return:
+    type: integer
+  source:
+    code: SELECT \$n + 1 AS n
+YML
+cd "$TMP/p"
+"$MXCP" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
+printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trivial","arguments":{"n":41}}}' >"$TMP/body.json"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+1)); [ $i -lt 200 ] || { echo "bench: server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
+
+P1=$(port)
+"$MXCP" serve --transport streamable-http --stateless --readonly --port "$P1" 2>"$TMP/mxcp.log" &
+pids="$pids $!"
+P2=$(port)
+node "$ROOT/bench/peer/http_server.mjs" . "$P2" 2>"$TMP/peer.log" &
+pids="$pids $!"
+wait_up "$P1" health
+wait_up "$P2" none
+
+# A sanity call through each, then the load.
+for p in $P1 $P2; do
+	curl -sf -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
+		--data-binary @"$TMP/body.json" "http://127.0.0.1:$p/mcp" | grep -q '"text":"42"' ||
+		{ echo "bench: tools/call failed on port $p" >&2; cat "$TMP"/*.log >&2; exit 1; }
+done
+load() { # port name → "req/s p50ms p99ms"
+	h2load --h1 -c"$CONNS" -n"$REQS" -d "$TMP/body.json" -H 'content-type: application/json' \
+		-H 'accept: application/json, text/event-stream' --log-file="$TMP/$2.log" \
+		"http://127.0.0.1:$1/mcp" >"$TMP/$2.out"
+	grep -q " 0 failed, 0 errored" "$TMP/$2.out" || grep "requests:" "$TMP/$2.out" >&2
+	rps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' "$TMP/$2.out")
+	# log: start time, status, latency in microseconds
+	cut -f3 "$TMP/$2.log" | sort -n | awk -v r="$rps" '{ a[NR] = $1 } END { printf "%s %.2f %.2f\n", r, a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }'
+}
+ours=$(load "$P1" mxcp)
+peer=$(load "$P2" peer)
+printf 'tools/call over streamable HTTP (stateless, JSON), %s requests, %s connections, %s CPUs\n' "$REQS" "$CONNS" "$(nproc)"
+printf '  %-5s %10s req/s   p50 %6s ms   p99 %6s ms\n' mxcp $ours peer $peer
+set -- $ours $peer
+awk -v a="$1" -v b="$4" 'BEGIN { printf "ratio req/s mxcp/peer: %.1fx\n", a / b }'
+awk -v a="$2" -v b="$5" -v c="$3" -v d="$6" 'BEGIN { printf "ratio latency peer/mxcp: p50 %.1fx, p99 %.1fx\n", a ? b / a : 0, c ? d / c : 0 }'

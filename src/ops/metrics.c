@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * metrics — our own Prometheus exposition (no client library exists in
+ * Debian for C; the format is a few hundred lines over atomics).
+ *
+ * What it owns: every value below is process-wide static storage — no heap,
+ * so recording can never fail and nothing is left to free at exit.
+ *
+ *   - Labelled series live in a `struct table`: a fixed array of series in
+ *     insertion order plus an open-addressing index of (slot -> index + 1).
+ *     A recorder hashes its labels and probes the index without a lock; a
+ *     series is fully written before its index slot is published (release),
+ *     and readers load the slot with acquire. Only a label set never seen
+ *     before takes the table mutex, re-probes, and appends. The table never
+ *     shrinks (until mx_metrics_reset), so a published series stays valid.
+ *   - Cardinality is bounded by construction: MX_METRICS_MAX_METHODS distinct
+ *     methods and MX_METRICS_MAX_ENDPOINTS series, after which labels fold
+ *     into "other"; the array has room for the folded series too, so the
+ *     table can never be full when a recorder needs a slot.
+ *   - Histograms keep per-bucket (non-cumulative) counts and the sum in
+ *     integer nanoseconds, so bucket edges compare exactly and the sum prints
+ *     as an exact decimal. The rendered _count is the cumulative +Inf bucket,
+ *     so _bucket{le="+Inf"} == _count holds in every scrape.
+ *   - Gauges owned elsewhere (audit queue, DuckDB pool) are read at render
+ *     time through sources guarded by a second mutex, which mx_metrics_set_*
+ *     also takes: after a setter returns, no render still uses the old source.
+ *
+ * Threads: recorders run on any thread (transport event loop, workers);
+ * render runs wherever /metrics is served. Renders may run concurrently.
+ */
+#include "ops/metrics.h"
+
+#include "audit/writer.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "exec/workers.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MXCP_VERSION
+#define MXCP_VERSION "dev"
+#endif
+#ifndef MXCP_DUCKDB_VERSION
+#define MXCP_DUCKDB_VERSION "unknown"
+#endif
+
+/* ================================================================ buckets */
+
+/* 0.5 ms .. 10 s: a trivial SQL tool answers in well under a millisecond,
+ * a heavy analytical query in seconds. */
+#define NBUCKETS 14
+static const uint64_t bucket_ns[NBUCKETS] = {
+        500000ULL,    1000000ULL,   2500000ULL,   5000000ULL,    10000000ULL,   25000000ULL,   50000000ULL,
+        100000000ULL, 250000000ULL, 500000000ULL, 1000000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL,
+};
+static const char *const bucket_le[NBUCKETS] = {
+        "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+        "0.1",    "0.25",  "0.5",    "1",     "2.5",  "5",     "10",
+};
+
+enum { OUT_OK, OUT_ERROR, OUT_DENIED, OUT_N };
+static const char *const outcome_names[OUT_N] = {"ok", "error", "denied"};
+
+/* ================================================================= tables */
+
+#define LABEL_CAP (MX_METRICS_LABEL_MAX + 1)
+#define TABLE_MAX (MX_METRICS_MAX_ENDPOINTS + MX_METRICS_MAX_METHODS + 1)
+#define INDEX_SLOTS 4096 /* power of two, > 2 * TABLE_MAX */
+
+struct series {
+	char method[LABEL_CAP];
+	char endpoint[LABEL_CAP];
+	uint64_t hash;
+	atomic_ullong outcomes[OUT_N];
+	atomic_ullong buckets[NBUCKETS + 1]; /* the last one is (10 s, +Inf) */
+	atomic_ullong sum_ns;
+};
+
+struct table {
+	pthread_mutex_t lock; /* taken only to append */
+	atomic_int n; /* series published, in insertion order */
+	atomic_int index[INDEX_SLOTS]; /* series index + 1; 0 = empty */
+	int nmethods; /* under lock */
+	char methods[MX_METRICS_MAX_METHODS][LABEL_CAP];
+	struct series items[TABLE_MAX];
+};
+
+static struct table requests = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct table denials = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* ================================================================ scalars */
+
+static atomic_long inflight;
+static atomic_long sessions;
+static atomic_ullong reloads_ok, reloads_failed;
+static atomic_int last_reload_ok = 1;
+static atomic_llong last_reload_success_ms; /* 0 = never */
+
+static pthread_mutex_t sources_lock = PTHREAD_MUTEX_INITIALIZER;
+static mx_metrics_audit_fn audit_fn;
+static void *audit_ctx;
+static mx_metrics_pool_fn pool_fn;
+static void *pool_ctx;
+
+static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+static double start_time;
+
+/* ================================================================= labels */
+
+/* Copy s into out (cap bytes with the NUL), replacing invalid UTF-8 with
+ * U+FFFD and stopping at a character boundary when out is full. */
+static void label_sanitize(const char *s, char *out, size_t cap)
+{
+	static const char repl[] = "\xEF\xBF\xBD";
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		unsigned c = p[0];
+		size_t len = 0;
+		if (c < 0x80) {
+			len = 1;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			len = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			len = 3;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			len = 4;
+		}
+		int ok = len > 0;
+		for (size_t i = 1; ok && i < len; i++) {
+			if ((p[i] & 0xC0) != 0x80) {
+				ok = 0;
+			}
+		}
+		if (ok && len >= 3) {
+			unsigned c1 = p[1];
+			if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) ||
+			    (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) {
+				ok = 0;
+			}
+		}
+		const char *src = ok ? (const char *)p : repl;
+		size_t n = ok ? len : 3;
+		if (o + n >= cap) {
+			break;
+		}
+		memcpy(out + o, src, n);
+		o += n;
+		p += ok ? len : 1;
+	}
+	out[o] = '\0';
+}
+
+static uint64_t label_hash(const char *method, const char *endpoint)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)method; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	h = (h ^ 0xFF) * 1099511628211ULL; /* 0xFF never occurs in UTF-8 */
+	for (const unsigned char *p = (const unsigned char *)endpoint; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Lock-free probe. Returns the series or NULL; *slot_out gets the first
+ * empty slot seen (valid for an append only under the lock). */
+static struct series *table_probe(struct table *t, const char *method, const char *endpoint, uint64_t h,
+                                  size_t *slot_out)
+{
+	size_t mask = INDEX_SLOTS - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		int idx = atomic_load_explicit(&t->index[i], memory_order_acquire);
+		if (idx == 0) {
+			if (slot_out) {
+				*slot_out = i;
+			}
+			return NULL;
+		}
+		struct series *s = &t->items[idx - 1];
+		if (s->hash == h && strcmp(s->method, method) == 0 && strcmp(s->endpoint, endpoint) == 0) {
+			return s;
+		}
+	}
+}
+
+/* Under t->lock: the method as it will be stored (itself, or "other" once
+ * MX_METRICS_MAX_METHODS distinct ones are known). */
+static const char *table_admit_method(struct table *t, const char *method)
+{
+	for (int i = 0; i < t->nmethods; i++) {
+		if (strcmp(t->methods[i], method) == 0) {
+			return method;
+		}
+	}
+	if (t->nmethods >= MX_METRICS_MAX_METHODS) {
+		return "other";
+	}
+	memcpy(t->methods[t->nmethods++], method, strlen(method) + 1);
+	return method;
+}
+
+static struct series *table_get(struct table *t, const char *method_raw, const char *endpoint_raw)
+{
+	char method[LABEL_CAP], endpoint[LABEL_CAP];
+	label_sanitize(method_raw, method, sizeof method);
+	label_sanitize(endpoint_raw, endpoint, sizeof endpoint);
+	uint64_t h = label_hash(method, endpoint);
+	struct series *s = table_probe(t, method, endpoint, h, NULL);
+	if (s) {
+		return s;
+	}
+
+	pthread_mutex_lock(&t->lock);
+	size_t slot = 0;
+	s = table_probe(t, method, endpoint, h, &slot);
+	if (!s) {
+		const char *m = table_admit_method(t, method);
+		const char *e = endpoint;
+		int n = atomic_load_explicit(&t->n, memory_order_relaxed);
+		/* Past the endpoint cap every new label set folds into
+		 * (method, "other"); there is one such series per method at most,
+		 * and the table has room for all of them. */
+		if (n >= MX_METRICS_MAX_ENDPOINTS) {
+			e = "other";
+		}
+		if (m != method || e != endpoint) {
+			h = label_hash(m, e);
+			s = table_probe(t, m, e, h, &slot);
+		}
+		if (!s && n < TABLE_MAX) {
+			s = &t->items[n];
+			memset(s, 0, sizeof *s);
+			memcpy(s->method, m, strlen(m) + 1);
+			memcpy(s->endpoint, e, strlen(e) + 1);
+			s->hash = h;
+			atomic_store_explicit(&t->index[slot], n + 1, memory_order_release);
+			atomic_store_explicit(&t->n, n + 1, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return s;
+}
+
+static void table_reset(struct table *t)
+{
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < INDEX_SLOTS; i++) {
+		atomic_store(&t->index[i], 0);
+	}
+	atomic_store(&t->n, 0);
+	t->nmethods = 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* ============================================================== recording */
+
+static void start_time_init(void);
+
+static int outcome_index(const char *outcome)
+{
+	if (outcome && strcmp(outcome, "ok") == 0) {
+		return OUT_OK;
+	}
+	if (outcome && strcmp(outcome, "denied") == 0) {
+		return OUT_DENIED;
+	}
+	return OUT_ERROR;
+}
+
+void mx_metrics_http_request(const char *method, const char *endpoint, const char *outcome, double seconds)
+{
+	pthread_once(&start_once, start_time_init);
+	struct series *s = table_get(&requests, method, endpoint);
+	if (!s) {
+		return; /* unreachable: the table has room for every folded series */
+	}
+	uint64_t ns = 0;
+	if (seconds > 0 && isfinite(seconds)) {
+		ns = seconds >= 1e9 ? (uint64_t)1e18 : (uint64_t)llround(seconds * 1e9);
+	}
+	size_t b = 0;
+	while (b < NBUCKETS && ns > bucket_ns[b]) {
+		b++;
+	}
+	atomic_fetch_add_explicit(&s->buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->sum_ns, ns, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->outcomes[outcome_index(outcome)], 1, memory_order_relaxed);
+}
+
+void mx_metrics_inflight(int delta)
+{
+	atomic_fetch_add_explicit(&inflight, delta, memory_order_relaxed);
+}
+
+void mx_metrics_sessions(int delta)
+{
+	atomic_fetch_add_explicit(&sessions, delta, memory_order_relaxed);
+}
+
+void mx_metrics_policy_denial(const char *endpoint)
+{
+	struct series *s = table_get(&denials, "", endpoint);
+	if (s) {
+		atomic_fetch_add_explicit(&s->outcomes[0], 1, memory_order_relaxed);
+	}
+}
+
+void mx_metrics_reload(int ok)
+{
+	if (ok) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		atomic_store(&last_reload_success_ms, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		atomic_fetch_add(&reloads_ok, 1);
+	} else {
+		atomic_fetch_add(&reloads_failed, 1);
+	}
+	atomic_store(&last_reload_ok, ok ? 1 : 0);
+}
+
+/* ================================================================ sources */
+
+void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&sources_lock);
+	audit_fn = fn;
+	audit_ctx = fn ? ctx : NULL;
+	pthread_mutex_unlock(&sources_lock);
+}
+
+static void audit_from_writer(void *ctx, struct mx_audit_stats *out)
+{
+	mx_audit_get_stats(ctx, out);
+}
+
+void mx_metrics_set_audit(struct mx_audit *a)
+{
+	mx_metrics_set_audit_source(a ? audit_from_writer : NULL, a);
+}
+
+void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&sources_lock);
+	pool_fn = fn;
+	pool_ctx = fn ? ctx : NULL;
+	pthread_mutex_unlock(&sources_lock);
+}
+
+static void pool_from_workers(void *ctx, int *size, size_t *pending)
+{
+	*size = mx_workers_count(ctx);
+	*pending = mx_workers_pending(ctx);
+}
+
+void mx_metrics_set_db_pool(struct mx_workers *w)
+{
+	mx_metrics_set_db_pool_source(w ? pool_from_workers : NULL, w);
+}
+
+/* ================================================================ process */
+
+/* btime (boot, epoch seconds) + starttime (clock ticks after boot, field 22
+ * of /proc/self/stat), as the Go client computes process_start_time_seconds. */
+static int proc_start_time(double *out)
+{
+	char line[1024];
+	unsigned long long btime = 0, ticks = 0;
+	int have_btime = 0;
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f) {
+		return MX_EIO;
+	}
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "btime ", 6) == 0) {
+			btime = strtoull(line + 6, NULL, 10);
+			have_btime = 1;
+			break;
+		}
+	}
+	fclose(f);
+	f = fopen("/proc/self/stat", "r");
+	if (!f) {
+		return MX_EIO;
+	}
+	size_t n = fread(line, 1, sizeof line - 1, f);
+	fclose(f);
+	line[n] = '\0';
+	char *p = strrchr(line, ')'); /* comm may hold spaces and parentheses */
+	if (!p || !have_btime) {
+		return MX_EIO;
+	}
+	p++;
+	/* after ')': field 3 (state) .. field 22 (starttime) */
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p + 1, ' ');
+	}
+	if (!p) {
+		return MX_EIO;
+	}
+	ticks = strtoull(p + 1, NULL, 10);
+	long hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0) {
+		return MX_EIO;
+	}
+	*out = (double)btime + (double)ticks / (double)hz;
+	return 0;
+}
+
+static void start_time_init(void)
+{
+	if (proc_start_time(&start_time) != 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+}
+
+double mx_metrics_process_start_time(void)
+{
+	pthread_once(&start_once, start_time_init);
+	return start_time;
+}
+
+/* Virtual and resident size in bytes from /proc/self/statm (pages). */
+static int proc_memory(unsigned long long *vsize, unsigned long long *rss)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f) {
+		return MX_EIO;
+	}
+	unsigned long long size = 0, resident = 0;
+	int n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	long page = sysconf(_SC_PAGESIZE);
+	if (n != 2 || page <= 0) {
+		return MX_EIO;
+	}
+	*vsize = size * (unsigned long long)page;
+	*rss = resident * (unsigned long long)page;
+	return 0;
+}
+
+/* ================================================================= render */
+
+/* A label value with \, " and newline escaped. */
+static int put_label_value(struct mx_buf *out, const char *s)
+{
+	int rc = 0;
+	const char *run = s;
+	for (const char *p = s; *p && rc == 0; p++) {
+		const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
+		if (esc) {
+			rc = mx_buf_append(out, run, (size_t)(p - run));
+			if (rc == 0) {
+				rc = mx_buf_puts(out, esc);
+			}
+			run = p + 1;
+		}
+	}
+	if (rc == 0) {
+		rc = mx_buf_puts(out, run);
+	}
+	return rc;
+}
+
+/* Nanoseconds as exact decimal seconds: "0.251", "3", "12.0005". */
+static int put_seconds_ns(struct mx_buf *out, unsigned long long ns)
+{
+	unsigned long long sec = ns / 1000000000ULL, frac = ns % 1000000000ULL;
+	if (frac == 0) {
+		return mx_buf_printf(out, "%llu", sec);
+	}
+	char digits[16];
+	snprintf(digits, sizeof digits, "%09llu", frac);
+	size_t len = strlen(digits);
+	while (len > 0 && digits[len - 1] == '0') {
+		len--;
+	}
+	digits[len] = '\0';
+	return mx_buf_printf(out, "%llu.%s", sec, digits);
+}
+
+static int put_family(struct mx_buf *out, const char *name, const char *type, const char *help)
+{
+	return mx_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{method="..",endpoint=".."[,extra]} — the label part of a request series. */
+static int put_request_labels(struct mx_buf *out, const char *name, const struct series *s)
+{
+	int rc = mx_buf_printf(out, "%s{method=\"", name);
+	if (rc == 0) {
+		rc = put_label_value(out, s->method);
+	}
+	if (rc == 0) {
+		rc = mx_buf_puts(out, "\",endpoint=\"");
+	}
+	if (rc == 0) {
+		rc = put_label_value(out, s->endpoint);
+	}
+	return rc;
+}
+
+static int render_requests(struct mx_buf *out)
+{
+	int n = atomic_load_explicit(&requests.n, memory_order_acquire);
+	int rc = put_family(out, "mxcp_requests_total", "counter",
+	                    "Requests answered, by JSON-RPC method or HTTP route, endpoint and outcome.");
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct series *s = &requests.items[i];
+		for (int o = 0; o < OUT_N && rc == 0; o++) {
+			unsigned long long v = atomic_load_explicit(&s->outcomes[o], memory_order_relaxed);
+			if (v == 0) {
+				continue;
+			}
+			rc = put_request_labels(out, "mxcp_requests_total", s);
+			if (rc == 0) {
+				rc = mx_buf_printf(out, "\",outcome=\"%s\"} %llu\n", outcome_names[o], v);
+			}
+		}
+	}
+	if (rc == 0) {
+		rc = put_family(out, "mxcp_request_duration_seconds", "histogram",
+		                "Time from request read to response written.");
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct series *s = &requests.items[i];
+		unsigned long long cum = 0;
+		for (int b = 0; b <= NBUCKETS && rc == 0; b++) {
+			cum += atomic_load_explicit(&s->buckets[b], memory_order_relaxed);
+			rc = put_request_labels(out, "mxcp_request_duration_seconds_bucket", s);
+			if (rc == 0) {
+				rc = mx_buf_printf(out, "\",le=\"%s\"} %llu\n",
+				                   b < NBUCKETS ? bucket_le[b] : "+Inf", cum);
+			}
+		}
+		if (rc == 0) {
+			rc = put_request_labels(out, "mxcp_request_duration_seconds_sum", s);
+		}
+		if (rc == 0) {
+			rc = mx_buf_puts(out, "\"} ");
+		}
+		if (rc == 0) {
+			rc = put_seconds_ns(out, atomic_load_explicit(&s->sum_ns, memory_order_relaxed));
+		}
+		if (rc == 0) {
+			rc = mx_buf_putc(out, '\n');
+		}
+		if (rc == 0) {
+			rc = put_request_labels(out, "mxcp_request_duration_seconds_count", s);
+		}
+		if (rc == 0) {
+			rc = mx_buf_printf(out, "\"} %llu\n", cum);
+		}
+	}
+	return rc;
+}
+
+static int render_denials(struct mx_buf *out)
+{
+	int n = atomic_load_explicit(&denials.n, memory_order_acquire);
+	int rc = put_family(out, "mxcp_policy_denials_total", "counter",
+	                    "Calls refused by a policy, by endpoint.");
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct series *s = &denials.items[i];
+		rc = mx_buf_puts(out, "mxcp_policy_denials_total{endpoint=\"");
+		if (rc == 0) {
+			rc = put_label_value(out, s->endpoint);
+		}
+		if (rc == 0) {
+			rc = mx_buf_printf(out, "\"} %llu\n",
+			                   atomic_load_explicit(&s->outcomes[0], memory_order_relaxed));
+		}
+	}
+	return rc;
+}
+
+static int render_reloads(struct mx_buf *out)
+{
+	int rc = put_family(out, "mxcp_config_reloads_total", "counter",
+	                    "Configuration reloads (SIGHUP), by result.");
+	if (rc == 0) {
+		rc = mx_buf_printf(out,
+		                   "mxcp_config_reloads_total{result=\"success\"} %llu\n"
+		                   "mxcp_config_reloads_total{result=\"failure\"} %llu\n",
+		                   atomic_load(&reloads_ok), atomic_load(&reloads_failed));
+	}
+	if (rc == 0) {
+		rc = put_family(out, "mxcp_config_last_reload_successful", "gauge",
+		                "1 if the last reload was applied (or none was tried), 0 if it was refused.");
+	}
+	if (rc == 0) {
+		rc = mx_buf_printf(out, "mxcp_config_last_reload_successful %d\n",
+		                   atomic_load(&last_reload_ok));
+	}
+	if (rc == 0) {
+		rc = put_family(out, "mxcp_config_last_reload_success_timestamp_seconds", "gauge",
+		                "When the last reload was applied (0: never).");
+	}
+	if (rc == 0) {
+		rc = mx_buf_puts(out, "mxcp_config_last_reload_success_timestamp_seconds ");
+	}
+	if (rc == 0) {
+		rc = put_seconds_ns(out,
+		                    (unsigned long long)atomic_load(&last_reload_success_ms) * 1000000ULL);
+	}
+	if (rc == 0) {
+		rc = mx_buf_putc(out, '\n');
+	}
+	return rc;
+}
+
+static int render_audit(struct mx_buf *out, const struct mx_audit_stats *st)
+{
+	return mx_buf_printf(
+	        out,
+	        "# HELP mxcp_audit_queue_depth Audit records waiting for the writer thread.\n"
+	        "# TYPE mxcp_audit_queue_depth gauge\n"
+	        "mxcp_audit_queue_depth %zu\n"
+	        "# HELP mxcp_audit_queue_high_water Most audit records ever waiting at once.\n"
+	        "# TYPE mxcp_audit_queue_high_water gauge\n"
+	        "mxcp_audit_queue_high_water %zu\n"
+	        "# HELP mxcp_audit_records_written_total Audit lines appended to the audit file.\n"
+	        "# TYPE mxcp_audit_records_written_total counter\n"
+	        "mxcp_audit_records_written_total %llu\n"
+	        "# HELP mxcp_audit_bytes_written_total Bytes appended to the audit file.\n"
+	        "# TYPE mxcp_audit_bytes_written_total counter\n"
+	        "mxcp_audit_bytes_written_total %llu\n"
+	        "# HELP mxcp_audit_write_errors_total Failed audit write or open attempts.\n"
+	        "# TYPE mxcp_audit_write_errors_total counter\n"
+	        "mxcp_audit_write_errors_total %llu\n"
+	        "# HELP mxcp_audit_records_refused_total Calls refused because their audit record could not "
+	        "be "
+	        "queued.\n"
+	        "# TYPE mxcp_audit_records_refused_total counter\n"
+	        "mxcp_audit_records_refused_total{reason=\"queue_full\"} %llu\n"
+	        "mxcp_audit_records_refused_total{reason=\"io\"} %llu\n"
+	        "# HELP mxcp_audit_records_lost_total Audit records abandoned at close.\n"
+	        "# TYPE mxcp_audit_records_lost_total counter\n"
+	        "mxcp_audit_records_lost_total %llu\n"
+	        "# HELP mxcp_audit_writer_failing 1 while the last audit write attempt failed.\n"
+	        "# TYPE mxcp_audit_writer_failing gauge\n"
+	        "mxcp_audit_writer_failing %d\n",
+	        st->queued, st->queue_high_water, st->written, st->bytes, st->write_errors, st->rejected_full,
+	        st->rejected_io, st->lost, st->failing ? 1 : 0);
+}
+
+static int render_pool(struct mx_buf *out, int size, size_t pending)
+{
+	size_t workers = size > 0 ? (size_t)size : 0;
+	size_t busy = pending < workers ? pending : workers;
+	return mx_buf_printf(out,
+	                     "# HELP mxcp_db_pool_workers DuckDB worker threads (one connection each).\n"
+	                     "# TYPE mxcp_db_pool_workers gauge\n"
+	                     "mxcp_db_pool_workers %zu\n"
+	                     "# HELP mxcp_db_pool_busy DuckDB workers running a call.\n"
+	                     "# TYPE mxcp_db_pool_busy gauge\n"
+	                     "mxcp_db_pool_busy %zu\n"
+	                     "# HELP mxcp_db_pool_queued Calls waiting for a free DuckDB worker.\n"
+	                     "# TYPE mxcp_db_pool_queued gauge\n"
+	                     "mxcp_db_pool_queued %zu\n",
+	                     workers, busy, pending - busy);
+}
+
+static int render_process(struct mx_buf *out)
+{
+	int rc = mx_buf_printf(out,
+	                       "# HELP mxcp_alloc_live_bytes Heap bytes allocated through mx_malloc and not "
+	                       "yet freed.\n"
+	                       "# TYPE mxcp_alloc_live_bytes gauge\n"
+	                       "mxcp_alloc_live_bytes %zu\n",
+	                       mx_alloc_live_bytes());
+	unsigned long long vsize = 0, rss = 0;
+	if (rc == 0 && proc_memory(&vsize, &rss) == 0) {
+		rc = mx_buf_printf(out,
+		                   "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+		                   "# TYPE process_resident_memory_bytes gauge\n"
+		                   "process_resident_memory_bytes %llu\n"
+		                   "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+		                   "# TYPE process_virtual_memory_bytes gauge\n"
+		                   "process_virtual_memory_bytes %llu\n",
+		                   rss, vsize);
+	}
+	if (rc == 0) {
+		rc = mx_buf_printf(
+		        out,
+		        "# HELP process_start_time_seconds Start time of the process since unix epoch "
+		        "in seconds.\n"
+		        "# TYPE process_start_time_seconds gauge\n"
+		        "process_start_time_seconds %.2f\n",
+		        mx_metrics_process_start_time());
+	}
+	return rc;
+}
+
+int mx_metrics_render(struct mx_buf *out)
+{
+	pthread_once(&start_once, start_time_init);
+	int rc = mx_buf_printf(out,
+	                       "# HELP mxcp_build_info Build information; the value is always 1.\n"
+	                       "# TYPE mxcp_build_info gauge\n"
+	                       "mxcp_build_info{version=\"%s\",duckdb=\"%s\"} 1\n",
+	                       MXCP_VERSION, MXCP_DUCKDB_VERSION);
+	if (rc == 0) {
+		rc = render_requests(out);
+	}
+	if (rc == 0) {
+		rc = mx_buf_printf(out,
+		                   "# HELP mxcp_requests_in_flight Requests being served now.\n"
+		                   "# TYPE mxcp_requests_in_flight gauge\n"
+		                   "mxcp_requests_in_flight %ld\n"
+		                   "# HELP mxcp_sessions_active Open MCP sessions.\n"
+		                   "# TYPE mxcp_sessions_active gauge\n"
+		                   "mxcp_sessions_active %ld\n",
+		                   atomic_load(&inflight), atomic_load(&sessions));
+	}
+	if (rc == 0) {
+		rc = render_denials(out);
+	}
+	if (rc == 0) {
+		rc = render_reloads(out);
+	}
+	if (rc == 0) {
+		/* Sources are read under the lock so a setter never frees what a
+		 * render is reading; they are cheap (a mutex and a few loads). */
+		struct mx_audit_stats st;
+		int have_audit = 0, have_pool = 0, size = 0;
+		size_t pending = 0;
+		pthread_mutex_lock(&sources_lock);
+		if (audit_fn) {
+			memset(&st, 0, sizeof st);
+			audit_fn(audit_ctx, &st);
+			have_audit = 1;
+		}
+		if (pool_fn) {
+			pool_fn(pool_ctx, &size, &pending);
+			have_pool = 1;
+		}
+		pthread_mutex_unlock(&sources_lock);
+		if (have_audit) {
+			rc = render_audit(out, &st);
+		}
+		if (rc == 0 && have_pool) {
+			rc = render_pool(out, size, pending);
+		}
+	}
+	if (rc == 0) {
+		rc = render_process(out);
+	}
+	return rc;
+}
+
+/* ================================================================== reset */
+
+void mx_metrics_reset(void)
+{
+	table_reset(&requests);
+	table_reset(&denials);
+	atomic_store(&inflight, 0);
+	atomic_store(&sessions, 0);
+	atomic_store(&reloads_ok, 0);
+	atomic_store(&reloads_failed, 0);
+	atomic_store(&last_reload_ok, 1);
+	atomic_store(&last_reload_success_ms, 0);
+	mx_metrics_set_audit_source(NULL, NULL);
+	mx_metrics_set_db_pool_source(NULL, NULL);
+}

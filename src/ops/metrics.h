@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * metrics — process-wide counters, gauges and latency histograms, rendered
+ * in the Prometheus text exposition format (version 0.0.4) for GET /metrics.
+ *
+ * Recording is cheap and safe from any thread: every value is an atomic.
+ * Labelled series (requests by method/endpoint, policy denials by endpoint)
+ * live in a small fixed table; looking a series up is lock-free, and a mutex
+ * is taken only the first time a label set appears. Label cardinality is
+ * bounded: at most MX_METRICS_MAX_ENDPOINTS distinct endpoints and
+ * MX_METRICS_MAX_METHODS distinct methods are tracked; later ones are counted
+ * under the label value "other". Label values are cut to
+ * MX_METRICS_LABEL_MAX bytes, invalid UTF-8 is replaced, and quotes,
+ * backslashes and newlines are escaped on output.
+ *
+ * Gauges that belong to other modules (audit queue, DuckDB worker pool) are
+ * read at render time through a source the owner installs; install NULL
+ * before the owner is freed (the setter waits for a render in progress).
+ */
+#ifndef MX_OPS_METRICS_H
+#define MX_OPS_METRICS_H
+
+#include "core/buf.h"
+
+#include <stdint.h>
+
+struct mx_audit;
+struct mx_audit_stats;
+struct mx_workers;
+
+#define MX_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define MX_METRICS_MAX_ENDPOINTS 1024
+#define MX_METRICS_MAX_METHODS 64
+#define MX_METRICS_LABEL_MAX 200
+
+/* ------------------------------------------------------------- recording */
+
+/* One finished request. method: the JSON-RPC method ("tools/call") or the
+ * HTTP route ("/health"); endpoint: the tool/resource/prompt name or "" (or
+ * NULL); outcome: "ok", "error" or "denied" (anything else counts as
+ * "error"); seconds: wall time from request read to response written. */
+void mx_metrics_http_request(const char *method, const char *endpoint, const char *outcome, double seconds);
+/* Requests being served now (+1 on arrival, -1 when answered). */
+void mx_metrics_inflight(int delta);
+/* Open MCP sessions (+1 on initialize, -1 on DELETE or expiry). */
+void mx_metrics_sessions(int delta);
+/* A call refused by a policy (endpoint: its name). */
+void mx_metrics_policy_denial(const char *endpoint);
+/* A configuration reload finished (ok: 1 applied, 0 refused). */
+void mx_metrics_reload(int ok);
+
+/* ---------------------------------------------------------------- sources */
+
+/* Read audit statistics at render time. fn(ctx, out) fills out. */
+typedef void (*mx_metrics_audit_fn)(void *ctx, struct mx_audit_stats *out);
+void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx);
+/* Shorthand: read a writer with mx_audit_get_stats (NULL removes it). */
+void mx_metrics_set_audit(struct mx_audit *a);
+
+/* Read the DuckDB pool at render time: size = workers, pending = jobs
+ * waiting plus running. */
+typedef void (*mx_metrics_pool_fn)(void *ctx, int *size, size_t *pending);
+void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx);
+/* Shorthand: read a worker pool (NULL removes it). */
+void mx_metrics_set_db_pool(struct mx_workers *w);
+
+/* ------------------------------------------------------------- exposition */
+
+/* Append the whole exposition to out. 0, or MX_ELIMIT/MX_ENOMEM from out
+ * (out keeps what was appended before the failure). */
+int mx_metrics_render(struct mx_buf *out);
+
+/* Process start time in seconds since the epoch (from /proc, else the first
+ * call of any mx_metrics_* function). */
+double mx_metrics_process_start_time(void);
+
+/* Forget every series and zero every value; sources are removed. Only for
+ * tests and shutdown: no other thread may record concurrently. */
+void mx_metrics_reset(void);
+
+#endif

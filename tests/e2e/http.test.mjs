@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// http.test.mjs — end-to-end tests of `mxcp serve --transport streamable-http`
+// (and `sse`) with the official SDK clients, raw fetch for the status codes
+// the SDK cannot provoke, the 2026-07-28 request headers, the operations
+// routes, bounded sessions (RSS after 10,000 abandoned sessions), an h2load
+// run that guards against libmicrohttpd's epoll stall, and the official
+// conformance suite with its expected-failures baseline.
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+
+import { MXCP, exampleProject, serverEnv, sleep } from './lib.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ACCEPT = 'application/json, text/event-stream';
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+// One `mxcp serve` over HTTP; stops with SIGTERM and reports the exit code.
+class HttpServer {
+	static async start(cwd, args = [], env = {}) {
+		const srv = new HttpServer();
+		srv.port = await freePort();
+		srv.base = `http://127.0.0.1:${srv.port}`;
+		srv.stderr = '';
+		srv.child = spawn(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(srv.port), ...args], {
+			cwd,
+			env: serverEnv(env),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		srv.child.stdout.on('data', () => {});
+		srv.child.stderr.on('data', (d) => (srv.stderr += d));
+		srv.exited = new Promise((resolve) => srv.child.on('exit', (code, signal) => resolve({ code, signal })));
+		for (let i = 0; i < 200; i++) {
+			try {
+				const r = await fetch(`${srv.base}/health`);
+				if (r.ok) return srv;
+			} catch {}
+			await sleep(50);
+		}
+		srv.child.kill('SIGKILL');
+		throw new Error(`server did not come up: ${srv.stderr}`);
+	}
+
+	url(p = '/mcp') {
+		return new URL(p, this.base);
+	}
+
+	rss() {
+		const s = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+		return Number(/VmRSS:\s+(\d+)/.exec(s)[1]) * 1024;
+	}
+
+	async stop() {
+		this.child.kill('SIGTERM');
+		const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
+		const r = await this.exited;
+		clearTimeout(t);
+		return r;
+	}
+}
+
+function post(srv, body, headers = {}) {
+	return fetch(srv.url(), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
+		body: typeof body === 'string' ? body : JSON.stringify(body),
+	});
+}
+
+// fetch cannot set Host; node:http can. Resolves to the status code.
+function rawStatus(srv, body, headers) {
+	return new Promise((resolve, reject) => {
+		const req = http.request(srv.url(), { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers } }, (res) => {
+			res.resume();
+			res.on('end', () => resolve(res.statusCode));
+		});
+		req.on('error', reject);
+		req.end(JSON.stringify(body));
+	});
+}
+
+const INIT = {
+	jsonrpc: '2.0',
+	id: 0,
+	method: 'initialize',
+	params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+async function openSession(srv) {
+	const r = await post(srv, INIT);
+	assert.equal(r.status, 200);
+	await r.text();
+	const sid = r.headers.get('mcp-session-id');
+	assert.match(sid, /^[0-9a-f]{32}$/);
+	const n = await post(srv, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid });
+	assert.equal(n.status, 202);
+	return sid;
+}
+
+// Parse an SSE body into its JSON messages.
+function sseMessages(text) {
+	return text
+		.split('\n\n')
+		.map((ev) => ev.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'))
+		.filter((d) => d.length)
+		.map((d) => JSON.parse(d));
+}
+
+const MODERN_META = {
+	'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+	'io.modelcontextprotocol/clientInfo': { name: 'modern', version: '1' },
+	'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+describe('streamable HTTP', () => {
+	let dir, srv;
+	before(async () => {
+		dir = exampleProject();
+		srv = await HttpServer.start(dir);
+	});
+	after(async () => {
+		const r = await srv.stop();
+		assert.equal(r.code, 0, `SIGTERM exit: ${JSON.stringify(r)} ${srv.stderr}`);
+	});
+
+	test('the SDK client: session, JSON and SSE answers, DELETE', async () => {
+		const transport = new StreamableHTTPClientTransport(srv.url());
+		const client = new Client({ name: 'e2e-http', version: '1.0.0' }, { capabilities: {} });
+		await client.connect(transport);
+		assert.match(transport.sessionId, /^[0-9a-f]{32}$/);
+		const tools = await client.listTools();
+		assert.ok(tools.tools.some((t) => t.name === 'get_customer'));
+		const res = await client.callTool({ name: 'get_customer', arguments: { customer_id: 1 } });
+		assert.notEqual(res.isError, true, JSON.stringify(res));
+		assert.ok(res.content[0].text.length > 0);
+		// With a progress token the call is answered as an SSE stream.
+		const res2 = await client.callTool({ name: 'get_customer', arguments: { customer_id: 1 } }, undefined, {
+			onprogress: () => {},
+		});
+		assert.deepEqual(res2.content, res.content);
+		await client.setLoggingLevel('debug');
+		const res3 = await client.callTool({ name: 'get_customer', arguments: { customer_id: 999999 } });
+		assert.ok(res3.content.length > 0);
+		const sid = transport.sessionId;
+		await transport.terminateSession();
+		const after = await post(srv, { jsonrpc: '2.0', id: 5, method: 'ping' }, { 'mcp-session-id': sid });
+		assert.equal(after.status, 404);
+		await client.close();
+	});
+
+	test('SSE framing when the call may notify', async () => {
+		const sid = await openSession(srv);
+		const r = await post(
+			srv,
+			{ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 2 }, _meta: { progressToken: 'p1' } } },
+			{ 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+		);
+		assert.equal(r.status, 200);
+		assert.match(r.headers.get('content-type'), /^text\/event-stream/);
+		assert.equal(r.headers.get('x-accel-buffering'), 'no');
+		const msgs = sseMessages(await r.text());
+		const final = msgs.at(-1);
+		assert.equal(final.id, 7);
+		assert.ok(final.result);
+		// Without a token: plain JSON.
+		const j = await post(srv, { jsonrpc: '2.0', id: 8, method: 'tools/list' }, { 'mcp-session-id': sid });
+		assert.match(j.headers.get('content-type'), /^application\/json/);
+		assert.equal((await j.json()).id, 8);
+	});
+
+	test('GET opens one SSE stream per session', async () => {
+		const sid = await openSession(srv);
+		const ac = new AbortController();
+		const g = await fetch(srv.url(), { headers: { accept: 'text/event-stream', 'mcp-session-id': sid }, signal: ac.signal });
+		assert.equal(g.status, 200);
+		assert.match(g.headers.get('content-type'), /^text\/event-stream/);
+		const g2 = await fetch(srv.url(), { headers: { accept: 'text/event-stream', 'mcp-session-id': sid } });
+		assert.equal(g2.status, 409);
+		ac.abort();
+		const noAccept = await fetch(srv.url(), { headers: { accept: 'application/json', 'mcp-session-id': sid } });
+		assert.equal(noAccept.status, 406);
+	});
+
+	test('status codes', async () => {
+		const sid = await openSession(srv);
+		assert.equal((await post(srv, INIT, { accept: 'application/json' })).status, 406);
+		assert.equal((await post(srv, INIT, { 'content-type': 'text/plain' })).status, 415);
+		const bad = await post(srv, '{not json');
+		assert.equal(bad.status, 400);
+		assert.equal((await bad.json()).error.code, -32700);
+		assert.equal((await post(srv, { jsonrpc: '2.0', id: 1, method: 'ping' })).status, 400);
+		const unknown = await post(srv, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': 'f'.repeat(32) });
+		assert.equal(unknown.status, 404);
+		assert.equal((await unknown.json()).error.code, -32001);
+		assert.equal((await post(srv, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '1999-01-01' })).status, 400);
+		// Any supported revision is accepted in the header.
+		assert.equal((await post(srv, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-03-26' })).status, 200);
+		assert.equal((await fetch(srv.url(), { method: 'PUT' })).status, 405);
+		const big = await post(srv, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(5 << 20) } }), { 'mcp-session-id': sid });
+		assert.equal(big.status, 413);
+		assert.equal((await post(srv, INIT, { origin: 'http://evil.example.com' })).status, 403);
+		assert.equal(await rawStatus(srv, INIT, { host: 'evil.example.com' }), 403);
+		assert.equal(await rawStatus(srv, INIT, { host: `127.0.0.1:${srv.port}`, origin: `http://127.0.0.1:${srv.port}` }), 200);
+		const ok = await post(srv, INIT, { origin: `http://localhost:${srv.port}` });
+		assert.equal(ok.status, 200);
+		await ok.text();
+		assert.equal((await post(srv, { jsonrpc: '2.0', id: 3, result: {} }, { 'mcp-session-id': sid })).status, 202);
+		const again = await post(srv, INIT, { 'mcp-session-id': sid });
+		assert.equal(again.status, 400);
+		const del = await fetch(srv.url(), { method: 'DELETE', headers: { 'mcp-session-id': sid } });
+		assert.equal(del.status, 200);
+		assert.equal((await fetch(srv.url(), { method: 'DELETE', headers: { 'mcp-session-id': sid } })).status, 404);
+		assert.equal((await fetch(srv.url(), { method: 'DELETE' })).status, 400);
+	});
+
+	test('revision 2026-07-28: stateless, header checks', async () => {
+		const headers = { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' };
+		const r = await post(srv, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: MODERN_META } }, headers);
+		assert.equal(r.status, 200);
+		assert.equal(r.headers.get('mcp-session-id'), null);
+		const body = await r.json();
+		assert.ok(body.result.tools.length > 0);
+		assert.equal(body.result.resultType, 'complete');
+		const call = await post(
+			srv,
+			{ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 1 }, _meta: MODERN_META } },
+			{ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' },
+		);
+		assert.equal(call.status, 200);
+		assert.ok((await call.json()).result.content);
+		// Base64 sentinel form of Mcp-Name.
+		const b64 = `=?base64?${Buffer.from('get_customer').toString('base64')}?=`;
+		const call2 = await post(
+			srv,
+			{ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 1 }, _meta: MODERN_META } },
+			{ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': b64 },
+		);
+		assert.equal(call2.status, 200);
+		await call2.text();
+		for (const h of [
+			{ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'other' },
+			{ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call' },
+			{ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list', 'mcp-name': 'get_customer' },
+		]) {
+			const m = await post(srv, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_customer', arguments: { customer_id: 1 }, _meta: MODERN_META } }, h);
+			assert.equal(m.status, 400, JSON.stringify(h));
+			assert.equal((await m.json()).error.code, -32020);
+		}
+		const nf = await post(srv, { jsonrpc: '2.0', id: 5, method: 'nope/nope', params: { _meta: MODERN_META } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'nope/nope' });
+		assert.equal(nf.status, 404);
+		assert.equal((await nf.json()).error.code, -32601);
+		const d = await post(srv, { jsonrpc: '2.0', id: 6, method: 'server/discover', params: { _meta: MODERN_META } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' });
+		assert.equal(d.status, 200);
+		assert.ok((await d.json()).result);
+		const g = await fetch(srv.url(), { headers: { accept: 'text/event-stream', 'mcp-protocol-version': '2026-07-28' } });
+		assert.equal(g.status, 405);
+	});
+
+	test('operations routes', async () => {
+		const h = await fetch(srv.url('/health'));
+		assert.equal(h.status, 200);
+		assert.deepEqual(await h.json(), { status: 'ok' });
+		const r = await fetch(srv.url('/ready'));
+		assert.equal(r.status, 200);
+		const rb = await r.json();
+		assert.equal(rb.checks.database, 'ok');
+		const t = await fetch(srv.url('/tools/list'));
+		assert.equal(t.status, 200);
+		assert.ok((await t.json()).tools.some((x) => x.name === 'get_customer'));
+		const m = await fetch(srv.url('/metrics'));
+		assert.equal(m.status, 200);
+		assert.match(await m.text(), /# (TYPE|HELP) /);
+	});
+
+	test('legacy HTTP+SSE with the SDK SSE client', async () => {
+		const client = new Client({ name: 'e2e-sse', version: '1.0.0' }, { capabilities: {} });
+		await client.connect(new SSEClientTransport(srv.url('/sse')));
+		const tools = await client.listTools();
+		assert.ok(tools.tools.some((t) => t.name === 'get_customer'));
+		const res = await client.callTool({ name: 'get_customer', arguments: { customer_id: 1 } });
+		assert.ok(res.content.length > 0);
+		await client.close();
+		assert.equal((await fetch(srv.url('/messages/?session_id=' + 'a'.repeat(32)), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 404);
+	});
+
+	test('h2load: 256 keep-alive clients do not stall', { skip: spawnSync('sh', ['-c', 'command -v h2load']).status !== 0 && 'h2load not installed (apt nghttp2-client)' }, () => {
+		const r = spawnSync('timeout', ['60', 'h2load', '--h1', '-c256', '-n30000', srv.url('/health').href], { encoding: 'utf8' });
+		assert.equal(r.status, 0, r.stdout + r.stderr);
+		assert.match(r.stdout, /30000 succeeded/);
+	});
+
+	test('conformance suite (expected failures: fixture scenarios)', { timeout: 300000 }, () => {
+		const r = spawnSync('npx', ['conformance', 'server', '--url', srv.url().href, '--expected-failures', 'conformance-baseline.yml'], {
+			cwd: HERE,
+			encoding: 'utf8',
+			timeout: 280000,
+		});
+		const summary = (r.stdout.match(/Total: .*/) || ['(no summary)'])[0];
+		console.log(`conformance: ${summary}`);
+		assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr.slice(-2000));
+	});
+});
+
+describe('stateless mode', () => {
+	let srv;
+	before(async () => {
+		srv = await HttpServer.start(exampleProject(), ['--stateless']);
+	});
+	after(async () => assert.equal((await srv.stop()).code, 0));
+
+	test('no sessions; any request on its own', async () => {
+		const transport = new StreamableHTTPClientTransport(srv.url());
+		const client = new Client({ name: 'e2e-stateless', version: '1.0.0' }, { capabilities: {} });
+		await client.connect(transport);
+		assert.equal(transport.sessionId, undefined);
+		const res = await client.callTool({ name: 'get_customer', arguments: { customer_id: 1 } });
+		assert.ok(res.content.length > 0);
+		await client.close();
+		const r = await post(srv, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+		assert.equal(r.status, 200);
+		assert.equal(r.headers.get('mcp-session-id'), null);
+		assert.ok((await r.json()).result.tools.length > 0);
+		assert.equal((await fetch(srv.url(), { headers: { accept: 'text/event-stream' } })).status, 405);
+		assert.equal((await fetch(srv.url(), { method: 'DELETE' })).status, 405);
+	});
+});
+
+describe('bounded sessions', () => {
+	test('a cap answers 503; idle sessions are reaped', async () => {
+		const srv = await HttpServer.start(exampleProject(), ['--max-sessions', '3', '--session-timeout', '1']);
+		try {
+			const ids = [];
+			for (let i = 0; i < 3; i++) ids.push(await openSession(srv));
+			assert.equal((await post(srv, INIT)).status, 503);
+			await sleep(3000);
+			assert.equal((await post(srv, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': ids[0] })).status, 404);
+			await openSession(srv);
+		} finally {
+			assert.equal((await srv.stop()).code, 0);
+		}
+	});
+
+	// ASan's quarantine holds freed memory, so RSS says nothing there.
+	const asan = spawnSync('grep', ['-c', '__asan_init', MXCP]).status === 0;
+	test('10,000 abandoned sessions: RSS returns to baseline', { timeout: 240000, skip: asan && 'ASan build' }, async () => {
+		const srv = await HttpServer.start(exampleProject(), ['--session-timeout', '40', '--max-sessions', '20000']);
+		try {
+			const open = async (n) => {
+				for (let i = 0; i < n; i += 50)
+					await Promise.all(Array.from({ length: Math.min(50, n - i) }, async () => {
+						const r = await post(srv, INIT);
+						await r.text();
+						assert.equal(r.status, 200);
+					}));
+			};
+			await open(1000); // warm up allocator arenas and MHD pools
+			await sleep(42000);
+			const base = srv.rss();
+			await open(10000);
+			const peak = srv.rss();
+			await sleep(43000);
+			const end = srv.rss();
+			const mb = (x) => (x / 1048576).toFixed(1);
+			console.log(`rss: baseline ${mb(base)} MB, after 10000 sessions ${mb(peak)} MB, after reaping ${mb(end)} MB`);
+			assert.ok(end - base < 6 * 1048576, `RSS grew by ${mb(end - base)} MB`);
+		} finally {
+			assert.equal((await srv.stop()).code, 0);
+		}
+	});
+});
