@@ -27,6 +27,7 @@
 #include "exec/validate.h"
 #include "mcp/server.h"
 #include "model/project.h"
+#include "ops/metrics.h"
 #include "transport/http.h"
 #include "transport/stdio.h"
 
@@ -223,6 +224,7 @@ struct reloader {
 static void reload_project(void *ctx)
 {
 	struct reloader *r = ctx;
+	int ok = 0;
 	struct mx_project_options popt = {.profile = r->cli->profile, .readonly = r->cli->readonly};
 	struct mx_project *p = NULL;
 	struct failure *bad = NULL;
@@ -256,8 +258,9 @@ static void reload_project(void *ctx)
 		mx_error("reload failed, still serving the previous project: %s",
 		         mx_err_format(&err, msg, sizeof msg));
 	else
-		mx_info("reload done: %zu endpoint(s)", p->nendpoints);
+		ok = 1, mx_info("reload done: %zu endpoint(s)", p->nendpoints);
 out:
+	mx_metrics_reload(ok);
 	mx_free(bad);
 	mx_free(drop);
 	mx_project_unref(p);
@@ -478,12 +481,14 @@ int mx_cmd_serve(int argc, char **argv)
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
+	mx_metrics_set_audit(audit);
 	struct mx_mcp_server_options sopt = {
 	        .caller = http ? "http" : "stdio", .sql_tools = f.sql_tools, .audit = audit};
 	if (mx_mcp_server_new(rt, &sopt, &srv, &err)) {
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
+	mx_metrics_set_db_pool(mx_mcp_server_workers(srv));
 	struct reloader reload = {.srv = srv, .rt = rt, .cli = &cli, .ignore_errors = f.ignore_errors};
 	if (http) {
 		status = serve_http(&cli, &f, transport, p, rt, srv, &reload);
@@ -498,8 +503,10 @@ int mx_cmd_serve(int argc, char **argv)
 	else
 		status = MX_EXIT_OK;
 out:
+	mx_metrics_set_db_pool(NULL);
 	if (srv)
 		mx_mcp_server_free(srv);
+	mx_metrics_set_audit(NULL);
 	mx_audit_close(audit); /* after the server: no call is still logging */
 	mx_free(bad);
 	mx_free(drop);

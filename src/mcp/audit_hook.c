@@ -22,6 +22,7 @@
  * a kill -9.
  */
 #include "mcp/internal.h"
+#include "ops/metrics.h"
 
 #include "audit/writer.h"
 #include "core/log.h"
@@ -103,6 +104,8 @@ int mx_mcp_audit_call(struct mx_mcp_call *c, const struct mx_mcp_audit_ctx *ctx,
                       struct mx_mcp_reply *r)
 {
 	const char *type = record_type(c->method);
+	if (type != NULL && c->report.policy_decision && strcmp(c->report.policy_decision, "deny") == 0)
+		mx_metrics_policy_denial(c->audit_ep ? c->audit_ep->name : "");
 	if (ctx->audit == NULL || type == NULL)
 		return 0;
 	int is_resource = strcmp(c->method, "resources/read") == 0;

@@ -787,3 +787,8 @@ int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct m
 	mx_mcp_catalog_unref(old);
 	return 0;
 }
+
+struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s)
+{
+	return s->workers;
+}

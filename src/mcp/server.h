@@ -29,6 +29,8 @@
 
 #include <stddef.h>
 
+struct mx_workers;
+
 struct mx_audit;
 struct mx_mcp_server;
 struct mx_mcp_session;
@@ -55,6 +57,8 @@ struct mx_mcp_server_options {
  * runtime's project and starts the worker pool). */
 int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options *opt,
                       struct mx_mcp_server **out, struct mx_err *err);
+/* The worker pool (for metrics: size and jobs pending). */
+struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s);
 /* Stop the workers (in-flight calls finish first) and free. Sessions must be gone. */
 void mx_mcp_server_free(struct mx_mcp_server *s);
 

@@ -1028,12 +1028,18 @@ static enum MHD_Result get_ready(struct http *h, struct MHD_Connection *c)
 	json_object_set_new(checks, "database", json_string(db ? why : "ok"));
 	ok &= db == 0;
 	if (p && p->settings.audit_enabled) {
+		/* writable file, or the nearest existing folder above it is writable
+		 * (the writer creates the file and its folders on the first record) */
 		char dir[4096];
 		snprintf(dir, sizeof dir, "%s", p->settings.audit_path);
-		char *slash = strrchr(dir, '/');
-		if (slash && slash != dir)
+		int w = access(dir, F_OK) == 0 && access(dir, W_OK) == 0;
+		while (!w && access(dir, F_OK) != 0) {
+			char *slash = strrchr(dir, '/');
+			if (slash == NULL || slash == dir)
+				break;
 			*slash = '\0';
-		int w = access(p->settings.audit_path, W_OK) == 0 || access(dir, W_OK) == 0;
+			w = access(dir, F_OK) == 0 && access(dir, W_OK) == 0;
+		}
 		json_object_set_new(checks, "audit", json_string(w ? "ok" : "audit path not writable"));
 		ok &= w;
 	}
