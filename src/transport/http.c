@@ -59,6 +59,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define BUCKETS 4096
@@ -1028,17 +1029,27 @@ static enum MHD_Result get_ready(struct http *h, struct MHD_Connection *c)
 	json_object_set_new(checks, "database", json_string(db ? why : "ok"));
 	ok &= db == 0;
 	if (p && p->settings.audit_enabled) {
-		/* writable file, or the nearest existing folder above it is writable
-		 * (the writer creates the file and its folders on the first record) */
+		/* The file must be writable, or its folder creatable: the writer
+		 * creates both on the first record, so create the folders now
+		 * (idempotent, and what the first record would do anyway). */
 		char dir[4096];
 		snprintf(dir, sizeof dir, "%s", p->settings.audit_path);
-		int w = access(dir, F_OK) == 0 && access(dir, W_OK) == 0;
-		while (!w && access(dir, F_OK) != 0) {
+		int w = access(dir, F_OK) == 0 ? access(dir, W_OK) == 0 : 0;
+		if (access(dir, F_OK) != 0) {
 			char *slash = strrchr(dir, '/');
-			if (slash == NULL || slash == dir)
-				break;
-			*slash = '\0';
-			w = access(dir, F_OK) == 0 && access(dir, W_OK) == 0;
+			if (slash && slash != dir)
+				*slash = '\0';
+			for (char *q = dir + 1; *q; q++) {
+				if (*q != '/')
+					continue;
+				*q = '\0';
+				if (access(dir, F_OK) != 0)
+					(void)mkdir(dir, 0755);
+				*q = '/';
+			}
+			if (access(dir, F_OK) != 0)
+				(void)mkdir(dir, 0755);
+			w = access(dir, W_OK) == 0;
 		}
 		json_object_set_new(checks, "audit", json_string(w ? "ok" : "audit path not writable"));
 		ok &= w;
