@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "exec/validate.h"
+#include "quality/test_runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,18 +75,22 @@ static int snapshot_tables(struct mx_dbconn *conn, json_t **out, struct mx_err *
 
 /* --------------------------------------------------------------- resources */
 
-static json_t *test_results(const struct mx_endpoint *ep)
+/* The endpoint's tests, run through the test runner (the call path a served
+ * call takes), as MXCP records them. Invalid endpoints are not run. */
+static json_t *test_results(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep,
+                            int valid)
 {
-	size_t n = json_array_size(ep->tests);
-	if (n == 0)
+	if (json_array_size(ep->tests) == 0)
 		return json_pack("{s:s, s:i, s:b}", "status", "ok", "tests_run", 0, "no_tests", 1);
-	char msg[160];
-	snprintf(msg, sizeof msg,
-	         "%zu test(s) not run: the test runner is not available to drift snapshots yet", n);
-	return json_pack("{s:s, s:i, s:s}", "status", "ok", "tests_run", 0, "message", msg);
+	if (!valid)
+		return json_pack("{s:s, s:i, s:s}", "status", "error", "tests_run", 0, "message",
+		                 "tests not run: the endpoint is invalid");
+	struct mx_test_options opt = {0};
+	return mx_test_run_endpoint(rt, conn, ep, &opt);
 }
 
-static json_t *endpoint_entry(const struct mx_endpoint *ep, struct mx_dbconn *conn, struct mx_err *err)
+static json_t *endpoint_entry(struct mx_runtime *rt, const struct mx_endpoint *ep, struct mx_dbconn *conn,
+                              struct mx_err *err)
 {
 	struct mx_err verr;
 	mx_err_clear(&verr);
@@ -99,8 +104,9 @@ static json_t *endpoint_entry(const struct mx_endpoint *ep, struct mx_dbconn *co
 		json_decref(validation);
 		return NULL;
 	}
+	int valid = strcmp(json_string_value(json_object_get(validation, "status")), "ok") == 0;
 	return json_pack("{s:o, s:o, s:o}", "validation_results", validation, "test_results",
-	                 test_results(ep), "definition", def);
+	                 test_results(rt, conn, ep, valid), "definition", def);
 }
 
 static int cmp_path(const void *a, const void *b)
@@ -111,7 +117,8 @@ static int cmp_path(const void *a, const void *b)
 	return strcmp(px ? px : "", py ? py : "");
 }
 
-static int snapshot_resources(struct mx_project *p, struct mx_dbconn *conn, json_t **out, struct mx_err *err)
+static int snapshot_resources(struct mx_project *p, struct mx_runtime *rt, struct mx_dbconn *conn,
+                              json_t **out, struct mx_err *err)
 {
 	size_t n = p->nendpoints + p->nfailures, k = 0;
 	json_t **v = mx_calloc(n ? n : 1, sizeof *v);
@@ -119,7 +126,7 @@ static int snapshot_resources(struct mx_project *p, struct mx_dbconn *conn, json
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < p->nendpoints; i++)
-		if ((v[k] = endpoint_entry(p->endpoints[i], conn, err)) == NULL)
+		if ((v[k] = endpoint_entry(rt, p->endpoints[i], conn, err)) == NULL)
 			rc = err->code ? err->code : mx_err_set(err, MX_ENOMEM, "out of memory");
 		else
 			k++;
@@ -152,7 +159,7 @@ int mx_drift_snapshot_generate(struct mx_project *p, struct mx_runtime *rt, json
 	json_t *tables = NULL, *resources = NULL;
 	rc = snapshot_tables(conn, &tables, err);
 	if (rc == 0)
-		rc = snapshot_resources(p, conn, &resources, err);
+		rc = snapshot_resources(p, rt, conn, &resources, err);
 	mx_dbconn_close(conn);
 	if (rc) {
 		json_decref(tables);
