@@ -24,6 +24,7 @@
  * lists; dict literals take string keys only; case mapping covers ASCII,
  * Latin-1/Extended-A, Greek and Cyrillic.
  */
+#include "core/utf8.h"
 #include "core/template.h"
 
 #include "core/alloc.h"
@@ -160,30 +161,6 @@ static uint32_t utf8_next(const char *s, size_t n, size_t *i)
 	return cp;
 }
 
-static size_t utf8_put(char out[4], uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 static size_t utf8_count(const char *s, size_t n)
 {
 	size_t c = 0;
@@ -207,7 +184,7 @@ static size_t utf8_offset(const char *s, size_t n, size_t k)
 static int buf_put_cp(struct mx_buf *b, uint32_t cp)
 {
 	char tmp[4];
-	return mx_buf_append(b, tmp, utf8_put(tmp, cp));
+	return mx_buf_append(b, tmp, mx_utf8_put(tmp, cp));
 }
 
 /* str.isspace() */
@@ -557,7 +534,7 @@ static int lex_string(struct lexer *lx, size_t p, size_t *endp)
 				cp = (uint32_t)(e - '0');
 				for (int k = 0; k < 2 && j < i && s[j] >= '0' && s[j] <= '7'; k++)
 					cp = cp * 8 + (uint32_t)(s[j++] - '0');
-				o += utf8_put(out + o, cp);
+				o += mx_utf8_put(out + o, cp);
 			} else {
 				out[o++] = '\\';
 				j--; /* keep the character after the backslash as it is */
@@ -575,7 +552,7 @@ static int lex_string(struct lexer *lx, size_t p, size_t *endp)
 		}
 		if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 			return lex_error(lx, MX_EINVAL, p, "invalid character escape in string literal");
-		o += utf8_put(out + o, cp);
+		o += mx_utf8_put(out + o, cp);
 	}
 	out[o] = '\0';
 	t->sval = out;
@@ -4479,7 +4456,7 @@ static int sort_key(const json_t *item, const struct val *attribute, int case_se
 		}
 		size_t o = 0;
 		for (size_t i = 0; i < n;)
-			o += utf8_put(low + o, cp_lower(utf8_next(s, n, &i)));
+			o += mx_utf8_put(low + o, cp_lower(utf8_next(s, n, &i)));
 		vdrop(&k);
 		k.j = json_stringn(low, o);
 		mx_free(low);

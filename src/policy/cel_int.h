@@ -92,7 +92,6 @@ uint32_t mx_cel_hash_bytes(const char *p, size_t n);
 /* UTF-8 helpers. */
 bool mx_cel_utf8_valid(const char *p, size_t n);
 size_t mx_cel_utf8_count(const char *p, size_t n);
-size_t mx_cel_utf8_put(char *out, uint32_t cp); /* up to 4 bytes */
 
 /* ---- syntax tree ---- */
 

@@ -8,6 +8,7 @@
  * never looks at source text again. Errors come back as an ERROR token with
  * the byte offset at fault. Pure; no globals.
  */
+#include "core/utf8.h"
 #include "policy/cel_int.h"
 
 #include <errno.h>
@@ -152,30 +153,6 @@ static void lex_number(struct mx_cel_lexer *lx, struct mx_cel_token *t)
 
 /* ---- strings ---- */
 
-size_t mx_cel_utf8_put(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Decode one escape at s[*i] (just past the backslash). Writes to out, returns bytes or -1. */
 static int decode_escape(const char *s, size_t n, size_t *i, bool bytes, char *out, const char **msg)
 {
@@ -217,7 +194,7 @@ static int decode_escape(const char *s, size_t n, size_t *i, bool bytes, char *o
 				out[0] = (char)cp;
 				return 1;
 			}
-			return (int)mx_cel_utf8_put(out, cp);
+			return (int)mx_utf8_put(out, cp);
 		}
 		*msg = "invalid escape sequence";
 		return -1;
@@ -248,7 +225,7 @@ static int decode_escape(const char *s, size_t n, size_t *i, bool bytes, char *o
 		*msg = "invalid unicode code point";
 		return -1;
 	}
-	return (int)mx_cel_utf8_put(out, cp);
+	return (int)mx_utf8_put(out, cp);
 }
 
 static void lex_string(struct mx_cel_lexer *lx, struct mx_cel_token *t, size_t start, bool raw, bool bytes)

@@ -15,6 +15,7 @@
  */
 #include "harness.h"
 
+#include "core/utf8.h"
 #include "core/alloc.h"
 #include "policy/cel.h"
 #include "policy/cel_int.h"
@@ -120,7 +121,7 @@ static bool tp_string(struct tp_reader *r, char **buf, size_t *len)
 			uint32_t v = 0;
 			for (int k = 0; k < digits; k++)
 				v = v * 16 + (uint32_t)hexv(r->s[r->pos++]);
-			o += mx_cel_utf8_put(b + o, v);
+			o += mx_utf8_put(b + o, v);
 			break;
 		}
 		default:
