@@ -79,4 +79,10 @@ jq -c '[.resources[] | {p: .validation_results.path, s: .test_results.status, n:
 expect_json '.' '[{"p":"prompts/customer_summary.yml","s":"ok","n":0},{"p":"resources/categories.yml","s":"ok","n":0},{"p":"resources/customer.yml","s":"ok","n":0},{"p":"tools/get_customer.yml","s":"ok","n":1},{"p":"tools/order_count.yml","s":"ok","n":1},{"p":"tools/sales_by_month.yml","s":"ok","n":1},{"p":"tools/search_products.yml","s":"ok","n":2}]'
 run drift-check
 expect_rc 0 "drift-check without changes"
+# lint gates CI on errors: the example has none
+run lint
+expect_rc 0 "mxcp lint on the example"
+expect_out_contains "0 errors,"
+run lint --json-output
+expect_json '[.result[] | select(.severity == "error")] | length' '0'
 done_testing
