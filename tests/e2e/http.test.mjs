@@ -20,7 +20,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 
-import { MXCP, exampleProject, serverEnv, sleep } from './lib.mjs';
+import { MXCP, copyProject, exampleProject, serverEnv, sleep } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ACCEPT = 'application/json, text/event-stream';
@@ -310,7 +310,16 @@ describe('streamable HTTP', () => {
 		assert.match(r.stdout, /30000 succeeded/);
 	});
 
-	test('conformance suite (expected failures: fixture scenarios)', { timeout: 300000 }, () => {
+});
+
+describe('official conformance suite on the conformance fixture project', () => {
+	let srv;
+	before(async () => {
+		srv = await HttpServer.start(copyProject('tests/projects/conformance'));
+	});
+	after(async () => assert.equal((await srv.stop()).code, 0));
+
+	test('conformance suite passes but for its baseline (conformance-baseline.yml)', { timeout: 300000 }, () => {
 		const r = spawnSync('npx', ['conformance', 'server', '--url', srv.url().href, '--expected-failures', 'conformance-baseline.yml'], {
 			cwd: HERE,
 			encoding: 'utf8',
