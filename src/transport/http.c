@@ -1026,6 +1026,13 @@ static enum MHD_Result get_ready(struct http *h, struct MHD_Connection *c)
 	ok &= p != NULL;
 	char why[MX_ERR_MSG_MAX] = "";
 	int db = ready_db(h, why, sizeof why);
+	/* An open connection keeps answering after its file is deleted or moved
+	 * away; a restart would then find no data, so that is not ready either. */
+	if (db == 0 && p && strcmp(p->settings.duckdb_path, ":memory:") != 0 &&
+	    access(p->settings.duckdb_path, F_OK) != 0) {
+		snprintf(why, sizeof why, "database file %.1900s is missing", p->settings.duckdb_path);
+		db = -1;
+	}
 	json_object_set_new(checks, "database", json_string(db ? why : "ok"));
 	ok &= db == 0;
 	if (p && p->settings.audit_enabled) {

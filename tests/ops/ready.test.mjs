@@ -30,6 +30,21 @@ test('/ready is 200 with every check ok on a healthy server', async (t) => {
 	assert.deepEqual(r.body.checks, { project: 'ok', database: 'ok', audit: 'ok' });
 });
 
+test('/ready is 503 naming the database when its file is removed; /health stays 200', async (t) => {
+	const dir = makeProject({ audit: false });
+	const srv = await serveHttp(dir, ['--stateless']);
+	t.after(() => stop(srv));
+	assert.equal((await get(`${srv.url}/ready`)).status, 200);
+	fs.renameSync(path.join(dir, 'data', 'ops.duckdb'), path.join(dir, 'data', 'moved.duckdb'));
+	const r = await get(`${srv.url}/ready`);
+	assert.equal(r.status, 503, JSON.stringify(r.body));
+	assert.match(r.body.checks.database, /database file .*ops\.duckdb is missing/);
+	assert.equal(r.body.checks.project, 'ok');
+	assert.equal((await get(`${srv.url}/health`)).status, 200);
+	fs.renameSync(path.join(dir, 'data', 'moved.duckdb'), path.join(dir, 'data', 'ops.duckdb'));
+	assert.equal((await get(`${srv.url}/ready`)).status, 200);
+});
+
 test('/ready is 503 naming the audit check when the audit path is unwritable; /health stays 200', async (t) => {
 	const dir = makeProject({ audit: true });
 	let restore = () => {};
