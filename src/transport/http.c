@@ -1526,11 +1526,13 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGHUP, &old_hup, NULL);
 		signal_wake_fd = -1;
+		/* Close the listening socket now, so new connections are refused
+		 * (not queued unanswered) while in-flight calls drain. */
 		MHD_socket lfd = MHD_quiesce_daemon(h->d);
-		shutdown_gracefully(h);
-		MHD_stop_daemon(h->d);
 		if (lfd != MHD_INVALID_SOCKET)
 			close(lfd);
+		shutdown_gracefully(h);
+		MHD_stop_daemon(h->d);
 		sigaction(SIGPIPE, &old_pipe, NULL);
 	}
 	if (reaper_started) {

@@ -355,6 +355,81 @@ describe('stateless mode', () => {
 	});
 });
 
+describe('signals over HTTP', () => {
+	const V = { 'mcp-protocol-version': '2025-11-25' };
+	// One stateless tools/call; returns the parsed JSON-RPC response.
+	async function callAdd(srv, a) {
+		const r = await post(srv, { jsonrpc: '2.0', id: a, method: 'tools/call', params: { name: 'add', arguments: { a, b: 1 } } }, V);
+		const text = await r.text();
+		return { status: r.status, body: r.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+	}
+
+	test('SIGHUP under traffic: no failed request, the new tool appears', async () => {
+		const dir = copyProject('tests/projects/e2e');
+		const srv = await HttpServer.start(dir, ['--stateless']);
+		try {
+			let failures = [];
+			let calls = 0;
+			let done = false;
+			const load = (async () => {
+				while (!done) {
+					const r = await callAdd(srv, calls + 1);
+					if (r.status !== 200 || r.body.error || r.body.result?.isError || r.body.result?.structuredContent?.sum !== calls + 2)
+						failures.push(r);
+					calls++;
+				}
+			})();
+			await sleep(200);
+			fs.writeFileSync(path.join(dir, 'tools', 'added_later.yml'),
+				'mxcp: 1\ntool:\n  name: added_later\n  description: Added while serving\n  return: {type: integer}\n  source: {code: SELECT 7 AS n}\n');
+			srv.child.kill('SIGHUP');
+			let names = [];
+			for (let i = 0; i < 100 && !names.includes('added_later'); i++) {
+				await sleep(50);
+				const r = await post(srv, { jsonrpc: '2.0', id: 'l', method: 'tools/list' });
+				names = (await r.json()).result.tools.map((t) => t.name);
+			}
+			await sleep(200);
+			done = true;
+			await load;
+			assert.ok(names.includes('added_later'), names.join(','));
+			assert.deepEqual(failures, []);
+			assert.ok(calls > 10, `only ${calls} calls`);
+			const r = await post(srv, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'added_later', arguments: {} } }, V);
+			assert.deepEqual((await r.json()).result.structuredContent, { result: 7 });
+		} finally {
+			assert.equal((await srv.stop()).code, 0);
+		}
+	});
+
+	test('SIGTERM with a slow call in flight: it completes, new connections are refused, exit 0', async () => {
+		const srv = await HttpServer.start(copyProject('tests/projects/e2e'), ['--stateless']);
+		const slow = post(srv, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { n: 100000000 } } }, V);
+		await sleep(300);
+		srv.child.kill('SIGTERM');
+		await sleep(200);
+		// a new connection (no keep-alive reuse) must be refused
+		const refused = await new Promise((resolve) => {
+			const req = http.get(srv.url('/health'), { agent: false }, (res) => {
+				res.resume();
+				resolve(false);
+			});
+			req.on('error', (e) => resolve(e.code === 'ECONNREFUSED'));
+			req.setTimeout(3000, () => {
+				req.destroy();
+				resolve(false);
+			});
+		});
+		const r = await slow;
+		assert.equal(r.status, 200);
+		assert.deepEqual((await r.json()).result.structuredContent, { result: 14285714 });
+		assert.ok(refused, 'a new connection was accepted while draining');
+		const { code, signal } = await srv.exited;
+		assert.equal(signal, null);
+		assert.equal(code, 0);
+	});
+});
+
 describe('bounded sessions', () => {
 	test('a cap answers 503; idle sessions are reaped', async () => {
 		const srv = await HttpServer.start(exampleProject(), ['--max-sessions', '3', '--session-timeout', '1']);
