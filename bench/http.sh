@@ -54,14 +54,24 @@ wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+
 P1=$(port)
 "$MXCP" serve --transport streamable-http --stateless --readonly --port "$P1" 2>"$TMP/mxcp.log" &
 pids="$pids $!"
+PID1=$!
 P2=$(port)
 node "$ROOT/bench/peer/http_server.mjs" . "$P2" 2>"$TMP/peer.log" &
 pids="$pids $!"
+PID2=$!
+FLOOR=${FLOOR:-$ROOT/build/floor_http}
+P3=$(port)
+"$FLOOR" data/bench.duckdb "$P3" 2>"$TMP/floor.log" &
+pids="$pids $!"
+PID3=$!
 wait_up "$P1" health
 wait_up "$P2" none
+wait_up "$P3" none
+rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
+hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 
 # A sanity call through each, then the load.
-for p in $P1 $P2; do
+for p in $P1 $P2 $P3; do
 	curl -sf -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
 		--data-binary @"$TMP/body.json" "http://127.0.0.1:$p/mcp" | grep -q '"text":"42"' ||
 		{ echo "bench: tools/call failed on port $p" >&2; cat "$TMP"/*.log >&2; exit 1; }
@@ -75,10 +85,19 @@ load() { # port name → "req/s p50ms p99ms"
 	# log: start time, status, latency in microseconds
 	cut -f3 "$TMP/$2.log" | sort -n | awk -v r="$rps" '{ a[NR] = $1 } END { printf "%s %.2f %.2f\n", r, a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }'
 }
+idle1=$(rss $PID1)
+idle2=$(rss $PID2)
+idle3=$(rss $PID3)
 ours=$(load "$P1" mxcp)
 peer=$(load "$P2" peer)
+floor=$(load "$P3" floor)
 printf 'tools/call over streamable HTTP (stateless, JSON), %s requests, %s connections, %s CPUs\n' "$REQS" "$CONNS" "$(nproc)"
-printf '  %-5s %10s req/s   p50 %6s ms   p99 %6s ms\n' mxcp $ours peer $peer
+printf '  %-5s %10s req/s   p50 %6s ms   p99 %6s ms\n' mxcp $ours peer $peer floor $floor
+printf 'RSS idle / peak under load (MB): mxcp %s / %s, peer %s / %s, floor %s / %s\n' \
+	"$idle1" "$(hwm $PID1)" "$idle2" "$(hwm $PID2)" "$idle3" "$(hwm $PID3)"
+set -- $floor
+fl=$1
 set -- $ours $peer
+awk -v a="$1" -v f="$fl" 'BEGIN { printf "ratio req/s mxcp/floor: %.2f (floor: bare libmicrohttpd + the same prepared DuckDB statement)\n", a / f }'
 awk -v a="$1" -v b="$4" 'BEGIN { printf "ratio req/s mxcp/peer: %.1fx\n", a / b }'
 awk -v a="$2" -v b="$5" -v c="$3" -v d="$6" 'BEGIN { printf "ratio latency peer/mxcp: p50 %.1fx, p99 %.1fx\n", a ? b / a : 0, c ? d / c : 0 }'

@@ -90,7 +90,12 @@ test('a real Prometheus server scrapes /metrics', async (t) => {
 	await waitHttp(`http://127.0.0.1:${port}/-/ready`, prom, 30000);
 	await callTool(srv.url, 'plus_one', { n: 1 });
 
-	const query = async (q) => (await (await fetch(api + encodeURIComponent(q))).json()).data?.result ?? [];
+	// Prometheus may answer 503 for a moment after /-/ready: a miss is retried by the loop below
+	const query = async (q) => {
+		const r = await fetch(api + encodeURIComponent(q));
+		if (!r.ok) return [];
+		return (await r.json()).data?.result ?? [];
+	};
 	let up = [], ours = [];
 	const until = Date.now() + 30000;
 	while (Date.now() < until) {
@@ -104,10 +109,13 @@ test('a real Prometheus server scrapes /metrics', async (t) => {
 	assert.equal(ours.length, 1, `no mxcp series scraped\n${prom.output}`);
 	assert.ok(Number(ours[0].value[1]) >= 21);
 	// the histogram is usable as Prometheus means it to be
-	const q = await query('histogram_quantile(0.99, sum by (le) (mxcp_request_duration_seconds_bucket{method="tools/call"}))');
+	let q = [];
+	for (let i = 0; i < 40 && q.length === 0; i++, await sleep(250))
+		q = await query('histogram_quantile(0.99, sum by (le) (mxcp_request_duration_seconds_bucket{method="tools/call"}))');
 	assert.equal(q.length, 1);
 	assert.ok(Number(q[0].value[1]) > 0 && Number(q[0].value[1]) <= 10, JSON.stringify(q));
 	// the scrape itself reported no samples dropped as invalid
-	const bad = await query('scrape_samples_post_metric_relabeling{job="mxcp"}');
+	let bad = [];
+	for (let i = 0; i < 40 && bad.length === 0; i++, await sleep(250)) bad = await query('scrape_samples_post_metric_relabeling{job="mxcp"}');
 	assert.ok(Number(bad[0].value[1]) > 20);
 });
