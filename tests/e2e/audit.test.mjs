@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// audit.test.mjs — the audit trail of `mxcp serve --transport stdio`
-// (issue 8): one record per tools/call, resources/read and prompts/get with
+// audit.test.mjs — the audit trail of `mxcp serve --transport stdio`:
+// one record per tools/call, resources/read and prompts/get with
 // exact fields, redaction, `mxcp log --verify` and the operational guide's jq
 // recipes on a served session's file, and crash safety under kill -9.
 // Fixture: tests/projects/audit (audit on, fsync: always, SQL tools on).
