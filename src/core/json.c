@@ -344,12 +344,21 @@ int mx_json_repr(struct mx_buf *b, const json_t *v)
 	return rc;
 }
 
-int mx_json_equal_num(const json_t *a, const json_t *b)
+/* Deep equality where numbers compare by value; with py, booleans count as
+ * the integers 0 and 1 too (Python's ==: True == 1 == 1.0). */
+static int json_equal_values(const json_t *a, const json_t *b, int py)
 {
-	if (json_is_number(a) && json_is_number(b)) {
-		if (json_is_integer(a) && json_is_integer(b))
-			return json_integer_value(a) == json_integer_value(b);
-		return json_number_value(a) == json_number_value(b);
+	int an = json_is_number(a) || (py && json_is_boolean(a));
+	int bn = json_is_number(b) || (py && json_is_boolean(b));
+	if (an && bn) {
+		if (json_is_real(a) || json_is_real(b)) {
+			double x = json_is_boolean(a) ? json_is_true(a) : json_number_value(a);
+			double y = json_is_boolean(b) ? json_is_true(b) : json_number_value(b);
+			return x == y;
+		}
+		json_int_t x = json_is_boolean(a) ? json_is_true(a) : json_integer_value(a);
+		json_int_t y = json_is_boolean(b) ? json_is_true(b) : json_integer_value(b);
+		return x == y;
 	}
 	if (json_typeof(a) != json_typeof(b))
 		return 0;
@@ -357,7 +366,7 @@ int mx_json_equal_num(const json_t *a, const json_t *b)
 		if (json_array_size(a) != json_array_size(b))
 			return 0;
 		for (size_t i = 0; i < json_array_size(a); i++)
-			if (!mx_json_equal_num(json_array_get(a, i), json_array_get(b, i)))
+			if (!json_equal_values(json_array_get(a, i), json_array_get(b, i), py))
 				return 0;
 		return 1;
 	}
@@ -368,10 +377,20 @@ int mx_json_equal_num(const json_t *a, const json_t *b)
 		json_t *va;
 		json_object_foreach ((json_t *)a, k, va) {
 			json_t *vb = json_object_get(b, k);
-			if (vb == NULL || !mx_json_equal_num(va, vb))
+			if (vb == NULL || !json_equal_values(va, vb, py))
 				return 0;
 		}
 		return 1;
 	}
 	return json_equal(a, b);
+}
+
+int mx_json_equal_num(const json_t *a, const json_t *b)
+{
+	return json_equal_values(a, b, 0);
+}
+
+int mx_json_equal_py(const json_t *a, const json_t *b)
+{
+	return json_equal_values(a, b, 1);
 }

@@ -36,5 +36,7 @@ int mx_json_repr(struct mx_buf *b, const json_t *v);
 
 /* Deep equality where 1 == 1.0 (JSON numbers compare by value). */
 int mx_json_equal_num(const json_t *a, const json_t *b);
+/* Python's ==: as mx_json_equal_num, and True == 1 == 1.0. */
+int mx_json_equal_py(const json_t *a, const json_t *b);
 
 #endif

@@ -476,17 +476,6 @@ static struct token *push_tok(struct lexer *lx, enum tok_type type, size_t off, 
 	return t;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A string literal at p: Python's unicode-escape rules, as Jinja decodes it. */
 static int lex_string(struct lexer *lx, size_t p, size_t *endp)
 {
@@ -543,7 +532,7 @@ static int lex_string(struct lexer *lx, size_t p, size_t *endp)
 		}
 		cp = 0;
 		for (int k = 0; k < digits; k++) {
-			int h = j < i ? hexval(s[j]) : -1;
+			int h = j < i ? mx_hex_digit(s[j]) : -1;
 			if (h < 0)
 				return lex_error(lx, MX_EINVAL, p, "truncated \\%c escape in string literal",
 				                 e);
@@ -565,10 +554,10 @@ static int lex_string(struct lexer *lx, size_t p, size_t *endp)
 static size_t scan_digits(const char *s, size_t n, size_t p, int base)
 {
 	while (p < n) {
-		if (hexval(s[p]) >= 0 && hexval(s[p]) < base)
+		if (mx_hex_digit(s[p]) >= 0 && mx_hex_digit(s[p]) < base)
 			p++;
-		else if (s[p] == '_' && p + 1 < n && hexval(s[p + 1]) >= 0 && hexval(s[p + 1]) < base &&
-		         p > 0 && hexval(s[p - 1]) >= 0)
+		else if (s[p] == '_' && p + 1 < n && mx_hex_digit(s[p + 1]) >= 0 &&
+		         mx_hex_digit(s[p + 1]) < base && p > 0 && mx_hex_digit(s[p - 1]) >= 0)
 			p++;
 		else
 			break;
@@ -4749,7 +4738,7 @@ static int py_parse_int(const char *s, size_t n, int base, json_int_t *out)
 			prev_digit = 0;
 			continue;
 		}
-		int d = hexval(s[i]);
+		int d = mx_hex_digit(s[i]);
 		if (d < 0 || d >= base)
 			return -1;
 		if (v > (ULLONG_MAX - (unsigned)d) / (unsigned)base)

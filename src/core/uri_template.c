@@ -8,6 +8,7 @@
  * text between them (that would make matching ambiguous), and the template
  * has at most MAX_PARTS parts.
  */
+#include "core/utf8.h"
 #include "core/uri_template.h"
 
 #include "core/alloc.h"
@@ -140,17 +141,6 @@ const char *mx_uri_template_var(const struct mx_uri_template *t, size_t i)
 	return i < t->nnames ? t->names[i] : NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into a JSON string; NULL when malformed or not UTF-8. */
 static json_t *decode(const char *s, size_t n)
 {
@@ -163,8 +153,8 @@ static json_t *decode(const char *s, size_t n)
 			d[k++] = s[i];
 			continue;
 		}
-		int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
-		int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+		int hi = i + 1 < n ? mx_hex_digit(s[i + 1]) : -1;
+		int lo = i + 2 < n ? mx_hex_digit(s[i + 2]) : -1;
 		if (hi < 0 || lo < 0) {
 			mx_free(d);
 			return NULL;

@@ -25,3 +25,14 @@ size_t mx_utf8_put(char *out, uint32_t cp)
 	out[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
 }
+
+int mx_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

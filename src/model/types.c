@@ -81,54 +81,12 @@ static int py_str(struct mx_buf *b, const json_t *v)
 	return mx_json_repr(b, v);
 }
 
-/* Python == as `in` uses it: True == 1 == 1.0, containers element-wise. */
-static int py_equal(const json_t *a, const json_t *b)
-{
-	int an = json_is_number(a) || json_is_boolean(a), bn = json_is_number(b) || json_is_boolean(b);
-	if (an && bn) {
-		if (json_is_real(a) || json_is_real(b)) {
-			double x = json_is_boolean(a) ? json_is_true(a) : json_number_value(a);
-			double y = json_is_boolean(b) ? json_is_true(b) : json_number_value(b);
-			return x == y;
-		}
-		json_int_t x = json_is_boolean(a) ? json_is_true(a) : json_integer_value(a);
-		json_int_t y = json_is_boolean(b) ? json_is_true(b) : json_integer_value(b);
-		return x == y;
-	}
-	if (json_typeof(a) != json_typeof(b))
-		return 0;
-	if (json_is_string(a))
-		return json_string_length(a) == json_string_length(b) &&
-		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
-	if (json_is_array(a)) {
-		if (json_array_size(a) != json_array_size(b))
-			return 0;
-		for (size_t i = 0; i < json_array_size(a); i++)
-			if (!py_equal(json_array_get(a, i), json_array_get(b, i)))
-				return 0;
-		return 1;
-	}
-	if (json_is_object(a)) {
-		if (json_object_size(a) != json_object_size(b))
-			return 0;
-		const char *k;
-		json_t *va;
-		json_object_foreach ((json_t *)a, k, va) {
-			json_t *vb = json_object_get(b, k);
-			if (vb == NULL || !py_equal(va, vb))
-				return 0;
-		}
-		return 1;
-	}
-	return 1; /* null == null */
-}
-
 static int in_list(const json_t *list, const json_t *v)
 {
 	size_t i;
 	json_t *item;
 	json_array_foreach (list, i, item)
-		if (py_equal(item, v))
+		if (mx_json_equal_py(item, v))
 			return 1;
 	return 0;
 }

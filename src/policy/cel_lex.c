@@ -25,17 +25,6 @@ static bool is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool mx_cel_is_reserved(const char *p, size_t n)
 {
 	static const char *const words[] = {"as",        "break",  "const",  "continue", "else", "for",
@@ -65,10 +54,10 @@ static void lex_number(struct mx_cel_lexer *lx, struct mx_cel_token *t)
 		size_t d0 = i;
 		uint64_t v = 0;
 		bool over = false;
-		while (i < lx->n && hexval((unsigned char)s[i]) >= 0) {
+		while (i < lx->n && mx_hex_digit((unsigned char)s[i]) >= 0) {
 			if (v >> 60)
 				over = true;
-			v = (v << 4) | (uint64_t)hexval((unsigned char)s[i]);
+			v = (v << 4) | (uint64_t)mx_hex_digit((unsigned char)s[i]);
 			i++;
 		}
 		if (i == d0) {
@@ -209,7 +198,7 @@ static int decode_escape(const char *s, size_t n, size_t *i, bool bytes, char *o
 	}
 	j++;
 	for (int k = 0; k < digits; k++, j++) {
-		int h = j < n ? hexval((unsigned char)s[j]) : -1;
+		int h = j < n ? mx_hex_digit((unsigned char)s[j]) : -1;
 		if (h < 0) {
 			*msg = "invalid hex escape";
 			return -1;
