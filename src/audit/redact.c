@@ -23,14 +23,6 @@ int mx_audit_type_has_sensitive(const struct mx_type *t)
 	return 0;
 }
 
-static const struct mx_type *find_property(const struct mx_type *t, const char *name)
-{
-	for (size_t i = 0; i < t->nproperties; i++)
-		if (strcmp(t->properties[i].name, name) == 0)
-			return t->properties[i].type;
-	return NULL;
-}
-
 json_t *mx_audit_redact_value(const struct mx_type *t, const json_t *v)
 {
 	if (v == NULL)
@@ -57,7 +49,7 @@ json_t *mx_audit_redact_value(const struct mx_type *t, const json_t *v)
 		const char *k;
 		json_t *item;
 		json_object_foreach ((json_t *)v, k, item) {
-			json_t *r = mx_audit_redact_value(find_property(t, k), item);
+			json_t *r = mx_audit_redact_value(mx_type_property(t, k), item);
 			if (out == NULL || r == NULL || json_object_set_new(out, k, r) != 0) {
 				json_decref(out);
 				return NULL;

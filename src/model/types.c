@@ -1314,7 +1314,7 @@ static int convert_array(struct conv *c, const struct mx_type *t, const json_t *
 	return 0;
 }
 
-static const struct mx_type *find_property(const struct mx_type *t, const char *name)
+const struct mx_type *mx_type_property(const struct mx_type *t, const char *name)
 {
 	for (size_t i = 0; i < t->nproperties; i++)
 		if (strcmp(t->properties[i].name, name) == 0)
@@ -1361,7 +1361,7 @@ static int convert_object(struct conv *c, const struct mx_type *t, const json_t 
 	json_t *v;
 	if (rc == 0) {
 		json_object_foreach ((json_t *)obj, k, v) {
-			const struct mx_type *pt = find_property(t, k);
+			const struct mx_type *pt = mx_type_property(t, k);
 			json_t *conv = NULL;
 			if (pt != NULL) {
 				size_t old = path_key(c, k);
@@ -1634,7 +1634,7 @@ static int check_out(struct conv *c, const struct mx_type *t, const json_t *v, i
 		const char *k;
 		json_t *pv;
 		json_object_foreach ((json_t *)v, k, pv) {
-			const struct mx_type *pt = find_property(t, k);
+			const struct mx_type *pt = mx_type_property(t, k);
 			if (pt != NULL) {
 				if ((rc = check_out(c, pt, pv, depth + 1))) {
 					msg_prefix(c, "Property '%s': ", k);

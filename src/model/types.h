@@ -87,6 +87,8 @@ struct mx_type {
 int mx_type_parse(const struct mx_yaml_node *n, const char *file, const char *path, int is_param,
                   struct mx_type **out, struct mx_err *err);
 void mx_type_free(struct mx_type *t);
+/* The declared type of property `name` of an object type, or NULL. */
+const struct mx_type *mx_type_property(const struct mx_type *t, const char *name);
 const char *mx_type_kind_name(enum mx_type_kind k);
 /* "date-time" etc.; NULL for MX_FMT_NONE. */
 const char *mx_format_name(enum mx_format f);

@@ -329,10 +329,7 @@ static int sensitive_in_place(json_t *v, const struct mx_type *t)
 			json_t *val;
 			void *tmp;
 			json_object_foreach_safe (v, tmp, k, val) {
-				int declared = 0;
-				for (size_t i = 0; i < t->nproperties && !declared; i++)
-					declared = strcmp(t->properties[i].name, k) == 0;
-				if (!declared)
+				if (mx_type_property(t, k) == NULL)
 					json_object_del(v, k);
 			}
 		}
