@@ -117,8 +117,10 @@ int mx_cmd_run(int argc, char **argv)
 	struct mx_runtime *rt = NULL;
 	struct mx_dbconn *conn = NULL;
 	json_t *result = NULL;
-	struct mx_invoke_opts iopt = {
-	        .skip_output_validation = skip_output, .user_context = user, .user_provider = "cli"};
+	struct mx_invoke_opts iopt = {.skip_output_validation = skip_output,
+	                              .user_context = user,
+	                              .user_provider = "cli",
+	                              .request_headers = headers};
 	if (mx_runtime_open(p, &rt, &err) || mx_db_connect(mx_runtime_db(rt), &conn, &err) ||
 	    mx_invoke(rt, conn, ep, args, &iopt, &result, &err)) {
 		rc = mx_cli_fail(&cli, &err);

@@ -15,7 +15,9 @@
  * transport.provider, else streamable-http; --host/--port/--stateless
  * override transport.http.*. In stdio mode stdout belongs to the protocol
  * from the first moment (mx_stdio_take_stdout), so every report goes to
- * stderr. The HTTP transports live in transport/http.c.
+ * stderr. The HTTP transports live in transport/http.c; with
+ * MXCP_ADMIN_ENABLED the admin socket (transport/admin.c) runs beside
+ * whichever transport serves, from after validation until it returns.
  */
 #include "cli/common.h"
 
@@ -28,6 +30,7 @@
 #include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "transport/admin.h"
 #include "transport/http.h"
 #include "transport/stdio.h"
 
@@ -219,6 +222,7 @@ struct reloader {
 	struct mx_runtime *rt;
 	const struct mx_cli *cli;
 	int ignore_errors;
+	struct mx_admin *admin; /* NULL unless the admin socket is on: told how each reload ended */
 };
 
 static void reload_project(void *ctx)
@@ -231,25 +235,30 @@ static void reload_project(void *ctx)
 	unsigned char *drop = NULL;
 	size_t nbad = 0;
 	struct mx_err err;
-	char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+	char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64] = "";
 	mx_info("SIGHUP: reloading the project");
+	mx_admin_reload_begin(r->admin);
 	if (mx_project_load(&popt, &p, &err)) {
 		mx_error("reload failed, still serving the previous project: %s",
 		         mx_err_format(&err, msg, sizeof msg));
+		mx_admin_reload_end(r->admin, NULL, msg);
 		return;
 	}
 	drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
 	if (drop == NULL || validate_all(p, r->rt, &bad, &nbad, drop, &err)) {
-		mx_error("reload failed, still serving the previous project: %s",
-		         drop ? mx_err_format(&err, msg, sizeof msg) : "out of memory");
+		if (drop)
+			mx_err_format(&err, msg, sizeof msg);
+		else
+			snprintf(msg, sizeof msg, "out of memory");
+		mx_error("reload failed, still serving the previous project: %s", msg);
 		goto out;
 	}
 	for (size_t i = 0; i < nbad; i++)
 		mx_log(r->ignore_errors ? MX_LOG_WARNING : MX_LOG_ERROR, "reload: invalid endpoint %s: %s",
 		       bad[i].relpath, mx_err_format(&bad[i].err, msg, sizeof msg));
 	if (nbad && !r->ignore_errors) {
-		mx_error("reload refused (%zu invalid endpoint(s)), still serving the previous project",
-		         nbad);
+		snprintf(msg, sizeof msg, "%zu invalid endpoint(s)", nbad);
+		mx_error("reload refused (%s), still serving the previous project", msg);
 		goto out;
 	}
 	if (nbad)
@@ -260,6 +269,7 @@ static void reload_project(void *ctx)
 	else
 		ok = 1, mx_info("reload done: %zu endpoint(s)", p->nendpoints);
 out:
+	mx_admin_reload_end(r->admin, ok ? p : NULL, msg);
 	mx_metrics_reload(ok);
 	mx_free(bad);
 	mx_free(drop);
@@ -427,6 +437,7 @@ int mx_cmd_serve(int argc, char **argv)
 	struct mx_runtime *rt = NULL;
 	struct mx_mcp_server *srv = NULL;
 	struct mx_audit *audit = NULL;
+	struct mx_admin *admin = NULL;
 	struct failure *bad = NULL;
 	unsigned char *drop = NULL;
 	size_t nbad = 0;
@@ -489,7 +500,26 @@ int mx_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	mx_metrics_set_db_pool(mx_mcp_server_workers(srv));
-	struct reloader reload = {.srv = srv, .rt = rt, .cli = &cli, .ignore_errors = f.ignore_errors};
+	if (mx_admin_enabled()) {
+		struct mx_admin_options aopt = {
+		        .path = mx_admin_socket_path(),
+		        .project = p,
+		        .audit = audit,
+		        .audit_path = p->settings.audit_path,
+		        .workers = mx_mcp_server_workers(srv),
+		        .transport = !http                           ? "stdio"
+		                     : strcmp(transport, "sse") == 0 ? "sse"
+		                                                     : "streamable-http",
+		        .sql_tools = f.sql_tools,
+		        .debug = cli.debug || mx_env_flag("MXCP_DEBUG"),
+		};
+		if (mx_admin_start(&aopt, &admin, &err)) {
+			status = mx_cli_fail(&cli, &err);
+			goto out;
+		}
+	}
+	struct reloader reload = {
+	        .srv = srv, .rt = rt, .cli = &cli, .ignore_errors = f.ignore_errors, .admin = admin};
 	if (http) {
 		status = serve_http(&cli, &f, transport, p, rt, srv, &reload);
 		goto out;
@@ -503,6 +533,7 @@ int mx_cmd_serve(int argc, char **argv)
 	else
 		status = MX_EXIT_OK;
 out:
+	mx_admin_stop(admin); /* before the server: it reads the worker pool */
 	mx_metrics_set_db_pool(NULL);
 	if (srv)
 		mx_mcp_server_free(srv);

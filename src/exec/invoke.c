@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/template.h"
+#include "exec/udf.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
@@ -184,7 +185,16 @@ static int execute(struct mx_dbconn *conn, const struct mx_endpoint *ep, const j
 		return mx_err_set(err, MX_EINVAL, "Python endpoints are not available in this build (%s)",
 		                  ep->relpath);
 	json_t *raw = NULL, *shaped = NULL;
+	/* The call's context for get_username(), get_request_header(), … */
+	struct mx_udf_slot *slot = mx_dbconn_udf_slot(conn);
+	struct mx_udf_call call = {
+	        .user_context = opts ? opts->user_context : NULL,
+	        .user_provider = opts ? opts->user_provider : NULL,
+	        .request_headers = opts ? opts->request_headers : NULL,
+	};
+	mx_udf_call_begin(slot, &call);
 	int rc = run_sql(conn, ep, converted, &raw, err);
+	mx_udf_call_end(slot);
 	if (rc)
 		return rc;
 	rc = mx_shape_result(ep->ret, raw, &shaped, err);

@@ -44,6 +44,11 @@ struct mx_invoke_opts {
 	 * profile/claims (role, permissions, …). NULL: the anonymous user. */
 	const json_t *user_context;
 	const char *user_provider; /* "cli", "test", an OAuth provider…; NULL when unknown */
+	/* The request's headers, a JSON object of name → value (names as
+	 * received: lower-case over HTTP); NULL when there are none (stdio).
+	 * With the user fields above they are what the SQL functions
+	 * get_username(), get_request_header(name), … return (exec/udf.h). */
+	const json_t *request_headers;
 	/* Filled on return (success or failure) when not NULL. */
 	struct mx_invoke_report *report;
 };

@@ -46,6 +46,11 @@ void mx_db_close(struct mx_db *db);
 int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err);
 void mx_dbconn_close(struct mx_dbconn *c);
 
+/* The connection's slot for the request-context SQL functions (exec/udf.h:
+ * get_username(), get_request_header(name), …). NULL for NULL. */
+struct mx_udf_slot;
+struct mx_udf_slot *mx_dbconn_udf_slot(struct mx_dbconn *c);
+
 struct mx_sql_param {
 	const char *name;
 	const json_t *value; /* NULL or json null binds SQL NULL */
@@ -105,6 +110,7 @@ struct mx_dbconn_stats {
 	unsigned long long prepares; /* statements prepared (cache misses) */
 	unsigned long long cache_hits;
 	unsigned long long evictions;
+	unsigned long long hinted; /* prepared again with declared parameter types */
 	size_t cached; /* statements held now */
 };
 void mx_dbconn_get_stats(const struct mx_dbconn *c, struct mx_dbconn_stats *out);

@@ -51,7 +51,7 @@ json_t *mx_mcp_capabilities(void)
 
 json_t *mx_mcp_server_info(const struct mx_mcp_catalog *c, enum mx_mcp_dialect d)
 {
-	json_t *info = json_pack("{s:s, s:s}", "name", "mxcp", "version", MXCP_VERSION);
+	json_t *info = json_pack("{s:s, s:s}", "name", "MXCP Server", "version", MXCP_VERSION);
 	if (info && d >= MX_MCP_D_2025_06_18 && c && c->server_title)
 		json_object_set_new(info, "title", json_string(c->server_title));
 	return info;

@@ -124,6 +124,7 @@ struct mx_mcp_call {
 	enum mx_mcp_dialect dialect;
 	int log_level; /* MCP level index, -1: no log notifications */
 	json_t *progress_token; /* reference, or NULL */
+	json_t *request_headers; /* reference: the transport's request headers, or NULL */
 	double last_progress;
 	struct mx_dbconn *conn; /* set while running on a worker */
 	int running, cancelled;

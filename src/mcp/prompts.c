@@ -52,7 +52,7 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
 		return;
 	}
-	struct mx_invoke_opts iopt = {.report = &c->report};
+	struct mx_invoke_opts iopt = {.request_headers = c->request_headers, .report = &c->report};
 	rc = mx_invoke(c->rt, conn, ep, args, &iopt, &rendered, &err);
 	if (rc) {
 		mx_mcp_call_log(c, MX_MCP_LOG_ERROR, "Error rendering prompt %s: %s", name, err.msg);

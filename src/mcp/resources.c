@@ -42,7 +42,7 @@ void mx_mcp_handle_resources_read(struct mx_mcp_call *c, struct mx_dbconn *conn,
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
 		return;
 	}
-	struct mx_invoke_opts iopt = {.report = &c->report};
+	struct mx_invoke_opts iopt = {.request_headers = c->request_headers, .report = &c->report};
 	rc = mx_invoke(c->rt, conn, ep, args, &iopt, &value, &err);
 	json_decref(args);
 	if (rc == MX_ECANCELLED)

@@ -326,6 +326,7 @@ static void call_free(struct mx_mcp_call *c)
 	json_decref(c->id);
 	json_decref(c->params);
 	json_decref(c->progress_token);
+	json_decref(c->request_headers);
 	json_decref(c->audit_input);
 	mx_mcp_catalog_unref(c->cat);
 	mx_free(c);
@@ -454,7 +455,8 @@ static json_t *pick_dialect(struct mx_mcp_session *ss, struct mx_mcp_call *c, co
 	return NULL;
 }
 
-static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch)
+static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
+                           const json_t *headers)
 {
 	struct mx_mcp_server *s = ss->srv;
 	struct mx_mcp_call *c = mx_calloc(1, sizeof *c);
@@ -471,6 +473,7 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	c->rt = s->rt;
 	c->id = json_incref(msg->id);
 	c->params = json_is_object(msg->params) ? json_incref(msg->params) : NULL;
+	c->request_headers = headers ? json_incref((json_t *)headers) : NULL;
 	c->log_level = -1;
 	c->batch = batch;
 	pthread_mutex_lock(&s->mu);
@@ -518,7 +521,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	}
 }
 
-static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch)
+static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
+                       const json_t *headers)
 {
 	switch (msg->kind) {
 	case MX_RPC_INVALID: {
@@ -534,7 +538,7 @@ static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct
 		if (strcmp(msg->method, "notifications/cancelled") == 0)
 			cancel_request(ss, msg->params);
 		return;
-	case MX_RPC_REQUEST: handle_request(ss, msg, batch); return;
+	case MX_RPC_REQUEST: handle_request(ss, msg, batch, headers); return;
 	}
 }
 
@@ -573,6 +577,12 @@ int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id)
 
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len)
 {
+	mx_mcp_session_receive_headers(ss, text, len, NULL);
+}
+
+void mx_mcp_session_receive_headers(struct mx_mcp_session *ss, const char *text, size_t len,
+                                    const json_t *headers)
+{
 	pthread_mutex_lock(&ss->mu);
 	int allow_batch = ss->initialized && ss->rev == MX_MCP_D_2025_03_26;
 	pthread_mutex_unlock(&ss->mu);
@@ -605,7 +615,7 @@ void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t 
 			        msgs[i].kind == MX_RPC_REQUEST || msgs[i].kind == MX_RPC_INVALID;
 	}
 	for (size_t i = 0; i < n; i++)
-		handle_msg(ss, &msgs[i], batch);
+		handle_msg(ss, &msgs[i], batch, headers);
 	if (batch)
 		batch_put(ss, batch, NULL);
 	mx_rpc_msgs_free(msgs, n);

@@ -74,6 +74,12 @@ int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id);
  * run on the worker pool; their responses come later through the sink.
  * Cheap requests (ping, initialize, lists) may be answered inline. */
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len);
+/* The same for a transport whose messages come with request headers (HTTP):
+ * headers is a JSON object of name → value, names lower-case, or NULL. The
+ * calls the message starts keep a reference, and their SQL sees the headers
+ * through get_request_header(name) and get_request_headers_json(). */
+void mx_mcp_session_receive_headers(struct mx_mcp_session *ss, const char *text, size_t len,
+                                    const json_t *headers);
 /* Treat the session as initialised at `revision` (NULL or unknown: 2025-03-26)
  * without a handshake: stateless HTTP serves each POST on a throwaway
  * session, the way the Python SDK's stateless mode does. */

@@ -445,7 +445,10 @@ static json_t *run_one(struct mx_runtime *rt, struct mx_dbconn *conn, const stru
 	}
 
 	struct mx_invoke_report report = {0};
-	struct mx_invoke_opts iopt = {.user_context = user, .user_provider = provider, .report = &report};
+	struct mx_invoke_opts iopt = {.user_context = user,
+	                              .user_provider = provider,
+	                              .request_headers = opt ? opt->request_headers : NULL,
+	                              .report = &report};
 	json_t *result = NULL;
 	struct mx_err err;
 	mx_err_clear(&err);

@@ -42,7 +42,7 @@ typedef void (*mx_test_progress_fn)(const struct mx_endpoint *ep, const json_t *
 
 struct mx_test_options {
 	const json_t *cli_user_context; /* --user-context: overrides each test's user_context */
-	const json_t *request_headers; /* --request-headers (kept for the call context) */
+	const json_t *request_headers; /* --request-headers: every call's headers (get_request_header()) */
 	int want_diff; /* add "diff" (lines, see mx_test_diff) to failed `result` tests */
 	mx_test_progress_fn progress;
 	void *progress_ctx;

@@ -42,6 +42,7 @@
 #include "mcp/jsonrpc.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "transport/request_headers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -560,6 +561,45 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* Refusals are logged at most once a second, so a flood of bad requests
+ * cannot flood the log as well. */
+static int refusal_log_due(void)
+{
+	static _Atomic long long last;
+	long long now = (long long)time(NULL);
+	long long prev = atomic_load(&last);
+	return prev != now && atomic_compare_exchange_strong(&last, &prev, now);
+}
+
+/* The client's address for logs: the peer, or — behind a trusted proxy —
+ * the last X-Forwarded-For entry, the one that proxy appended (entries to
+ * its left come from the client and can say anything). */
+static const char *client_address(const struct http *h, struct MHD_Connection *c, char *out, size_t n)
+{
+	const char *xff = h->opt.trust_proxy ? header(c, "X-Forwarded-For") : NULL;
+	if (xff != NULL && *xff != '\0') {
+		const char *last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		while (*last == ' ' || *last == '\t')
+			last++;
+		size_t len = strcspn(last, " \t");
+		if (len > 0) {
+			snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), last);
+			return out;
+		}
+	}
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	snprintf(out, n, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+		          (socklen_t)n);
+	return out;
+}
+
 /* The host part of "host[:port]" or "[v6]:port", lower-cased. */
 static void host_part(const char *hp, char *out, size_t n)
 {
@@ -826,10 +866,15 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	}
 	if (hss == NULL) {
 		json_decref(msg);
-		if (full)
+		if (full) {
+			char addr[INET6_ADDRSTRLEN + 8];
+			if (refusal_log_due())
+				mx_warn("http: session limit (%zu) reached, refused a session to %s",
+				        h->opt.max_sessions, client_address(h, c, addr, sizeof addr));
 			return refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, -32000, NULL,
 			              "Service Unavailable: too many sessions (%zu), retry later",
 			              h->opt.max_sessions);
+		}
 		return refuse(c, MHD_HTTP_INTERNAL_SERVER_ERROR, MX_RPC_INTERNAL_ERROR, NULL,
 		              "Internal error");
 	}
@@ -873,7 +918,9 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	json_decref(msg);
 	rq->st = st;
 	const char *out_sid = hss->throwaway ? NULL : hss->id;
-	mx_mcp_session_receive(hss->ss, rq->body.p, rq->body.len);
+	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
+	mx_mcp_session_receive_headers(hss->ss, rq->body.p, rq->body.len, req_headers);
+	json_decref(req_headers);
 	hss_unref(hss);
 	if (sse)
 		return queue_sse(c, st, out_sid);
@@ -991,7 +1038,9 @@ static enum MHD_Result post_messages(struct http *h, struct MHD_Connection *c, s
 	const char *method = json_string_value(json_object_get(msg, "method"));
 	mx_metrics_http_request(method ? method : "POST /messages", "", "ok", now_s() - rq->t0);
 	json_decref(msg);
-	mx_mcp_session_receive(hss->ss, rq->body.p, rq->body.len);
+	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
+	mx_mcp_session_receive_headers(hss->ss, rq->body.p, rq->body.len, req_headers);
+	json_decref(req_headers);
 	hss_unref(hss);
 	return queue(c, MHD_HTTP_ACCEPTED, "text/plain", "Accepted", 8, NULL);
 }
@@ -1202,9 +1251,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!is_mcp && !is_sse && !is_msg)
 		return queue(c, MHD_HTTP_NOT_FOUND, "application/json", "{\"error\":\"not found\"}", 21,
 		             NULL);
-	if (origin_ok(h, c) != 0)
+	if (origin_ok(h, c) != 0) {
+		char addr[INET6_ADDRSTRLEN + 8];
+		const char *origin = header(c, "Origin");
+		if (refusal_log_due())
+			mx_warn("http: refused %s %s from %s: Origin %s, Host %s not allowed", method, url,
+			        client_address(h, c, addr, sizeof addr), origin ? origin : "(none)",
+			        header(c, "Host") ? header(c, "Host") : "(none)");
 		return refuse(c, MHD_HTTP_FORBIDDEN, -32000, NULL,
 		              "Forbidden: invalid Origin or Host header");
+	}
 	if (is_sse)
 		return get ? get_sse(h, c) : queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "", 0, NULL);
 	if (is_msg)

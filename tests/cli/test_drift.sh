@@ -28,7 +28,10 @@ expect_out_contains "Drift snapshot written to $P/drift/drift-default.json"
 jq -e '.version == 1 and (.tables | map(.name)) == ["orders", "stale"]
        and .tables[0].columns == [{"name":"id","type":"INTEGER"},{"name":"amount","type":"INTEGER"},{"name":"note","type":"VARCHAR"}]
        and (.resources | map(.validation_results.path)) == ["prompts/greet.yml","resources/vault.yml","tools/explode.yml","tools/login.yml","tools/slow.yml","tools/transfer.yml"]
-       and (.resources | all(.validation_results.status == "ok" and .test_results == {"status":"ok","tests_run":0,"no_tests":true}))
+       and (.resources | all(.validation_results.status == "ok" and .test_results.status == "ok"))
+       and (.resources | map(.test_results.tests_run)) == [1,1,0,1,1,1]
+       and .resources[2].test_results == {"status":"ok","tests_run":0,"no_tests":true}
+       and (.resources[0].test_results.tests | map([.name, .status])) == [["hello","passed"]]
        and .resources[3].definition.tool.name == "login"' drift/drift-default.json >/dev/null ||
 	fail "snapshot layout: $(cat drift/drift-default.json)"
 

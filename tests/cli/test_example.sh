@@ -69,14 +69,14 @@ expect_json '.result[1].prompt' '"Write a friendly summary of customer 3.\nKeep 
 # The example's own `tests:` pass, through the served call path.
 run test
 expect_rc 0 "mxcp test"
-expect_out_contains "5 passed, 0 failed"
+expect_out_contains "8 passed, 0 failed"
 run test --json-output
-expect_json '.result | [.status, .tests_run]' '["ok",5]'
+expect_json '.result | [.status, .tests_run]' '["ok",8]'
 # drift snapshots carry the real test results (run through the test runner)
 run drift-snapshot --json-output
 expect_rc 0 "drift-snapshot"
 jq -c '[.resources[] | {p: .validation_results.path, s: .test_results.status, n: .test_results.tests_run}]' drift/drift-default.json >"$SCRATCH/out"
-expect_json '.' '[{"p":"prompts/customer_summary.yml","s":"ok","n":0},{"p":"resources/categories.yml","s":"ok","n":0},{"p":"resources/customer.yml","s":"ok","n":0},{"p":"tools/get_customer.yml","s":"ok","n":1},{"p":"tools/order_count.yml","s":"ok","n":1},{"p":"tools/sales_by_month.yml","s":"ok","n":1},{"p":"tools/search_products.yml","s":"ok","n":2}]'
+expect_json '.' '[{"p":"prompts/customer_summary.yml","s":"ok","n":1},{"p":"resources/categories.yml","s":"ok","n":1},{"p":"resources/customer.yml","s":"ok","n":1},{"p":"tools/get_customer.yml","s":"ok","n":1},{"p":"tools/order_count.yml","s":"ok","n":1},{"p":"tools/sales_by_month.yml","s":"ok","n":1},{"p":"tools/search_products.yml","s":"ok","n":2}]'
 run drift-check
 expect_rc 0 "drift-check without changes"
 # lint gates CI on errors: the example has none

@@ -1,7 +1,10 @@
 # `mxcp test`, `mxcp lint` and `mxcp evals` on tests/projects/quality: every
 # assertion's pass and failure message, errors, lint findings with their
 # file:line, and evals against a stand-in LLM (tests/quality/fake_llm.mjs)
-# speaking the Anthropic Messages and OpenAI Chat Completions protocols.
+# speaking the Anthropic Messages and OpenAI Chat Completions protocols: a
+# model that calls a forbidden tool, one that calls with wrong arguments, a
+# malformed response, a 429 with Retry-After, a 429 that never ends, and a
+# timeout.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +86,9 @@ models:
     claude-4-sonnet: {type: claude, api_key: "\${FAKE_LLM_KEY}", base_url: "http://127.0.0.1:$port", timeout: 2, max_retries: 1}
     gpt-4o: {type: openai, api_key: "\${FAKE_LLM_KEY}", base_url: "http://127.0.0.1:$port/v1", timeout: 2, max_retries: 1}
     gpt-4.1: {type: openai, base_url: "http://127.0.0.1:$port/v1"}
+    slowpoke: {type: claude, api_key: "\${FAKE_LLM_KEY}", base_url: "http://127.0.0.1:$port", timeout: 1, max_retries: 3}
+    impatient: {type: openai, api_key: "\${FAKE_LLM_KEY}", base_url: "http://127.0.0.1:$port/v1", max_retries: 0}
+    patient: {type: claude, api_key: "\${FAKE_LLM_KEY}", base_url: "http://127.0.0.1:$port", max_retries: 1}
 CFG
 export MXCP_CONFIG="$SCRATCH/config.yml" FAKE_LLM_KEY=test-key
 
@@ -103,6 +109,40 @@ run evals --json-output
 expect_rc 1
 expect_json '[.result.suites[] | {suite, status}]' '[{"suite":"basic","status":"failed"},{"suite":"broken","status":"failed"},{"suite":"good","status":"passed"}]'
 expect_json '.result.suites[1].tests[0].error' '"Malformed response from the openai API: invalid token near '"'"'oops'"'"'"'
+
+# A model that does not answer in time: the model's `timeout` bounds the
+# request (1 s against the stand-in's 20 s), and a timeout is not retried.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+printf 'mxcp: 1\nsuite: slow\ntests:\n  - name: stalls\n    prompt: slow please\n    assertions: {}\n' >evals/slow.yml
+t0=$(now_ms)
+run evals slow --model slowpoke --json-output
+elapsed=$(($(now_ms) - t0))
+expect_rc 1 "a timed-out model"
+expect_json '.result | [.suite, .model, .all_passed]' '["slow","slowpoke",false]'
+expect_json '.result.tests[0] | [.name, .passed]' '["stalls",false]'
+expect_json '.result.tests[0].error | test("^Request to the claude API failed: Operation timed out after [0-9]+ milliseconds")' 'true'
+[ "$elapsed" -lt 5000 ] || fail "evals took ${elapsed} ms; the model's timeout is 1 s"
+stats=$(node -e "fetch('http://127.0.0.1:$port/stats').then((r) => r.text()).then((t) => process.stdout.write(t))")
+[ "$stats" = '{"slow":1}' ] || fail "a timed-out request was retried: $stats"
+run evals slow --model slowpoke
+expect_rc 1
+expect_out_contains "Operation timed out"
+
+# 429 until the retries run out: the status and the API's message.
+printf 'mxcp: 1\nsuite: limited\ntests:\n  - name: throttled\n    prompt: ratelimit always\n    assertions: {}\n' >evals/limited.yml
+run evals limited --model impatient --json-output
+expect_rc 1 "rate limited"
+expect_json '.result.tests[0].error' '"The openai API answered HTTP 429: {\"error\":{\"message\":\"slow down\"}}"'
+rm evals/limited.yml
+
+# Retry-After is waited for: 2 s (our own backoff would be 1 s).
+printf 'mxcp: 1\nsuite: waits\ntests:\n  - name: after_retry\n    prompt: ratelimit 2s then item 1\n    assertions:\n      must_call: [{tool: lookup, args: {id: 1}}]\n' >evals/waits.yml
+t0=$(now_ms)
+run evals waits --model patient --json-output
+elapsed=$(($(now_ms) - t0))
+expect_rc 0 "passes after the retry"
+[ "$elapsed" -ge 2000 ] || fail "Retry-After: 2 was not waited for (${elapsed} ms)"
+rm evals/slow.yml evals/waits.yml
 
 run evals nope --json-output
 expect_rc 1

@@ -2,7 +2,8 @@
 //
 // http.test.mjs — end-to-end tests of `mxcp serve --transport streamable-http`
 // (and `sse`) with the official SDK clients, raw fetch for the status codes
-// the SDK cannot provoke, the 2026-07-28 request headers, the operations
+// the SDK cannot provoke, the 2026-07-28 request headers, request headers
+// reaching the SQL (get_request_header, both HTTP transports), the operations
 // routes, bounded sessions (RSS after 10,000 abandoned sessions), an h2load
 // run that guards against libmicrohttpd's epoll stall, and the official
 // conformance suite with its expected-failures baseline.
@@ -352,6 +353,51 @@ describe('stateless mode', () => {
 		assert.ok((await r.json()).result.tools.length > 0);
 		assert.equal((await fetch(srv.url(), { headers: { accept: 'text/event-stream' } })).status, 405);
 		assert.equal((await fetch(srv.url(), { method: 'DELETE' })).status, 405);
+	});
+});
+
+describe('request headers reach the SQL', () => {
+	let srv;
+	before(async () => {
+		srv = await HttpServer.start(copyProject('tests/projects/request_context'));
+	});
+	after(async () => assert.equal((await srv.stop()).code, 0));
+
+	test("get_request_header('x-team'): each client sees its own header", async () => {
+		const connect = async (team) => {
+			const transport = new StreamableHTTPClientTransport(srv.url(), { requestInit: { headers: { 'X-Team': team } } });
+			const client = new Client({ name: `e2e-${team}`, version: '1.0.0' }, { capabilities: {} });
+			await client.connect(transport);
+			return client;
+		};
+		const red = await connect('red');
+		const blue = await connect('blue');
+		// Interleaved calls on the server's workers and their statement caches.
+		const calls = [];
+		for (let i = 0; i < 8; i++)
+			for (const [client, team] of [[red, 'red'], [blue, 'blue']])
+				calls.push(client.callTool({ name: 'team', arguments: {} }).then((r) => [team, r]));
+		for (const [team, r] of await Promise.all(calls)) {
+			assert.notEqual(r.isError, true, JSON.stringify(r));
+			assert.equal(r.structuredContent.team, team);
+			const headers = JSON.parse(r.structuredContent.headers);
+			assert.equal(headers['x-team'], team); // names lower-case over HTTP
+			assert.equal(headers['X-Team'], undefined);
+		}
+		// No user over HTTP without auth.
+		const who = await red.callTool({ name: 'whoami', arguments: {} });
+		assert.deepEqual(who.structuredContent, { username: null, email: null, provider: null, external_token: null });
+		await red.close();
+		await blue.close();
+	});
+
+	test('legacy HTTP+SSE: the headers of the POST that carried the call', async () => {
+		const transport = new SSEClientTransport(srv.url('/sse'), { requestInit: { headers: { 'X-Team': 'green' } } });
+		const client = new Client({ name: 'e2e-sse-headers', version: '1.0.0' }, { capabilities: {} });
+		await client.connect(transport);
+		const r = await client.callTool({ name: 'team', arguments: {} });
+		assert.equal(r.structuredContent.team, 'green');
+		await client.close();
 	});
 });
 

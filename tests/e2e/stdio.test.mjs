@@ -33,7 +33,7 @@ test('Claude-Desktop launch on the bundled example: list and call everything', a
 	const client = await connect(dir);
 	try {
 		const info = client.getServerVersion();
-		assert.equal(info.name, 'mxcp');
+		assert.equal(info.name, 'MXCP Server');
 		const caps = client.getServerCapabilities();
 		assert.ok(caps.tools && caps.resources && caps.prompts);
 
@@ -294,7 +294,7 @@ test('2026-07-28 era over raw stdio: server/discover, lists and calls without in
 	assert.deepEqual(d.result.supportedVersions, ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']);
 	assert.equal(d.result.resultType, 'complete');
 	// Identity travels in the result's _meta in this revision.
-	assert.equal(d.result._meta['io.modelcontextprotocol/serverInfo'].name, 'mxcp');
+	assert.equal(d.result._meta['io.modelcontextprotocol/serverInfo'].name, 'MXCP Server');
 	assert.ok(d.result.capabilities.tools && d.result.capabilities.resources && d.result.capabilities.prompts);
 	assert.equal(d.result.ttlMs, 60000);
 	assert.equal(d.result.cacheScope, 'public');

@@ -113,9 +113,13 @@ export async function waitHttp(url, child, timeoutMs = 15000) {
 }
 
 // `mxcp serve --transport streamable-http` in dir on a free port.
-export async function serveHttp(dir, extra = []) {
+// opts go to spawn (e.g. env).
+export async function serveHttp(dir, extra = [], opts = {}) {
 	const port = await freePort();
-	const child = start(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(port), ...extra], { cwd: dir });
+	const child = start(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(port), ...extra], {
+		cwd: dir,
+		...opts,
+	});
 	child.port = port;
 	child.url = `http://127.0.0.1:${port}`;
 	await waitHttp(`${child.url}/health`, child);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/ops/run.sh — operations tests of `mxcp serve --transport streamable-http`:
 # /metrics checked by promtool and scraped by a real Prometheus server, two
-# stateless instances behind nginx, /health and /ready. Needs Debian's
+# stateless instances behind nginx, /health and /ready, and the admin unix
+# socket (MXCP_ADMIN_ENABLED) with every transport. Needs Debian's
 # prometheus and nginx packages (scripts/setup.sh installs them) and the npm
 # packages of tests/e2e (installed here on first use, as tests/e2e/run.sh does).
 # Exits 77 (skipped) when the binary has no HTTP transport.

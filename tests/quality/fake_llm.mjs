@@ -5,15 +5,19 @@
 // prompt text:
 //   "item N"     → call lookup {id: N}, then answer quoting the tool result
 //   "delete"     → call delete_items {itemId: N}, then answer quoting it
-//   "ratelimit"  → first request answers 429 (retry-after: 0)
+//   "ratelimit"  → first request answers 429 (retry-after: 0, or N with
+//                  "ratelimit Ns"; "ratelimit always" never stops)
 //   "malformed"  → answers a body that is not JSON
-//   "slow"       → never answers (client timeout)
+//   "slow"       → answers only after SLOW_MS (20 s): a client timeout
 //   otherwise    → a plain answer with no tool call
 // Checks the auth headers and that our tools were sent; prints its port.
+// GET /stats counts the "slow" requests (a timed-out request is not retried).
 import http from 'node:http';
 
 const KEY = process.env.FAKE_LLM_KEY || 'test-key';
+const SLOW_MS = 20000;
 const seen = new Set();
+let slowRequests = 0; // how many "slow" requests arrived (GET /stats)
 
 function script(prompt, toolResult) {
   if (toolResult !== undefined) return { text: `The tool said: ${toolResult}` };
@@ -68,18 +72,28 @@ const server = http.createServer((req, res) => {
   let data = '';
   req.on('data', (c) => (data += c));
   req.on('end', () => {
+    if (req.method === 'GET' && req.url === '/stats') return send(res, 200, { slow: slowRequests });
     let body;
     try { body = JSON.parse(data); } catch { return send(res, 400, { error: 'bad json' }); }
     const prompt = String(body.messages?.[0]?.content ?? '');
-    if (/ratelimit/.test(prompt) && !seen.has(req.url + prompt)) {
+    if (/ratelimit/.test(prompt) && (/ratelimit always/.test(prompt) || !seen.has(req.url + prompt))) {
       seen.add(req.url + prompt);
-      return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '0' });
+      const wait = /ratelimit (\d+)s/.exec(prompt);
+      return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': wait ? wait[1] : '0' });
     }
     if (/malformed/.test(prompt)) { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"choices": [oops'); }
-    if (/slow/.test(prompt)) return; // never answers
-    if (req.method === 'POST' && req.url === '/v1/messages') return anthropic(req, body, res);
-    if (req.method === 'POST' && req.url === '/v1/chat/completions') return openai(req, body, res);
-    send(res, 404, { error: `no route ${req.method} ${req.url}` });
+    const answer = () => {
+      if (req.method === 'POST' && req.url === '/v1/messages') return anthropic(req, body, res);
+      if (req.method === 'POST' && req.url === '/v1/chat/completions') return openai(req, body, res);
+      send(res, 404, { error: `no route ${req.method} ${req.url}` });
+    };
+    if (/slow/.test(prompt)) {
+      slowRequests++;
+      const t = setTimeout(answer, SLOW_MS);
+      res.on('close', () => clearTimeout(t)); // the client gave up
+      return;
+    }
+    answer();
   });
 });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));

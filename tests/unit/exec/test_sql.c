@@ -363,6 +363,76 @@ static void test_check_params(void **state)
 	json_decref(names);
 }
 
+/* A parameter DuckDB cannot type at prepare ($n + 1) is given the declared
+ * type; quoted text, comments and other parameters are left alone, and the
+ * result is the same as without the hint. */
+static void test_param_hints(void **state)
+{
+	struct mx_dbconn *c = conn(state);
+	struct mx_type tint = {.kind = MX_T_INTEGER};
+	struct mx_type tstr = {.kind = MX_T_STRING};
+	struct mx_type tdate = {.kind = MX_T_STRING, .format = MX_FMT_DATE};
+	struct mx_dbconn_stats before, after;
+	json_t *rows;
+	struct mx_err err;
+
+	mx_dbconn_get_stats(c, &before);
+	json_t *n = json_integer(41);
+	struct mx_sql_param p1 = {.name = "n", .value = n, .type = &tint};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(0, qp(c, "SELECT $n + 1 AS n", &p1, 1, &rows, &err));
+		MX_ASSERT_JSON_EQ("[{\"n\":42}]", rows);
+		json_decref(rows);
+	}
+	mx_dbconn_get_stats(c, &after);
+	assert_int_equal(before.hinted + 1, after.hinted);
+	assert_int_equal(before.prepares + 1, after.prepares);
+
+	/* Quoted and commented "$n" are text, not parameters. */
+	json_t *name = json_string("it's");
+	json_t *d = json_string("2024-02-29");
+	struct mx_sql_param ps[] = {{.name = "name", .value = name, .type = &tstr},
+	                            {.name = "n", .value = n, .type = &tint},
+	                            {.name = "d", .value = d, .type = &tdate}};
+	const char *sql = "SELECT 'a $n '' $name' AS q, \"$n\" AS x, E'\\' $n' AS e, $$ $n $$ AS dq, "
+	                  "$name || '!' AS g, -- $n\n /* $n /* $n */ */ $n * 2 AS n2, $d + 1 AS d1, "
+	                  "1 AS l FROM (SELECT 1 AS \"$n\")";
+	mx_dbconn_get_stats(c, &before);
+	assert_int_equal(0, qp(c, sql, ps, 3, &rows, &err));
+	MX_ASSERT_JSON_EQ("[{\"q\":\"a $n ' $name\",\"x\":1,\"e\":\"' $n\",\"dq\":\" $n \",\"g\":\"it's!\","
+	                  "\"n2\":82,\"d1\":\"2024-03-01\",\"l\":1}]",
+	                  rows);
+	json_decref(rows);
+	mx_dbconn_get_stats(c, &after);
+	assert_int_equal(before.hinted + 1, after.hinted);
+
+	/* A bare `SELECT $n` would be renamed by the cast: the original is kept. */
+	mx_dbconn_get_stats(c, &before);
+	assert_int_equal(0, qp(c, "SELECT $n", &p1, 1, &rows, &err));
+	MX_ASSERT_JSON_EQ("[{\"$n\":41}]", rows);
+	json_decref(rows);
+	mx_dbconn_get_stats(c, &after);
+	assert_int_equal(before.hinted, after.hinted);
+
+	/* Untyped parameters (mxcp query) get no hint. */
+	struct mx_sql_param p0 = {.name = "n", .value = n};
+	mx_dbconn_get_stats(c, &before);
+	assert_int_equal(0, qp(c, "SELECT $n + 1 AS n", &p0, 1, &rows, &err));
+	MX_ASSERT_JSON_EQ("[{\"n\":42}]", rows);
+	json_decref(rows);
+	mx_dbconn_get_stats(c, &after);
+	assert_int_equal(before.hinted, after.hinted);
+
+	/* SQL NULL through a hinted statement. */
+	struct mx_sql_param pnull = {.name = "n", .value = NULL, .type = &tint};
+	assert_int_equal(0, qp(c, "SELECT $n + 1 AS n", &pnull, 1, &rows, &err));
+	MX_ASSERT_JSON_EQ("[{\"n\":null}]", rows);
+	json_decref(rows);
+	json_decref(n);
+	json_decref(name);
+	json_decref(d);
+}
+
 static void test_statement_cache(void **state)
 {
 	struct mx_dbconn *c = conn(state);
@@ -872,6 +942,7 @@ int main(void)
 	        cmocka_unit_test(test_unknown_table),
 	        cmocka_unit_test(test_check_params),
 	        cmocka_unit_test(test_statement_cache),
+	        cmocka_unit_test(test_param_hints),
 	        cmocka_unit_test(test_bind_by_json_type),
 	        cmocka_unit_test(test_bind_formats),
 	        cmocka_unit_test(test_bind_declared_containers),

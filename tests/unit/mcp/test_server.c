@@ -258,17 +258,19 @@ static void test_lifecycle(void **state)
 	EXPECT_RPC(f, 2, "ping", NULL, "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{}}");
 	EXPECT_RPC(f, 3, "initialize", "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{}}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"protocolVersion\":\"2025-06-18\","
-	           "\"capabilities\":" CAPS ",\"serverInfo\":{\"name\":\"mxcp\",\"version\":\"" MXCP_VERSION
+	           "\"capabilities\":" CAPS
+	           ",\"serverInfo\":{\"name\":\"MXCP Server\",\"version\":\"" MXCP_VERSION
 	           "\",\"title\":\"demo\"}}}");
 	/* an unknown revision gets our latest of the era; 2024-11-05 has no title */
 	EXPECT_RPC(f, 4, "initialize", "{\"protocolVersion\":\"1999-01-01\"}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"protocolVersion\":\"2025-11-25\","
-	           "\"capabilities\":" CAPS ",\"serverInfo\":{\"name\":\"mxcp\",\"version\":\"" MXCP_VERSION
+	           "\"capabilities\":" CAPS
+	           ",\"serverInfo\":{\"name\":\"MXCP Server\",\"version\":\"" MXCP_VERSION
 	           "\",\"title\":\"demo\"}}}");
 	EXPECT_RPC(f, 5, "initialize", "{\"protocolVersion\":\"2024-11-05\"}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"protocolVersion\":\"2024-11-05\","
-	           "\"capabilities\":" CAPS ",\"serverInfo\":{\"name\":\"mxcp\",\"version\":\"" MXCP_VERSION
-	           "\"}}}");
+	           "\"capabilities\":" CAPS
+	           ",\"serverInfo\":{\"name\":\"MXCP Server\",\"version\":\"" MXCP_VERSION "\"}}}");
 	EXPECT_RPC(f, 6, "initialize", "{}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":6,\"error\":{\"code\":-32602,\"message\":\"Invalid params: "
 	           "\\\"protocolVersion\\\" must be a string\"}}");
@@ -490,9 +492,9 @@ static void test_prompts_and_completion(void **state)
 #define META26                                                                                             \
 	"\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/" \
 	"clientCapabilities\":{}}"
-#define SERVER_META                                                                                        \
-	"\"_meta\":{\"io.modelcontextprotocol/serverInfo\":{\"name\":\"mxcp\",\"version\":\"" MXCP_VERSION \
-	"\",\"title\":\"demo\"}}"
+#define SERVER_META                                                           \
+	"\"_meta\":{\"io.modelcontextprotocol/serverInfo\":{\"name\":\"MXCP " \
+	"Server\",\"version\":\"" MXCP_VERSION "\",\"title\":\"demo\"}}"
 
 static void test_stateless(void **state)
 {

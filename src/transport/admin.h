@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * admin — the admin API: a small REST interface on a unix socket, for the
+ * operator on the same machine (container health checks, status, reload,
+ * configuration and endpoint listings, system metrics, audit queries). It
+ * never listens on a network port; access is the socket file's mode, 0600.
+ *
+ * Routes (JSON in MXCP's shapes): GET /health, /status, /config,
+ * /endpoints, /system/{info,cpu,memory,disk,network,process},
+ * /audit/query, /audit/stats, and POST /reload. Unknown paths are 404,
+ * a known path with the wrong method 405, bad query parameters 422.
+ *
+ * Enabled by MXCP_ADMIN_ENABLED (1|true|yes); the path is MXCP_ADMIN_SOCKET
+ * (default /run/mxcp/mxcp.sock). It runs with every transport.
+ *
+ * Threads: libmicrohttpd serves the socket on its own threads (one per
+ * connection, at most a handful), so a slow audit query never holds up
+ * /health. POST /reload raises SIGHUP, which the transport already turns
+ * into a reload on its own thread; the reload path reports back through
+ * mx_admin_reload_begin/end. While the admin socket is up, a SIGHUP that
+ * arrives when no transport handler is installed (startup, shutdown) is
+ * ignored instead of ending the process.
+ */
+#ifndef MX_TRANSPORT_ADMIN_H
+#define MX_TRANSPORT_ADMIN_H
+
+#include "core/err.h"
+
+struct mx_admin;
+struct mx_audit;
+struct mx_project;
+struct mx_workers;
+
+#define MX_ADMIN_DEFAULT_SOCKET "/run/mxcp/mxcp.sock"
+
+struct mx_admin_options {
+	const char *path; /* the socket file (its folder is created when missing) */
+	struct mx_project *project; /* the snapshot being served; the admin takes a reference */
+	struct mx_audit *audit; /* borrowed; NULL: audit is off */
+	const char *audit_path; /* the trail the writer appends to (for /audit/…) */
+	struct mx_workers *workers; /* borrowed, for active_requests; may be NULL */
+	const char *transport; /* "stdio", "streamable-http" or "sse" */
+	int sql_tools; /* -1: from mxcp-site.yml; 0/1: --sql-tools */
+	int debug;
+};
+
+/* MXCP_ADMIN_ENABLED is truthy. */
+int mx_admin_enabled(void);
+/* MXCP_ADMIN_SOCKET, else MX_ADMIN_DEFAULT_SOCKET. */
+const char *mx_admin_socket_path(void);
+
+/* Create the socket (a stale socket file is removed; a path where another
+ * server still answers, or that is not a socket, is refused) and start
+ * serving. */
+int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, struct mx_err *err);
+/* Stop serving, remove the socket file, free (NULL is fine). */
+void mx_admin_stop(struct mx_admin *a);
+
+/* The reload path: a reload starts; then it ends, with the snapshot now
+ * served (success) or NULL and the reason (refused). a may be NULL. */
+void mx_admin_reload_begin(struct mx_admin *a);
+void mx_admin_reload_end(struct mx_admin *a, struct mx_project *served, const char *error);
+
+#endif
