@@ -6,7 +6,8 @@
  * statement (`SELECT $1 + 1`) on the thread's own connection, and answer
  * with a JSON-RPC result. Same MHD mode as mxcp (poll, thread pool of 4).
  * No sessions, validation, policies, audit or metrics: mxcp's cost above
- * this is what those add.
+ * this is what those add. MXCP_DUCKDB_THREADS sets DuckDB's threads, as it
+ * does for mxcp.
  *   floor_http DBFILE PORT
  */
 #include <duckdb.h>
@@ -124,6 +125,9 @@ int main(int argc, char **argv)
 	duckdb_config cfg;
 	duckdb_create_config(&cfg);
 	duckdb_set_config(cfg, "access_mode", "READ_ONLY");
+	const char *threads = getenv("MXCP_DUCKDB_THREADS"); /* the same setting as mxcp */
+	if (threads != NULL && *threads != '\0')
+		duckdb_set_config(cfg, "threads", threads);
 	if (duckdb_open_ext(argv[1], &db, cfg, NULL) != DuckDBSuccess) {
 		fprintf(stderr, "floor_http: cannot open %s\n", argv[1]);
 		return 1;

@@ -3,14 +3,15 @@
 # (stateless, JSON responses) for `mxcp serve --transport streamable-http
 # --stateless` against the official TypeScript SDK's streamable HTTP server
 # with @duckdb/node-api (bench/peer/http_server.mjs), same project, same run.
-# Load: h2load (Debian nghttp2-client) over HTTP/1.1, CONNS connections,
-# REQS requests, each a POST of the same tools/call body on the trivial SQL
+# Load: h2load (Debian nghttp2-client) over HTTP/1.1, CONNS connections for
+# SECONDS (after a 2 s warm-up), requests each a POST of the same tools/call body on the trivial SQL
 # tool (SELECT $n + 1). Prints req/s, p50/p99 latency (h2load's per-request
 # latency histogram needs --log-file: percentiles come from that) and ratios.
-# Usage: bench/http.sh [REQS] [CONNS]   (MXCP=… for another binary)
+# Usage: bench/http.sh [SECONDS] [CONNS]   (MXCP=… for another binary;
+# MXCP_DUCKDB_THREADS=N sets DuckDB's threads in all three servers)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-REQS=${1:-20000}
+SECS=${1:-20}
 CONNS=${2:-64}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
 command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
@@ -77,7 +78,7 @@ for p in $P1 $P2 $P3; do
 		{ echo "bench: tools/call failed on port $p" >&2; cat "$TMP"/*.log >&2; exit 1; }
 done
 load() { # port name → "req/s p50ms p99ms"
-	h2load --h1 -c"$CONNS" -n"$REQS" -d "$TMP/body.json" -H 'content-type: application/json' \
+	h2load --h1 -c"$CONNS" -D"$SECS" --warm-up-time=2 -d "$TMP/body.json" -H 'content-type: application/json' \
 		-H 'accept: application/json, text/event-stream' --log-file="$TMP/$2.log" \
 		"http://127.0.0.1:$1/mcp" >"$TMP/$2.out"
 	grep -q " 0 failed, 0 errored" "$TMP/$2.out" || grep "requests:" "$TMP/$2.out" >&2
@@ -91,7 +92,8 @@ idle3=$(rss $PID3)
 ours=$(load "$P1" mxcp)
 peer=$(load "$P2" peer)
 floor=$(load "$P3" floor)
-printf 'tools/call over streamable HTTP (stateless, JSON), %s requests, %s connections, %s CPUs\n' "$REQS" "$CONNS" "$(nproc)"
+printf 'tools/call over streamable HTTP (stateless, JSON), %s s, %s connections, %s CPUs, DuckDB threads %s\n' \
+	"$SECS" "$CONNS" "$(nproc)" "${MXCP_DUCKDB_THREADS:-default}"
 printf '  %-5s %10s req/s   p50 %6s ms   p99 %6s ms\n' mxcp $ours peer $peer floor $floor
 printf 'RSS idle / peak under load (MB): mxcp %s / %s, peer %s / %s, floor %s / %s\n' \
 	"$idle1" "$(hwm $PID1)" "$idle2" "$(hwm $PID2)" "$idle3" "$(hwm $PID3)"

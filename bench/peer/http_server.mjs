@@ -24,7 +24,10 @@ const [{ McpServer }, { StreamableHTTPServerTransport }, zod, duck] = await Prom
 const z = zod.z ?? zod.default?.z ?? zod;
 const dir = path.resolve(process.argv[2] ?? '.');
 const port = Number(process.argv[3] ?? 8001);
-const instance = await duck.DuckDBInstance.create(path.join(dir, 'data', 'bench.duckdb'), { access_mode: 'READ_ONLY' });
+// The same DuckDB threads setting as mxcp and the floor (MXCP_DUCKDB_THREADS).
+const options = { access_mode: 'READ_ONLY' };
+if (process.env.MXCP_DUCKDB_THREADS) options.threads = process.env.MXCP_DUCKDB_THREADS;
+const instance = await duck.DuckDBInstance.create(path.join(dir, 'data', 'bench.duckdb'), options);
 const conn = await instance.connect();
 
 function makeServer() {

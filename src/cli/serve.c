@@ -316,8 +316,14 @@ static int serve_http(struct mx_cli *cli, const struct serve_flags *f, const cha
 	        .legacy_only = strcmp(transport, "sse") == 0,
 	        .trust_proxy = ut->trust_proxy,
 	        .base_url = ut->base_url,
-	        .session_timeout = (unsigned)f->session_timeout,
-	        .max_sessions = (size_t)f->max_sessions,
+	        .session_timeout = (unsigned)(f->session_timeout ? f->session_timeout : ut->session_timeout),
+	        .max_sessions = (size_t)(f->max_sessions ? f->max_sessions : ut->max_sessions),
+	        .max_body = (size_t)ut->max_message_bytes,
+	        .threads = (unsigned)ut->http_threads,
+	        .max_connections = (unsigned)ut->max_connections,
+	        .max_header_bytes = (size_t)ut->max_header_bytes,
+	        .connection_timeout = (unsigned)ut->connection_timeout,
+	        .shutdown_grace = (unsigned)ut->shutdown_grace,
 	        .rt = rt,
 	        .on_reload = reload_project,
 	        .reload_ctx = reload,
@@ -493,8 +499,16 @@ int mx_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	mx_metrics_set_audit(audit);
+	const struct mx_user_transport *ut = &p->user->transport;
 	struct mx_mcp_server_options sopt = {
-	        .caller = http ? "http" : "stdio", .sql_tools = f.sql_tools, .audit = audit};
+	        .caller = http ? "http" : "stdio",
+	        .sql_tools = f.sql_tools,
+	        .audit = audit,
+	        .workers = (int)ut->workers,
+	        .queue_size = (size_t)ut->queue_size,
+	        .max_message = (size_t)ut->max_message_bytes,
+	        .max_depth = (int)ut->max_json_depth,
+	};
 	if (mx_mcp_server_new(rt, &sopt, &srv, &err)) {
 		status = mx_cli_fail(&cli, &err);
 		goto out;
@@ -526,6 +540,7 @@ int mx_cmd_serve(int argc, char **argv)
 	}
 	struct mx_stdio_options stopt = {.in_fd = STDIN_FILENO,
 	                                 .out_fd = proto_fd,
+	                                 .max_line = (size_t)ut->max_message_bytes,
 	                                 .on_reload = reload_project,
 	                                 .reload_ctx = &reload};
 	if (mx_stdio_serve(srv, &stopt, &err))

@@ -120,11 +120,30 @@ static const struct field claim_values_item = MAP_OF("", &str_list_item);
 static const struct field vault_fields[] = {BOOL("enabled"), STR("address"), STR("token_env"), END};
 static const struct field onepassword_fields[] = {BOOL("enabled"), STR("token_env"), END};
 static const struct field http_fields[] = {
-        INT("port"),       STR("host"), ENUM("scheme", http_schemes), STR("base_url"), BOOL("trust_proxy"),
-        BOOL("stateless"), END,
+        INT("port"),
+        STR("host"),
+        ENUM("scheme", http_schemes),
+        STR("base_url"),
+        BOOL("trust_proxy"),
+        BOOL("stateless"),
+        INT("threads"),
+        INT("max_connections"),
+        INT("max_header_bytes"),
+        INT("connection_timeout"),
+        INT("max_sessions"),
+        INT("session_timeout"),
+        END,
 };
-static const struct field transport_fields[] = {ENUM("provider", transport_providers),
-                                                OBJ("http", http_fields), END};
+static const struct field transport_fields[] = {
+        ENUM("provider", transport_providers),
+        OBJ("http", http_fields),
+        INT("workers"),
+        INT("queue_size"),
+        INT("max_message_bytes"),
+        INT("max_json_depth"),
+        INT("shutdown_grace"),
+        END,
+};
 static const struct field model_fields[] = {
         {"type", K_ENUM, 1, NULL, model_types, 0},
         STR("api_key"),
@@ -593,6 +612,38 @@ static int fill_transport(struct mx_user_config *u, const struct mx_yaml_node *r
 		lax_bool(v, &t->trust_proxy);
 	if ((v = json_object_get(hj, "stateless")) != NULL)
 		lax_bool(v, &t->stateless);
+	const struct limit {
+		const char *key;
+		int in_http;
+		long min, max;
+		long *out;
+	} limits[] = {
+	        {"workers", 0, 1, 64, &t->workers},
+	        {"queue_size", 0, 1, 1000000, &t->queue_size},
+	        {"max_message_bytes", 0, 1024, (long)1 << 30, &t->max_message_bytes},
+	        {"max_json_depth", 0, 2, 10000, &t->max_json_depth},
+	        {"shutdown_grace", 0, 0, 3600, &t->shutdown_grace},
+	        {"threads", 1, 2, 256, &t->http_threads},
+	        {"max_connections", 1, 1, 1000000, &t->max_connections},
+	        {"max_header_bytes", 1, 4096, (long)1 << 24, &t->max_header_bytes},
+	        {"connection_timeout", 1, 1, 86400, &t->connection_timeout},
+	        {"max_sessions", 1, 1, 10000000, &t->max_sessions},
+	        {"session_timeout", 1, 1, 86400 * 365, &t->session_timeout},
+	};
+	for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+		const struct limit *l = &limits[i];
+		*l->out = 0;
+		if ((v = json_object_get(l->in_http ? hj : tj, l->key)) == NULL || json_is_null(v))
+			continue;
+		int64_t n = 0;
+		if (lax_int(v, &n) != 0 || n < l->min || n > l->max) {
+			const struct mx_yaml_node *at = mx_yaml_map_get(l->in_http ? hn : tn, l->key);
+			return mx_err_at(err, MX_EINVAL, file, at ? at->line : 0, at ? at->col : 0,
+			                 "transport.%s%s: must be an integer between %ld and %ld",
+			                 l->in_http ? "http." : "", l->key, l->min, l->max);
+		}
+		*l->out = (long)n;
+	}
 	return 0;
 }
 

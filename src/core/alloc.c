@@ -13,8 +13,25 @@
 
 #define MX_ALLOC_HDR 16
 
-static atomic_size_t live_bytes;
+/* Live bytes, counted in shards: one shared counter would be written by
+ * every thread on every allocation, and the bouncing of its cache line cost
+ * ~5% of a small HTTP call on two cores. A thread adds to its own shard
+ * (a block freed by another thread is subtracted there: shards go
+ * negative, their sum is exact). */
+#define SHARDS 16
+static struct {
+	_Alignas(64) atomic_llong n;
+} live_bytes[SHARDS];
+static atomic_uint next_shard;
+static _Thread_local int my_shard = -1;
 static atomic_long fail_countdown;
+
+static atomic_llong *shard(void)
+{
+	if (my_shard < 0)
+		my_shard = (int)(atomic_fetch_add_explicit(&next_shard, 1, memory_order_relaxed) % SHARDS);
+	return &live_bytes[my_shard].n;
+}
 
 static int should_fail(void)
 {
@@ -33,7 +50,7 @@ void *mx_malloc(size_t n)
 	if (p == NULL)
 		return NULL;
 	memcpy(p, &n, sizeof n);
-	atomic_fetch_add_explicit(&live_bytes, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(shard(), (long long)n, memory_order_relaxed);
 	return p + MX_ALLOC_HDR;
 }
 
@@ -60,8 +77,7 @@ void *mx_realloc(void *ptr, size_t n)
 	if (p == NULL)
 		return NULL;
 	memcpy(p, &n, sizeof n);
-	atomic_fetch_add_explicit(&live_bytes, n, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&live_bytes, old, memory_order_relaxed);
+	atomic_fetch_add_explicit(shard(), (long long)n - (long long)old, memory_order_relaxed);
 	return p + MX_ALLOC_HDR;
 }
 
@@ -72,7 +88,7 @@ void mx_free(void *ptr)
 	unsigned char *base = (unsigned char *)ptr - MX_ALLOC_HDR;
 	size_t n;
 	memcpy(&n, base, sizeof n);
-	atomic_fetch_sub_explicit(&live_bytes, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(shard(), (long long)n, memory_order_relaxed);
 	free(base);
 }
 
@@ -93,7 +109,10 @@ char *mx_strdup(const char *s)
 
 size_t mx_alloc_live_bytes(void)
 {
-	return atomic_load_explicit(&live_bytes, memory_order_relaxed);
+	long long sum = 0;
+	for (int i = 0; i < SHARDS; i++)
+		sum += atomic_load_explicit(&live_bytes[i].n, memory_order_relaxed);
+	return sum > 0 ? (size_t)sum : 0;
 }
 
 void mx_alloc_fail_after(long n)

@@ -144,8 +144,33 @@ static int valid_extension_name(const char *name)
 	return 1;
 }
 
+/* DuckDB's threads for one query: MXCP_DUCKDB_THREADS, else one per core
+ * (DuckDB's default). Fewer threads make small queries cheaper (a one-row
+ * SELECT under concurrent load: +30% calls/s with 1) and large scans slower
+ * (a 5M-row GROUP BY alone: 1.9× the latency with 1), see bench/README.md. */
+static int threads_setting(char *out, size_t n, struct mx_err *err)
+{
+	const char *env = getenv("MXCP_DUCKDB_THREADS");
+	long v = sysconf(_SC_NPROCESSORS_ONLN);
+	if (env != NULL && *env != '\0') {
+		char *end;
+		errno = 0;
+		v = strtol(env, &end, 10);
+		if (errno || *end != '\0' || v < 1 || v > 1024)
+			return mx_err_set(
+			        err, MX_EINVAL,
+			        "MXCP_DUCKDB_THREADS must be a whole number from 1 to 1024, not '%s'", env);
+	}
+	snprintf(out, n, "%ld", v > 0 ? v : 1);
+	return 0;
+}
+
 static int open_raw(const char *path, int readonly, duckdb_database *out, struct mx_err *err)
 {
+	char threads[24];
+	int trc = threads_setting(threads, sizeof threads, err);
+	if (trc != 0)
+		return trc;
 	duckdb_config cfg;
 	if (duckdb_create_config(&cfg) != DuckDBSuccess) {
 		duckdb_destroy_config(&cfg);
@@ -155,6 +180,7 @@ static int open_raw(const char *path, int readonly, duckdb_database *out, struct
 	        {"autoinstall_known_extensions", "false"},
 	        {"autoload_known_extensions", "false"},
 	        {"access_mode", readonly ? "READ_ONLY" : "AUTOMATIC"},
+	        {"threads", threads},
 	};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
 		if (duckdb_set_config(cfg, opts[i][0], opts[i][1]) != DuckDBSuccess) {

@@ -66,7 +66,7 @@ static void *worker_main(void *arg)
 static int default_count(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	long n = cpus > 0 ? 2 * cpus : 2;
+	long n = cpus > 0 ? cpus : 2;
 	if (n < 2)
 		n = 2;
 	if (n > 64)
@@ -152,6 +152,14 @@ void mx_workers_stop(struct mx_workers *p)
 int mx_workers_count(const struct mx_workers *p)
 {
 	return p->n;
+}
+
+int mx_workers_saturated(struct mx_workers *p)
+{
+	pthread_mutex_lock(&p->mu);
+	int full = p->queued >= p->cap;
+	pthread_mutex_unlock(&p->mu);
+	return full;
 }
 
 size_t mx_workers_pending(struct mx_workers *p)

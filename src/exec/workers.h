@@ -18,7 +18,7 @@ struct mx_workers;
 /* A job runs on a worker with that worker's connection. */
 typedef void (*mx_job_fn)(void *arg, struct mx_dbconn *conn);
 
-/* Start n workers (n <= 0: 2 × CPUs, at least 2, at most 64), each connected to db.
+/* Start n workers (n <= 0: one per CPU, at least 2; at most 64), each connected to db.
  * queue_max bounds the jobs waiting (0: 1024). */
 int mx_workers_start(struct mx_db *db, int n, size_t queue_max, struct mx_workers **out, struct mx_err *err);
 /* Queue a job; MX_ELIMIT when the queue is full (the job is not run). */
@@ -26,6 +26,8 @@ int mx_workers_submit(struct mx_workers *w, mx_job_fn fn, void *arg);
 /* Stop taking jobs, run the ones queued, join the threads, close the connections. */
 void mx_workers_stop(struct mx_workers *w);
 int mx_workers_count(const struct mx_workers *w);
+/* Is the queue full (a submit now would fail)? For an early 503. */
+int mx_workers_saturated(struct mx_workers *w);
 /* Jobs waiting plus running, for metrics. */
 size_t mx_workers_pending(struct mx_workers *w);
 

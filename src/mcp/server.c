@@ -389,6 +389,26 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	call_done(c);
 }
 
+size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&s->mu);
+	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
+		pthread_mutex_lock(&ss->mu);
+		for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
+			if (c->cancelled)
+				continue;
+			c->cancelled = 1;
+			n++;
+			if (c->running && c->conn)
+				mx_dbconn_interrupt(c->conn);
+		}
+		pthread_mutex_unlock(&ss->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 static void cancel_request(struct mx_mcp_session *ss, const json_t *params)
 {
 	const json_t *id = json_object_get(params, "requestId");
@@ -736,13 +756,14 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->audit = opt ? opt->audit : NULL;
 	s->caller = opt && opt->caller ? opt->caller : "stdio";
 	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
-	s->limits.max_depth = MX_RPC_MAX_DEPTH_DEFAULT;
+	s->limits.max_depth = opt && opt->max_depth ? opt->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->ticker_cv, NULL);
 	int rc = mx_mcp_catalog_new(mx_runtime_project(rt), effective_sql_tools(s, mx_runtime_project(rt)),
 	                            s->page_size, &s->cat, err);
 	if (rc == 0)
-		rc = mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, 0, &s->workers, err);
+		rc = mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, opt ? opt->queue_size : 0,
+		                      &s->workers, err);
 	if (rc == 0 && pthread_create(&s->ticker, NULL, ticker_main, s) != 0) {
 		rc = mx_err_set(err, MX_EINTERNAL, "cannot start the progress thread");
 		mx_workers_stop(s->workers);

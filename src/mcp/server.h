@@ -48,7 +48,9 @@ struct mx_mcp_server_options {
 	const char *caller; /* "stdio" or "http", for audit records */
 	int sql_tools; /* -1: from mxcp-site.yml; 0/1: --sql-tools override */
 	int workers; /* worker threads (0: default) */
+	size_t queue_size; /* calls waiting for a worker (0: 1024); past it "overloaded" */
 	size_t max_message; /* bytes (0: MX_RPC_MAX_BYTES_DEFAULT) */
+	int max_depth; /* JSON nesting (0: MX_RPC_MAX_DEPTH_DEFAULT) */
 	size_t page_size; /* list page size for cursor pagination (0: 100) */
 	struct mx_audit *audit; /* borrowed, outlives the server; NULL: no audit records */
 };
@@ -59,6 +61,9 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
                       struct mx_mcp_server **out, struct mx_err *err);
 /* The worker pool (for metrics: size and jobs pending). */
 struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s);
+/* Cancel every call queued or running in every session (running queries
+ * are interrupted); returns how many. For a shutdown whose grace is over. */
+size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s);
 /* Stop the workers (in-flight calls finish first) and free. Sessions must be gone. */
 void mx_mcp_server_free(struct mx_mcp_server *s);
 

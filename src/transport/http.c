@@ -39,6 +39,7 @@
 #include "core/log.h"
 #include "exec/invoke.h"
 #include "exec/sql.h"
+#include "exec/workers.h"
 #include "mcp/jsonrpc.h"
 #include "model/project.h"
 #include "ops/metrics.h"
@@ -65,7 +66,8 @@
 
 #define BUCKETS 4096
 #define HEARTBEAT_SECONDS 15.0
-#define SHUTDOWN_GRACE_SECONDS 10.0
+#define GRAVE_BATCH 64 /* throwaway sessions freed together */
+#define GRAVE_DELAY_MS 20 /* … or at the latest this long after retiring */
 
 enum stream_kind { ST_POST_JSON, ST_POST_SSE, ST_GET, ST_LEGACY };
 
@@ -122,6 +124,8 @@ struct http {
 	struct hsession *table[BUCKETS];
 	size_t nsessions; /* not counting throwaway ones */
 	struct hsession *graveyard;
+	size_t ngrave; /* sessions in the graveyard */
+	int grave_urgent; /* one of them is not a throwaway: free it now */
 	int stop;
 	int stopping; /* refuse new sessions */
 	atomic_int live_streams;
@@ -159,6 +163,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, const
 		MHD_add_response_header(r, "Mcp-Session-Id", session_id);
 	if (status == 405)
 		MHD_add_response_header(r, "Allow", "GET, POST, DELETE");
+	if (status == 503)
+		MHD_add_response_header(r, "Retry-After", "1");
 	enum MHD_Result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -319,7 +325,14 @@ static void retire_locked(struct http *h, struct hsession *hss)
 		h->nsessions--;
 	hss->gnext = h->graveyard;
 	h->graveyard = hss;
-	pthread_cond_signal(&h->cv);
+	h->ngrave++;
+	/* A stateless POST retires its throwaway session: waking the reaper for
+	 * each would cost a context switch per request, so those are freed in
+	 * batches (or within GRAVE_DELAY_MS). */
+	if (!hss->throwaway)
+		h->grave_urgent = 1;
+	if (h->grave_urgent || h->ngrave >= GRAVE_BATCH || h->stopping)
+		pthread_cond_signal(&h->cv);
 }
 
 static void retire(struct http *h, struct hsession *hss)
@@ -838,6 +851,20 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 		json_decref(msg);
 		return r;
 	}
+	/* Every worker busy and the queue full: say so now, with Retry-After,
+	 * rather than take a call that cannot be queued. */
+	int runs_on_worker =
+	        json_is_array(msg) || (method && has_request &&
+	                               (!strcmp(method, "tools/call") || !strcmp(method, "resources/read") ||
+	                                !strcmp(method, "prompts/get")));
+	if (runs_on_worker && mx_workers_saturated(mx_mcp_server_workers(h->mcp))) {
+		enum MHD_Result r =
+		        refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, -32000, json_object_get(msg, "id"),
+		               "Service Unavailable: every worker is busy and the queue is full, "
+		               "retry later");
+		json_decref(msg);
+		return r;
+	}
 
 	/* The session it runs on. */
 	struct hsession *hss = NULL;
@@ -1330,10 +1357,16 @@ static void *reaper_main(void *arg)
 	size_t freed_since_trim = 0;
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		if (h->graveyard == NULL && !h->stop) {
+		if (!h->stop && !h->stopping && !h->grave_urgent && h->ngrave < GRAVE_BATCH) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
+			if (h->graveyard == NULL) {
+				ts.tv_sec += 1;
+			} else {
+				ts.tv_nsec += GRAVE_DELAY_MS * 1000000L;
+				if (ts.tv_nsec >= 1000000000L)
+					ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+			}
 			pthread_cond_timedwait(&h->cv, &h->mu, &ts);
 		}
 		double t = now_s();
@@ -1361,6 +1394,8 @@ static void *reaper_main(void *arg)
 		}
 		struct hsession *dead = h->graveyard;
 		h->graveyard = NULL;
+		h->ngrave = 0;
+		h->grave_urgent = 0;
 		int stopping = h->stopping;
 		if (dead == NULL && h->stop)
 			break;
@@ -1477,6 +1512,23 @@ static void base_origin(const char *url, char *out, size_t n)
 }
 
 /* Stop: refuse new work, let in-flight calls answer, close every stream. */
+/* Wait until no session awaits freeing and no stream is open, or the
+ * deadline; 1 when idle. */
+static int wait_idle(struct http *h, double deadline)
+{
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		int pending = h->graveyard != NULL;
+		pthread_mutex_unlock(&h->mu);
+		if (!pending && atomic_load(&h->live_streams) == 0)
+			return 1;
+		if (now_s() >= deadline)
+			return 0;
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void shutdown_gracefully(struct http *h)
 {
 	/* While stopping, the reaper lets each session's calls finish
@@ -1487,15 +1539,15 @@ static void shutdown_gracefully(struct http *h)
 		while (h->table[b])
 			retire_locked(h, h->table[b]);
 	pthread_mutex_unlock(&h->mu);
-	double deadline = now_s() + SHUTDOWN_GRACE_SECONDS;
-	for (;;) {
-		pthread_mutex_lock(&h->mu);
-		int pending = h->graveyard != NULL;
-		pthread_mutex_unlock(&h->mu);
-		if ((!pending && atomic_load(&h->live_streams) == 0) || now_s() >= deadline)
-			break;
-		struct timespec ts = {0, 20 * 1000000L};
-		nanosleep(&ts, NULL);
+	if (!wait_idle(h, now_s() + (double)h->opt.shutdown_grace)) {
+		/* The grace is over: cancel what still runs (the queries are
+		 * interrupted, their requests answered with an error) and give
+		 * the answers a moment to go out. */
+		size_t n = mx_mcp_server_cancel_all(h->mcp);
+		mx_warn("http: shutdown grace of %u s is over: cancelled %zu call(s) still in flight",
+		        h->opt.shutdown_grace, n);
+		if (!wait_idle(h, now_s() + 5.0))
+			mx_error("http: calls still in flight after cancelling them");
 	}
 }
 
@@ -1514,6 +1566,14 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		h->opt.max_sessions = 10000;
 	if (h->opt.threads < 2)
 		h->opt.threads = 4;
+	if (h->opt.max_connections == 0)
+		h->opt.max_connections = 8192;
+	if (h->opt.max_header_bytes == 0)
+		h->opt.max_header_bytes = 32 * 1024;
+	if (h->opt.connection_timeout == 0)
+		h->opt.connection_timeout = 120;
+	if (h->opt.shutdown_grace == 0)
+		h->opt.shutdown_grace = 30;
 	base_origin(opt->base_url, h->base_origin, sizeof h->base_origin);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
@@ -1538,7 +1598,8 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		        flags, (uint16_t)opt->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
 		        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads,
 		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-		        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+		        h->opt.connection_timeout, MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
+		        MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->opt.max_header_bytes,
 		        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 		if (h->d == NULL)
 			rc = mx_err_set(err, MX_EIO, "http: cannot listen on %s:%d (%s)",

@@ -31,6 +31,10 @@ struct mx_http_options {
 	unsigned session_timeout; /* idle seconds before a session is reaped (0: 1800) */
 	size_t max_sessions; /* 0: 10000; past it initialize gets 503 */
 	unsigned threads; /* MHD thread pool (0: 4; at least 2) */
+	unsigned max_connections; /* 0: 8192 */
+	size_t max_header_bytes; /* per-connection memory for the request head (0: 32 KiB) */
+	unsigned connection_timeout; /* idle keep-alive seconds (0: 120) */
+	unsigned shutdown_grace; /* seconds SIGTERM waits for in-flight calls (0: 30) */
 	struct mx_runtime *rt; /* for /ready */
 	void (*on_reload)(void *ctx);
 	void *reload_ctx;

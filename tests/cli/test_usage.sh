@@ -91,4 +91,12 @@ expect_rc 0 "write"
 run query "SELECT a FROM t" --readonly --json-output
 expect_rc 0
 expect_json '.result' '[{"a":1}]'
+
+# MXCP_DUCKDB_THREADS: DuckDB's threads per query
+MXCP_DUCKDB_THREADS=1 run query "SELECT current_setting('threads') AS t" --json-output
+expect_rc 0
+expect_json '.result' '[{"t":1}]'
+MXCP_DUCKDB_THREADS=0 run query "SELECT 1"
+expect_rc 1 "threads 0"
+expect_err_contains "MXCP_DUCKDB_THREADS must be a whole number from 1 to 1024, not '0'"
 done_testing

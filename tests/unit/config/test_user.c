@@ -334,6 +334,44 @@ static void test_top_level_interpolation(void **state)
 	unsetenv("MXT_HOST");
 }
 
+/* mxcp's transport limits: read, defaulted to 0 (built-in), range-checked
+ * with the file position of the offending key. */
+static void test_transport_limits(void **state)
+{
+	(void)state;
+	use_config("mxcp: 1\ntransport:\n  workers: 3\n  queue_size: 50\n  max_message_bytes: 65536\n"
+	           "  max_json_depth: 20\n  shutdown_grace: 5\n  http:\n    threads: 6\n"
+	           "    max_connections: 100\n    max_header_bytes: 8192\n    connection_timeout: 30\n"
+	           "    max_sessions: 7\n    session_timeout: 60\n");
+	struct mx_user_config *u = load_ok("demo", "dev");
+	const struct mx_user_transport *t = &u->transport;
+	assert_int_equal(3, t->workers);
+	assert_int_equal(50, t->queue_size);
+	assert_int_equal(65536, t->max_message_bytes);
+	assert_int_equal(20, t->max_json_depth);
+	assert_int_equal(5, t->shutdown_grace);
+	assert_int_equal(6, t->http_threads);
+	assert_int_equal(100, t->max_connections);
+	assert_int_equal(8192, t->max_header_bytes);
+	assert_int_equal(30, t->connection_timeout);
+	assert_int_equal(7, t->max_sessions);
+	assert_int_equal(60, t->session_timeout);
+	mx_user_free(u);
+
+	use_config("mxcp: 1\n");
+	u = load_ok("demo", "dev");
+	assert_int_equal(0, u->transport.workers);
+	assert_int_equal(0, u->transport.max_sessions);
+	mx_user_free(u);
+
+	expect_error("mxcp: 1\ntransport:\n  workers: 0\n", 3, 12,
+	             "transport.workers: must be an integer between 1 and 64");
+	expect_error("mxcp: 1\ntransport:\n  http:\n    threads: 1\n", 4, 14,
+	             "transport.http.threads: must be an integer between 2 and 256");
+	expect_error("mxcp: 1\ntransport:\n  max_message_bytes: 10\n", 3, 22,
+	             "transport.max_message_bytes: must be an integer between 1024 and 1073741824");
+}
+
 static void test_unknown_keys(void **state)
 {
 	(void)state;
@@ -343,7 +381,8 @@ static void test_unknown_keys(void **state)
 	        "logging)");
 	expect_error("transport:\n  http:\n    prot: 80\n", 3, 5,
 	             "transport.http.prot: unknown key (expected one of: port, host, scheme, base_url, "
-	             "trust_proxy, stateless)");
+	             "trust_proxy, stateless, threads, max_connections, max_header_bytes, "
+	             "connection_timeout, max_sessions, session_timeout)");
 	expect_error(
 	        "projects:\n  demo:\n    profiles:\n      dev:\n        auth:\n          providr: github\n",
 	        6, 11,
@@ -458,6 +497,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_wrong_types, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_version_migration, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_empty_and_nulls, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transport_limits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
