@@ -46,6 +46,12 @@ __extension__ typedef __int128 mx_i128;
 __extension__ typedef unsigned __int128 mx_u128;
 
 #define MX_SQL_STMT_CACHE 64
+/* DuckDB 1.4 keeps ~600 bytes per execution of a prepared statement with a
+ * BIGINT parameter (`WHERE id = $id` on a BIGINT column) until the statement
+ * is destroyed: 200,000 calls grew a server by 110 MB. A cached statement is
+ * therefore prepared afresh after this many executions, which bounds that
+ * at ~2.5 MB per statement for one extra prepare per 4,096 calls. */
+#define MX_SQL_STMT_RECYCLE 4096
 #define MX_SQL_PATH_MAX 256
 
 struct mx_db {
@@ -59,6 +65,8 @@ struct stmt_entry {
 	char *sql;
 	char *sig; /* the parameter type hints it may use ("" none) */
 	int hint_pending; /* hints not yet tried (after the first execution) */
+	char *hinted_sql; /* the text st was prepared from when hinted, else NULL */
+	unsigned execs; /* since prepared (see MX_SQL_STMT_RECYCLE) */
 	uint64_t hash;
 	uint64_t last_used;
 	duckdb_prepared_statement st;
@@ -335,6 +343,7 @@ void mx_dbconn_close(struct mx_dbconn *c)
 		duckdb_destroy_prepare(&c->cache[i].st);
 		mx_free(c->cache[i].sql);
 		mx_free(c->cache[i].sig);
+		mx_free(c->cache[i].hinted_sql);
 	}
 	duckdb_disconnect(&c->conn);
 	mx_udf_detach(c->db->udf, c->udf);
@@ -394,6 +403,7 @@ static void entry_free(struct stmt_entry *e)
 	duckdb_destroy_prepare(&e->st);
 	mx_free(e->sql);
 	mx_free(e->sig);
+	mx_free(e->hinted_sql);
 }
 
 static void cache_drop(struct mx_dbconn *c, duckdb_prepared_statement st)
@@ -438,6 +448,8 @@ static int cache_put(struct mx_dbconn *c, const char *sql, const char *sig, uint
 	slot->st = st;
 	slot->last_used = ++c->clock;
 	slot->hint_pending = 0;
+	slot->hinted_sql = NULL;
+	slot->execs = 0;
 	return 0;
 }
 
@@ -636,8 +648,9 @@ static char *hinted_sql(const char *sql, duckdb_prepared_statement st, const str
  * it is executed, so hints are tried after the first execution. */
 static duckdb_prepared_statement hinted_statement(struct mx_dbconn *c, const struct stmt_entry *e,
                                                   const struct mx_sql_param *params, size_t nparams,
-                                                  duckdb_result *res)
+                                                  duckdb_result *res, char **text)
 {
+	*text = NULL;
 	char *hinted = hinted_sql(e->sql, e->st, params, nparams);
 	if (hinted == NULL)
 		return NULL;
@@ -655,10 +668,29 @@ static duckdb_prepared_statement hinted_statement(struct mx_dbconn *c, const str
 		if (x)
 			duckdb_free((void *)x);
 	}
-	mx_free(hinted);
-	if (!ok)
+	if (!ok) {
+		mx_free(hinted);
 		duckdb_destroy_prepare(&h);
-	return ok ? h : NULL;
+		return NULL;
+	}
+	*text = hinted;
+	return h;
+}
+
+/* Prepare e's statement afresh (see MX_SQL_STMT_RECYCLE); on failure the
+ * entry is dropped and the next call prepares it the usual way. */
+static void recycle(struct mx_dbconn *c, struct stmt_entry *e)
+{
+	duckdb_prepared_statement st = NULL;
+	if (duckdb_prepare(c->conn, e->hinted_sql ? e->hinted_sql : e->sql, &st) != DuckDBSuccess) {
+		duckdb_destroy_prepare(&st);
+		cache_drop(c, e->st);
+		return;
+	}
+	duckdb_destroy_prepare(&e->st);
+	e->st = st;
+	e->execs = 0;
+	c->stats.recycled++;
 }
 
 /* The prepared statement for sql (exactly one statement), from the cache or
@@ -2139,15 +2171,20 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
 	duckdb_clear_bindings(st); /* release bound values now, not at the next call */
 	rc = result_rows(c, &res, rows, err);
 	duckdb_prepared_statement hinted = NULL;
+	char *text = NULL;
 	if (rc == 0 && e->hint_pending) {
 		e->hint_pending = 0;
-		hinted = hinted_statement(c, e, params, nparams, &res);
+		hinted = hinted_statement(c, e, params, nparams, &res, &text);
 	}
 	duckdb_destroy_result(&res);
 	if (hinted != NULL) {
 		duckdb_destroy_prepare(&e->st);
 		e->st = hinted;
+		e->hinted_sql = text;
+		e->execs = 0;
 		c->stats.hinted++;
+	} else if (++e->execs >= MX_SQL_STMT_RECYCLE) {
+		recycle(c, e);
 	}
 	return rc;
 }

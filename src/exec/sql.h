@@ -111,6 +111,7 @@ struct mx_dbconn_stats {
 	unsigned long long cache_hits;
 	unsigned long long evictions;
 	unsigned long long hinted; /* prepared again with declared parameter types */
+	unsigned long long recycled; /* prepared afresh after many executions */
 	size_t cached; /* statements held now */
 };
 void mx_dbconn_get_stats(const struct mx_dbconn *c, struct mx_dbconn_stats *out);

@@ -433,6 +433,32 @@ static void test_param_hints(void **state)
 	json_decref(d);
 }
 
+/* A cached statement is prepared afresh after 4,096 executions (DuckDB
+ * keeps memory per execution of some statements until they are destroyed);
+ * hinted statements stay hinted, results stay right. */
+static void test_statement_recycle(void **state)
+{
+	struct mx_dbconn *c = conn(state);
+	struct mx_type tint = {.kind = MX_T_INTEGER};
+	struct mx_dbconn_stats before, after;
+	mx_dbconn_get_stats(c, &before);
+	json_t *n = json_integer(0);
+	struct mx_sql_param p = {.name = "n", .value = n, .type = &tint};
+	for (int i = 0; i < 4096 + 10; i++) {
+		json_t *rows;
+		struct mx_err err;
+		json_integer_set(n, i);
+		assert_int_equal(0, qp(c, "SELECT $n + 1 AS recycled", &p, 1, &rows, &err));
+		assert_int_equal(i + 1, json_integer_value(json_object_get(json_array_get(rows, 0), "recycled")));
+		json_decref(rows);
+	}
+	json_decref(n);
+	mx_dbconn_get_stats(c, &after);
+	assert_int_equal(before.recycled + 1, after.recycled);
+	assert_int_equal(before.hinted + 1, after.hinted);
+	assert_int_equal(before.prepares + 1, after.prepares);
+}
+
 static void test_statement_cache(void **state)
 {
 	struct mx_dbconn *c = conn(state);
@@ -943,6 +969,7 @@ int main(void)
 	        cmocka_unit_test(test_check_params),
 	        cmocka_unit_test(test_statement_cache),
 	        cmocka_unit_test(test_param_hints),
+	        cmocka_unit_test(test_statement_recycle),
 	        cmocka_unit_test(test_bind_by_json_type),
 	        cmocka_unit_test(test_bind_formats),
 	        cmocka_unit_test(test_bind_declared_containers),
