@@ -142,6 +142,12 @@ static int one_invalid(struct mx_rpc_msg **msgs, size_t *nmsgs, int code, const 
 int mx_rpc_parse(const char *text, size_t len, const struct mx_rpc_limits *lim, int allow_batch,
                  struct mx_rpc_msg **msgs, size_t *nmsgs, int *is_batch)
 {
+	return mx_rpc_parse_doc(text, len, NULL, lim, allow_batch, msgs, nmsgs, is_batch);
+}
+
+int mx_rpc_parse_doc(const char *text, size_t len, const json_t *doc, const struct mx_rpc_limits *lim,
+                     int allow_batch, struct mx_rpc_msg **msgs, size_t *nmsgs, int *is_batch)
+{
 	size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : MX_RPC_MAX_BYTES_DEFAULT;
 	int max_depth = lim && lim->max_depth > 0 ? lim->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
 	char msg[sizeof((struct mx_rpc_msg *)0)->error_message];
@@ -159,7 +165,8 @@ int mx_rpc_parse(const char *text, size_t len, const struct mx_rpc_limits *lim, 
 		return one_invalid(msgs, nmsgs, MX_RPC_INVALID_REQUEST, msg);
 	}
 	json_error_t jerr;
-	json_t *root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t *root = doc ? json_incref((json_t *)doc)
+	                   : json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		if (json_error_code(&jerr) == json_error_out_of_memory)
 			return MX_ENOMEM;

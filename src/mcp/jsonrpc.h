@@ -60,6 +60,11 @@ struct mx_rpc_limits {
  */
 int mx_rpc_parse(const char *text, size_t len, const struct mx_rpc_limits *lim, int allow_batch,
                  struct mx_rpc_msg **msgs, size_t *nmsgs, int *is_batch);
+/* The same for a message the transport has parsed already: doc (borrowed)
+ * is text parsed, so it is not parsed again; the limits still apply to the
+ * text. */
+int mx_rpc_parse_doc(const char *text, size_t len, const json_t *doc, const struct mx_rpc_limits *lim,
+                     int allow_batch, struct mx_rpc_msg **msgs, size_t *nmsgs, int *is_batch);
 void mx_rpc_msg_clear(struct mx_rpc_msg *m);
 /* Clear n messages and free the array (the usual end of mx_rpc_parse). */
 void mx_rpc_msgs_free(struct mx_rpc_msg *msgs, size_t n);

@@ -84,11 +84,11 @@ int mx_mcp_log_level_parse(const char *s)
 
 /* ---------------------------------------------------------------- sending */
 
-static void send_text(struct mx_mcp_session *ss, const char *text, size_t len)
+static void send_text(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *msg)
 {
 	if (atomic_load(&ss->dead))
 		return;
-	if (ss->sink.send(ss->sink.ctx, text, len) != 0)
+	if (ss->sink.send(ss->sink.ctx, text, len, msg) != 0)
 		atomic_store(&ss->dead, 1);
 }
 
@@ -99,7 +99,7 @@ static void send_json(struct mx_mcp_session *ss, json_t *msg)
 	struct mx_buf b;
 	mx_buf_init(&b, MX_BUF_UNBOUNDED);
 	if (mx_json_dump(&b, msg, MX_JSON_COMPACT) == 0)
-		send_text(ss, b.p, b.len);
+		send_text(ss, b.p, b.len, msg);
 	else
 		mx_error("mcp: cannot serialise an outgoing message");
 	mx_buf_free(&b);
@@ -148,7 +148,7 @@ static void deliver(struct mx_mcp_call *c, struct mx_mcp_reply *r)
 	struct mx_buf b;
 	mx_buf_init(&b, MX_BUF_UNBOUNDED);
 	if (mx_rpc_dump_raw_result(&b, c->id, r->page->text, r->page->len) == 0)
-		send_text(c->ss, b.p, b.len);
+		send_text(c->ss, b.p, b.len, NULL);
 	mx_buf_free(&b);
 }
 
@@ -603,13 +603,19 @@ void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t 
 void mx_mcp_session_receive_headers(struct mx_mcp_session *ss, const char *text, size_t len,
                                     const json_t *headers)
 {
+	mx_mcp_session_receive_doc(ss, text, len, NULL, headers);
+}
+
+void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *doc,
+                                const json_t *headers)
+{
 	pthread_mutex_lock(&ss->mu);
 	int allow_batch = ss->initialized && ss->rev == MX_MCP_D_2025_03_26;
 	pthread_mutex_unlock(&ss->mu);
 	struct mx_rpc_msg *msgs = NULL;
 	size_t n = 0;
 	int is_batch = 0;
-	if (mx_rpc_parse(text, len, &ss->srv->limits, allow_batch, &msgs, &n, &is_batch) != 0) {
+	if (mx_rpc_parse_doc(text, len, doc, &ss->srv->limits, allow_batch, &msgs, &n, &is_batch) != 0) {
 		send_json(ss,
 		          mx_rpc_error(NULL, MX_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL));
 		return;

@@ -39,8 +39,10 @@ struct mx_mcp_sink {
 	/* Deliver one complete JSON-RPC message (no trailing newline). Must be
 	 * thread-safe; messages of one session may arrive from several threads.
 	 * Returns 0, or an error when the peer is gone (the session then stops
-	 * sending). */
-	int (*send)(void *ctx, const char *json, size_t len);
+	 * sending). msg is the same message parsed (borrowed), or NULL when
+	 * only the text exists: a sink that routes by id or method need not
+	 * parse the text again. */
+	int (*send)(void *ctx, const char *json, size_t len, const json_t *msg);
 	void *ctx;
 };
 
@@ -85,6 +87,11 @@ void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t 
  * through get_request_header(name) and get_request_headers_json(). */
 void mx_mcp_session_receive_headers(struct mx_mcp_session *ss, const char *text, size_t len,
                                     const json_t *headers);
+/* The same when the transport has parsed the text already: doc (borrowed)
+ * is text parsed by jansson (any flags that reject what JSON_ALLOW_NUL
+ * would accept), and is used instead of parsing it again. */
+void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *doc,
+                                const json_t *headers);
 /* Treat the session as initialised at `revision` (NULL or unknown: 2025-03-26)
  * without a handshake: stateless HTTP serves each POST on a throwaway
  * session, the way the Python SDK's stateless mode does. */

@@ -235,7 +235,7 @@ static int random_id(char out[33])
 	return 0;
 }
 
-static int hs_send(void *ctx, const char *json, size_t len);
+static int hs_send(void *ctx, const char *json, size_t len, const json_t *msg);
 
 /* A new session in the table (one reference for the caller besides the
  * table's). NULL with *full set when the cap is reached. */
@@ -245,7 +245,12 @@ static struct hsession *session_new(struct http *h, int throwaway, int legacy, i
 	struct hsession *hss = mx_calloc(1, sizeof *hss);
 	if (hss == NULL)
 		return NULL;
-	if (random_id(hss->id) != 0) {
+	/* A throwaway session is never looked up by its id: a counter will do
+	 * (and spares a getrandom call per stateless request). */
+	static atomic_ullong throwaways;
+	if (throwaway)
+		snprintf(hss->id, sizeof hss->id, "t%031llx", atomic_fetch_add(&throwaways, 1));
+	else if (random_id(hss->id) != 0) {
 		mx_free(hss);
 		return NULL;
 	}
@@ -440,10 +445,10 @@ static void finish(struct stream *st, const json_t *msg)
 }
 
 /* The sink of every HTTP session: route one outgoing message. */
-static int hs_send(void *ctx, const char *json, size_t len)
+static int hs_send(void *ctx, const char *json, size_t len, const json_t *msg)
 {
 	struct hsession *hss = ctx;
-	json_t *m = json_loadb(json, len, 0, NULL);
+	json_t *m = msg ? json_incref((json_t *)msg) : json_loadb(json, len, 0, NULL);
 	if (m == NULL)
 		return 0;
 	pthread_mutex_lock(&hss->mu);
@@ -942,12 +947,12 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	st->counted = 1;
 	pthread_mutex_unlock(&hss->mu);
 	mx_metrics_inflight(1);
-	json_decref(msg);
 	rq->st = st;
 	const char *out_sid = hss->throwaway ? NULL : hss->id;
 	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
-	mx_mcp_session_receive_headers(hss->ss, rq->body.p, rq->body.len, req_headers);
+	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers);
 	json_decref(req_headers);
+	json_decref(msg);
 	hss_unref(hss);
 	if (sse)
 		return queue_sse(c, st, out_sid);
@@ -1153,8 +1158,9 @@ struct capture {
 	json_t *msg;
 };
 
-static int capture_send(void *ctx, const char *json, size_t len)
+static int capture_send(void *ctx, const char *json, size_t len, const json_t *msg)
 {
+	(void)msg;
 	struct capture *cap = ctx;
 	json_decref(cap->msg);
 	cap->msg = json_loadb(json, len, 0, NULL);

@@ -66,8 +66,9 @@ static int write_all(int fd, const char *json, size_t len)
 	return 0;
 }
 
-static int stdio_send(void *ctx, const char *json, size_t len)
+static int stdio_send(void *ctx, const char *json, size_t len, const json_t *msg)
 {
+	(void)msg;
 	struct stdio_out *o = ctx;
 	if (atomic_load(&o->gone))
 		return MX_EIO;
@@ -88,7 +89,7 @@ static void send_error(struct stdio_out *o, int code, const char *message)
 	json_t *e = mx_rpc_error(NULL, code, message, NULL);
 	char *s = e ? mx_json_dumps(e, MX_JSON_COMPACT) : NULL;
 	if (s)
-		stdio_send(o, s, strlen(s));
+		stdio_send(o, s, strlen(s), NULL);
 	mx_free(s);
 	json_decref(e);
 }

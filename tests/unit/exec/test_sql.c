@@ -449,7 +449,8 @@ static void test_statement_recycle(void **state)
 		struct mx_err err;
 		json_integer_set(n, i);
 		assert_int_equal(0, qp(c, "SELECT $n + 1 AS recycled", &p, 1, &rows, &err));
-		assert_int_equal(i + 1, json_integer_value(json_object_get(json_array_get(rows, 0), "recycled")));
+		assert_int_equal(i + 1,
+		                 json_integer_value(json_object_get(json_array_get(rows, 0), "recycled")));
 		json_decref(rows);
 	}
 	json_decref(n);

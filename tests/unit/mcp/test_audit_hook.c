@@ -45,8 +45,9 @@ struct client {
 	int index;
 };
 
-static int count_reply(void *ctx, const char *json, size_t len)
+static int count_reply(void *ctx, const char *json, size_t len, const json_t *msg)
 {
+	(void)msg;
 	struct client *c = ctx;
 	json_t *v = json_loadb(json, len, 0, NULL);
 	const json_t *res = json_object_get(v, "result");

@@ -27,13 +27,16 @@ struct collector {
 	int sent;
 };
 
-static int collect(void *ctx, const char *json, size_t len)
+static int collect(void *ctx, const char *json, size_t len, const json_t *msg)
 {
 	struct collector *c = ctx;
 	json_error_t jerr;
 	json_t *v = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
 	if (v == NULL)
 		fail_msg("server sent invalid JSON: %.*s", (int)len, json);
+	/* The parsed message handed along (for routing) is the text's. */
+	if (msg != NULL && !json_equal(v, (json_t *)msg))
+		fail_msg("the message handed to the sink differs from its text: %.*s", (int)len, json);
 	if (memchr(json, '\n', len) != NULL)
 		fail_msg("server sent a newline inside a message");
 	pthread_mutex_lock(&c->mu);
