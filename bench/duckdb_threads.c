@@ -84,7 +84,7 @@ static void run(const char *threads)
 int main(void)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	char buf[16];
+	char buf[24];
 	for (long t = 1; t <= cores && t <= 64; t *= 2) {
 		snprintf(buf, sizeof buf, "%ld", t);
 		run(buf);

@@ -37,6 +37,16 @@ expect_json '[.result.endpoints[] | {kind, name, error}]' '[{"kind":"tool","name
 # the bootstrap's own test passes (checked through the same call path)
 run run tool hello_world --param name=Alice
 expect_out "Hello, Alice!"
+run test --json-output
+expect_rc 0 "mxcp test on the bootstrap"
+expect_json '.result.status' '"ok"'
+expect_json '.result.tests_run' '1'
+# and lint finds no warning or error (infos — no tags, no default — are MXCP's bootstrap as it is)
+run lint --severity info --json-output
+expect_rc 0 "mxcp lint on the bootstrap"
+expect_json '[.result[] | select(.severity != "info")] | length' '0'
+run lint --strict
+expect_rc 0 "mxcp lint --strict on the bootstrap"
 
 # a project inside a project is refused
 mkdir -p nested
