@@ -17,6 +17,7 @@
 #include "audit/writer.h"
 
 #include "audit/redact.h"
+#include "core/uuid.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
@@ -29,7 +30,6 @@
 #include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -739,22 +739,6 @@ int mx_audit_open(const struct mx_audit_options *opt, struct mx_audit **out, str
 	return 0;
 }
 
-static void uuid4(char out[37])
-{
-	unsigned char r[16];
-	if (RAND_bytes(r, sizeof r) != 1) {
-		/* never fails in practice; fall back to the clock and a counter */
-		static _Atomic unsigned long long ctr;
-		unsigned long long t = (unsigned long long)mx_audit_now_ms(), c = ++ctr;
-		memcpy(r, &t, 8);
-		memcpy(r + 8, &c, 8);
-	}
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-	         r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
-}
-
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -765,7 +749,7 @@ static char *serialise(const struct mx_audit_record *r, size_t *len)
 {
 	char ts[32], id[37];
 	mx_audit_format_time(mx_audit_now_ms(), ts);
-	uuid4(id);
+	mx_uuid4(id);
 	json_t *input = mx_audit_redact(r->params, r->nparams, r->input);
 	double dur = isfinite(r->duration_ms) && r->duration_ms > 0 ? round(r->duration_ms * 1000.0) / 1000.0
 	                                                            : 0.0;

@@ -30,6 +30,7 @@
 
 #include "audit/query.h"
 #include "audit/writer.h"
+#include "core/uuid.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
@@ -52,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -121,25 +121,6 @@ static void iso_now(char out[40])
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	iso_time(&ts, out);
-}
-
-static void uuid4(char out[37])
-{
-	unsigned char r[16];
-	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-		struct timespec ts;
-		static _Atomic unsigned long ctr;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		unsigned long long t =
-		        (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-		unsigned long long c = ++ctr;
-		memcpy(r, &t, 8);
-		memcpy(r + 8, &c, 8);
-	}
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-	         r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
 static double round1(double x)
@@ -275,7 +256,7 @@ static json_t *h_reload(struct mx_admin *a, struct MHD_Connection *c, unsigned *
 	(void)c;
 	char ts[40], id[37];
 	iso_now(ts);
-	uuid4(id);
+	mx_uuid4(id);
 	mx_info("admin: reload requested (%s)", id);
 	pthread_mutex_lock(&a->mu);
 	a->reload_pending = 1;
@@ -1044,6 +1025,31 @@ static json_t *empty_stats(void)
 	                 "by_policy", "earliest_timestamp", "latest_timestamp");
 }
 
+/* Export the records f selects into a scratch database, run `run` there
+ * (one audit question at a time), and answer its document, or a 500 that
+ * starts with `what`. */
+static json_t *audit_run(struct mx_admin *a, const struct mx_audit_filter *f, const struct audit_args *q,
+                         int (*run)(struct scratch *, const struct audit_args *, json_t **, struct mx_err *),
+                         const char *what, unsigned *status)
+{
+	struct scratch s;
+	struct mx_err err;
+	json_t *doc = NULL;
+	pthread_mutex_lock(&a->audit_mu);
+	int rc = scratch_open(a, f, &s, &err);
+	if (rc == 0) {
+		rc = run(&s, q, &doc, &err);
+		scratch_close(&s);
+	}
+	pthread_mutex_unlock(&a->audit_mu);
+	if (rc) {
+		char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+		mx_error("admin: %s: %s", what, mx_err_format(&err, msg, sizeof msg));
+		return detail(status, 500, "%s: %s", what, msg);
+	}
+	return doc;
+}
+
 static json_t *h_audit_query(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	struct audit_args q = {
@@ -1081,21 +1087,9 @@ static json_t *h_audit_query(struct mx_admin *a, struct MHD_Connection *c, unsig
 	        .since_ms = q.has_start ? q.start_ms : 0,
 	        .limit = -1,
 	};
-	struct scratch s;
-	struct mx_err err;
-	json_t *rows = NULL;
-	pthread_mutex_lock(&a->audit_mu);
-	int rc = scratch_open(a, &f, &s, &err);
-	if (rc == 0) {
-		rc = run_records(&s, &q, &rows, &err);
-		scratch_close(&s);
-	}
-	pthread_mutex_unlock(&a->audit_mu);
-	if (rc) {
-		char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
-		mx_error("admin: audit query failed: %s", mx_err_format(&err, msg, sizeof msg));
-		return detail(status, 500, "Failed to query audit logs: %s", msg);
-	}
+	json_t *rows = audit_run(a, &f, &q, run_records, "Failed to query audit logs", status);
+	if (*status != 200)
+		return rows;
 	json_int_t count = (json_int_t)json_array_size(rows);
 	return json_pack("{s:o, s:I}", "records", rows, "count", count);
 }
@@ -1114,22 +1108,7 @@ static json_t *h_audit_stats(struct mx_admin *a, struct MHD_Connection *c, unsig
 	if (a->audit == NULL)
 		return empty_stats();
 	struct mx_audit_filter f = {.since_ms = q.has_start ? q.start_ms : 0, .limit = -1};
-	struct scratch s;
-	struct mx_err err;
-	json_t *doc = NULL;
-	pthread_mutex_lock(&a->audit_mu);
-	int rc = scratch_open(a, &f, &s, &err);
-	if (rc == 0) {
-		rc = run_stats(&s, &q, &doc, &err);
-		scratch_close(&s);
-	}
-	pthread_mutex_unlock(&a->audit_mu);
-	if (rc) {
-		char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
-		mx_error("admin: audit statistics failed: %s", mx_err_format(&err, msg, sizeof msg));
-		return detail(status, 500, "Failed to get audit statistics: %s", msg);
-	}
-	return doc;
+	return audit_run(a, &f, &q, run_stats, "Failed to get audit statistics", status);
 }
 
 /* ------------------------------------------------------------------ routing */
