@@ -21,7 +21,7 @@ struct command {
 
 static const struct command COMMANDS[] = {
         {"init", mx_cmd_init, "Initialize a new MXCP repository"},
-        {"serve", mx_cmd_serve, "Start the MCP server (--transport stdio)"},
+        {"serve", mx_cmd_serve, "Start the MCP server (streamable HTTP, SSE or stdio)"},
         {"list", mx_cmd_list, "List all available endpoints"},
         {"validate", mx_cmd_validate, "Validate one or all endpoints"},
         {"run", mx_cmd_run, "Run a tool, resource or prompt"},

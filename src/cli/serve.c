@@ -55,9 +55,10 @@ enum {
 static void print_help(void)
 {
 	printf("Usage: mxcp serve [OPTIONS]\n\n"
-	       "  Start the MCP server for this project. With --transport stdio it speaks\n"
-	       "  MCP (newline-delimited JSON-RPC) on stdin/stdout, the way Claude Desktop\n"
-	       "  and other MCP clients launch local servers.\n\n"
+	       "  Start the MCP server for this project: streamable HTTP on /mcp (default,\n"
+	       "  port 8000), the legacy HTTP+SSE transport, or --transport stdio, which\n"
+	       "  speaks MCP (newline-delimited JSON-RPC) on stdin/stdout, the way Claude\n"
+	       "  Desktop and other MCP clients launch local servers.\n\n"
 	       "Options:\n"
 	       "  --transport [streamable-http|sse|stdio]\n"
 	       "                            Transport (default: the user config's\n"
