@@ -4,6 +4,9 @@
 
 #include "core/alloc.h"
 #include "core/json.h"
+#include "exec/invoke.h"
+#include "exec/sql.h"
+#include "model/project.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -91,4 +94,38 @@ void mx_test_json_eq(const char *expected_text, const json_t *got, const char *f
 		_fail(file, line);
 	}
 	json_decref(exp);
+}
+
+int mx_test_db_setup(void **state)
+{
+	static struct mx_test_db f;
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_err err;
+	if (mx_db_open(&opt, &f.db, &err) != 0)
+		fail_msg("open: %s", err.msg);
+	if (mx_db_connect(f.db, &f.c, &err) != 0)
+		fail_msg("connect: %s", err.msg);
+	*state = &f;
+	return 0;
+}
+
+int mx_test_db_teardown(void **state)
+{
+	struct mx_test_db *f = *state;
+	mx_dbconn_close(f->c);
+	mx_db_close(f->db);
+	return 0;
+}
+
+void mx_test_open_project(const char *dir, struct mx_project **p, struct mx_runtime **rt,
+                          struct mx_dbconn **conn)
+{
+	struct mx_project_options popt = {.dir = dir};
+	struct mx_err err;
+	*p = NULL;
+	*rt = NULL;
+	*conn = NULL;
+	if (mx_project_load(&popt, p, &err) || mx_runtime_open(*p, rt, &err) ||
+	    mx_db_connect(mx_runtime_db(*rt), conn, &err))
+		fail_msg("%s", err.msg);
 }

@@ -28,6 +28,24 @@ void mx_test_write(const char *dir, const char *rel, const char *content);
 /* Remove a directory tree. */
 void mx_test_rmrf(const char *dir);
 
+/* A cmocka fixture: an in-memory DuckDB and one connection to it. Use
+ * mx_test_db_setup / mx_test_db_teardown as setup and teardown; *state is
+ * then a struct mx_test_db. */
+struct mx_db;
+struct mx_dbconn;
+struct mx_project;
+struct mx_runtime;
+struct mx_test_db {
+	struct mx_db *db;
+	struct mx_dbconn *c;
+};
+int mx_test_db_setup(void **state);
+int mx_test_db_teardown(void **state);
+/* Load the project in dir, open its database and one connection to it;
+ * fails the test on any error. */
+void mx_test_open_project(const char *dir, struct mx_project **p, struct mx_runtime **rt,
+                          struct mx_dbconn **conn);
+
 /* Compare JSON values (expected given as JSON text); on mismatch print both. */
 void mx_test_json_eq(const char *expected_text, const json_t *got, const char *file, int line);
 #define MX_ASSERT_JSON_EQ(expected_text, got) mx_test_json_eq((expected_text), (got), __FILE__, __LINE__)

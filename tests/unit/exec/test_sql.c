@@ -17,35 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-struct fixture {
-	struct mx_db *db;
-	struct mx_dbconn *c;
-};
-
-static int setup_memory(void **state)
-{
-	static struct fixture f;
-	struct mx_db_options opt = {.path = ":memory:"};
-	struct mx_err err;
-	if (mx_db_open(&opt, &f.db, &err) != 0)
-		fail_msg("open: %s", err.msg);
-	if (mx_db_connect(f.db, &f.c, &err) != 0)
-		fail_msg("connect: %s", err.msg);
-	*state = &f;
-	return 0;
-}
-
-static int teardown_memory(void **state)
-{
-	struct fixture *f = *state;
-	mx_dbconn_close(f->c);
-	mx_db_close(f->db);
-	return 0;
-}
-
 static struct mx_dbconn *conn(void **state)
 {
-	return ((struct fixture *)*state)->c;
+	return ((struct mx_test_db *)*state)->c;
 }
 
 /* Run sql (no parameters) and fail the test on error. */
@@ -988,7 +962,8 @@ int main(void)
 	        cmocka_unit_test(test_open_errors),
 	        cmocka_unit_test(test_extensions),
 	};
-	int failed = cmocka_run_group_tests_name("sql (in memory)", mem, setup_memory, teardown_memory);
+	int failed =
+	        cmocka_run_group_tests_name("sql (in memory)", mem, mx_test_db_setup, mx_test_db_teardown);
 	failed += cmocka_run_group_tests_name("sql (open)", files, NULL, NULL);
 	return failed;
 }

@@ -19,32 +19,6 @@
 
 static char dir[512];
 
-struct fixture {
-	struct mx_db *db;
-	struct mx_dbconn *c;
-};
-
-static int setup(void **state)
-{
-	static struct fixture f;
-	struct mx_db_options opt = {.path = ":memory:"};
-	struct mx_err err;
-	if (mx_db_open(&opt, &f.db, &err) != 0)
-		fail_msg("open: %s", err.msg);
-	if (mx_db_connect(f.db, &f.c, &err) != 0)
-		fail_msg("connect: %s", err.msg);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	mx_dbconn_close(f->c);
-	mx_db_close(f->db);
-	return 0;
-}
-
 static json_t *js(const char *text)
 {
 	json_error_t e;
@@ -97,7 +71,7 @@ static const char ALL[] = "SELECT get_username() AS u, get_user_email() AS e, ge
 
 static void test_null_without_context(void **state)
 {
-	struct mx_dbconn *c = ((struct fixture *)*state)->c;
+	struct mx_dbconn *c = ((struct mx_test_db *)*state)->c;
 	ASSERT_QUERY(c, ALL, "[{\"u\":null,\"e\":null,\"p\":null,\"t\":null,\"h\":null,\"j\":null}]");
 	/* an empty call context is the same */
 	ASSERT_QUERY_AS(c, NULL, NULL, NULL, ALL,
@@ -106,7 +80,7 @@ static void test_null_without_context(void **state)
 
 static void test_user_fields(void **state)
 {
-	struct mx_dbconn *c = ((struct fixture *)*state)->c;
+	struct mx_dbconn *c = ((struct mx_test_db *)*state)->c;
 	ASSERT_QUERY_AS(c,
 	                "{\"username\":\"alice\",\"email\":\"alice@example.com\",\"external_token\":\"tok\"}",
 	                "cli", NULL, ALL,
@@ -129,7 +103,7 @@ static void test_user_fields(void **state)
 
 static void test_headers(void **state)
 {
-	struct mx_dbconn *c = ((struct fixture *)*state)->c;
+	struct mx_dbconn *c = ((struct mx_test_db *)*state)->c;
 	const char *h = "{\"x-team\":\"blue\",\"accept\":\"application/json\",\"x-n\":5,\"x-none\":null}";
 	ASSERT_QUERY_AS(c, NULL, NULL, h,
 	                "SELECT get_request_header('x-team') AS a, get_request_header('X-Team') AS b, "
@@ -155,7 +129,7 @@ static void test_headers(void **state)
  * prepare time), and nothing is left once the call is over. */
 static void test_statement_cache(void **state)
 {
-	struct mx_dbconn *c = ((struct fixture *)*state)->c;
+	struct mx_dbconn *c = ((struct mx_test_db *)*state)->c;
 	const char *sql = "SELECT get_username() AS u, get_request_header('x-team') AS team";
 	struct mx_dbconn_stats before, after;
 	mx_dbconn_get_stats(c, &before);
@@ -172,7 +146,7 @@ static void test_statement_cache(void **state)
 /* Two connections of one database, each with its own caller. */
 static void test_connections_apart(void **state)
 {
-	struct fixture *f = *state;
+	struct mx_test_db *f = *state;
 	struct mx_dbconn *other = NULL;
 	struct mx_err err;
 	if (mx_db_connect(f->db, &other, &err) != 0)
@@ -200,7 +174,7 @@ static void test_connections_apart(void **state)
 /* Enough rows that DuckDB evaluates the functions on several threads. */
 static void test_parallel_rows(void **state)
 {
-	struct mx_dbconn *c = ((struct fixture *)*state)->c;
+	struct mx_dbconn *c = ((struct mx_test_db *)*state)->c;
 	json_decref(q(c, "SET threads = 4"));
 	ASSERT_QUERY_AS(c, "{\"username\":\"alice\"}", "cli", "{\"x-team\":\"red\"}",
 	                "SELECT count(*) AS n FROM range(2000000) "
@@ -286,14 +260,11 @@ static void test_invoke(void **state)
 	              "get_request_header('x-team') AS team\"}\n");
 	char pdir[1024];
 	snprintf(pdir, sizeof pdir, "%s/p", dir);
-	struct mx_project_options popt = {.dir = pdir};
-	struct mx_project *p = NULL;
-	struct mx_runtime *rt = NULL;
-	struct mx_dbconn *conn = NULL;
+	struct mx_project *p;
+	struct mx_runtime *rt;
+	struct mx_dbconn *conn;
+	mx_test_open_project(pdir, &p, &rt, &conn);
 	struct mx_err err;
-	if (mx_project_load(&popt, &p, &err) || mx_runtime_open(p, &rt, &err) ||
-	    mx_db_connect(mx_runtime_db(rt), &conn, &err))
-		fail_msg("%s", err.msg);
 	const struct mx_endpoint *ep = mx_project_find(p, MX_EP_TOOL, "who");
 	assert_non_null(ep);
 	json_t *alice = js("{\"username\":\"alice\"}"), *bob = js("{\"username\":\"bob\"}");
@@ -345,12 +316,14 @@ int main(void)
 {
 	mx_alloc_init_jansson();
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_null_without_context, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_user_fields, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_connections_apart, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_parallel_rows, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_null_without_context, mx_test_db_setup,
+	                                        mx_test_db_teardown),
+	        cmocka_unit_test_setup_teardown(test_user_fields, mx_test_db_setup, mx_test_db_teardown),
+	        cmocka_unit_test_setup_teardown(test_headers, mx_test_db_setup, mx_test_db_teardown),
+	        cmocka_unit_test_setup_teardown(test_statement_cache, mx_test_db_setup, mx_test_db_teardown),
+	        cmocka_unit_test_setup_teardown(test_connections_apart, mx_test_db_setup,
+	                                        mx_test_db_teardown),
+	        cmocka_unit_test_setup_teardown(test_parallel_rows, mx_test_db_setup, mx_test_db_teardown),
 	        cmocka_unit_test(test_out_of_memory),
 	        cmocka_unit_test(test_readonly_database),
 	        cmocka_unit_test(test_invoke),

@@ -410,14 +410,11 @@ static void test_invoke_report(void **state)
 	        "fields: [secret]}\n");
 	char pdir[1024];
 	snprintf(pdir, sizeof pdir, "%s/p", dir);
-	struct mx_project_options popt = {.dir = pdir};
-	struct mx_project *p = NULL;
-	struct mx_runtime *rt = NULL;
-	struct mx_dbconn *conn = NULL;
+	struct mx_project *p;
+	struct mx_runtime *rt;
+	struct mx_dbconn *conn;
+	mx_test_open_project(pdir, &p, &rt, &conn);
 	struct mx_err err;
-	if (mx_project_load(&popt, &p, &err) || mx_runtime_open(p, &rt, &err) ||
-	    mx_db_connect(mx_runtime_db(rt), &conn, &err))
-		fail_msg("%s", err.msg);
 	for (size_t i = 0; i < p->nfailures; i++)
 		fail_msg("%s: %s", p->failures[i].path, p->failures[i].err.msg);
 	assert_non_null(mx_project_find(p, MX_EP_TOOL, "plain"));
