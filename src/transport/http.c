@@ -968,6 +968,23 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 
 /* ------------------------------------------------- /mcp GET and DELETE */
 
+/* Has the peer of a waiting (suspended) stream closed its connection?
+ * MHD does not read a suspended connection, so peeking at it is safe. A
+ * stream that is not suspended is being written: MHD notices itself.
+ * Caller holds the session lock. */
+static int stream_peer_gone(struct stream *st)
+{
+	if (!st->suspended || st->done)
+		return 0;
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return 0;
+	char b;
+	ssize_t n = recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static enum MHD_Result get_mcp(struct http *h, struct MHD_Connection *c)
 {
 	const char *hpv = header(c, "MCP-Protocol-Version");
@@ -987,6 +1004,15 @@ static enum MHD_Result get_mcp(struct http *h, struct MHD_Connection *c)
 	if (hss == NULL)
 		return refuse(c, MHD_HTTP_NOT_FOUND, -32001, NULL, "Session not found");
 	pthread_mutex_lock(&hss->mu);
+	/* A client whose GET stream dropped (network blip, restart) comes back
+	 * with a new one; the server learns of the drop only when it next
+	 * writes (a heartbeat, up to 15 s away). A waiting stream whose peer
+	 * has closed is ended now and the new one takes its place. */
+	if (hss->listen != NULL && stream_peer_gone(hss->listen)) {
+		hss->listen->done = 1;
+		wake(hss->listen);
+		hss->listen = NULL;
+	}
 	int busy = hss->listen != NULL;
 	pthread_mutex_unlock(&hss->mu);
 	if (busy) {
