@@ -295,6 +295,38 @@ static int audit_open(const struct mx_project *p, struct mx_audit **out, struct 
 	return rc;
 }
 
+/* OAuth is not built yet. A profile that asks for it must not be served
+ * over HTTP without it, which would expose what the operator meant to
+ * protect: refuse, naming where the configuration asks (fail closed).
+ * Over stdio MXCP applies no OAuth either, so stdio serves. 1 and err set
+ * when refused. */
+static int auth_unavailable(const struct mx_project *p, struct mx_err *err)
+{
+	const struct mx_user_config *u = p->user;
+	if (u && u->auth_provider[0]) {
+		mx_err_at(err, MX_EINVAL, u->file ? u->file : "", u->auth_line, u->auth_col,
+		          "projects.%s.profiles.%s.auth.provider: OAuth (provider '%s') is not available in "
+		          "this mxcp yet; refusing to serve over HTTP without the authentication the "
+		          "configuration asks for (serve over --transport stdio, or set provider: none)",
+		          p->site->project, p->profile, u->auth_provider);
+		return 1;
+	}
+	const struct mx_site_profile *sp = mx_site_get_profile(p->site, p->profile);
+	const json_t *enabled = sp && sp->auth ? json_object_get(sp->auth, "enabled") : NULL;
+	const char *provider =
+	        sp && sp->auth ? json_string_value(json_object_get(sp->auth, "provider")) : NULL;
+	if (json_is_true(enabled) && !(provider && strcmp(provider, "none") == 0)) {
+		mx_err_at(err, MX_EINVAL, p->site->file, sp->auth_line, sp->auth_col,
+		          "profiles.%s.auth: authentication is enabled%s%s%s, but OAuth is not available in "
+		          "this mxcp yet; refusing to serve over HTTP without it (serve over --transport "
+		          "stdio, or set enabled: false)",
+		          p->profile, provider ? " (provider '" : "", provider ? provider : "",
+		          provider ? "')" : "");
+		return 1;
+	}
+	return 0;
+}
+
 static int is_http(const char *t)
 {
 	return !strcmp(t, "streamable-http") || !strcmp(t, "http") || !strcmp(t, "sse");
@@ -492,6 +524,10 @@ int mx_cmd_serve(int argc, char **argv)
 		mx_project_drop_endpoints(p, drop);
 	}
 	int http = is_http(transport);
+	if (http && auth_unavailable(p, &err)) {
+		status = mx_cli_fail(&cli, &err);
+		goto out;
+	}
 	if (!http && (f.port || f.host || f.stateless))
 		mx_debug("serve: --port/--host/--stateless apply to the HTTP transports; ignored for stdio");
 

@@ -529,6 +529,8 @@ static int load_profile(const char *file, const char *path, const struct mx_yaml
 		return rc;
 	if (sec != NULL && (pr->auth = mx_yaml_to_json(sec)) == NULL)
 		return oom(err);
+	if (sec != NULL)
+		pr->auth_line = sec->line, pr->auth_col = sec->col;
 	return 0;
 }
 

@@ -56,6 +56,7 @@ struct mx_site_profile {
 	enum mx_audit_on_full audit_on_full;
 	int64_t audit_retention_days;
 	json_t *auth; /* `auth:` block as written (operational guide), or NULL */
+	int auth_line, auth_col; /* where that block is */
 };
 
 struct mx_site_paths {

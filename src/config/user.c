@@ -700,6 +700,16 @@ static int load_doc(struct mx_user_config *u, const struct mx_yaml_node *root, c
 	if (json_object_get(u->raw, "mxcp") == NULL &&
 	    json_object_set_new(u->raw, "mxcp", json_integer(1)) != 0)
 		return oom(err);
+	const char *provider = json_string_value(
+	        json_object_get(json_object_get(mx_user_profile(u, project, profile), "auth"), "provider"));
+	if (provider != NULL && strcmp(provider, "none") != 0) {
+		const struct mx_yaml_node *n = mx_yaml_map_get(root, "projects");
+		n = mx_yaml_map_get(mx_yaml_map_get(mx_yaml_map_get(n, project), "profiles"), profile);
+		n = mx_yaml_map_get(mx_yaml_map_get(n, "auth"), "provider");
+		snprintf(u->auth_provider, sizeof u->auth_provider, "%s", provider);
+		u->auth_line = n ? n->line : 0;
+		u->auth_col = n ? n->col : 0;
+	}
 	return fill_transport(u, root, err);
 }
 

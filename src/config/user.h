@@ -37,6 +37,10 @@ struct mx_user_config {
 	char *file; /* path read, or NULL when the default file was absent */
 	json_t *raw; /* the whole (interpolated where selected) config */
 	struct mx_user_transport transport;
+	/* projects.<project>.profiles.<profile>.auth.provider when set and not
+	 * "none" ("" otherwise), and where it is written. */
+	char auth_provider[32];
+	int auth_line, auth_col;
 };
 
 /* Load for the active project and profile. */
