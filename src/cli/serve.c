@@ -459,6 +459,10 @@ int mx_cmd_serve(int argc, char **argv)
 	int rc = parse_flags(argc, argv, &cli, &f);
 	if (rc)
 		return rc < 0 ? MX_EXIT_OK : rc;
+	/* A server says what it does (listening, reloads, shutdown) unless told
+	 * otherwise: INFO by default for serve, where other commands stay quiet. */
+	if (mx_log_parse_level(getenv("MXCP_LOG_LEVEL")) < 0)
+		mx_log_set_level(MX_LOG_INFO);
 	mx_cli_setup_logging(&cli);
 
 	/* stdout is the protocol from here on when the transport is known to be stdio. */
