@@ -1852,8 +1852,8 @@ static int result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 }
 
 /* ------------------------------------------------------------------------ */
-/* Parameter type hints                                                      */
-/* Parameter type hints, recycling, and the statement lookup              */
+/* Parameter type hints, recycling, and the statement lookup                */
+/* ------------------------------------------------------------------------ */
 /*
  * DuckDB cannot type a parameter that nothing in the statement constrains
  * (`SELECT $n + 1`, `'Hello, ' || $name`): it leaves the type open at
