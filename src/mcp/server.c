@@ -319,6 +319,12 @@ static const struct method *find_method(const char *name)
 	return NULL;
 }
 
+int mx_mcp_method_on_worker(const char *name)
+{
+	const struct method *m = name ? find_method(name) : NULL;
+	return m != NULL && m->on_worker;
+}
+
 /* ------------------------------------------------------------------ calls */
 
 static void call_free(struct mx_mcp_call *c)
@@ -389,20 +395,24 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	call_done(c);
 }
 
+/* Mark c cancelled; interrupt its query if it runs. Caller holds its
+ * session's lock. */
+static void cancel_locked(struct mx_mcp_call *c)
+{
+	c->cancelled = 1;
+	if (c->running && c->conn)
+		mx_dbconn_interrupt(c->conn);
+}
+
 size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s)
 {
 	size_t n = 0;
 	pthread_mutex_lock(&s->mu);
 	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
 		pthread_mutex_lock(&ss->mu);
-		for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
-			if (c->cancelled)
-				continue;
-			c->cancelled = 1;
-			n++;
-			if (c->running && c->conn)
-				mx_dbconn_interrupt(c->conn);
-		}
+		for (struct mx_mcp_call *c = ss->calls; c; c = c->next)
+			if (!c->cancelled)
+				cancel_locked(c), n++;
 		pthread_mutex_unlock(&ss->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -417,9 +427,7 @@ static void cancel_request(struct mx_mcp_session *ss, const json_t *params)
 	pthread_mutex_lock(&ss->mu);
 	for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
 		if (!c->cancelled && json_equal((json_t *)c->id, (json_t *)id)) {
-			c->cancelled = 1;
-			if (c->running && c->conn)
-				mx_dbconn_interrupt(c->conn);
+			cancel_locked(c);
 			break;
 		}
 	}
@@ -597,13 +605,7 @@ int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id)
 
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len)
 {
-	mx_mcp_session_receive_headers(ss, text, len, NULL);
-}
-
-void mx_mcp_session_receive_headers(struct mx_mcp_session *ss, const char *text, size_t len,
-                                    const json_t *headers)
-{
-	mx_mcp_session_receive_doc(ss, text, len, NULL, headers);
+	mx_mcp_session_receive_doc(ss, text, len, NULL, NULL);
 }
 
 void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *doc,

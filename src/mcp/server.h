@@ -81,17 +81,19 @@ int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id);
  * run on the worker pool; their responses come later through the sink.
  * Cheap requests (ping, initialize, lists) may be answered inline. */
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len);
-/* The same for a transport whose messages come with request headers (HTTP):
- * headers is a JSON object of name → value, names lower-case, or NULL. The
- * calls the message starts keep a reference, and their SQL sees the headers
- * through get_request_header(name) and get_request_headers_json(). */
-void mx_mcp_session_receive_headers(struct mx_mcp_session *ss, const char *text, size_t len,
-                                    const json_t *headers);
-/* The same when the transport has parsed the text already: doc (borrowed)
- * is text parsed by jansson (any flags that reject what JSON_ALLOW_NUL
- * would accept), and is used instead of parsing it again. */
+/* The same for a transport whose messages come with request headers (HTTP)
+ * and which may have parsed the text already. headers: a JSON object of
+ * name → value, names lower-case, or NULL; the calls the message starts
+ * keep a reference, and their SQL sees the headers through
+ * get_request_header(name) and get_request_headers_json(). doc (borrowed,
+ * or NULL): text as parsed by jansson with flags that reject what
+ * JSON_ALLOW_NUL would accept; used instead of parsing text again (the
+ * limits still apply to text). */
 void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *doc,
                                 const json_t *headers);
+/* Does the method run on the worker pool (tools/call, resources/read,
+ * prompts/get)? The others are answered on the receiving thread. */
+int mx_mcp_method_on_worker(const char *name);
 /* Treat the session as initialised at `revision` (NULL or unknown: 2025-03-26)
  * without a handshake: stateless HTTP serves each POST on a throwaway
  * session, the way the Python SDK's stateless mode does. */

@@ -858,10 +858,7 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	}
 	/* Every worker busy and the queue full: say so now, with Retry-After,
 	 * rather than take a call that cannot be queued. */
-	int runs_on_worker =
-	        json_is_array(msg) || (method && has_request &&
-	                               (!strcmp(method, "tools/call") || !strcmp(method, "resources/read") ||
-	                                !strcmp(method, "prompts/get")));
+	int runs_on_worker = json_is_array(msg) || (has_request && mx_mcp_method_on_worker(method));
 	if (runs_on_worker && mx_workers_saturated(mx_mcp_server_workers(h->mcp))) {
 		enum MHD_Result r =
 		        refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, -32000, json_object_get(msg, "id"),
@@ -912,7 +909,7 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	}
 
 	if (!has_request) {
-		mx_mcp_session_receive(hss->ss, rq->body.p, rq->body.len);
+		mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, NULL);
 		if (hss->throwaway)
 			retire(h, hss);
 		hss_unref(hss);
@@ -1095,10 +1092,10 @@ static enum MHD_Result post_messages(struct http *h, struct MHD_Connection *c, s
 	}
 	const char *method = json_string_value(json_object_get(msg, "method"));
 	mx_metrics_http_request(method ? method : "POST /messages", "", "ok", now_s() - rq->t0);
-	json_decref(msg);
 	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
-	mx_mcp_session_receive_headers(hss->ss, rq->body.p, rq->body.len, req_headers);
+	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers);
 	json_decref(req_headers);
+	json_decref(msg);
 	hss_unref(hss);
 	return queue(c, MHD_HTTP_ACCEPTED, "text/plain", "Accepted", 8, NULL);
 }
