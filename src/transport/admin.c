@@ -922,22 +922,32 @@ static void free_vals(json_t **vals, size_t n)
 		json_decref(vals[i]);
 }
 
-static int run_records(struct scratch *s, const struct audit_args *q, json_t **rows, struct mx_err *err)
+/* Run head, the filters where_rest adds, then tail, on the scratch database. */
+static int query_filtered(struct scratch *s, const struct audit_args *q, const char *head, const char *tail,
+                          json_t **rows, struct mx_err *err)
 {
 	struct mx_buf sql;
 	struct mx_sql_param ps[2];
 	json_t *vals[2];
 	size_t np = 0;
+	*rows = NULL;
 	mx_buf_init(&sql, 1 << 16);
-	int rc = mx_buf_puts(&sql, RECORDS_SELECT) || where_rest(&sql, q, ps, vals, &np) ||
-	         mx_buf_printf(&sql, " ORDER BY \"timestamp\" DESC, rowid LIMIT %lld OFFSET %lld", q->limit,
-	                       q->offset);
+	int rc = mx_buf_puts(&sql, head) || where_rest(&sql, q, ps, vals, &np) || mx_buf_puts(&sql, tail);
 	if (rc)
 		rc = mx_err_set(err, MX_ELIMIT, "audit query too large");
 	else
 		rc = mx_sql_query(s->conn, sql.p, ps, np, rows, err);
 	free_vals(vals, np);
 	mx_buf_free(&sql);
+	return rc;
+}
+
+static int run_records(struct scratch *s, const struct audit_args *q, json_t **rows, struct mx_err *err)
+{
+	char tail[128];
+	snprintf(tail, sizeof tail, " ORDER BY \"timestamp\" DESC, rowid LIMIT %lld OFFSET %lld", q->limit,
+	         q->offset);
+	int rc = query_filtered(s, q, RECORDS_SELECT, tail, rows, err);
 	if (rc == 0) {
 		/* MXCP reports an empty input as null */
 		size_t i;
@@ -955,20 +965,10 @@ static int run_records(struct scratch *s, const struct audit_args *q, json_t **r
 static int run_group(struct scratch *s, const char *col, const struct audit_args *q, json_t **out,
                      struct mx_err *err)
 {
-	struct mx_buf sql;
-	struct mx_sql_param ps[2];
-	json_t *vals[2], *rows = NULL;
-	size_t np = 0;
-	mx_buf_init(&sql, 1 << 12);
-	int rc = mx_buf_printf(&sql, "SELECT %s AS k, count(*) AS n FROM logs WHERE %s IS NOT NULL", col,
-	                       col) ||
-	         where_rest(&sql, q, ps, vals, &np) || mx_buf_puts(&sql, " GROUP BY 1 ORDER BY 2 DESC, 1");
-	if (rc)
-		rc = mx_err_set(err, MX_ELIMIT, "audit query too large");
-	else
-		rc = mx_sql_query(s->conn, sql.p, ps, np, &rows, err);
-	free_vals(vals, np);
-	mx_buf_free(&sql);
+	char head[256];
+	snprintf(head, sizeof head, "SELECT %s AS k, count(*) AS n FROM logs WHERE %s IS NOT NULL", col, col);
+	json_t *rows = NULL;
+	int rc = query_filtered(s, q, head, " GROUP BY 1 ORDER BY 2 DESC, 1", &rows, err);
 	*out = rc ? NULL : json_object();
 	size_t i;
 	json_t *row;
@@ -983,18 +983,8 @@ static int run_group(struct scratch *s, const char *col, const struct audit_args
 
 static int run_stats(struct scratch *s, const struct audit_args *q, json_t **doc, struct mx_err *err)
 {
-	struct mx_buf sql;
-	struct mx_sql_param ps[2];
-	json_t *vals[2], *rows = NULL, *by_type = NULL, *by_status = NULL, *by_policy = NULL;
-	size_t np = 0;
-	mx_buf_init(&sql, 1 << 12);
-	int rc = mx_buf_puts(&sql, STATS_SELECT) || where_rest(&sql, q, ps, vals, &np);
-	if (rc)
-		rc = mx_err_set(err, MX_ELIMIT, "audit query too large");
-	else
-		rc = mx_sql_query(s->conn, sql.p, ps, np, &rows, err);
-	free_vals(vals, np);
-	mx_buf_free(&sql);
+	json_t *rows = NULL, *by_type = NULL, *by_status = NULL, *by_policy = NULL;
+	int rc = query_filtered(s, q, STATS_SELECT, "", &rows, err);
 	if (rc == 0)
 		rc = run_group(s, "\"type\"", q, &by_type, err);
 	if (rc == 0)
