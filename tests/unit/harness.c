@@ -129,3 +129,12 @@ void mx_test_open_project(const char *dir, struct mx_project **p, struct mx_runt
 	    mx_db_connect(mx_runtime_db(*rt), conn, &err))
 		fail_msg("%s", err.msg);
 }
+
+json_t *mx_test_json(const char *text)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+	if (v == NULL)
+		fail_msg("bad JSON in test: %s: %s", text, jerr.text);
+	return v;
+}

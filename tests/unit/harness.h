@@ -46,6 +46,10 @@ int mx_test_db_teardown(void **state);
 void mx_test_open_project(const char *dir, struct mx_project **p, struct mx_runtime **rt,
                           struct mx_dbconn **conn);
 
+/* Parse JSON text written in a test (any value); fails the test, naming
+ * the text, when it does not parse. A new reference. */
+json_t *mx_test_json(const char *text);
+
 /* Compare JSON values (expected given as JSON text); on mismatch print both. */
 void mx_test_json_eq(const char *expected_text, const json_t *got, const char *file, int line);
 #define MX_ASSERT_JSON_EQ(expected_text, got) mx_test_json_eq((expected_text), (got), __FILE__, __LINE__)

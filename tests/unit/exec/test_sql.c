@@ -52,15 +52,6 @@ static int qp(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *p
 	return mx_sql_query(c, sql, p, n, rows, err);
 }
 
-static json_t *J(const char *text)
-{
-	json_error_t jerr;
-	json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-	if (v == NULL)
-		fail_msg("bad JSON in test: %s", jerr.text);
-	return v;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Result conversion                                                         */
 /* ------------------------------------------------------------------------ */
@@ -480,19 +471,19 @@ static void test_statement_cache(void **state)
 static void test_bind_by_json_type(void **state)
 {
 	struct mx_dbconn *c = conn(state);
-	json_t *vals[] = {J("\"txt\""),
-	                  J("42"),
-	                  J("2.5"),
-	                  J("true"),
-	                  J("[1, 2, 3]"),
-	                  J("{\"x\": 1, \"y\": \"a\"}"),
-	                  J("null"),
-	                  J("[1, 2.5]"),
-	                  J("[]"),
-	                  J("{}"),
-	                  J("[{\"a\": 1}, {\"b\": \"x\"}]"),
-	                  J("[1, \"a\", true]"),
-	                  J("9007199254740993")};
+	json_t *vals[] = {mx_test_json("\"txt\""),
+	                  mx_test_json("42"),
+	                  mx_test_json("2.5"),
+	                  mx_test_json("true"),
+	                  mx_test_json("[1, 2, 3]"),
+	                  mx_test_json("{\"x\": 1, \"y\": \"a\"}"),
+	                  mx_test_json("null"),
+	                  mx_test_json("[1, 2.5]"),
+	                  mx_test_json("[]"),
+	                  mx_test_json("{}"),
+	                  mx_test_json("[{\"a\": 1}, {\"b\": \"x\"}]"),
+	                  mx_test_json("[1, \"a\", true]"),
+	                  mx_test_json("9007199254740993")};
 	struct mx_sql_param p[] = {
 	        {"s", vals[0], NULL},    {"i", vals[1], NULL},   {"r", vals[2], NULL},
 	        {"b", vals[3], NULL},    {"l", vals[4], NULL},   {"o", vals[5], NULL},
@@ -530,9 +521,11 @@ static void test_bind_formats(void **state)
 	struct mx_type tdt = {.kind = MX_T_STRING, .format = MX_FMT_DATE_TIME};
 	struct mx_type tts = {.kind = MX_T_STRING, .format = MX_FMT_TIMESTAMP};
 	struct mx_type tstr = {.kind = MX_T_STRING, .format = MX_FMT_EMAIL};
-	json_t *d = J("\"2024-02-29\""), *t = J("\"12:34:56.5\""), *dt = J("\"2024-01-02T03:04:05+02:00\""),
-	       *ts = J("\"2024-01-02 03:04:05.123456\""), *dz = J("\"2024-01-02T03:04:05Z\""),
-	       *email = J("\"a@b.c\""), *tz = J("\"23:30:00-01:00\"");
+	json_t *d = mx_test_json("\"2024-02-29\""), *t = mx_test_json("\"12:34:56.5\""),
+	       *dt = mx_test_json("\"2024-01-02T03:04:05+02:00\""),
+	       *ts = mx_test_json("\"2024-01-02 03:04:05.123456\""),
+	       *dz = mx_test_json("\"2024-01-02T03:04:05Z\""), *email = mx_test_json("\"a@b.c\""),
+	       *tz = mx_test_json("\"23:30:00-01:00\"");
 	struct mx_sql_param p[] = {
 	        {"d", d, &tdate}, {"t", t, &ttime},    {"dt", dt, &tdt},   {"ts", ts, &tts},
 	        {"dz", dz, &tdt}, {"e", email, &tstr}, {"tz", tz, &ttime},
@@ -580,10 +573,11 @@ static void test_bind_declared_containers(void **state)
 	struct mx_type_prop props[] = {{"when", &tdate}, {"n", &tint}, {"flag", &tbool}};
 	struct mx_type tobj = {.kind = MX_T_OBJECT, .properties = props, .nproperties = 3};
 	struct mx_type tobjs = {.kind = MX_T_ARRAY, .items = &tobj};
-	json_t *dates = J("[\"2024-01-01\", null, \"2024-12-31\"]"), *nums = J("[1, 2]"), *ints = J("[]"),
-	       *obj = J("{\"when\": \"2024-05-06\", \"extra\": \"x\"}"),
-	       *objs = J("[{\"when\": \"2024-01-01\", \"n\": 1}, {\"n\": 2.0, \"flag\": false}]"),
-	       *n = J("7"), *num = J("3");
+	json_t *dates = mx_test_json("[\"2024-01-01\", null, \"2024-12-31\"]"),
+	       *nums = mx_test_json("[1, 2]"), *ints = mx_test_json("[]"),
+	       *obj = mx_test_json("{\"when\": \"2024-05-06\", \"extra\": \"x\"}"),
+	       *objs = mx_test_json("[{\"when\": \"2024-01-01\", \"n\": 1}, {\"n\": 2.0, \"flag\": false}]"),
+	       *n = mx_test_json("7"), *num = mx_test_json("3");
 	struct mx_sql_param p[] = {
 	        {"dates", dates, &tdates}, {"nums", nums, &tnums}, {"ints", ints, &tints},
 	        {"obj", obj, &tobj},       {"objs", objs, &tobjs}, {"n", n, &tint},
@@ -630,7 +624,7 @@ static void test_bind_nulls_and_extras(void **state)
 {
 	struct mx_dbconn *c = conn(state);
 	struct mx_type tdate = {.kind = MX_T_STRING, .format = MX_FMT_DATE};
-	json_t *jn = json_null(), *one = J("1");
+	json_t *jn = json_null(), *one = mx_test_json("1");
 	struct mx_sql_param p[] = {
 	        {"a", NULL, NULL},
 	        {"b", jn, &tdate},
@@ -656,8 +650,8 @@ static void test_bind_errors(void **state)
 	struct mx_type tdate = {.kind = MX_T_STRING, .format = MX_FMT_DATE};
 	struct mx_type tdt = {.kind = MX_T_STRING, .format = MX_FMT_DATE_TIME};
 	struct mx_type tdates = {.kind = MX_T_ARRAY, .items = &tdate};
-	json_t *bad = J("\"2024-02-30\""), *badlist = J("[\"2024-01-01\", \"nope\"]"),
-	       *baddt = J("\"2024-01-02T25:00\"");
+	json_t *bad = mx_test_json("\"2024-02-30\""), *badlist = mx_test_json("[\"2024-01-01\", \"nope\"]"),
+	       *baddt = mx_test_json("\"2024-01-02T25:00\"");
 	json_t *rows;
 	struct mx_err err;
 	struct mx_sql_param p1 = {"d", bad, &tdate};
@@ -764,8 +758,8 @@ static void test_out_of_memory(void **state)
 	struct mx_dbconn *c = conn(state);
 	struct mx_type tdate = {.kind = MX_T_STRING, .format = MX_FMT_DATE};
 	struct mx_type tdates = {.kind = MX_T_ARRAY, .items = &tdate};
-	json_t *dates = J("[\"2024-01-01\", \"2024-01-02\"]"),
-	       *obj = J("{\"a\": [1, 2], \"b\": {\"c\": \"x\"}}");
+	json_t *dates = mx_test_json("[\"2024-01-01\", \"2024-01-02\"]"),
+	       *obj = mx_test_json("{\"a\": [1, 2], \"b\": {\"c\": \"x\"}}");
 	struct mx_sql_param p[] = {{"d", dates, &tdates}, {"o", obj, NULL}};
 	const char *sql = "SELECT $d d, $o o, MAP {1: [INTERVAL 1 DAY]} m, 'x' || range AS s FROM range(3)";
 	int ok = 0;

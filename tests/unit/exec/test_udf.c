@@ -19,15 +19,6 @@
 
 static char dir[512];
 
-static json_t *js(const char *text)
-{
-	json_error_t e;
-	json_t *v = json_loads(text, JSON_DECODE_ANY, &e);
-	if (v == NULL)
-		fail_msg("bad JSON in test: %s", e.text);
-	return v;
-}
-
 static json_t *q(struct mx_dbconn *c, const char *sql)
 {
 	json_t *rows = NULL;
@@ -48,7 +39,7 @@ static json_t *q(struct mx_dbconn *c, const char *sql)
 static json_t *q_as(struct mx_dbconn *c, const char *user, const char *provider, const char *headers,
                     const char *sql)
 {
-	json_t *u = user ? js(user) : NULL, *h = headers ? js(headers) : NULL;
+	json_t *u = user ? mx_test_json(user) : NULL, *h = headers ? mx_test_json(headers) : NULL;
 	struct mx_udf_call call = {.user_context = u, .user_provider = provider, .request_headers = h};
 	mx_udf_call_begin(mx_dbconn_udf_slot(c), &call);
 	json_decref(u); /* the slot holds its own references */
@@ -151,7 +142,8 @@ static void test_connections_apart(void **state)
 	struct mx_err err;
 	if (mx_db_connect(f->db, &other, &err) != 0)
 		fail_msg("connect: %s", err.msg);
-	json_t *alice = js("{\"username\":\"alice\"}"), *bob = js("{\"username\":\"bob\"}");
+	json_t *alice = mx_test_json("{\"username\":\"alice\"}"),
+	       *bob = mx_test_json("{\"username\":\"bob\"}");
 	struct mx_udf_call a = {.user_context = alice, .user_provider = "cli"};
 	struct mx_udf_call b = {.user_context = bob, .user_provider = "cli"};
 	mx_udf_call_begin(mx_dbconn_udf_slot(f->c), &a);
@@ -188,8 +180,8 @@ static void test_parallel_rows(void **state)
 static void test_out_of_memory(void **state)
 {
 	(void)state;
-	json_t *user = js("{\"username\":\"alice\",\"role\":\"admin\"}");
-	json_t *headers = js("{\"x-team\":\"red\",\"accept\":\"*/*\"}");
+	json_t *user = mx_test_json("{\"username\":\"alice\",\"role\":\"admin\"}");
+	json_t *headers = mx_test_json("{\"x-team\":\"red\",\"accept\":\"*/*\"}");
 	struct mx_udf_call call = {.user_context = user, .user_provider = "cli", .request_headers = headers};
 	const char *sql = "SELECT get_username() AS u, get_request_headers_json() AS j, "
 	                  "get_request_header('x-team') AS t";
@@ -267,8 +259,9 @@ static void test_invoke(void **state)
 	struct mx_err err;
 	const struct mx_endpoint *ep = mx_project_find(p, MX_EP_TOOL, "who");
 	assert_non_null(ep);
-	json_t *alice = js("{\"username\":\"alice\"}"), *bob = js("{\"username\":\"bob\"}");
-	json_t *red = js("{\"x-team\":\"red\"}"), *blue = js("{\"x-team\":\"blue\"}");
+	json_t *alice = mx_test_json("{\"username\":\"alice\"}"),
+	       *bob = mx_test_json("{\"username\":\"bob\"}");
+	json_t *red = mx_test_json("{\"x-team\":\"red\"}"), *blue = mx_test_json("{\"x-team\":\"blue\"}");
 	json_t *r = NULL;
 
 	struct mx_invoke_opts o1 = {.user_context = alice, .user_provider = "cli", .request_headers = red};

@@ -61,26 +61,17 @@ static void parse_fails(const char *yaml, const char *path, int is_param, const 
 	assert_string_equal(expected, mx_err_format(&err, buf, sizeof buf));
 }
 
-static json_t *js(const char *text)
-{
-	json_error_t jerr;
-	json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-	if (v == NULL)
-		fail_msg("bad test JSON %s: %s", text, jerr.text);
-	return v;
-}
-
 /* Convert `in` (JSON text) at `path` and compare with `expected` (JSON text). */
 static void converts(const struct mx_type *t, const char *in, const char *expected)
 {
-	json_t *v = js(in), *out = NULL;
+	json_t *v = mx_test_json(in), *out = NULL;
 	struct mx_err err;
 	int rc = mx_type_convert(t, v, "p", &out, &err);
 	if (rc)
 		fail_msg("convert %s failed: %s", in, err.msg);
 	MX_ASSERT_JSON_EQ(expected, out);
 	/* a real number must stay real: 5 for type number is 5.0 */
-	json_t *exp = js(expected);
+	json_t *exp = mx_test_json(expected);
 	assert_int_equal(json_typeof(exp), json_typeof(out));
 	json_decref(exp);
 	json_decref(out);
@@ -89,7 +80,7 @@ static void converts(const struct mx_type *t, const char *in, const char *expect
 
 static void convert_fails(const struct mx_type *t, const char *in, const char *expected)
 {
-	json_t *v = js(in), *out = NULL;
+	json_t *v = mx_test_json(in), *out = NULL;
 	struct mx_err err;
 	int rc = mx_type_convert(t, v, "p", &out, &err);
 	if (rc == 0) {
@@ -107,7 +98,7 @@ static void convert_fails(const struct mx_type *t, const char *in, const char *e
 
 static void output_ok(const struct mx_type *t, const char *v)
 {
-	json_t *j = js(v);
+	json_t *j = mx_test_json(v);
 	struct mx_err err;
 	if (mx_type_check_output(t, j, &err))
 		fail_msg("output %s rejected: %s", v, err.msg);
@@ -116,7 +107,7 @@ static void output_ok(const struct mx_type *t, const char *v)
 
 static void output_fails(const struct mx_type *t, const char *v, const char *expected)
 {
-	json_t *j = js(v);
+	json_t *j = mx_test_json(v);
 	struct mx_err err;
 	assert_int_equal(MX_EINVAL, mx_type_check_output(t, j, &err));
 	assert_string_equal(expected, err.msg);
@@ -736,7 +727,7 @@ static void test_object(void **state)
 	convert_fails(t, "\"x\"", "Error validating parameter 'p': Invalid JSON object: x");
 	convert_fails(t, "3", "Error validating parameter 'p': Expected object, got integer");
 	/* the output keeps the input's key order */
-	json_t *v = js("{\"name\": \"n\", \"zz\": 1, \"id\": 2}"), *out = NULL;
+	json_t *v = mx_test_json("{\"name\": \"n\", \"zz\": 1, \"id\": 2}"), *out = NULL;
 	assert_int_equal(0, mx_type_convert(t, v, "p", &out, NULL));
 	char *s = mx_json_dumps(out, 0);
 	assert_string_equal("{\"name\":\"n\",\"zz\":1,\"id\":2}", s);
@@ -766,18 +757,18 @@ static void test_nested_paths(void **state)
 	                          "    date: {type: string, format: date}\n"
 	                          "    tags: {type: array, items: {type: integer}}\n"
 	                          "    sub: {type: object, properties: {deep: {type: number}}}\n");
-	json_t *v = js("[{\"date\": \"2024-01-01\"}, {}, {\"date\": \"2024-02-30\"}]"), *out = NULL;
+	json_t *v = mx_test_json("[{\"date\": \"2024-01-01\"}, {}, {\"date\": \"2024-02-30\"}]"), *out = NULL;
 	struct mx_err err;
 	assert_int_equal(MX_EINVAL, mx_type_convert(t, v, "filters", &out, &err));
 	assert_string_equal("Error validating parameter 'filters[2].date': Invalid date format: 2024-02-30",
 	                    err.msg);
 	json_decref(v);
-	v = js("[{\"tags\": [1, 2, \"x\"]}]");
+	v = mx_test_json("[{\"tags\": [1, 2, \"x\"]}]");
 	assert_int_equal(MX_EINVAL, mx_type_convert(t, v, "filters", &out, &err));
 	assert_string_equal("Error validating parameter 'filters[0].tags[2]': Expected integer, got str",
 	                    err.msg);
 	json_decref(v);
-	v = js("[{}, {\"sub\": {\"deep\": \"nope\"}}]");
+	v = mx_test_json("[{}, {\"sub\": {\"deep\": \"nope\"}}]");
 	assert_int_equal(MX_EINVAL, mx_type_convert(t, v, "filters", &out, &err));
 	assert_string_equal("Error validating parameter 'filters[1].sub.deep': Expected number, got str",
 	                    err.msg);
@@ -785,12 +776,12 @@ static void test_nested_paths(void **state)
 	assert_int_equal(MX_EINVAL, mx_type_convert(t, v, NULL, &out, &err));
 	assert_string_equal("[1].sub.deep: Expected number, got str", err.msg);
 	json_decref(v);
-	v = js("5");
+	v = mx_test_json("5");
 	assert_int_equal(MX_EINVAL, mx_type_convert(t, v, NULL, &out, &err));
 	assert_string_equal("Expected array, got integer", err.msg);
 	json_decref(v);
 	/* success converts all the way down */
-	v = js("[{\"date\": \"2024-2-9\", \"tags\": [\"1\"], \"sub\": {\"deep\": \"2\"}}]");
+	v = mx_test_json("[{\"date\": \"2024-2-9\", \"tags\": [\"1\"], \"sub\": {\"deep\": \"2\"}}]");
 	assert_int_equal(0, mx_type_convert(t, v, "filters", &out, &err));
 	MX_ASSERT_JSON_EQ("[{\"date\": \"2024-02-09\", \"tags\": [1], \"sub\": {\"deep\": 2.0}}]", out);
 	json_decref(out);
@@ -818,7 +809,7 @@ static void free_params(struct params *ps)
 
 static void params_convert_to(struct params *ps, const char *args, const char *expected)
 {
-	json_t *a = args ? js(args) : NULL, *out = NULL;
+	json_t *a = args ? mx_test_json(args) : NULL, *out = NULL;
 	struct mx_err err;
 	if (mx_params_convert(ps->p, ps->n, a, &out, &err))
 		fail_msg("params %s: %s", args, err.msg);
@@ -829,7 +820,7 @@ static void params_convert_to(struct params *ps, const char *args, const char *e
 
 static void params_fail(struct params *ps, const char *args, const char *expected)
 {
-	json_t *a = args ? js(args) : NULL, *out = NULL;
+	json_t *a = args ? mx_test_json(args) : NULL, *out = NULL;
 	struct mx_err err;
 	assert_int_equal(MX_EINVAL, mx_params_convert(ps->p, ps->n, a, &out, &err));
 	assert_null(out);
@@ -1171,8 +1162,8 @@ static void test_out_of_memory(void **state)
 			continue;
 		}
 		succeeded = 1;
-		json_t *args = js("{\"f\": [{\"d\": \"2024-01-01\", \"n\": \"2\", \"x\": \"1.5\"}, "
-		                  "{\"d\": \"2024-02-02\"}], \"c\": \"1\"}");
+		json_t *args = mx_test_json("{\"f\": [{\"d\": \"2024-01-01\", \"n\": \"2\", \"x\": \"1.5\"}, "
+		                            "{\"d\": \"2024-02-02\"}], \"c\": \"1\"}");
 		struct mx_type *ps[2] = {t, param("name: c\ntype: integer\nenum: [1, 2]\n")};
 		int conv_ok = 0;
 		for (long m = 1; m < 2000 && !conv_ok; m++) {

@@ -38,15 +38,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static json_t *js(const char *text)
-{
-	json_error_t je;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-	if (j == NULL)
-		fail_msg("bad JSON %s: %s", text, je.text);
-	return j;
-}
-
 /* A tool with the given return type and policies (YAML, indented for `tool:`). */
 static struct mx_endpoint *tool(const char *ret_and_policies)
 {
@@ -69,10 +60,10 @@ static struct mx_endpoint *tool(const char *ret_and_policies)
 static int output(const struct mx_endpoint *ep, const char *user_ctx, const char *value, json_t **out,
                   struct mx_policy_result *res, struct mx_err *err)
 {
-	json_t *uc = user_ctx ? js(user_ctx) : NULL;
+	json_t *uc = user_ctx ? mx_test_json(user_ctx) : NULL;
 	json_t *user = mx_policy_user(uc, uc ? "cli" : NULL);
 	json_decref(uc);
-	*out = js(value);
+	*out = mx_test_json(value);
 	memset(res, 0, sizeof *res);
 	int rc = mx_policy_enforce_output(ep->policy_set, ep->ret, user, out, res, err);
 	json_decref(user);
@@ -82,9 +73,9 @@ static int output(const struct mx_endpoint *ep, const char *user_ctx, const char
 static int input(const struct mx_endpoint *ep, const char *user_ctx, const char *args,
                  struct mx_policy_result *res, struct mx_err *err)
 {
-	json_t *uc = user_ctx ? js(user_ctx) : NULL;
+	json_t *uc = user_ctx ? mx_test_json(user_ctx) : NULL;
 	json_t *user = mx_policy_user(uc, uc ? "cli" : NULL);
-	json_t *a = js(args);
+	json_t *a = mx_test_json(args);
 	json_decref(uc);
 	memset(res, 0, sizeof *res);
 	int rc = mx_policy_enforce_input(ep->policy_set, a, user, res, err);
@@ -110,8 +101,8 @@ static void test_user_anonymous(void **state)
 static void test_user_cli(void **state)
 {
 	(void)state;
-	json_t *uc =
-	        js("{\"email\":\"a@b.c\",\"permissions\":[\"read\"],\"customer_id\":7,\"scope\":\"x y\"}");
+	json_t *uc = mx_test_json(
+	        "{\"email\":\"a@b.c\",\"permissions\":[\"read\"],\"customer_id\":7,\"scope\":\"x y\"}");
 	json_t *u = mx_policy_user(uc, "cli");
 	MX_ASSERT_JSON_EQ(
 	        "{\"user_id\":\"cli_user\",\"username\":\"cli_user\",\"email\":\"a@b.c\",\"name\":null,"
@@ -129,8 +120,9 @@ static void test_user_raw_profile(void **state)
 	(void)state;
 	/* MXCP's UserContext shape: identity on top, the IdP profile nested; a
 	 * raw key never overrides an identity field */
-	json_t *uc = js("{\"user_id\":\"42\",\"username\":\"ann\",\"provider\":\"github\","
-	                "\"raw_profile\":{\"role\":\"admin\",\"user_id\":\"spoof\",\"org\":\"acme\"}}");
+	json_t *uc =
+	        mx_test_json("{\"user_id\":\"42\",\"username\":\"ann\",\"provider\":\"github\","
+	                     "\"raw_profile\":{\"role\":\"admin\",\"user_id\":\"spoof\",\"org\":\"acme\"}}");
 	json_t *u = mx_policy_user(uc, NULL);
 	MX_ASSERT_JSON_EQ("{\"user_id\":\"42\",\"username\":\"ann\",\"email\":null,\"name\":null,"
 	                  "\"provider\":\"github\",\"role\":\"admin\",\"permissions\":[],\"scopes\":[],"
@@ -311,7 +303,7 @@ static void test_output_sensitive_nested(void **state)
 static void test_output_shared_value_copied(void **state)
 {
 	(void)state;
-	json_t *row = js("{\"a\":1,\"b\":2}");
+	json_t *row = mx_test_json("{\"a\":1,\"b\":2}");
 	json_t *rows = json_pack("[O]", row); /* row shared with the test */
 	json_t *keep = json_incref(rows); /* rows shared too */
 	const char *f[] = {"a"};
@@ -434,7 +426,7 @@ static void test_invoke_report(void **state)
 	assert_string_equal("Output modified by mask_fields", rep.reason);
 	json_decref(r);
 
-	json_t *admin = js("{\"role\":\"admin\"}");
+	json_t *admin = mx_test_json("{\"role\":\"admin\"}");
 	opts.user_context = admin;
 	opts.user_provider = "cli";
 	assert_int_equal(0, mx_invoke(rt, conn, g, NULL, &opts, &r, &err));
@@ -443,7 +435,7 @@ static void test_invoke_report(void **state)
 	json_decref(r);
 
 	/* input rules see converted values: "9" from the CLI is the integer 9 */
-	json_t *args = js("{\"n\":\"9\"}");
+	json_t *args = mx_test_json("{\"n\":\"9\"}");
 	assert_int_equal(MX_EPOLICY, mx_invoke(rt, conn, g, args, &opts, &r, &err));
 	assert_null(r);
 	assert_string_equal("Policy enforcement failed: too big", err.msg);

@@ -13,18 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *J(const char *text)
-{
-	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
-	if (!v)
-		fail_msg("bad JSON in test: %s", text);
-	return v;
-}
-
 /* check(test, result) → NULL when passing, else the failure message */
 static void expect(const char *test, const char *result, const char *want)
 {
-	json_t *t = J(test), *r = J(result);
+	json_t *t = mx_test_json(test), *r = mx_test_json(result);
 	char *failure = NULL;
 	int ok = mx_test_check(t, r, &failure);
 	if (want == NULL) {
@@ -44,18 +36,19 @@ static void test_normalize(void **state)
 	(void)state;
 	const char *falsy[] = {"null", "false", "0", "0.0", "\"\"", "[]", "{}"};
 	for (size_t i = 0; i < sizeof falsy / sizeof falsy[0]; i++) {
-		json_t *in = J(falsy[i]), *out = mx_test_normalize(MX_EP_TOOL, in);
+		json_t *in = mx_test_json(falsy[i]), *out = mx_test_normalize(MX_EP_TOOL, in);
 		MX_ASSERT_JSON_EQ("[]", out);
 		json_decref(in);
 		json_decref(out);
 	}
-	json_t *msgs = J("[{\"role\":\"user\",\"prompt\":\"q\"},{\"role\":\"assistant\",\"prompt\":\" "
-	                 "{\\\"a\\\": 1} \"}]");
+	json_t *msgs =
+	        mx_test_json("[{\"role\":\"user\",\"prompt\":\"q\"},{\"role\":\"assistant\",\"prompt\":\" "
+	                     "{\\\"a\\\": 1} \"}]");
 	json_t *out = mx_test_normalize(MX_EP_PROMPT, msgs);
 	MX_ASSERT_JSON_EQ("{\"a\":1}", out);
 	json_decref(out);
 	json_decref(msgs);
-	msgs = J("[{\"role\":\"user\",\"prompt\":\"only a user\"}]");
+	msgs = mx_test_json("[{\"role\":\"user\",\"prompt\":\"only a user\"}]");
 	out = mx_test_normalize(MX_EP_PROMPT, msgs);
 	MX_ASSERT_JSON_EQ("[{\"role\":\"user\",\"prompt\":\"only a user\"}]", out);
 	json_decref(out);
@@ -124,8 +117,8 @@ static void test_items_length_text(void **state)
 static void test_diff(void **state)
 {
 	(void)state;
-	json_t *e = J("[{\"id\":1,\"name\":\"Ada\"},{\"id\":2}]"),
-	       *g = J("[{\"id\":1,\"name\":\"Bob\",\"x\":true}]");
+	json_t *e = mx_test_json("[{\"id\":1,\"name\":\"Ada\"},{\"id\":2}]"),
+	       *g = mx_test_json("[{\"id\":1,\"name\":\"Bob\",\"x\":true}]");
 	json_t *d = mx_test_diff(e, g);
 	MX_ASSERT_JSON_EQ("[\"$[0].name: expected 'Ada', got 'Bob'\",\"$[0].x: unexpected True\","
 	                  "\"$[1]: missing (expected {'id': 2})\"]",
@@ -138,16 +131,19 @@ static void test_diff(void **state)
 static void test_eval_assertions(void **state)
 {
 	(void)state;
-	json_t *a = J("{\"must_call\":[{\"tool\":\"t\",\"args\":{\"x\":1}},{\"tool\":\"u\",\"args\":{}}],"
-	              "\"must_not_call\":[\"bad\"],\"answer_contains\":[\"HELLO\"],\"answer_not_contains\":["
-	              "\"secret\"]}");
-	json_t *calls = J("[{\"tool\":\"t\",\"arguments\":{\"x\":1.0,\"y\":2}},{\"tool\":\"u\",\"arguments\":"
-	                  "{\"q\":1}}]");
+	json_t *a = mx_test_json(
+	        "{\"must_call\":[{\"tool\":\"t\",\"args\":{\"x\":1}},{\"tool\":\"u\",\"args\":{}}],"
+	        "\"must_not_call\":[\"bad\"],\"answer_contains\":[\"HELLO\"],\"answer_not_contains\":["
+	        "\"secret\"]}");
+	json_t *calls = mx_test_json(
+	        "[{\"tool\":\"t\",\"arguments\":{\"x\":1.0,\"y\":2}},{\"tool\":\"u\",\"arguments\":"
+	        "{\"q\":1}}]");
 	json_t *f = mx_eval_check(a, calls, "well, hello there");
 	MX_ASSERT_JSON_EQ("[]", f);
 	json_decref(f);
 	json_decref(calls);
-	calls = J("[{\"tool\":\"t\",\"arguments\":{\"x\":2}},{\"tool\":\"bad\",\"arguments\":{}}]");
+	calls = mx_test_json(
+	        "[{\"tool\":\"t\",\"arguments\":{\"x\":2}},{\"tool\":\"bad\",\"arguments\":{}}]");
 	f = mx_eval_check(a, calls, "a Secret");
 	MX_ASSERT_JSON_EQ("[\"Expected call to 't' with args {'x': 1} not found\","
 	                  "\"Expected call to 'u' with args {} not found\","
