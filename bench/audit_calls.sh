@@ -22,20 +22,7 @@ trap 'rm -rf "$TMP"' EXIT
 export HOME="$TMP/home"
 mkdir -p "$HOME"
 sh "$ROOT/bench/gen_project.sh" "$TMP/proj" 20 >/dev/null
-cat >"$TMP/proj/tools/trivial.yml" <<YML
-mxcp: 1
-tool:
-  name: trivial
-  description: Add one to an integer.
-  parameters:
-    - name: n
-      type: integer
-      description: The integer
-  return:
-    type: integer
-  source:
-    code: SELECT \$n + 1 AS n
-YML
+sh "$ROOT/bench/trivial_tool.sh" "$TMP/proj"
 cd "$TMP/proj"
 "$MXCP" query "CREATE TABLE items AS SELECT range AS id, 'item' || range AS name, range % 100 AS score FROM range(1000)" >/dev/null
 CLIENT="node $ROOT/bench/stdio_client.mjs"

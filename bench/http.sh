@@ -31,20 +31,7 @@ profiles:
     duckdb:
       path: data/bench.duckdb
 YML
-cat >"$TMP/p/tools/trivial.yml" <<YML
-mxcp: 1
-tool:
-  name: trivial
-  description: Add one to an integer.
-  parameters:
-    - name: n
-      type: integer
-      description: The integer
-  return:
-    type: integer
-  source:
-    code: SELECT \$n + 1 AS n
-YML
+sh "$ROOT/bench/trivial_tool.sh" "$TMP/p"
 cd "$TMP/p"
 "$MXCP" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trivial","arguments":{"n":41}}}' >"$TMP/body.json"

@@ -29,20 +29,7 @@ trap 'rm -rf "$TMP"' EXIT
 export HOME="$TMP/home"
 mkdir -p "$HOME"
 sh "$ROOT/bench/gen_project.sh" "$TMP/p" $((N - 1))
-cat >"$TMP/p/tools/trivial.yml" <<YML
-mxcp: 1
-tool:
-  name: trivial
-  description: Add one to an integer.
-  parameters:
-    - name: n
-      type: integer
-      description: The integer
-  return:
-    type: integer
-  source:
-    code: SELECT \$n + 1 AS n
-YML
+sh "$ROOT/bench/trivial_tool.sh" "$TMP/p"
 cd "$TMP/p"
 "$MXCP" query "CREATE TABLE items AS SELECT range AS id, 'item' || range AS name, random() * 100 AS score FROM range(1000)" >/dev/null
 
