@@ -627,59 +627,52 @@ static struct mx_cel_node *binary(struct parser *p, enum mx_cel_node_kind kind, 
 	return seal(p, n);
 }
 
-static struct mx_cel_node *parse_mul(struct parser *p)
+/* The operator token t is at precedence level 1 (* / %), 2 (+ -) or 3
+ * (relations and `in`), or -1. */
+static int binary_op(int level, enum mx_cel_tok t)
 {
-	struct mx_cel_node *l = parse_unary(p);
-	while (l != NULL && !p->failed) {
-		int op;
-		switch (p->tok.kind) {
-		case MX_CEL_T_STAR: op = MX_CEL_OP_MUL; break;
-		case MX_CEL_T_SLASH: op = MX_CEL_OP_DIV; break;
-		case MX_CEL_T_PERCENT: op = MX_CEL_OP_MOD; break;
-		default: return l;
+	switch (level) {
+	case 1:
+		switch (t) {
+		case MX_CEL_T_STAR: return MX_CEL_OP_MUL;
+		case MX_CEL_T_SLASH: return MX_CEL_OP_DIV;
+		case MX_CEL_T_PERCENT: return MX_CEL_OP_MOD;
+		default: return -1;
 		}
-		size_t pos = p->tok.pos;
-		advance(p);
-		l = binary(p, MX_CEL_N_BINARY, op, pos, l, parse_unary(p));
+	case 2:
+		switch (t) {
+		case MX_CEL_T_PLUS: return MX_CEL_OP_ADD;
+		case MX_CEL_T_MINUS: return MX_CEL_OP_SUB;
+		default: return -1;
+		}
+	default:
+		switch (t) {
+		case MX_CEL_T_EQ: return MX_CEL_OP_EQ;
+		case MX_CEL_T_NE: return MX_CEL_OP_NE;
+		case MX_CEL_T_LT: return MX_CEL_OP_LT;
+		case MX_CEL_T_LE: return MX_CEL_OP_LE;
+		case MX_CEL_T_GT: return MX_CEL_OP_GT;
+		case MX_CEL_T_GE: return MX_CEL_OP_GE;
+		case MX_CEL_T_IN: return MX_CEL_OP_IN;
+		default: return -1;
+		}
 	}
-	return p->failed ? NULL : l;
 }
 
-static struct mx_cel_node *parse_add(struct parser *p)
+/* Left-associative binary operators at `level` (3: relations, loosest) and
+ * tighter; level 0 is a unary expression. */
+static struct mx_cel_node *parse_binary(struct parser *p, int level)
 {
-	struct mx_cel_node *l = parse_mul(p);
+	if (level == 0)
+		return parse_unary(p);
+	struct mx_cel_node *l = parse_binary(p, level - 1);
 	while (l != NULL && !p->failed) {
-		int op;
-		switch (p->tok.kind) {
-		case MX_CEL_T_PLUS: op = MX_CEL_OP_ADD; break;
-		case MX_CEL_T_MINUS: op = MX_CEL_OP_SUB; break;
-		default: return l;
-		}
+		int op = binary_op(level, p->tok.kind);
+		if (op < 0)
+			return l;
 		size_t pos = p->tok.pos;
 		advance(p);
-		l = binary(p, MX_CEL_N_BINARY, op, pos, l, parse_mul(p));
-	}
-	return p->failed ? NULL : l;
-}
-
-static struct mx_cel_node *parse_rel(struct parser *p)
-{
-	struct mx_cel_node *l = parse_add(p);
-	while (l != NULL && !p->failed) {
-		int op;
-		switch (p->tok.kind) {
-		case MX_CEL_T_EQ: op = MX_CEL_OP_EQ; break;
-		case MX_CEL_T_NE: op = MX_CEL_OP_NE; break;
-		case MX_CEL_T_LT: op = MX_CEL_OP_LT; break;
-		case MX_CEL_T_LE: op = MX_CEL_OP_LE; break;
-		case MX_CEL_T_GT: op = MX_CEL_OP_GT; break;
-		case MX_CEL_T_GE: op = MX_CEL_OP_GE; break;
-		case MX_CEL_T_IN: op = MX_CEL_OP_IN; break;
-		default: return l;
-		}
-		size_t pos = p->tok.pos;
-		advance(p);
-		l = binary(p, MX_CEL_N_BINARY, op, pos, l, parse_add(p));
+		l = binary(p, MX_CEL_N_BINARY, op, pos, l, parse_binary(p, level - 1));
 	}
 	return p->failed ? NULL : l;
 }
@@ -699,7 +692,7 @@ static struct mx_cel_node *balance(struct parser *p, enum mx_cel_node_kind kind,
 static struct mx_cel_node *parse_logic(struct parser *p, enum mx_cel_tok tk, enum mx_cel_node_kind kind)
 {
 	struct mx_cel_node *first =
-	        tk == MX_CEL_T_AND ? parse_rel(p) : parse_logic(p, MX_CEL_T_AND, MX_CEL_N_AND);
+	        tk == MX_CEL_T_AND ? parse_binary(p, 3) : parse_logic(p, MX_CEL_T_AND, MX_CEL_N_AND);
 	if (first == NULL || p->tok.kind != tk)
 		return first;
 	struct nodevec nv = {0};
@@ -722,7 +715,7 @@ static struct mx_cel_node *parse_logic(struct parser *p, enum mx_cel_tok tk, enu
 		pos[nv.n - 1] = p->tok.pos;
 		advance(p);
 		struct mx_cel_node *r =
-		        tk == MX_CEL_T_AND ? parse_rel(p) : parse_logic(p, MX_CEL_T_AND, MX_CEL_N_AND);
+		        tk == MX_CEL_T_AND ? parse_binary(p, 3) : parse_logic(p, MX_CEL_T_AND, MX_CEL_N_AND);
 		if (r == NULL || !nv_push(p, &nv, r))
 			return NULL;
 	}
