@@ -10,6 +10,7 @@
 #include "cli/common.h"
 
 #include "core/alloc.h"
+#include "core/time.h"
 #include "exec/invoke.h"
 #include "model/project.h"
 #include "quality/evals.h"
@@ -34,13 +35,6 @@ static void print_help(void)
 	       "  --json-output            Output in JSON format\n"
 	       "  --debug                  Show detailed debug information\n"
 	       "  --help                   Show this message and exit.\n");
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct counts {
@@ -130,7 +124,7 @@ int mx_cmd_evals(int argc, char **argv)
 	const char *only = optind < argc ? argv[optind] : NULL;
 	mx_cli_setup_logging(&cli);
 	eopt.cli_user_context = user;
-	double t0 = now_seconds();
+	double t0 = mx_mono_s();
 
 	struct mx_project_options popt = {.profile = cli.profile, .readonly = cli.readonly};
 	struct mx_project *p = NULL;
@@ -168,7 +162,7 @@ int mx_cmd_evals(int argc, char **argv)
 		if (!r) {
 			char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
 			mx_err_format(&err, msg, sizeof msg);
-			out = json_pack("{s:s, s:f}", "error", msg, "elapsed_time", now_seconds() - t0);
+			out = json_pack("{s:s, s:f}", "error", msg, "elapsed_time", mx_mono_s() - t0);
 			if (!cli.json_output)
 				fprintf(stderr, "Error: %s\n", msg);
 			rc = MX_EXIT_FAIL;
@@ -212,7 +206,7 @@ int mx_cmd_evals(int argc, char **argv)
 			}
 			json_array_append_new(list, item);
 		}
-		out = json_pack("{s:o, s:f}", "suites", list, "elapsed_time", now_seconds() - t0);
+		out = json_pack("{s:o, s:f}", "suites", list, "elapsed_time", mx_mono_s() - t0);
 		if (suites.n + suites.nerrors == 0) {
 			json_object_set_new(out, "no_evals", json_true());
 			json_object_set_new(out, "message", json_string("No eval files found"));

@@ -18,4 +18,8 @@ int64_t mx_days_from_civil(int64_t y, int m, int d);
 /* The civil date of a day count. */
 void mx_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
+/* The monotonic clock (CLOCK_MONOTONIC): nanoseconds, and seconds. */
+uint64_t mx_mono_ns(void);
+double mx_mono_s(void);
+
 #endif

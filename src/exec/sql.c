@@ -82,6 +82,7 @@ struct mx_dbconn {
 	size_t max_rows;
 	size_t max_bytes;
 	struct mx_dbconn_stats stats;
+	struct mx_sql_helper help; /* begin == NULL: DuckDB schedules on its own */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -156,7 +157,7 @@ static int valid_extension_name(const char *name)
  * (DuckDB's default). Fewer threads make small queries cheaper (a one-row
  * SELECT under concurrent load: +30% calls/s with 1) and large scans slower
  * (a 5M-row GROUP BY alone: 1.9× the latency with 1), see bench/README.md. */
-static int threads_setting(char *out, size_t n, struct mx_err *err)
+static int threads_setting(long *out, struct mx_err *err)
 {
 	const char *env = getenv("MXCP_DUCKDB_THREADS");
 	long v = sysconf(_SC_NPROCESSORS_ONLN);
@@ -169,16 +170,18 @@ static int threads_setting(char *out, size_t n, struct mx_err *err)
 			        err, MX_EINVAL,
 			        "MXCP_DUCKDB_THREADS must be a whole number from 1 to 1024, not '%s'", env);
 	}
-	snprintf(out, n, "%ld", v > 0 ? v : 1);
+	*out = v > 0 ? v : 1;
 	return 0;
 }
 
 static int open_raw(const char *path, int readonly, duckdb_database *out, struct mx_err *err)
 {
-	char threads[24];
-	int trc = threads_setting(threads, sizeof threads, err);
+	long nthreads = 1;
+	int trc = threads_setting(&nthreads, err);
 	if (trc != 0)
 		return trc;
+	char threads[24];
+	snprintf(threads, sizeof threads, "%ld", nthreads);
 	duckdb_config cfg;
 	if (duckdb_create_config(&cfg) != DuckDBSuccess) {
 		duckdb_destroy_config(&cfg);
@@ -217,6 +220,45 @@ static int run_simple(duckdb_connection conn, const char *sql, const char **msg_
 		return -1;
 	}
 	return 0;
+}
+
+int mx_db_threads(void)
+{
+	long n = 1;
+	struct mx_err err;
+	if (threads_setting(&n, &err) != 0)
+		return 1; /* a bad MXCP_DUCKDB_THREADS already failed the open */
+	return (int)n;
+}
+
+int mx_db_lend_threads(struct mx_db *db, int workers, struct mx_err *err)
+{
+	int threads = mx_db_threads();
+	if (threads <= 1 || (workers > 0 && workers < threads))
+		return 0;
+	duckdb_connection conn;
+	if (duckdb_connect(db->db, &conn) != DuckDBSuccess)
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
+	char sql[64];
+	snprintf(sql, sizeof sql, "SET external_threads = %d", workers > 0 ? threads : 1);
+	duckdb_result res;
+	const char *msg = NULL;
+	int rc = run_simple(conn, sql, &msg, &res) != 0
+	                 ? mx_err_set(err, MX_EDB, "Cannot set DuckDB's external_threads: %s", msg ? msg : "")
+	                 : workers > 0;
+	duckdb_destroy_result(&res);
+	duckdb_disconnect(&conn);
+	return rc;
+}
+
+void *mx_db_duckdb(struct mx_db *db)
+{
+	return db->db;
+}
+
+void mx_dbconn_set_helper(struct mx_dbconn *c, const struct mx_sql_helper *help)
+{
+	c->help = help ? *help : (struct mx_sql_helper){0};
 }
 
 static int load_extensions(duckdb_database db, const struct mx_db_options *opt, struct mx_err *err)
@@ -2143,6 +2185,38 @@ static int get_statement(struct mx_dbconn *c, const char *sql, const struct mx_s
 /* Queries                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Run st into *res. With a helper, task by task on this thread for
+ * MX_SQL_HELP_AFTER_NS (no other thread woken: a small query ends here), then
+ * with lent threads until done. */
+static duckdb_state execute(struct mx_dbconn *c, duckdb_prepared_statement st, duckdb_result *res)
+{
+	if (c->help.begin == NULL)
+		return duckdb_execute_prepared(st, res);
+	duckdb_pending_result pending = NULL;
+	if (duckdb_pending_prepared(st, &pending) != DuckDBSuccess) {
+		/* Not started (a bind error, say): the plain call reports it in *res. */
+		duckdb_destroy_pending(&pending);
+		return duckdb_execute_prepared(st, res);
+	}
+	uint64_t t0 = mx_mono_ns();
+	int lent = 0;
+	for (;;) {
+		duckdb_pending_state ps = duckdb_pending_execute_task(pending);
+		if (ps == DUCKDB_PENDING_RESULT_READY || ps == DUCKDB_PENDING_ERROR)
+			break;
+		if (mx_mono_ns() - t0 >= MX_SQL_HELP_AFTER_NS) {
+			c->help.begin(c->help.ctx);
+			lent = 1;
+			break;
+		}
+	}
+	duckdb_state rc = duckdb_execute_pending(pending, res);
+	duckdb_destroy_pending(&pending);
+	if (lent)
+		c->help.end(c->help.ctx);
+	return rc;
+}
+
 int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
                  json_t **rows, struct mx_err *err)
 {
@@ -2157,7 +2231,7 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
 		return rc;
 	}
 	duckdb_result res;
-	if (duckdb_execute_prepared(st, &res) != DuckDBSuccess) {
+	if (execute(c, st, &res) != DuckDBSuccess) {
 		const char *msg = duckdb_result_error(&res);
 		int code = duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED : MX_EDB;
 		rc = mx_err_set(err, code, "%s", msg ? msg : "query failed");
@@ -2258,7 +2332,7 @@ int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_para
 			rc = mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
 		} else if ((rc = bind_params(st, params, nparams, err)) == 0) {
 			duckdb_result res;
-			if (duckdb_execute_prepared(st, &res) != DuckDBSuccess) {
+			if (execute(c, st, &res) != DuckDBSuccess) {
 				const char *msg = duckdb_result_error(&res);
 				rc = mx_err_set(err,
 				                duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT

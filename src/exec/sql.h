@@ -116,6 +116,37 @@ struct mx_dbconn_stats {
 };
 void mx_dbconn_get_stats(const struct mx_dbconn *c, struct mx_dbconn_stats *out);
 
+/*
+ * Thread lending. DuckDB wakes one of its own background threads for every
+ * query it schedules, which doubles the cost of a one-row SELECT; a server
+ * whose workers outnumber DuckDB's threads can instead run every query on
+ * the worker that issued it and lend idle workers to DuckDB only for the
+ * queries that run long (exec/workers.c).
+ *
+ * mx_db_lend_threads: with `workers` threads of the caller's issuing
+ * queries, stop DuckDB's background threads (external_threads = threads)
+ * when workers >= DuckDB's threads > 1. Returns 1 when it did (the caller
+ * then installs helpers on its connections), 0 when DuckDB keeps its
+ * threads, or an error code. workers == 0 gives DuckDB its threads back.
+ *
+ * A connection with a helper runs a query on its own thread for
+ * MX_SQL_HELP_AFTER_NS, then calls help->begin(ctx) once and help->end(ctx)
+ * when the query is done (or failed).
+ */
+#define MX_SQL_HELP_AFTER_NS 1000000ULL
+int mx_db_lend_threads(struct mx_db *db, int workers, struct mx_err *err);
+/* DuckDB's threads setting for this process (MXCP_DUCKDB_THREADS, else the
+ * CPU count). */
+int mx_db_threads(void);
+struct mx_sql_helper {
+	void (*begin)(void *ctx);
+	void (*end)(void *ctx);
+	void *ctx;
+};
+void mx_dbconn_set_helper(struct mx_dbconn *c, const struct mx_sql_helper *help);
+/* The database handle, for DuckDB's task API (exec/workers.c). */
+void *mx_db_duckdb(struct mx_db *db);
+
 /* Interrupt the query running on c (from another thread). */
 void mx_dbconn_interrupt(struct mx_dbconn *c);
 /* Progress of the running query in [0,1], or -1 when unknown. */

@@ -4,6 +4,11 @@
  * DuckDB connection for its whole life (DuckDB connections are not for
  * concurrent use) and takes jobs from a bounded queue, so a slow query never
  * blocks the thread that reads requests.
+ *
+ * When the workers are at least as many as DuckDB's threads, DuckDB runs no
+ * threads of its own (mx_db_lend_threads): a query runs on the worker that
+ * issued it, and one that runs past MX_SQL_HELP_AFTER_NS borrows the
+ * workers asleep to run its tasks in parallel; a new job calls them back.
  */
 #ifndef MX_EXEC_WORKERS_H
 #define MX_EXEC_WORKERS_H
@@ -28,6 +33,9 @@ void mx_workers_stop(struct mx_workers *w);
 int mx_workers_count(const struct mx_workers *w);
 /* Is the queue full (a submit now would fail)? For an early 503. */
 int mx_workers_saturated(struct mx_workers *w);
+/* Times idle workers were lent to DuckDB for a long query (see sql.h,
+ * thread lending), for metrics. */
+unsigned long long mx_workers_loans(struct mx_workers *w);
 /* Jobs waiting plus running, for metrics. */
 size_t mx_workers_pending(struct mx_workers *w);
 

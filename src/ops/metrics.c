@@ -355,10 +355,11 @@ void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx)
 	pthread_mutex_unlock(&sources_lock);
 }
 
-static void pool_from_workers(void *ctx, int *size, size_t *pending)
+static void pool_from_workers(void *ctx, struct mx_metrics_pool *out)
 {
-	*size = mx_workers_count(ctx);
-	*pending = mx_workers_pending(ctx);
+	out->size = mx_workers_count(ctx);
+	out->pending = mx_workers_pending(ctx);
+	out->loans = mx_workers_loans(ctx);
 }
 
 void mx_metrics_set_db_pool(struct mx_workers *w)
@@ -654,9 +655,10 @@ static int render_audit(struct mx_buf *out, const struct mx_audit_stats *st)
 	        st->rejected_io, st->lost, st->failing ? 1 : 0);
 }
 
-static int render_pool(struct mx_buf *out, int size, size_t pending)
+static int render_pool(struct mx_buf *out, const struct mx_metrics_pool *pool)
 {
-	size_t workers = size > 0 ? (size_t)size : 0;
+	size_t workers = pool->size > 0 ? (size_t)pool->size : 0;
+	size_t pending = pool->pending;
 	size_t busy = pending < workers ? pending : workers;
 	return mx_buf_printf(out,
 	                     "# HELP mxcp_db_pool_workers DuckDB worker threads (one connection each).\n"
@@ -667,8 +669,12 @@ static int render_pool(struct mx_buf *out, int size, size_t pending)
 	                     "mxcp_db_pool_busy %zu\n"
 	                     "# HELP mxcp_db_pool_queued Calls waiting for a free DuckDB worker.\n"
 	                     "# TYPE mxcp_db_pool_queued gauge\n"
-	                     "mxcp_db_pool_queued %zu\n",
-	                     workers, busy, pending - busy);
+	                     "mxcp_db_pool_queued %zu\n"
+	                     "# HELP mxcp_db_thread_loans_total Times idle workers were lent to DuckDB to "
+	                     "run a long query in parallel.\n"
+	                     "# TYPE mxcp_db_thread_loans_total counter\n"
+	                     "mxcp_db_thread_loans_total %llu\n",
+	                     workers, busy, pending - busy, pool->loans);
 }
 
 static int render_process(struct mx_buf *out)
@@ -733,8 +739,8 @@ int mx_metrics_render(struct mx_buf *out)
 		/* Sources are read under the lock so a setter never frees what a
 		 * render is reading; they are cheap (a mutex and a few loads). */
 		struct mx_audit_stats st;
-		int have_audit = 0, have_pool = 0, size = 0;
-		size_t pending = 0;
+		int have_audit = 0, have_pool = 0;
+		struct mx_metrics_pool pool = {0};
 		pthread_mutex_lock(&sources_lock);
 		if (audit_fn) {
 			memset(&st, 0, sizeof st);
@@ -742,7 +748,7 @@ int mx_metrics_render(struct mx_buf *out)
 			have_audit = 1;
 		}
 		if (pool_fn) {
-			pool_fn(pool_ctx, &size, &pending);
+			pool_fn(pool_ctx, &pool);
 			have_pool = 1;
 		}
 		pthread_mutex_unlock(&sources_lock);
@@ -750,7 +756,7 @@ int mx_metrics_render(struct mx_buf *out)
 			rc = render_audit(out, &st);
 		}
 		if (rc == 0 && have_pool) {
-			rc = render_pool(out, size, pending);
+			rc = render_pool(out, &pool);
 		}
 	}
 	if (rc == 0) {

@@ -58,8 +58,14 @@ void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx);
 void mx_metrics_set_audit(struct mx_audit *a);
 
 /* Read the DuckDB pool at render time: size = workers, pending = jobs
- * waiting plus running. */
-typedef void (*mx_metrics_pool_fn)(void *ctx, int *size, size_t *pending);
+ * waiting plus running, loans = times idle workers were lent to DuckDB for
+ * a long query (exec/workers.h). */
+struct mx_metrics_pool {
+	int size;
+	size_t pending;
+	unsigned long long loans;
+};
+typedef void (*mx_metrics_pool_fn)(void *ctx, struct mx_metrics_pool *out);
 void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx);
 /* Shorthand: read a worker pool (NULL removes it). */
 void mx_metrics_set_db_pool(struct mx_workers *w);

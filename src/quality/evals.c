@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/yaml.h"
+#include "core/time.h"
 #include "model/types.h"
 #include "quality/test_runner.h"
 
@@ -844,17 +845,10 @@ json_t *mx_eval_check(const json_t *assertions, const json_t *calls, const char 
 
 /* --------------------------------------------------------------- runner */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 json_t *mx_eval_run_suite(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_eval_suite *s,
                           const struct mx_eval_model *m, const struct mx_eval_options *opt)
 {
-	double t0 = now_seconds();
+	double t0 = mx_mono_s();
 	const struct provider *pv = find_provider(m->type);
 	const char *desc = json_string_value(json_object_get(s->def, "description"));
 	json_t *tests = json_array();
@@ -865,7 +859,7 @@ json_t *mx_eval_run_suite(struct mx_runtime *rt, struct mx_dbconn *conn, const s
 	size_t i;
 	json_t *t;
 	json_array_foreach (json_object_get(s->def, "tests"), i, t) {
-		double t1 = now_seconds();
+		double t1 = mx_mono_s();
 		const char *name = json_string_value(json_object_get(t, "name"));
 		const char *tdesc = json_string_value(json_object_get(t, "description"));
 		const char *prompt = json_string_value(json_object_get(t, "prompt"));
@@ -888,7 +882,7 @@ json_t *mx_eval_run_suite(struct mx_runtime *rt, struct mx_dbconn *conn, const s
 			                tdesc ? tdesc : "", "passed", passed, "failures", failures, "details",
 			                "response", answer, "tool_calls", calls);
 		}
-		json_object_set_new(res, "time", json_real(now_seconds() - t1));
+		json_object_set_new(res, "time", json_real(mx_mono_s() - t1));
 		json_array_append_new(tests, res);
 		json_decref(calls);
 		mx_free(answer);
@@ -896,6 +890,6 @@ json_t *mx_eval_run_suite(struct mx_runtime *rt, struct mx_dbconn *conn, const s
 	json_decref(tools);
 	json_object_set_new(out, "tests", tests);
 	json_object_set_new(out, "all_passed", json_boolean(all_passed));
-	json_object_set_new(out, "elapsed_time", json_real(now_seconds() - t0));
+	json_object_set_new(out, "elapsed_time", json_real(mx_mono_s() - t0));
 	return out;
 }

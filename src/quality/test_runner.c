@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/time.h"
 
 #include <string.h>
 #include <time.h>
@@ -408,17 +409,10 @@ json_t *mx_test_diff(const json_t *expected, const json_t *got)
 
 /* ---------------------------------------------------------------- running */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static json_t *run_one(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep,
                        const json_t *test, const struct mx_test_options *opt)
 {
-	double t0 = now_seconds();
+	double t0 = mx_mono_s();
 	const char *name = json_string_value(json_object_get(test, "name"));
 	const char *desc = json_string_value(json_object_get(test, "description"));
 	json_t *out = json_pack("{s:s, s:s}", "name", name ? name : "", "description", desc ? desc : "");
@@ -471,7 +465,7 @@ static json_t *run_one(struct mx_runtime *rt, struct mx_dbconn *conn, const stru
 		mx_free(failure);
 		json_decref(norm);
 	}
-	json_object_set_new(out, "time", json_real(now_seconds() - t0));
+	json_object_set_new(out, "time", json_real(mx_mono_s() - t0));
 	json_decref(result);
 	json_decref(args);
 	return out;

@@ -35,6 +35,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "exec/sql.h"
 #include "exec/workers.h"
 #include "model/project.h"
@@ -695,13 +696,6 @@ static double rusage_seconds(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-static double mono_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Open descriptors, not counting the one that lists them. */
 static long count_fds(void)
 {
@@ -726,9 +720,9 @@ static json_t *h_system_process(struct mx_admin *a, struct MHD_Connection *c, un
 		return detail(status, 500, "Failed to get process stats: %s", strerror(errno));
 	const char *rp = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
 	char state = rp && rp[1] == ' ' ? rp[2] : '?';
-	double cpu0 = rusage_seconds(), t0 = mono_seconds();
+	double cpu0 = rusage_seconds(), t0 = mx_mono_s();
 	sleep_ns(SAMPLE_NS);
-	double cpu1 = rusage_seconds(), t1 = mono_seconds();
+	double cpu1 = rusage_seconds(), t1 = mx_mono_s();
 	double cpu = t1 > t0 ? round1((cpu1 - cpu0) / (t1 - t0) * 100.0) : 0.0;
 	long long rss, vms;
 	self_memory(&rss, &vms);

@@ -37,6 +37,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "exec/invoke.h"
 #include "exec/sql.h"
 #include "exec/workers.h"
@@ -141,13 +142,6 @@ struct req {
 	struct stream *st;
 	double t0;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------- responses */
 
@@ -258,7 +252,7 @@ static struct hsession *session_new(struct http *h, int throwaway, int legacy, i
 	hss->h = h;
 	hss->throwaway = throwaway;
 	hss->legacy = legacy;
-	hss->last_used = now_s();
+	hss->last_used = mx_mono_s();
 	pthread_mutex_init(&hss->mu, NULL);
 	struct mx_mcp_sink sink = {.send = hs_send, .ctx = hss};
 	pthread_mutex_lock(&h->mu);
@@ -309,7 +303,7 @@ static struct hsession *session_find(struct http *h, const char *id, int legacy)
 		hss = NULL;
 	if (hss) {
 		atomic_fetch_add(&hss->refs, 1);
-		hss->last_used = now_s();
+		hss->last_used = mx_mono_s();
 	}
 	pthread_mutex_unlock(&h->mu);
 	return hss;
@@ -367,7 +361,7 @@ static struct stream *stream_new(struct hsession *hss, struct MHD_Connection *co
 	st->hss = hss;
 	st->conn = conn;
 	st->kind = kind;
-	st->t0 = now_s();
+	st->t0 = mx_mono_s();
 	mx_buf_init(&st->out, MX_BUF_UNBOUNDED);
 	atomic_fetch_add(&hss->refs, 1);
 	atomic_fetch_add(&hss->h->live_streams, 1);
@@ -397,13 +391,13 @@ static void stream_unref(struct stream *st)
 		st->next->prev = st->prev;
 	if (hss->listen == st)
 		hss->listen = NULL;
-	hss->last_used = now_s();
+	hss->last_used = mx_mono_s();
 	int counted = st->counted;
 	pthread_mutex_unlock(&hss->mu);
 	if (counted) {
 		/* Ended before its response (the client went away). */
 		mx_metrics_inflight(-1);
-		mx_metrics_http_request(st->method, st->name, "error", now_s() - st->t0);
+		mx_metrics_http_request(st->method, st->name, "error", mx_mono_s() - st->t0);
 	}
 	/* A legacy session lives as long as its stream; a throwaway one as
 	 * long as its POST (closing a 2026-07-28 stream cancels the call). */
@@ -440,7 +434,8 @@ static void finish(struct stream *st, const json_t *msg)
 	if (st->counted) {
 		st->counted = 0;
 		mx_metrics_inflight(-1);
-		mx_metrics_http_request(st->method, st->name, is_error ? "error" : "ok", now_s() - st->t0);
+		mx_metrics_http_request(st->method, st->name, is_error ? "error" : "ok",
+		                        mx_mono_s() - st->t0);
 	}
 }
 
@@ -913,7 +908,7 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 		if (hss->throwaway)
 			retire(h, hss);
 		hss_unref(hss);
-		mx_metrics_http_request(method ? method : "/mcp", "", "ok", now_s() - rq->t0);
+		mx_metrics_http_request(method ? method : "/mcp", "", "ok", mx_mono_s() - rq->t0);
 		json_decref(msg);
 		return queue(c, MHD_HTTP_ACCEPTED, NULL, "", 0, NULL);
 	}
@@ -1091,7 +1086,7 @@ static enum MHD_Result post_messages(struct http *h, struct MHD_Connection *c, s
 		return queue(c, MHD_HTTP_BAD_REQUEST, "text/plain", "Could not parse message", 23, NULL);
 	}
 	const char *method = json_string_value(json_object_get(msg, "method"));
-	mx_metrics_http_request(method ? method : "POST /messages", "", "ok", now_s() - rq->t0);
+	mx_metrics_http_request(method ? method : "POST /messages", "", "ok", mx_mono_s() - rq->t0);
 	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
 	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers);
 	json_decref(req_headers);
@@ -1265,7 +1260,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (rq == NULL)
 			return MHD_NO;
 		mx_buf_init(&rq->body, h->opt.max_body);
-		rq->t0 = now_s();
+		rq->t0 = mx_mono_s();
 		*con_cls = rq;
 		return MHD_YES;
 	}
@@ -1382,7 +1377,7 @@ static void heartbeat(struct hsession *hss)
 static void *reaper_main(void *arg)
 {
 	struct http *h = arg;
-	double last_scan = now_s(), last_beat = now_s();
+	double last_scan = mx_mono_s(), last_beat = mx_mono_s();
 	size_t freed_since_trim = 0;
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
@@ -1398,7 +1393,7 @@ static void *reaper_main(void *arg)
 			}
 			pthread_cond_timedwait(&h->cv, &h->mu, &ts);
 		}
-		double t = now_s();
+		double t = mx_mono_s();
 		int beat = t - last_beat >= HEARTBEAT_SECONDS;
 		if (t - last_scan >= 1.0 || beat) {
 			last_scan = t;
@@ -1551,7 +1546,7 @@ static int wait_idle(struct http *h, double deadline)
 		pthread_mutex_unlock(&h->mu);
 		if (!pending && atomic_load(&h->live_streams) == 0)
 			return 1;
-		if (now_s() >= deadline)
+		if (mx_mono_s() >= deadline)
 			return 0;
 		struct timespec ts = {0, 20 * 1000000L};
 		nanosleep(&ts, NULL);
@@ -1568,14 +1563,14 @@ static void shutdown_gracefully(struct http *h)
 		while (h->table[b])
 			retire_locked(h, h->table[b]);
 	pthread_mutex_unlock(&h->mu);
-	if (!wait_idle(h, now_s() + (double)h->opt.shutdown_grace)) {
+	if (!wait_idle(h, mx_mono_s() + (double)h->opt.shutdown_grace)) {
 		/* The grace is over: cancel what still runs (the queries are
 		 * interrupted, their requests answered with an error) and give
 		 * the answers a moment to go out. */
 		size_t n = mx_mcp_server_cancel_all(h->mcp);
 		mx_warn("http: shutdown grace of %u s is over: cancelled %zu call(s) still in flight",
 		        h->opt.shutdown_grace, n);
-		if (!wait_idle(h, now_s() + 5.0))
+		if (!wait_idle(h, mx_mono_s() + 5.0))
 			mx_error("http: calls still in flight after cancelling them");
 	}
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests for src/exec/workers.c: every job runs once, on a worker's own connection, concurrently; the bound. */
+/* Tests for src/exec/workers.c: every job runs once, on a worker's own connection, concurrently; the bound;
+ * lending idle workers to DuckDB for a long query, and calling them back for a new job. */
 #include "harness.h"
 
 #include "core/alloc.h"
 #include "exec/workers.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -112,12 +114,171 @@ static void test_queue_bound(void **state)
 	mx_db_close(db);
 }
 
+/* Thread lending: a long query, and a short one sent while it runs. */
+struct lend {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const char *sql;
+	long long got; /* the query's one value */
+	int done;
+	int order; /* when it finished: 1 first, 2 second */
+	int *finished;
+	int rc;
+};
+
+static void lend_job(void *arg, struct mx_dbconn *conn)
+{
+	struct lend *l = arg;
+	json_t *rows = NULL;
+	struct mx_err err;
+	int rc = mx_sql_query(conn, l->sql, NULL, 0, &rows, &err);
+	long long v = -1;
+	if (rc == 0) {
+		v = json_integer_value(json_object_get(json_array_get(rows, 0), "n"));
+	}
+	json_decref(rows);
+	pthread_mutex_lock(&l->mu);
+	l->rc = rc;
+	l->got = v;
+	l->done = 1;
+	l->order = ++*l->finished;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void lend_wait(struct lend *l)
+{
+	pthread_mutex_lock(&l->mu);
+	while (!l->done)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void lend_init(struct lend *l, const char *sql, int *finished)
+{
+	memset(l, 0, sizeof *l);
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	l->sql = sql;
+	l->finished = finished;
+}
+
+static void lend_destroy(struct lend *l)
+{
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+}
+
+/* DuckDB's external_threads, read on a new connection. */
+static long long external_threads(struct mx_db *db)
+{
+	struct mx_dbconn *c = NULL;
+	struct mx_err err;
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	json_t *rows = NULL;
+	assert_int_equal(0, mx_sql_query(c, "SELECT current_setting('external_threads')::BIGINT AS e", NULL,
+	                                 0, &rows, &err));
+	long long v = json_integer_value(json_object_get(json_array_get(rows, 0), "e"));
+	json_decref(rows);
+	mx_dbconn_close(c);
+	return v;
+}
+
+#define LONG_SQL "SELECT count(*) AS n FROM range(40000000) t(i) WHERE hash(i) % 7 = 0"
+#define SHORT_SQL "SELECT 41 + 1 AS n"
+
+static void test_lends_idle_workers(void **state)
+{
+	(void)state;
+	setenv("MXCP_DUCKDB_THREADS", "2", 1);
+	struct mx_db *db = NULL;
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	assert_int_equal(1, external_threads(db));
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	/* DuckDB runs no thread of its own: both are the workers. */
+	assert_int_equal(2, external_threads(db));
+	int finished = 0;
+	struct lend longq, shortq;
+	lend_init(&longq, LONG_SQL, &finished);
+	lend_init(&shortq, SHORT_SQL, &finished);
+	/* A short query alone borrows nothing. */
+	assert_int_equal(0, mx_workers_submit(w, lend_job, &shortq));
+	lend_wait(&shortq);
+	assert_int_equal(0, shortq.rc);
+	assert_int_equal(42, shortq.got);
+	assert_int_equal(0, (long long)mx_workers_loans(w));
+	/* The long one borrows the idle worker once it has run a while. */
+	assert_int_equal(0, mx_workers_submit(w, lend_job, &longq));
+	for (int i = 0; i < 2000 && mx_workers_loans(w) == 0; i++) {
+		struct timespec ts = {0, 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(mx_workers_loans(w) >= 1);
+	/* A job sent now calls the lent worker back: it ends first. */
+	finished = 0;
+	shortq.done = 0;
+	assert_int_equal(0, mx_workers_submit(w, lend_job, &shortq));
+	lend_wait(&shortq);
+	lend_wait(&longq);
+	assert_int_equal(0, shortq.rc);
+	assert_int_equal(42, shortq.got);
+	assert_int_equal(1, shortq.order);
+	assert_int_equal(2, longq.order);
+	assert_int_equal(0, longq.rc);
+	/* hash(i) % 7 over 40M rows: the count DuckDB gives without lending. */
+	struct mx_dbconn *c = NULL;
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	json_t *rows = NULL;
+	assert_int_equal(0, mx_sql_query(c, LONG_SQL, NULL, 0, &rows, &err));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), longq.got);
+	json_decref(rows);
+	mx_dbconn_close(c);
+	mx_workers_stop(w);
+	/* DuckDB has its threads back. */
+	assert_int_equal(1, external_threads(db));
+	lend_destroy(&longq);
+	lend_destroy(&shortq);
+	mx_db_close(db);
+	unsetenv("MXCP_DUCKDB_THREADS");
+}
+
+/* Fewer workers than DuckDB's threads: DuckDB keeps its own. */
+static void test_no_lending_when_outnumbered(void **state)
+{
+	(void)state;
+	setenv("MXCP_DUCKDB_THREADS", "3", 1);
+	struct mx_db *db = NULL;
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	assert_int_equal(1, external_threads(db));
+	int finished = 0;
+	struct lend q;
+	lend_init(&q, "SELECT count(*) AS n FROM range(3000000) t(i) WHERE hash(i) % 7 = 0", &finished);
+	assert_int_equal(0, mx_workers_submit(w, lend_job, &q));
+	lend_wait(&q);
+	assert_int_equal(0, q.rc);
+	assert_true(q.got > 0);
+	assert_int_equal(0, (long long)mx_workers_loans(w));
+	mx_workers_stop(w);
+	lend_destroy(&q);
+	mx_db_close(db);
+	unsetenv("MXCP_DUCKDB_THREADS");
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_runs_everything),
 	        cmocka_unit_test(test_queue_bound),
+	        cmocka_unit_test(test_lends_idle_workers),
+	        cmocka_unit_test(test_no_lending_when_outnumbered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
