@@ -37,6 +37,7 @@ int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err
 	        .readonly = p->settings.readonly,
 	        .extensions = ext,
 	        .nextensions = site->nextensions,
+	        .secrets = json_object_get(mx_user_profile(p->user, site->project, p->profile), "secrets"),
 	};
 	int rc = mx_db_open(&opt, &rt->db, err);
 	mx_free(ext);

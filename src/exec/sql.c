@@ -27,6 +27,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "exec/udf.h"
 
@@ -59,6 +60,9 @@ struct mx_db {
 	char *path;
 	int readonly;
 	struct mx_udf_registry *udf; /* the request-context SQL functions (udf.h) */
+	char **secret_sql; /* CREATE TEMPORARY SECRET statements, run on each connection */
+	char **secret_names;
+	size_t nsecrets;
 };
 
 struct stmt_entry {
@@ -288,6 +292,126 @@ static int load_extensions(duckdb_database db, const struct mx_db_options *opt, 
 	return rc;
 }
 
+/* A DuckDB identifier as MXCP writes it (bare), quoted when it is not a
+ * plain one. */
+static int put_ident(struct mx_buf *b, const char *s)
+{
+	int plain = (isalpha((unsigned char)s[0]) || s[0] == '_');
+	for (const char *q = s; plain && *q; q++)
+		plain = isalnum((unsigned char)*q) || *q == '_';
+	if (plain)
+		return mx_buf_append(b, s, strlen(s));
+	int rc = mx_buf_append(b, "\"", 1);
+	for (const char *q = s; rc == 0 && *q; q++)
+		rc = *q == '"' ? mx_buf_append(b, "\"\"", 2) : mx_buf_append(b, q, 1);
+	return rc ? rc : mx_buf_append(b, "\"", 1);
+}
+
+/* A parameter value as a SQL string literal: MXCP's str(value) in quotes
+ * (True/False/None for booleans and null), quotes doubled. */
+static int put_literal(struct mx_buf *b, const json_t *v)
+{
+	char num[64];
+	const char *s = num;
+	if (json_is_string(v))
+		s = json_string_value(v);
+	else if (json_is_integer(v))
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+	else
+		s = json_is_true(v) ? "True" : json_is_false(v) ? "False" : "None";
+	int rc = mx_buf_append(b, "'", 1);
+	for (const char *q = s; rc == 0 && *q; q++)
+		rc = *q == '\'' ? mx_buf_append(b, "''", 2) : mx_buf_append(b, q, 1);
+	return rc ? rc : mx_buf_append(b, "'", 1);
+}
+
+/* CREATE TEMPORARY SECRET for one configured secret; NULL (nothing to
+ * create) when it has no parameters or no name. */
+static char *secret_statement(const json_t *secret)
+{
+	const char *name = json_string_value(json_object_get(secret, "name"));
+	const char *type = json_string_value(json_object_get(secret, "type"));
+	const json_t *params = json_object_get(secret, "parameters");
+	if (name == NULL || !*name || type == NULL || !*type || json_object_size(params) == 0)
+		return NULL;
+	struct mx_buf b;
+	mx_buf_init(&b, MX_BUF_UNBOUNDED);
+	int rc = mx_buf_printf(&b, "CREATE TEMPORARY SECRET ");
+	rc = rc ? rc : put_ident(&b, name);
+	rc = rc ? rc : mx_buf_printf(&b, " (TYPE ");
+	rc = rc ? rc : put_ident(&b, type);
+	const char *key;
+	const json_t *v;
+	json_object_foreach ((json_t *)params, key, v) {
+		rc = rc ? rc : mx_buf_printf(&b, ", ");
+		rc = rc ? rc : put_ident(&b, key);
+		if (json_is_object(v)) {
+			rc = rc ? rc : mx_buf_printf(&b, " MAP {");
+			const char *k;
+			const json_t *item;
+			int first = 1;
+			json_object_foreach ((json_t *)v, k, item) {
+				json_t *ks = json_string(k);
+				rc = rc ? rc : mx_buf_printf(&b, first ? "" : ", ");
+				rc = rc ? rc : (ks ? put_literal(&b, ks) : MX_ENOMEM);
+				rc = rc ? rc : mx_buf_printf(&b, ": ");
+				rc = rc ? rc : put_literal(&b, item);
+				json_decref(ks);
+				first = 0;
+			}
+			rc = rc ? rc : mx_buf_printf(&b, "}");
+		} else {
+			rc = rc ? rc : mx_buf_printf(&b, " ");
+			rc = rc ? rc : put_literal(&b, v);
+		}
+	}
+	rc = rc ? rc : mx_buf_printf(&b, ")");
+	char *sql = rc == 0 ? mx_buf_detach(&b) : NULL;
+	mx_buf_free(&b);
+	return sql;
+}
+
+static int build_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *err)
+{
+	size_t n = json_array_size(secrets);
+	if (n == 0)
+		return 0;
+	db->secret_sql = mx_calloc(n, sizeof *db->secret_sql);
+	db->secret_names = mx_calloc(n, sizeof *db->secret_names);
+	if (db->secret_sql == NULL || db->secret_names == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *s = json_array_get(secrets, i);
+		char *sql = secret_statement(s);
+		if (sql == NULL)
+			continue;
+		char *name = mx_strdup(json_string_value(json_object_get(s, "name")));
+		if (name == NULL) {
+			mx_free(sql);
+			return mx_err_set(err, MX_ENOMEM, "out of memory");
+		}
+		db->secret_sql[db->nsecrets] = sql;
+		db->secret_names[db->nsecrets++] = name;
+	}
+	return 0;
+}
+
+/* Create the configured secrets on a new connection; failures are not
+ * errors (MXCP: the secret may be meant for Python endpoints only). */
+static void create_secrets(struct mx_db *db, duckdb_connection conn)
+{
+	for (size_t i = 0; i < db->nsecrets; i++) {
+		duckdb_result res;
+		const char *msg = NULL;
+		if (run_simple(conn, db->secret_sql[i], &msg, &res) != 0)
+			mx_debug("Could not create secret '%s' in DuckDB: %s", db->secret_names[i],
+			         msg ? msg : "");
+		duckdb_destroy_result(&res);
+	}
+}
+
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err)
 {
 	*out = NULL;
@@ -321,6 +445,7 @@ int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_er
 		return rc;
 	}
 	if ((rc = load_extensions(db->db, opt, err)) != 0 ||
+	    (rc = build_secrets(db, opt->secrets, err)) != 0 ||
 	    (rc = mx_udf_register(db->db, &db->udf, err)) != 0) {
 		mx_db_close(db);
 		return rc;
@@ -333,6 +458,12 @@ void mx_db_close(struct mx_db *db)
 {
 	if (db == NULL)
 		return;
+	for (size_t i = 0; i < db->nsecrets; i++) {
+		mx_free(db->secret_sql[i]);
+		mx_free(db->secret_names[i]);
+	}
+	mx_free(db->secret_sql);
+	mx_free(db->secret_names);
 	duckdb_close(&db->db);
 	mx_udf_registry_free(db->udf);
 	mx_free(db->path);
@@ -367,6 +498,7 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 		return rc;
 	}
 	duckdb_destroy_result(&res);
+	create_secrets(db, c->conn);
 	int rc = mx_udf_attach(db->udf, c->conn, &c->udf, err);
 	if (rc != 0) {
 		duckdb_disconnect(&c->conn);

@@ -35,6 +35,12 @@ struct mx_db_options {
 	int readonly; /* open read-only (the file is created first if missing) */
 	const struct mx_db_extension *extensions;
 	size_t nextensions;
+	/* The active profile's `secrets` of the user config (a JSON array of
+	 * {name, type, parameters}), or NULL. As MXCP, each one with parameters
+	 * becomes `CREATE TEMPORARY SECRET name (TYPE type, KEY 'value', …)` on
+	 * every connection (a map value as MAP {'k': 'v', …}); one DuckDB does
+	 * not know is skipped (logged at debug): it may be meant for Python. */
+	const json_t *secrets;
 };
 
 /* Open the database (creating the file and its parent folder when missing
