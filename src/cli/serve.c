@@ -264,11 +264,22 @@ static void reload_project(void *ctx)
 	}
 	if (nbad)
 		mx_project_drop_endpoints(p, drop);
-	if (mx_mcp_server_reload(r->srv, p, &err))
+	if (mx_mcp_server_reload(r->srv, p, &err)) {
 		mx_error("reload failed, still serving the previous project: %s",
 		         mx_err_format(&err, msg, sizeof msg));
-	else
-		ok = 1, mx_info("reload done: %zu endpoint(s)", p->nendpoints);
+		goto out;
+	}
+	ok = 1;
+	mx_info("reload done: %zu endpoint(s)", p->nendpoints);
+	/* The user config's secrets, re-resolved, replace DuckDB's. */
+	const json_t *secrets =
+	        json_object_get(mx_user_profile(p->user, p->site->project, p->profile), "secrets");
+	if (mx_db_set_secrets(mx_runtime_db(r->rt), secrets, &err))
+		mx_error("reload: DuckDB secrets not updated: %s", mx_err_format(&err, msg, sizeof msg));
+	if (strcmp(p->settings.duckdb_path, mx_runtime_project(r->rt)->settings.duckdb_path) != 0)
+		mx_warn("reload: the DuckDB path changed to %s; the server keeps the database it opened "
+		        "until it is restarted",
+		        p->settings.duckdb_path);
 out:
 	mx_admin_reload_end(r->admin, ok ? p : NULL, msg);
 	mx_metrics_reload(ok);

@@ -338,7 +338,7 @@ static char *secret_statement(const json_t *secret)
 		return NULL;
 	struct mx_buf b;
 	mx_buf_init(&b, MX_BUF_UNBOUNDED);
-	int rc = mx_buf_printf(&b, "CREATE TEMPORARY SECRET ");
+	int rc = mx_buf_printf(&b, "CREATE OR REPLACE TEMPORARY SECRET ");
 	rc = rc ? rc : put_ident(&b, name);
 	rc = rc ? rc : mx_buf_printf(&b, " (TYPE ");
 	rc = rc ? rc : put_ident(&b, type);
@@ -373,43 +373,86 @@ static char *secret_statement(const json_t *secret)
 	return sql;
 }
 
-static int build_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *err)
+static void free_secrets(char **sql, char **names, size_t n)
 {
-	size_t n = json_array_size(secrets);
-	if (n == 0)
-		return 0;
-	db->secret_sql = mx_calloc(n, sizeof *db->secret_sql);
-	db->secret_names = mx_calloc(n, sizeof *db->secret_names);
-	if (db->secret_sql == NULL || db->secret_names == NULL)
+	for (size_t i = 0; i < n; i++) {
+		mx_free(sql[i]);
+		mx_free(names[i]);
+	}
+	mx_free(sql);
+	mx_free(names);
+}
+
+/* Create (or replace) the configured secrets and drop the ones no longer
+ * configured. DuckDB keeps temporary secrets per database, not per
+ * connection, so this runs once on a connection of its own. Failures to
+ * create are not errors (MXCP: the secret may be meant for Python code). */
+int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *err)
+{
+	size_t n = json_array_size(secrets), count = 0;
+	char **sql = n ? mx_calloc(n, sizeof *sql) : NULL;
+	char **names = n ? mx_calloc(n, sizeof *names) : NULL;
+	if (n && (sql == NULL || names == NULL)) {
+		free_secrets(sql, names, 0);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *s = json_array_get(secrets, i);
-		char *sql = secret_statement(s);
-		if (sql == NULL)
+		char *stmt = secret_statement(s);
+		if (stmt == NULL)
 			continue;
 		char *name = mx_strdup(json_string_value(json_object_get(s, "name")));
 		if (name == NULL) {
-			mx_free(sql);
+			mx_free(stmt);
+			free_secrets(sql, names, count);
 			return mx_err_set(err, MX_ENOMEM, "out of memory");
 		}
-		db->secret_sql[db->nsecrets] = sql;
-		db->secret_names[db->nsecrets++] = name;
+		sql[count] = stmt;
+		names[count++] = name;
 	}
-	return 0;
-}
-
-/* Create the configured secrets on a new connection; failures are not
- * errors (MXCP: the secret may be meant for Python endpoints only). */
-static void create_secrets(struct mx_db *db, duckdb_connection conn)
-{
-	for (size_t i = 0; i < db->nsecrets; i++) {
+	duckdb_connection conn;
+	if ((count || db->nsecrets) && duckdb_connect(db->db, &conn) != DuckDBSuccess) {
+		free_secrets(sql, names, count);
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < db->nsecrets && rc == 0; i++) {
+		int kept = 0;
+		for (size_t j = 0; j < count && !kept; j++)
+			kept = strcmp(names[j], db->secret_names[i]) == 0;
+		if (kept)
+			continue;
+		struct mx_buf b;
+		mx_buf_init(&b, MX_BUF_UNBOUNDED);
+		rc = mx_buf_printf(&b, "DROP TEMPORARY SECRET IF EXISTS ");
+		rc = rc ? rc : put_ident(&b, db->secret_names[i]);
 		duckdb_result res;
 		const char *msg = NULL;
-		if (run_simple(conn, db->secret_sql[i], &msg, &res) != 0)
-			mx_debug("Could not create secret '%s' in DuckDB: %s", db->secret_names[i],
+		if (rc == 0 && run_simple(conn, mx_buf_str(&b), &msg, &res) != 0)
+			mx_debug("Could not drop secret '%s' in DuckDB: %s", db->secret_names[i],
 			         msg ? msg : "");
+		if (rc == 0)
+			duckdb_destroy_result(&res);
+		mx_buf_free(&b);
+	}
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		duckdb_result res;
+		const char *msg = NULL;
+		if (run_simple(conn, sql[i], &msg, &res) != 0)
+			mx_debug("Could not create secret '%s' in DuckDB: %s", names[i], msg ? msg : "");
 		duckdb_destroy_result(&res);
 	}
+	if (count || db->nsecrets)
+		duckdb_disconnect(&conn);
+	if (rc != 0) {
+		free_secrets(sql, names, count);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	free_secrets(db->secret_sql, db->secret_names, db->nsecrets);
+	db->secret_sql = sql;
+	db->secret_names = names;
+	db->nsecrets = count;
+	return 0;
 }
 
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err)
@@ -445,7 +488,7 @@ int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_er
 		return rc;
 	}
 	if ((rc = load_extensions(db->db, opt, err)) != 0 ||
-	    (rc = build_secrets(db, opt->secrets, err)) != 0 ||
+	    (rc = mx_db_set_secrets(db, opt->secrets, err)) != 0 ||
 	    (rc = mx_udf_register(db->db, &db->udf, err)) != 0) {
 		mx_db_close(db);
 		return rc;
@@ -458,12 +501,7 @@ void mx_db_close(struct mx_db *db)
 {
 	if (db == NULL)
 		return;
-	for (size_t i = 0; i < db->nsecrets; i++) {
-		mx_free(db->secret_sql[i]);
-		mx_free(db->secret_names[i]);
-	}
-	mx_free(db->secret_sql);
-	mx_free(db->secret_names);
+	free_secrets(db->secret_sql, db->secret_names, db->nsecrets);
 	duckdb_close(&db->db);
 	mx_udf_registry_free(db->udf);
 	mx_free(db->path);
@@ -498,7 +536,6 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 		return rc;
 	}
 	duckdb_destroy_result(&res);
-	create_secrets(db, c->conn);
 	int rc = mx_udf_attach(db->udf, c->conn, &c->udf, err);
 	if (rc != 0) {
 		duckdb_disconnect(&c->conn);

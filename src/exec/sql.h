@@ -35,11 +35,8 @@ struct mx_db_options {
 	int readonly; /* open read-only (the file is created first if missing) */
 	const struct mx_db_extension *extensions;
 	size_t nextensions;
-	/* The active profile's `secrets` of the user config (a JSON array of
-	 * {name, type, parameters}), or NULL. As MXCP, each one with parameters
-	 * becomes `CREATE TEMPORARY SECRET name (TYPE type, KEY 'value', …)` on
-	 * every connection (a map value as MAP {'k': 'v', …}); one DuckDB does
-	 * not know is skipped (logged at debug): it may be meant for Python. */
+	/* The active profile's `secrets` of the user config, or NULL: see
+	 * mx_db_set_secrets. */
 	const json_t *secrets;
 };
 
@@ -48,6 +45,15 @@ struct mx_db_options {
  * installed; a clear error otherwise). */
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
 void mx_db_close(struct mx_db *db);
+
+/* The user config's secrets (a JSON array of {name, type, parameters}) as
+ * DuckDB secrets, as MXCP makes them: each one with parameters becomes
+ * `CREATE TEMPORARY SECRET name (TYPE type, KEY 'value', …)` (a map value
+ * as MAP {'k': 'v', …}; quotes doubled). DuckDB keeps them per database, so
+ * every connection sees them. One DuckDB cannot create (a type it does not
+ * know) is skipped, logged at debug: it may be meant for Python code.
+ * Called again (SIGHUP), it replaces them and drops those gone. */
+int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *err);
 
 int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err);
 void mx_dbconn_close(struct mx_dbconn *c);

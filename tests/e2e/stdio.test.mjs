@@ -394,6 +394,28 @@ test('SIGHUP: endpoints reload, clients get list_changed; a broken project is no
 	assert.equal(code, 0);
 });
 
+test('SIGHUP: the user config is read again and DuckDB secrets follow it', async () => {
+	const dir = copyProject('tests/projects/secrets');
+	const config = path.join(dir, 'config.yml');
+	const secretsConfig = (token, extra) => 'mxcp: 1\nprojects:\n  vault_demo:\n    profiles:\n      default:\n        secrets:\n' +
+		`          - name: api_token\n            type: http\n            parameters:\n              BEARER_TOKEN: "${token}"\n` +
+		(extra ? '          - name: extra\n            type: http\n            parameters:\n              BEARER_TOKEN: x\n' : '');
+	fs.writeFileSync(config, secretsConfig('first', true));
+	const srv = new RawServer(dir, ['serve', '--transport', 'stdio'], { MXCP_CONFIG: config });
+	await srv.initialize();
+	const secrets = async (id) => (await srv.request(id, 'tools/call', { name: 'secret_strings', arguments: {} }))
+		.result.structuredContent.result.map((r) => [r.name, r.secret_string.replace(/.*bearer_token=/, '')]);
+	assert.deepEqual(await secrets(1), [['api_token', 'first'], ['extra', 'x']]);
+	fs.writeFileSync(config, secretsConfig('second', false));
+	srv.child.kill('SIGHUP');
+	for (let i = 0; i < 100 && !srv.stderr.includes('reload done'); i++) await sleep(50);
+	assert.match(srv.stderr, /reload done/);
+	// Replaced, and the one gone from the config is gone from DuckDB.
+	assert.deepEqual(await secrets(2), [['api_token', 'second']]);
+	const { code } = await srv.end();
+	assert.equal(code, 0);
+});
+
 test('closed stdout ends the server cleanly', async () => {
 	const srv = new RawServer(copyProject(FIXTURE));
 	await srv.initialize();
