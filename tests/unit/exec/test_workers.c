@@ -187,17 +187,25 @@ static long long external_threads(struct mx_db *db)
 #define LONG_SQL "SELECT count(*) AS n FROM range(40000000) t(i) WHERE hash(i) % 7 = 0"
 #define SHORT_SQL "SELECT 41 + 1 AS n"
 
+/* An in-memory database with `threads` DuckDB threads (DuckDB's own
+ * until a pool starts) and a pool of `workers` on it. */
+static void open_pool(const char *threads, int workers, struct mx_db **db, struct mx_workers **w)
+{
+	setenv("MXCP_DUCKDB_THREADS", threads, 1);
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, db, &err));
+	assert_int_equal(1, external_threads(*db));
+	assert_int_equal(0, mx_workers_start(*db, workers, 0, w, &err));
+}
+
 static void test_lends_idle_workers(void **state)
 {
 	(void)state;
-	setenv("MXCP_DUCKDB_THREADS", "2", 1);
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_db *db;
+	struct mx_workers *w;
 	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
-	assert_int_equal(1, external_threads(db));
-	struct mx_workers *w = NULL;
-	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	open_pool("2", 2, &db, &w);
 	/* DuckDB runs no thread of its own: both are the workers. */
 	assert_int_equal(2, external_threads(db));
 	int finished = 0;
@@ -249,13 +257,9 @@ static void test_lends_idle_workers(void **state)
 static void test_no_lending_when_outnumbered(void **state)
 {
 	(void)state;
-	setenv("MXCP_DUCKDB_THREADS", "3", 1);
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = ":memory:"};
-	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
-	struct mx_workers *w = NULL;
-	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	struct mx_db *db;
+	struct mx_workers *w;
+	open_pool("3", 2, &db, &w);
 	assert_int_equal(1, external_threads(db));
 	int finished = 0;
 	struct lend q;
