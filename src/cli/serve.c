@@ -245,6 +245,12 @@ static void reload_project(void *ctx)
 		mx_admin_reload_end(r->admin, NULL, msg);
 		return;
 	}
+	/* Extensions the new site config lists, before its SQL is validated. */
+	if (mx_runtime_load_extensions(r->rt, p, &err)) {
+		mx_error("reload failed, still serving the previous project: %s",
+		         mx_err_format(&err, msg, sizeof msg));
+		goto out;
+	}
 	drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
 	if (drop == NULL || validate_all(p, r->rt, &bad, &nbad, drop, &err)) {
 		if (drop)
@@ -272,9 +278,7 @@ static void reload_project(void *ctx)
 	ok = 1;
 	mx_info("reload done: %zu endpoint(s)", p->nendpoints);
 	/* The user config's secrets, re-resolved, replace DuckDB's. */
-	const json_t *secrets =
-	        json_object_get(mx_user_profile(p->user, p->site->project, p->profile), "secrets");
-	if (mx_db_set_secrets(mx_runtime_db(r->rt), secrets, &err))
+	if (mx_runtime_set_secrets(r->rt, p, &err))
 		mx_error("reload: DuckDB secrets not updated: %s", mx_err_format(&err, msg, sizeof msg));
 	if (strcmp(p->settings.duckdb_path, mx_runtime_project(r->rt)->settings.duckdb_path) != 0)
 		mx_warn("reload: the DuckDB path changed to %s; the server keeps the database it opened "

@@ -16,30 +16,50 @@ struct mx_runtime {
 	struct mx_db *db;
 };
 
+/* The site's extensions as the DuckDB layer takes them (*out NULL when
+ * there are none). */
+static int site_extensions(const struct mx_site_config *site, struct mx_db_extension **out,
+                           struct mx_err *err)
+{
+	*out = NULL;
+	if (site->nextensions == 0)
+		return 0;
+	struct mx_db_extension *ext = mx_calloc(site->nextensions, sizeof *ext);
+	if (ext == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	for (size_t i = 0; i < site->nextensions; i++) {
+		ext[i].name = site->extensions[i].name;
+		ext[i].repo = site->extensions[i].repo;
+	}
+	*out = ext;
+	return 0;
+}
+
+static const json_t *profile_secrets(const struct mx_project *p)
+{
+	return json_object_get(mx_user_profile(p->user, p->site->project, p->profile), "secrets");
+}
+
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err)
 {
 	*out = NULL;
 	struct mx_runtime *rt = mx_calloc(1, sizeof *rt);
-	struct mx_db_extension *ext = NULL;
-	const struct mx_site_config *site = p->site;
 	if (rt == NULL)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	if (site->nextensions && (ext = mx_calloc(site->nextensions, sizeof *ext)) == NULL) {
+	struct mx_db_extension *ext = NULL;
+	int rc = site_extensions(p->site, &ext, err);
+	if (rc) {
 		mx_free(rt);
-		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < site->nextensions; i++) {
-		ext[i].name = site->extensions[i].name;
-		ext[i].repo = site->extensions[i].repo;
+		return rc;
 	}
 	struct mx_db_options opt = {
 	        .path = p->settings.duckdb_path,
 	        .readonly = p->settings.readonly,
 	        .extensions = ext,
-	        .nextensions = site->nextensions,
-	        .secrets = json_object_get(mx_user_profile(p->user, site->project, p->profile), "secrets"),
+	        .nextensions = p->site->nextensions,
+	        .secrets = profile_secrets(p),
 	};
-	int rc = mx_db_open(&opt, &rt->db, err);
+	rc = mx_db_open(&opt, &rt->db, err);
 	mx_free(ext);
 	if (rc) {
 		mx_free(rt);
@@ -48,6 +68,21 @@ int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err
 	rt->project = mx_project_ref(p);
 	*out = rt;
 	return 0;
+}
+
+int mx_runtime_load_extensions(struct mx_runtime *rt, const struct mx_project *p, struct mx_err *err)
+{
+	struct mx_db_extension *ext = NULL;
+	int rc = site_extensions(p->site, &ext, err);
+	if (rc == 0)
+		rc = mx_db_load_extensions(rt->db, ext, p->site->nextensions, err);
+	mx_free(ext);
+	return rc;
+}
+
+int mx_runtime_set_secrets(struct mx_runtime *rt, const struct mx_project *p, struct mx_err *err)
+{
+	return mx_db_set_secrets(rt->db, profile_secrets(p), err);
 }
 
 void mx_runtime_close(struct mx_runtime *rt)

@@ -28,6 +28,11 @@ struct mx_runtime;
  * runtime holds a reference on the project. */
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err);
 void mx_runtime_close(struct mx_runtime *rt);
+/* For a reload (SIGHUP): LOAD the extensions p's site config lists, and
+ * make p's user-config secrets DuckDB's (mx_db_set_secrets). The database
+ * itself (path, read-only) stays the one opened. */
+int mx_runtime_load_extensions(struct mx_runtime *rt, const struct mx_project *p, struct mx_err *err);
+int mx_runtime_set_secrets(struct mx_runtime *rt, const struct mx_project *p, struct mx_err *err);
 struct mx_db *mx_runtime_db(struct mx_runtime *rt);
 struct mx_project *mx_runtime_project(struct mx_runtime *rt);
 

@@ -292,6 +292,12 @@ static int load_extensions(duckdb_database db, const struct mx_db_options *opt, 
 	return rc;
 }
 
+int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err)
+{
+	struct mx_db_options opt = {.path = db->path, .extensions = ext, .nextensions = n};
+	return load_extensions(db->db, &opt, err);
+}
+
 /* A DuckDB identifier as MXCP writes it (bare), quoted when it is not a
  * plain one. */
 static int put_ident(struct mx_buf *b, const char *s)

@@ -45,6 +45,8 @@ struct mx_db_options {
  * installed; a clear error otherwise). */
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
 void mx_db_close(struct mx_db *db);
+/* LOAD extensions into an open database (a reload that lists new ones). */
+int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err);
 
 /* The user config's secrets (a JSON array of {name, type, parameters}) as
  * DuckDB secrets, as MXCP makes them: each one with parameters becomes

@@ -394,7 +394,7 @@ test('SIGHUP: endpoints reload, clients get list_changed; a broken project is no
 	assert.equal(code, 0);
 });
 
-test('SIGHUP: the user config is read again and DuckDB secrets follow it', async () => {
+test('SIGHUP: the user config is read again and DuckDB secrets follow it; new extensions are loaded', async () => {
 	const dir = copyProject('tests/projects/secrets');
 	const config = path.join(dir, 'config.yml');
 	const secretsConfig = (token, extra) => 'mxcp: 1\nprojects:\n  vault_demo:\n    profiles:\n      default:\n        secrets:\n' +
@@ -412,6 +412,15 @@ test('SIGHUP: the user config is read again and DuckDB secrets follow it', async
 	assert.match(srv.stderr, /reload done/);
 	// Replaced, and the one gone from the config is gone from DuckDB.
 	assert.deepEqual(await secrets(2), [['api_token', 'second']]);
+
+	// Extensions the new site config lists are loaded by the reload; one
+	// that cannot be loaded refuses it, and the previous project serves on.
+	const site = path.join(dir, 'mxcp-site.yml');
+	fs.appendFileSync(site, 'extensions:\n  - not_an_extension\n');
+	srv.child.kill('SIGHUP');
+	for (let i = 0; i < 100 && !srv.stderr.includes('reload failed'); i++) await sleep(50);
+	assert.match(srv.stderr, /reload failed, still serving the previous project: Extension 'not_an_extension' is not available offline/);
+	assert.deepEqual(await secrets(3), [['api_token', 'second']]);
 	const { code } = await srv.end();
 	assert.equal(code, 0);
 });
