@@ -27,6 +27,7 @@
 #include "config/user.h"
 
 #include "config/resolve.h"
+#include "config/vault.h"
 #include "core/alloc.h"
 #include "core/yaml.h"
 
@@ -538,8 +539,15 @@ static int interpolate(const char *file, const struct mx_yaml_node *root, json_t
 	const char *key;
 	json_t *v;
 	int rc;
+	/* The `vault:` block first: vault:// references elsewhere use it. */
+	json_t *vcfg = json_object_get(raw, "vault");
+	if (vcfg &&
+	    (rc = mx_resolve_json_yaml(vcfg, mx_yaml_map_get(root, "vault"), file, "vault", err)) != 0)
+		return rc;
+	if (mx_vault_configure(vcfg) != 0)
+		return oom(err);
 	json_object_foreach (raw, key, v) {
-		if (strcmp(key, "projects") == 0)
+		if (strcmp(key, "projects") == 0 || strcmp(key, "vault") == 0)
 			continue;
 		if ((rc = mx_resolve_json_yaml(v, mx_yaml_map_get(root, key), file, key, err)) != 0)
 			return rc;

@@ -3,7 +3,8 @@
 # tests/ops/run.sh — operations tests of `mxcp serve --transport streamable-http`:
 # /metrics checked by promtool and scraped by a real Prometheus server, two
 # stateless instances behind nginx, /health and /ready, and the admin unix
-# socket (MXCP_ADMIN_ENABLED) with every transport. Needs Debian's
+# socket (MXCP_ADMIN_ENABLED) with every transport, and vault:// references
+# against a stand-in that speaks Vault's HTTP API. Needs Debian's
 # prometheus and nginx packages (scripts/setup.sh installs them) and the npm
 # packages of tests/e2e (installed here on first use, as tests/e2e/run.sh does).
 # Exits 77 (skipped) when the binary has no HTTP transport.
