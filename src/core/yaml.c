@@ -964,3 +964,140 @@ int mx_yaml_get_num(const char *file, const struct mx_yaml_node *map, const char
 	}
 	return wrong_type(file, v, path, key, "a number", err);
 }
+
+/* ------------------------------------------------------------------ dump */
+
+/* Would s, written plain, read back as this very string? */
+static int plain_ok(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':' || strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if ((c == ':' && i + 1 < n && s[i + 1] == ' ') || (c == '#' && i > 0 && s[i - 1] == ' '))
+			return 0;
+	}
+	struct mx_yaml_node node = {.kind = MX_YAML_SCALAR, .str = (char *)s, .len = n, .plain = 1};
+	return mx_yaml_resolve(&node, NULL) == MX_YT_STR;
+}
+
+static int dump_string(struct mx_buf *b, const char *s, size_t n)
+{
+	if (plain_ok(s, n))
+		return mx_buf_append(b, s, n);
+	int ctrl = 0;
+	for (size_t i = 0; i < n && !ctrl; i++)
+		ctrl = (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
+	if (ctrl) { /* double-quoted, with YAML's escapes */
+		int rc = mx_buf_append(b, "\"", 1);
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '"' || c == '\\')
+				rc = mx_buf_printf(b, "\\%c", c);
+			else if (c == '\n')
+				rc = mx_buf_puts(b, "\\n");
+			else if (c == '\t')
+				rc = mx_buf_puts(b, "\\t");
+			else if (c < 0x20 || c == 0x7f)
+				rc = mx_buf_printf(b, "\\x%02X", c);
+			else
+				rc = mx_buf_append(b, s + i, 1);
+		}
+		return rc ? rc : mx_buf_append(b, "\"", 1);
+	}
+	int rc = mx_buf_append(b, "'", 1);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = s[i] == '\'' ? mx_buf_append(b, "''", 2) : mx_buf_append(b, s + i, 1);
+	return rc ? rc : mx_buf_append(b, "'", 1);
+}
+
+static int dump_scalar(struct mx_buf *b, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING: return dump_string(b, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		if (d != d)
+			return mx_buf_puts(b, ".nan");
+		if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+			return mx_buf_puts(b, d > 0 ? ".inf" : "-.inf");
+		char t[40];
+		snprintf(t, sizeof t, "%.17g", d);
+		return mx_buf_printf(b, "%s%s", t, strpbrk(t, ".e") ? "" : ".0");
+	}
+	case JSON_TRUE: return mx_buf_puts(b, "true");
+	case JSON_FALSE: return mx_buf_puts(b, "false");
+	case JSON_OBJECT: return mx_buf_puts(b, "{}");
+	case JSON_ARRAY: return mx_buf_puts(b, "[]");
+	default: return mx_buf_puts(b, "null");
+	}
+}
+
+static int is_block(const json_t *v)
+{
+	return (json_is_object(v) && json_object_size(v) > 0) || (json_is_array(v) && json_array_size(v) > 0);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* v at `indent`; `inline_first`: the first line continues the current one
+ * (after "- "). */
+static int dump_node(struct mx_buf *b, const json_t *v, int indent, int inline_first, int depth)
+{
+	if (depth > MX_YAML_MAX_DEPTH)
+		return MX_ELIMIT;
+	int rc = 0;
+	if (json_is_array(v)) {
+		for (size_t i = 0; rc == 0 && i < json_array_size(v); i++) {
+			const json_t *item = json_array_get(v, i);
+			rc = mx_buf_printf(b, "%*s- ", i == 0 && inline_first ? 0 : indent, "");
+			if (rc == 0 && is_block(item))
+				rc = dump_node(b, item, indent + 2, 1, depth + 1);
+			else if (rc == 0 && (rc = dump_scalar(b, item)) == 0)
+				rc = mx_buf_puts(b, "\n");
+		}
+		return rc;
+	}
+	size_t n = json_object_size(v), k = 0;
+	const char **keys = mx_calloc(n ? n : 1, sizeof *keys);
+	if (keys == NULL)
+		return MX_ENOMEM;
+	const char *key;
+	const json_t *val;
+	json_object_foreach((json_t *)v, key, val)
+	{
+		keys[k++] = key;
+	}
+	qsort(keys, n, sizeof *keys, cmp_keys);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		val = json_object_get(v, keys[i]);
+		rc = mx_buf_printf(b, "%*s", i == 0 && inline_first ? 0 : indent, "");
+		rc = rc ? rc : dump_string(b, keys[i], strlen(keys[i]));
+		if (rc == 0 && is_block(val)) {
+			rc = mx_buf_puts(b, ":\n");
+			/* PyYAML does not indent a sequence under a mapping key */
+			rc = rc ? rc : dump_node(b, val, json_is_array(val) ? indent : indent + 2, 0, depth + 1);
+		} else if (rc == 0) {
+			rc = mx_buf_puts(b, ": ");
+			rc = rc ? rc : dump_scalar(b, val);
+			rc = rc ? rc : mx_buf_puts(b, "\n");
+		}
+	}
+	mx_free(keys);
+	return rc;
+}
+
+int mx_yaml_dump(struct mx_buf *b, const json_t *v)
+{
+	if (!is_block(v)) {
+		int rc = dump_scalar(b, v);
+		return rc ? rc : mx_buf_puts(b, "\n");
+	}
+	return dump_node(b, v, 0, 0, 0);
+}

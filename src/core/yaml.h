@@ -125,6 +125,14 @@ int mx_yaml_get_int(const char *file, const struct mx_yaml_node *map, const char
 int mx_yaml_get_num(const char *file, const struct mx_yaml_node *map, const char *path, const char *key,
                     int *present, double *out, struct mx_err *err);
 
+/* Write a JSON value as a block-style YAML document the way PyYAML's
+ * safe_dump writes it (keys sorted, sequences under a key not indented,
+ * strings plain unless they would read back as something else or need
+ * quoting, then single-quoted; control characters double-quoted), without
+ * PyYAML's folding of long lines. */
+struct mx_buf;
+int mx_yaml_dump(struct mx_buf *b, const json_t *v);
+
 /* Join a dotted path: "a.b" + "c" -> "a.b.c"; "" + "c" -> "c"; index form "a[2]". */
 void mx_yaml_path(char *out, size_t outsz, const char *path, const char *key);
 void mx_yaml_path_index(char *out, size_t outsz, const char *path, size_t index);

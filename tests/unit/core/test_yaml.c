@@ -146,6 +146,65 @@ static void test_empty_and_multi(void **state)
 	assert_int_equal(MX_EINVAL, mx_yaml_load_string("two.yml", two, strlen(two), &d, &err));
 }
 
+/* mx_yaml_dump: PyYAML's block layout, and every value reads back as itself. */
+static char *dump(const json_t *v)
+{
+	struct mx_buf b;
+	mx_buf_init(&b, MX_BUF_UNBOUNDED);
+	assert_int_equal(0, mx_yaml_dump(&b, v));
+	return mx_buf_detach(&b);
+}
+
+static void test_dump_layout(void **state)
+{
+	(void)state;
+	json_t *v = mx_test_json("{\"p_default\": {\"target\": \"default\", \"outputs\": {\"default\": "
+	                         "{\"type\": \"duckdb\", \"path\": \"/srv/db.duckdb\", \"extensions\": [\"httpfs\"], "
+	                         "\"secrets\": [{\"name\": \"s\", \"scope\": \"\", \"type\": \"http\"}], "
+	                         "\"threads\": 4, \"empty\": [], \"none\": {}}}}}");
+	char *got = dump(v);
+	assert_string_equal(got, "p_default:\n"
+	                         "  outputs:\n"
+	                         "    default:\n"
+	                         "      empty: []\n"
+	                         "      extensions:\n"
+	                         "      - httpfs\n"
+	                         "      none: {}\n"
+	                         "      path: /srv/db.duckdb\n"
+	                         "      secrets:\n"
+	                         "      - name: s\n"
+	                         "        scope: ''\n"
+	                         "        type: http\n"
+	                         "      threads: 4\n"
+	                         "      type: duckdb\n"
+	                         "  target: default\n");
+	mx_free(got);
+	json_decref(v);
+}
+
+static void test_dump_round_trip(void **state)
+{
+	(void)state;
+	json_t *v = mx_test_json(
+	        "{\"plain\": \"models\", \"yes\": \"yes\", \"null\": \"null\", \"num\": \"1.5\", \"int\": \"042\","
+	        " \"date\": \"2024-01-02\", \"colon\": \"a: b\", \"hash\": \"a #b\", \"lead\": \"-x\","
+	        " \"brace\": \"{{ env_var('X') }}\", \"quote\": \"it's\", \"space\": \" x \", \"empty\": \"\","
+	        " \"nl\": \"a\\nb\\t\\\"c\\\\\", \"map\": \"map { 'A': 'Bearer {{ env_var('T') }}' }\","
+	        " \"t\": true, \"f\": false, \"n\": null, \"i\": -7, \"r\": 0.5, \"whole\": 2.0,"
+	        " \"nested\": [[1, 2], {\"a\": [\"x\"]}], \"key: odd\": 1}");
+	char *text = dump(v);
+	struct mx_yaml_doc *doc = NULL;
+	struct mx_err err;
+	assert_int_equal(0, mx_yaml_load_string("dump", text, strlen(text), &doc, &err));
+	json_t *back = mx_yaml_to_json(doc->root);
+	if (!json_equal(v, back))
+		fail_msg("round trip differs:\n%s", text);
+	json_decref(back);
+	mx_yaml_free(doc);
+	mx_free(text);
+	json_decref(v);
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
@@ -159,6 +218,8 @@ int main(void)
 	        cmocka_unit_test(test_empty_and_multi),
 	        cmocka_unit_test(test_recursive_alias),
 	        cmocka_unit_test(test_sexagesimal_overflow),
+	        cmocka_unit_test(test_dump_layout),
+	        cmocka_unit_test(test_dump_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
