@@ -31,6 +31,9 @@ static const struct command COMMANDS[] = {
         {"evals", mx_cmd_evals, "Run LLM evaluation suites against the endpoints"},
         {"log", mx_cmd_log, "Query the audit trail"},
         {"log-cleanup", mx_cmd_log_cleanup, "Apply audit retention"},
+        {"dbt-config", mx_cmd_dbt_config,
+         "Generate / patch the dbt side-car files (dbt_project.yml + profiles.yml)"},
+        {"dbt", mx_cmd_dbt, "Run dbt with the profile's secrets injected as environment variables"},
         {"drift-snapshot", mx_cmd_drift_snapshot, "Write a drift snapshot (the baseline for drift-check)"},
         {"drift-check", mx_cmd_drift_check, "Compare the current state with the drift baseline"},
 };

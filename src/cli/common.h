@@ -82,5 +82,7 @@ int mx_cmd_evals(int argc, char **argv);
 int mx_cmd_log_cleanup(int argc, char **argv);
 int mx_cmd_drift_snapshot(int argc, char **argv);
 int mx_cmd_drift_check(int argc, char **argv);
+int mx_cmd_dbt_config(int argc, char **argv);
+int mx_cmd_dbt(int argc, char **argv);
 
 #endif

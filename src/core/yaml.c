@@ -970,7 +970,8 @@ int mx_yaml_get_num(const char *file, const struct mx_yaml_node *map, const char
 /* Would s, written plain, read back as this very string? */
 static int plain_ok(const char *s, size_t n)
 {
-	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':' || strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
+	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[n - 1] == ':' ||
+	    strchr("-?:,[]{}#&*!|>'\"%@`", s[0]))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -1070,8 +1071,7 @@ static int dump_node(struct mx_buf *b, const json_t *v, int indent, int inline_f
 		return MX_ENOMEM;
 	const char *key;
 	const json_t *val;
-	json_object_foreach((json_t *)v, key, val)
-	{
+	json_object_foreach ((json_t *)v, key, val) {
 		keys[k++] = key;
 	}
 	qsort(keys, n, sizeof *keys, cmp_keys);
@@ -1082,7 +1082,8 @@ static int dump_node(struct mx_buf *b, const json_t *v, int indent, int inline_f
 		if (rc == 0 && is_block(val)) {
 			rc = mx_buf_puts(b, ":\n");
 			/* PyYAML does not indent a sequence under a mapping key */
-			rc = rc ? rc : dump_node(b, val, json_is_array(val) ? indent : indent + 2, 0, depth + 1);
+			rc = rc ? rc
+			        : dump_node(b, val, json_is_array(val) ? indent : indent + 2, 0, depth + 1);
 		} else if (rc == 0) {
 			rc = mx_buf_puts(b, ": ");
 			rc = rc ? rc : dump_scalar(b, val);

@@ -158,10 +158,11 @@ static char *dump(const json_t *v)
 static void test_dump_layout(void **state)
 {
 	(void)state;
-	json_t *v = mx_test_json("{\"p_default\": {\"target\": \"default\", \"outputs\": {\"default\": "
-	                         "{\"type\": \"duckdb\", \"path\": \"/srv/db.duckdb\", \"extensions\": [\"httpfs\"], "
-	                         "\"secrets\": [{\"name\": \"s\", \"scope\": \"\", \"type\": \"http\"}], "
-	                         "\"threads\": 4, \"empty\": [], \"none\": {}}}}}");
+	json_t *v = mx_test_json(
+	        "{\"p_default\": {\"target\": \"default\", \"outputs\": {\"default\": "
+	        "{\"type\": \"duckdb\", \"path\": \"/srv/db.duckdb\", \"extensions\": [\"httpfs\"], "
+	        "\"secrets\": [{\"name\": \"s\", \"scope\": \"\", \"type\": \"http\"}], "
+	        "\"threads\": 4, \"empty\": [], \"none\": {}}}}}");
 	char *got = dump(v);
 	assert_string_equal(got, "p_default:\n"
 	                         "  outputs:\n"
@@ -186,9 +187,11 @@ static void test_dump_round_trip(void **state)
 {
 	(void)state;
 	json_t *v = mx_test_json(
-	        "{\"plain\": \"models\", \"yes\": \"yes\", \"null\": \"null\", \"num\": \"1.5\", \"int\": \"042\","
+	        "{\"plain\": \"models\", \"yes\": \"yes\", \"null\": \"null\", \"num\": \"1.5\", \"int\": "
+	        "\"042\","
 	        " \"date\": \"2024-01-02\", \"colon\": \"a: b\", \"hash\": \"a #b\", \"lead\": \"-x\","
-	        " \"brace\": \"{{ env_var('X') }}\", \"quote\": \"it's\", \"space\": \" x \", \"empty\": \"\","
+	        " \"brace\": \"{{ env_var('X') }}\", \"quote\": \"it's\", \"space\": \" x \", \"empty\": "
+	        "\"\","
 	        " \"nl\": \"a\\nb\\t\\\"c\\\\\", \"map\": \"map { 'A': 'Bearer {{ env_var('T') }}' }\","
 	        " \"t\": true, \"f\": false, \"n\": null, \"i\": -7, \"r\": 0.5, \"whole\": 2.0,"
 	        " \"nested\": [[1, 2], {\"a\": [\"x\"]}], \"key: odd\": 1}");
