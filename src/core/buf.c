@@ -130,3 +130,24 @@ int mx_buf_read_file(struct mx_buf *b, const char *path)
 		rc = mx_buf_append(b, "", 0);
 	return rc;
 }
+
+int mx_buf_put_quoted(struct mx_buf *b, const char *s, size_t len, char q)
+{
+	int rc = mx_buf_append(b, &q, 1);
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == (unsigned char)q || c == '\\')
+			rc = mx_buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			rc = mx_buf_append(b, "\\n", 2);
+		else if (c == '\r')
+			rc = mx_buf_append(b, "\\r", 2);
+		else if (c == '\t')
+			rc = mx_buf_append(b, "\\t", 2);
+		else if (c < 0x20 || c == 0x7f)
+			rc = mx_buf_printf(b, "\\x%02x", c);
+		else
+			rc = mx_buf_append(b, s + i, 1);
+	}
+	return rc ? rc : mx_buf_append(b, &q, 1);
+}

@@ -29,6 +29,10 @@ int mx_buf_puts(struct mx_buf *b, const char *s);
 int mx_buf_putc(struct mx_buf *b, char c);
 int mx_buf_printf(struct mx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int mx_buf_vprintf(struct mx_buf *b, const char *fmt, va_list ap);
+/* s between two q's, with q and backslash escaped by a backslash, \n \r \t,
+ * and other control characters as \xNN: a Python repr() string and a YAML
+ * double-quoted scalar alike. */
+int mx_buf_put_quoted(struct mx_buf *b, const char *s, size_t len, char q);
 /* The contents as a C string ("" when empty; never NULL). */
 const char *mx_buf_str(const struct mx_buf *b);
 /* Hand the contents to the caller (free with mx_free) and reset b. */

@@ -281,24 +281,7 @@ const char *mx_json_pytype(const json_t *v)
 static int repr_str(struct mx_buf *b, const char *s, size_t len)
 {
 	int has_sq = memchr(s, '\'', len) != NULL, has_dq = memchr(s, '"', len) != NULL;
-	char q = has_sq && !has_dq ? '"' : '\'';
-	int rc = mx_buf_putc(b, q);
-	for (size_t i = 0; i < len && rc == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == (unsigned char)q || c == '\\')
-			rc = mx_buf_printf(b, "\\%c", c);
-		else if (c == '\n')
-			rc = mx_buf_puts(b, "\\n");
-		else if (c == '\r')
-			rc = mx_buf_puts(b, "\\r");
-		else if (c == '\t')
-			rc = mx_buf_puts(b, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			rc = mx_buf_printf(b, "\\x%02x", c);
-		else
-			rc = mx_buf_putc(b, (char)c);
-	}
-	return rc ? rc : mx_buf_putc(b, q);
+	return mx_buf_put_quoted(b, s, len, has_sq && !has_dq ? '"' : '\'');
 }
 
 int mx_json_repr(struct mx_buf *b, const json_t *v)

@@ -991,23 +991,8 @@ static int dump_string(struct mx_buf *b, const char *s, size_t n)
 	int ctrl = 0;
 	for (size_t i = 0; i < n && !ctrl; i++)
 		ctrl = (unsigned char)s[i] < 0x20 || s[i] == 0x7f;
-	if (ctrl) { /* double-quoted, with YAML's escapes */
-		int rc = mx_buf_append(b, "\"", 1);
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c == '"' || c == '\\')
-				rc = mx_buf_printf(b, "\\%c", c);
-			else if (c == '\n')
-				rc = mx_buf_puts(b, "\\n");
-			else if (c == '\t')
-				rc = mx_buf_puts(b, "\\t");
-			else if (c < 0x20 || c == 0x7f)
-				rc = mx_buf_printf(b, "\\x%02X", c);
-			else
-				rc = mx_buf_append(b, s + i, 1);
-		}
-		return rc ? rc : mx_buf_append(b, "\"", 1);
-	}
+	if (ctrl) /* double-quoted, with YAML's escapes */
+		return mx_buf_put_quoted(b, s, n, '"');
 	int rc = mx_buf_append(b, "'", 1);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = s[i] == '\'' ? mx_buf_append(b, "''", 2) : mx_buf_append(b, s + i, 1);
