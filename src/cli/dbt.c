@@ -181,8 +181,9 @@ static json_t *dbt_secret(const json_t *secret, int embed)
 			map = mx_buf_detach(&m);
 		mx_buf_free(&m);
 		if (map != NULL)
-			out = json_pack("{s:s, s:s, s:O, s:s}", "name", name, "type", "http", "scope",
-			                scope ? scope : json_string(""), "extra_http_headers", map);
+			out = json_pack("{s:s, s:s, s:o, s:s}", "name", name, "type", "http", "scope",
+			                scope ? json_incref((json_t *)scope) : json_string(""),
+			                "extra_http_headers", map);
 		mx_free(map);
 	}
 	mx_buf_free(&h);
