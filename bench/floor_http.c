@@ -4,7 +4,7 @@
  * does only what a tools/call of the trivial tool must do: read the POST body,
  * parse the JSON-RPC request (jansson), run the same prepared DuckDB
  * statement (`SELECT $1 + 1`) on the thread's own connection, and answer
- * with a JSON-RPC result. Same MHD mode as mxcp (poll, thread pool of 4).
+ * with a JSON-RPC result. Same MHD mode as mxcp (epoll, thread pool of 4).
  * No sessions, validation, policies, audit or metrics: mxcp's cost above
  * this is what those add. MXCP_DUCKDB_THREADS sets DuckDB's threads, as it
  * does for mxcp.
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	duckdb_destroy_config(&cfg);
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
 	                                        (uint16_t)strtol(argv[2], NULL, 10), NULL, NULL, answer, NULL,
 	                                        MHD_OPTION_THREAD_POOL_SIZE, 4, MHD_OPTION_NOTIFY_COMPLETED,
 	                                        done, NULL, MHD_OPTION_END);
