@@ -147,3 +147,12 @@ int mx_cli_json_arg(const struct mx_cli *cli, const char *what, const char *arg,
 		return mx_cli_usage_error(cli, "Invalid JSON in %s: %s", what, jerr.text);
 	return 0;
 }
+
+int mx_cli_other_option(struct mx_cli *cli, int c, char **argv)
+{
+	if (c == '?')
+		return mx_cli_bad_option(cli, argv);
+	if (mx_cli_common_option(cli, c, optarg))
+		return 0;
+	return mx_cli_usage_error(cli, "No such option: %s", argv[optind - 1]);
+}

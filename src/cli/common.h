@@ -50,6 +50,10 @@ void mx_cli_setup_logging(const struct mx_cli *cli);
 
 /* Print a usage error ("Error: …" + "Try 'mxcp CMD --help'") and return 2. */
 int mx_cli_usage_error(const struct mx_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Any option a command does not handle itself: a common one (0), getopt's
+ * '?' (an unknown option or a missing value) or another unknown one (2,
+ * with the usage error printed). */
+int mx_cli_other_option(struct mx_cli *cli, int c, char **argv);
 /* getopt said '?': an unknown option or a missing value. Returns 2. */
 int mx_cli_bad_option(const struct mx_cli *cli, char **argv);
 /* Report a failure (JSON envelope on stdout, or "Error: …" on stderr); returns 1. */

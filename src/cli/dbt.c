@@ -396,10 +396,7 @@ int mx_cmd_dbt_config(int argc, char **argv)
 		case OPT_DRY: dry = 1; break;
 		case OPT_FORCE: force = 1; break;
 		case OPT_EMBED: embed = 1; break;
-		case '?': rc = mx_cli_bad_option(&cli, argv); break;
-		default:
-			if (!mx_cli_common_option(&cli, c, optarg))
-				rc = mx_cli_usage_error(&cli, "No such option: %s", argv[optind - 1]);
+		default: rc = mx_cli_other_option(&cli, c, argv);
 		}
 	}
 	if (rc)

@@ -109,10 +109,7 @@ int mx_cmd_evals(int argc, char **argv)
 			break;
 		case 'm': model = optarg; break;
 		case OPT_VERBOSE: eopt.verbose = 1; break;
-		case '?': rc = mx_cli_bad_option(&cli, argv); break;
-		default:
-			if (!mx_cli_common_option(&cli, c, optarg))
-				rc = mx_cli_usage_error(&cli, "No such option: %s", argv[optind - 1]);
+		default: rc = mx_cli_other_option(&cli, c, argv);
 		}
 	}
 	if (rc)

@@ -323,10 +323,7 @@ int mx_cmd_log(int argc, char **argv)
 		case OPT_CSV: csv = optarg; break;
 		case OPT_DUCKDB: duck = optarg; break;
 		case OPT_VERIFY: verify = 1; break;
-		case '?': rc = mx_cli_bad_option(&cli, argv); break;
-		default:
-			if (!mx_cli_common_option(&cli, c, optarg))
-				rc = mx_cli_usage_error(&cli, "No such option: %s", argv[optind - 1]);
+		default: rc = mx_cli_other_option(&cli, c, argv);
 		}
 	}
 	if (rc)

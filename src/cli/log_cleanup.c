@@ -55,10 +55,7 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 				        &cli, "Invalid time format. Use format like '10m', '2h', '1d': %s",
 				        optarg);
 			break;
-		case '?': rc = mx_cli_bad_option(&cli, argv); break;
-		default:
-			if (!mx_cli_common_option(&cli, c, optarg))
-				rc = mx_cli_usage_error(&cli, "No such option: %s", argv[optind - 1]);
+		default: rc = mx_cli_other_option(&cli, c, argv);
 		}
 	}
 	if (rc)

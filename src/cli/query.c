@@ -106,10 +106,7 @@ int mx_cmd_query(int argc, char **argv)
 		case 'h': print_help(); goto out;
 		case 'p': rc = mx_cli_add_param(&cli, args, optarg); break;
 		case OPT_FILE: file = optarg; break;
-		case '?': rc = mx_cli_bad_option(&cli, argv); break;
-		default:
-			if (!mx_cli_common_option(&cli, c, optarg))
-				rc = mx_cli_usage_error(&cli, "No such option: %s", argv[optind - 1]);
+		default: rc = mx_cli_other_option(&cli, c, argv);
 		}
 	}
 	if (rc)

@@ -61,10 +61,7 @@ int mx_cmd_run(int argc, char **argv)
 				rc = mx_cli_usage_error(&cli, "Request headers must be a JSON object");
 			break;
 		case OPT_SKIP_OUTPUT: skip_output = 1; break;
-		case '?': rc = mx_cli_bad_option(&cli, argv); break;
-		default:
-			if (!mx_cli_common_option(&cli, c, optarg))
-				rc = mx_cli_usage_error(&cli, "No such option: %s", argv[optind - 1]);
+		default: rc = mx_cli_other_option(&cli, c, argv);
 		}
 	}
 	if (rc)
