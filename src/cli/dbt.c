@@ -29,6 +29,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/yaml.h"
+#include "exec/sql.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -63,14 +64,8 @@ static int load(const struct mx_cli *cli, struct dbt_ctx *d, struct mx_err *err)
 	if ((rc = mx_site_find_root(NULL, root, sizeof root, err)) != 0 ||
 	    (rc = mx_site_load(root, &d->site, err)) != 0)
 		return rc;
-	const char *env = getenv("MXCP_PROFILE");
-	d->profile = cli->profile ? cli->profile : env && *env ? env : d->site->profile;
+	d->profile = mx_site_active_profile(d->site, cli->profile);
 	return mx_user_load(d->site->project, d->profile, &d->user, err);
-}
-
-static const json_t *profile_secrets(const struct dbt_ctx *d)
-{
-	return json_object_get(mx_user_profile(d->user, d->site->project, d->profile), "secrets");
 }
 
 /* dbt's names: '-' becomes '_'. */
@@ -87,15 +82,6 @@ static const char *str_or_empty(const json_t *v)
 {
 	const char *s = json_string_value(v);
 	return s ? s : "";
-}
-
-/* 'text' as a SQL string literal (quotes doubled) for a DuckDB MAP. */
-static int put_sql(struct mx_buf *b, const char *prefix, const char *text)
-{
-	int rc = mx_buf_printf(b, "'%s", prefix);
-	for (const char *p = text; rc == 0 && *p; p++)
-		rc = *p == '\'' ? mx_buf_puts(b, "''") : mx_buf_append(b, p, 1);
-	return rc ? rc : mx_buf_puts(b, "'");
 }
 
 static void upper(char *s)
@@ -141,12 +127,17 @@ static json_t *dbt_secret(const json_t *secret, int embed)
 	const json_t *extra = json_object_get(params, "EXTRA_HTTP_HEADERS");
 	if (bearer != NULL) {
 		rc = mx_buf_puts(&h, "'Authorization': ");
-		if (embed)
-			rc = rc ? rc : put_sql(&h, "Bearer ", str_or_empty(bearer));
-		else
+		if (embed) {
+			struct mx_buf v;
+			mx_buf_init(&v, MX_BUF_UNBOUNDED);
+			rc = rc ? rc : mx_buf_printf(&v, "Bearer %s", str_or_empty(bearer));
+			rc = rc ? rc : mx_sql_put_string(&h, mx_buf_str(&v));
+			mx_buf_free(&v);
+		} else {
 			rc = rc ? rc
 			        : mx_buf_printf(&h, "'Bearer {{ env_var('MXCP_SECRET_%s_BEARER_TOKEN') }}'",
 			                        uname);
+		}
 		any = 1;
 	} else if (json_is_object(extra)) {
 		const char *k;
@@ -159,10 +150,10 @@ static json_t *dbt_secret(const json_t *secret, int embed)
 			}
 			upper(uk);
 			rc = rc ? rc : mx_buf_printf(&h, "%s", any ? ", " : "");
-			rc = rc ? rc : put_sql(&h, "", k);
+			rc = rc ? rc : mx_sql_put_string(&h, k);
 			rc = rc ? rc : mx_buf_puts(&h, ": ");
 			if (embed)
-				rc = rc ? rc : put_sql(&h, "", str_or_empty(v));
+				rc = rc ? rc : mx_sql_put_string(&h, str_or_empty(v));
 			else
 				rc = rc ? rc
 				        : mx_buf_printf(&h, "'{{ env_var('MXCP_SECRET_%s_HEADERS_%s') }}'",
@@ -303,7 +294,7 @@ static int configure(const struct dbt_ctx *d, int dry, int force, int embed, str
 	/* profiles.yml: our keys of our output and the target; the rest kept. */
 	output = json_pack("{s:s, s:s, s:[s]}", "type", "duckdb", "path", ps.duckdb_path, "extensions",
 	                   "httpfs");
-	const json_t *list = profile_secrets(d);
+	const json_t *list = mx_user_secrets(d->user, s->project, d->profile);
 	size_t with_params = 0;
 	for (size_t i = 0; i < json_array_size(list); i++)
 		with_params += json_object_size(json_object_get(json_array_get(list, i), "parameters")) > 0;
@@ -532,7 +523,7 @@ int mx_cmd_dbt(int argc, char **argv)
 	for (int i = 1; i < nargs; i++)
 		printf(" %s", args[i]);
 	printf("\n");
-	const json_t *list = profile_secrets(&d);
+	const json_t *list = mx_user_secrets(d.user, d.site->project, d.profile);
 	for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
 		const json_t *s = json_array_get(list, i);
 		const char *name = json_string_value(json_object_get(s, "name"));

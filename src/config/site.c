@@ -903,3 +903,11 @@ int mx_site_profile_settings(const struct mx_site_config *s, const char *profile
 		out->audit_enabled = env_audit;
 	return 0;
 }
+
+const char *mx_site_active_profile(const struct mx_site_config *s, const char *flag)
+{
+	if (flag != NULL && *flag != '\0')
+		return flag;
+	const char *env = getenv("MXCP_PROFILE");
+	return env != NULL && *env != '\0' ? env : s->profile;
+}

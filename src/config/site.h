@@ -105,6 +105,10 @@ int mx_site_find_root(const char *dir, char *out, size_t outsz, struct mx_err *e
 int mx_site_load(const char *root, struct mx_site_config **out, struct mx_err *err);
 void mx_site_free(struct mx_site_config *s);
 
+/* The active profile's name: `flag` (--profile) when given, else
+ * MXCP_PROFILE when set, else the site's `profile:`. */
+const char *mx_site_active_profile(const struct mx_site_config *s, const char *flag);
+
 /* The profile by name, or NULL. */
 const struct mx_site_profile *mx_site_get_profile(const struct mx_site_config *s, const char *name);
 

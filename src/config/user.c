@@ -772,3 +772,8 @@ json_t *mx_user_profile(const struct mx_user_config *u, const char *project, con
 	        profile);
 	return json_is_object(p) ? p : NULL;
 }
+
+const json_t *mx_user_secrets(const struct mx_user_config *u, const char *project, const char *profile)
+{
+	return json_object_get(mx_user_profile(u, project, profile), "secrets");
+}

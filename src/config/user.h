@@ -50,5 +50,7 @@ void mx_user_free(struct mx_user_config *u);
 /* projects.<project>.profiles.<profile> (secrets, auth, plugin, telemetry),
  * or NULL. Borrowed reference. */
 json_t *mx_user_profile(const struct mx_user_config *u, const char *project, const char *profile);
+/* That profile's `secrets` list ({name, type, parameters} objects), or NULL. */
+const json_t *mx_user_secrets(const struct mx_user_config *u, const char *project, const char *profile);
 
 #endif

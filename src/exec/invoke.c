@@ -35,11 +35,6 @@ static int site_extensions(const struct mx_site_config *site, struct mx_db_exten
 	return 0;
 }
 
-static const json_t *profile_secrets(const struct mx_project *p)
-{
-	return json_object_get(mx_user_profile(p->user, p->site->project, p->profile), "secrets");
-}
-
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err)
 {
 	*out = NULL;
@@ -57,7 +52,7 @@ int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err
 	        .readonly = p->settings.readonly,
 	        .extensions = ext,
 	        .nextensions = p->site->nextensions,
-	        .secrets = profile_secrets(p),
+	        .secrets = mx_user_secrets(p->user, p->site->project, p->profile),
 	};
 	rc = mx_db_open(&opt, &rt->db, err);
 	mx_free(ext);
@@ -82,7 +77,7 @@ int mx_runtime_load_extensions(struct mx_runtime *rt, const struct mx_project *p
 
 int mx_runtime_set_secrets(struct mx_runtime *rt, const struct mx_project *p, struct mx_err *err)
 {
-	return mx_db_set_secrets(rt->db, profile_secrets(p), err);
+	return mx_db_set_secrets(rt->db, mx_user_secrets(p->user, p->site->project, p->profile), err);
 }
 
 void mx_runtime_close(struct mx_runtime *rt)

@@ -60,8 +60,7 @@ struct mx_db {
 	char *path;
 	int readonly;
 	struct mx_udf_registry *udf; /* the request-context SQL functions (udf.h) */
-	char **secret_sql; /* CREATE TEMPORARY SECRET statements, run on each connection */
-	char **secret_names;
+	char **secret_names; /* the secrets made (mx_db_set_secrets), to drop when gone */
 	size_t nsecrets;
 };
 
@@ -313,6 +312,14 @@ static int put_ident(struct mx_buf *b, const char *s)
 	return rc ? rc : mx_buf_append(b, "\"", 1);
 }
 
+int mx_sql_put_string(struct mx_buf *b, const char *s)
+{
+	int rc = mx_buf_append(b, "'", 1);
+	for (const char *q = s; rc == 0 && *q; q++)
+		rc = *q == '\'' ? mx_buf_append(b, "''", 2) : mx_buf_append(b, q, 1);
+	return rc ? rc : mx_buf_append(b, "'", 1);
+}
+
 /* A parameter value as a SQL string literal: MXCP's str(value) in quotes
  * (True/False/None for booleans and null), quotes doubled. */
 static int put_literal(struct mx_buf *b, const json_t *v)
@@ -327,10 +334,7 @@ static int put_literal(struct mx_buf *b, const json_t *v)
 		snprintf(num, sizeof num, "%.17g", json_real_value(v));
 	else
 		s = json_is_true(v) ? "True" : json_is_false(v) ? "False" : "None";
-	int rc = mx_buf_append(b, "'", 1);
-	for (const char *q = s; rc == 0 && *q; q++)
-		rc = *q == '\'' ? mx_buf_append(b, "''", 2) : mx_buf_append(b, q, 1);
-	return rc ? rc : mx_buf_append(b, "'", 1);
+	return mx_sql_put_string(b, s);
 }
 
 /* CREATE TEMPORARY SECRET for one configured secret; NULL (nothing to
@@ -379,14 +383,11 @@ static char *secret_statement(const json_t *secret)
 	return sql;
 }
 
-static void free_secrets(char **sql, char **names, size_t n)
+static void free_strings(char **v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		mx_free(sql[i]);
-		mx_free(names[i]);
-	}
-	mx_free(sql);
-	mx_free(names);
+	for (size_t i = 0; i < n; i++)
+		mx_free(v[i]);
+	mx_free(v);
 }
 
 /* Create (or replace) the configured secrets and drop the ones no longer
@@ -399,7 +400,8 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 	char **sql = n ? mx_calloc(n, sizeof *sql) : NULL;
 	char **names = n ? mx_calloc(n, sizeof *names) : NULL;
 	if (n && (sql == NULL || names == NULL)) {
-		free_secrets(sql, names, 0);
+		free_strings(sql, 0);
+		free_strings(names, 0);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -410,7 +412,8 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 		char *name = mx_strdup(json_string_value(json_object_get(s, "name")));
 		if (name == NULL) {
 			mx_free(stmt);
-			free_secrets(sql, names, count);
+			free_strings(sql, count);
+			free_strings(names, count);
 			return mx_err_set(err, MX_ENOMEM, "out of memory");
 		}
 		sql[count] = stmt;
@@ -418,7 +421,8 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 	}
 	duckdb_connection conn;
 	if ((count || db->nsecrets) && duckdb_connect(db->db, &conn) != DuckDBSuccess) {
-		free_secrets(sql, names, count);
+		free_strings(sql, count);
+		free_strings(names, count);
 		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
 	}
 	int rc = 0;
@@ -450,12 +454,12 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 	}
 	if (count || db->nsecrets)
 		duckdb_disconnect(&conn);
+	free_strings(sql, count);
 	if (rc != 0) {
-		free_secrets(sql, names, count);
+		free_strings(names, count);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
-	free_secrets(db->secret_sql, db->secret_names, db->nsecrets);
-	db->secret_sql = sql;
+	free_strings(db->secret_names, db->nsecrets);
 	db->secret_names = names;
 	db->nsecrets = count;
 	return 0;
@@ -507,7 +511,7 @@ void mx_db_close(struct mx_db *db)
 {
 	if (db == NULL)
 		return;
-	free_secrets(db->secret_sql, db->secret_names, db->nsecrets);
+	free_strings(db->secret_names, db->nsecrets);
 	duckdb_close(&db->db);
 	mx_udf_registry_free(db->udf);
 	mx_free(db->path);

@@ -45,6 +45,10 @@ struct mx_db_options {
  * installed; a clear error otherwise). */
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
 void mx_db_close(struct mx_db *db);
+/* s as a SQL string literal: in single quotes, quotes doubled. */
+struct mx_buf;
+int mx_sql_put_string(struct mx_buf *b, const char *s);
+
 /* LOAD extensions into an open database (a reload that lists new ones). */
 int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err);
 

@@ -260,10 +260,7 @@ int mx_project_load(const struct mx_project_options *opt, struct mx_project **ou
 	rc = mx_site_load(root, &p->site, err);
 	if (rc)
 		goto fail;
-	const char *profile = opt && opt->profile && *opt->profile ? opt->profile : getenv("MXCP_PROFILE");
-	if (profile == NULL || *profile == '\0')
-		profile = p->site->profile;
-	if ((p->profile = mx_strdup(profile)) == NULL) {
+	if ((p->profile = mx_strdup(mx_site_active_profile(p->site, opt ? opt->profile : NULL))) == NULL) {
 		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 		goto fail;
 	}
