@@ -121,8 +121,8 @@ static void *worker_main(void *arg)
 	for (;;) {
 		while (p->queued == 0 && !p->stopping) {
 			loan_open_locked(p); /* again, after a job called the last one back */
-			struct loan *l = p->loan;
-			if (l != NULL && !l->over) {
+			struct loan *l = p->loan; /* never one called back: that is unlinked */
+			if (l != NULL) {
 				l->inside++;
 				pthread_mutex_unlock(&p->mu);
 				duckdb_execute_tasks_state(l->state);
