@@ -371,6 +371,8 @@ static int serve_http(struct mx_cli *cli, const struct serve_flags *f, const cha
 	        .max_connections = (unsigned)ut->max_connections,
 	        .max_header_bytes = (size_t)ut->max_header_bytes,
 	        .connection_timeout = (unsigned)ut->connection_timeout,
+	        .read_timeout = (unsigned)ut->read_timeout,
+	        .max_connections_per_client = (unsigned)ut->max_connections_per_client,
 	        .shutdown_grace = (unsigned)ut->shutdown_grace,
 	        .rt = rt,
 	        .on_reload = reload_project,

@@ -131,6 +131,8 @@ static const struct field http_fields[] = {
         INT("max_connections"),
         INT("max_header_bytes"),
         INT("connection_timeout"),
+        INT("read_timeout"),
+        INT("max_connections_per_client"),
         INT("max_sessions"),
         INT("session_timeout"),
         END,
@@ -635,6 +637,8 @@ static int fill_transport(struct mx_user_config *u, const struct mx_yaml_node *r
 	        {"max_connections", 1, 1, 1000000, &t->max_connections},
 	        {"max_header_bytes", 1, 4096, (long)1 << 24, &t->max_header_bytes},
 	        {"connection_timeout", 1, 1, 86400, &t->connection_timeout},
+	        {"read_timeout", 1, 1, 86400, &t->read_timeout},
+	        {"max_connections_per_client", 1, 1, 1000000, &t->max_connections_per_client},
 	        {"max_sessions", 1, 1, 10000000, &t->max_sessions},
 	        {"session_timeout", 1, 1, 86400 * 365, &t->session_timeout},
 	};

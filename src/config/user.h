@@ -27,10 +27,11 @@ struct mx_user_transport {
 	/* Limits (mxcp's own keys; 0 = the built-in default, see README):
 	 * transport.workers, queue_size, max_message_bytes, max_json_depth,
 	 * shutdown_grace, and transport.http.threads, max_connections,
-	 * max_header_bytes, connection_timeout, max_sessions, session_timeout. */
+	 * max_header_bytes, connection_timeout, read_timeout,
+	 * max_connections_per_client, max_sessions, session_timeout. */
 	long workers, queue_size, max_message_bytes, max_json_depth, shutdown_grace;
-	long http_threads, max_connections, max_header_bytes, connection_timeout, max_sessions,
-	        session_timeout;
+	long http_threads, max_connections, max_header_bytes, connection_timeout, read_timeout,
+	        max_connections_per_client, max_sessions, session_timeout;
 };
 
 struct mx_user_config {

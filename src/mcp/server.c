@@ -63,6 +63,7 @@ struct mx_mcp_session {
 	struct mx_mcp_call *calls;
 	size_t pending;
 	char *session_id; /* for audit records; NULL on stdio */
+	uint64_t serial; /* unique in the process: names the session after it may be gone */
 	struct mx_mcp_session *prev, *next;
 };
 
@@ -419,6 +420,29 @@ size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s)
 	return n;
 }
 
+size_t mx_mcp_server_cancel(struct mx_mcp_server *s, uint64_t serial, const json_t *id)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&s->mu);
+	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
+		if (ss->serial != serial)
+			continue;
+		pthread_mutex_lock(&ss->mu);
+		for (struct mx_mcp_call *c = ss->calls; c; c = c->next)
+			if (!c->cancelled && (id == NULL || json_equal((json_t *)c->id, (json_t *)id)))
+				cancel_locked(c), n++;
+		pthread_mutex_unlock(&ss->mu);
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+uint64_t mx_mcp_session_serial(const struct mx_mcp_session *ss)
+{
+	return ss->serial;
+}
+
 static void cancel_request(struct mx_mcp_session *ss, const json_t *params)
 {
 	const json_t *id = json_object_get(params, "requestId");
@@ -584,6 +608,8 @@ struct mx_mcp_session *mx_mcp_session_new(struct mx_mcp_server *s, const struct 
 	atomic_init(&ss->dead, 0);
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_cond_init(&ss->idle, NULL);
+	static atomic_ullong serials;
+	ss->serial = atomic_fetch_add(&serials, 1) + 1;
 	pthread_mutex_lock(&s->mu);
 	ss->next = s->sessions;
 	if (s->sessions)

@@ -28,6 +28,7 @@
 #include "exec/invoke.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mx_workers;
 
@@ -66,6 +67,10 @@ struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s);
 /* Cancel every call queued or running in every session (running queries
  * are interrupted); returns how many. For a shutdown whose grace is over. */
 size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s);
+/* Cancel the calls of one session (by its serial) with request id `id`, or
+ * all of them when id is NULL; returns how many. Safe whether or not the
+ * session still exists: a transport whose client went away calls it. */
+size_t mx_mcp_server_cancel(struct mx_mcp_server *s, uint64_t serial, const json_t *id);
 /* Stop the workers (in-flight calls finish first) and free. Sessions must be gone. */
 void mx_mcp_server_free(struct mx_mcp_server *s);
 
@@ -98,6 +103,8 @@ int mx_mcp_method_on_worker(const char *name);
  * without a handshake: stateless HTTP serves each POST on a throwaway
  * session, the way the Python SDK's stateless mode does. */
 void mx_mcp_session_assume_initialized(struct mx_mcp_session *ss, const char *revision);
+/* A number naming the session for mx_mcp_server_cancel, unique in the process. */
+uint64_t mx_mcp_session_serial(const struct mx_mcp_session *ss);
 /* Wait until every request of the session has been answered. */
 void mx_mcp_session_drain(struct mx_mcp_session *ss);
 /* Cancel what is still running, wait for it, free. */

@@ -61,13 +61,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define BUCKETS 4096
+#define LINGER_MAX 64 /* sockets closing after a 413, at most */
+#define LINGER_SECONDS 2.0
+#define LINGER_TAG (UINT64_C(1) << 63) /* epoll data: a lingering socket */
 #define HEARTBEAT_SECONDS 15.0
 #define GRAVE_BATCH 64 /* throwaway sessions freed together */
 #define GRAVE_DELAY_MS 20 /* … or at the latest this long after retiring */
@@ -83,6 +89,7 @@ struct stream {
 	enum stream_kind kind;
 	json_t *await_id; /* POST: the request id whose response ends it */
 	int await_batch;
+	int abandoned; /* its client left, or the server stopped, before the answer */
 	json_t *progress_token;
 	struct mx_buf out; /* bytes not yet handed to MHD */
 	size_t off;
@@ -91,6 +98,7 @@ struct stream {
 	int modern;
 	int is_init;
 	int failed; /* final message was a JSON-RPC error */
+	int unidentified; /* … with a null id: the body itself was refused */
 	int error_code;
 	int counted; /* in the in-flight gauge */
 	double t0;
@@ -112,6 +120,7 @@ struct hsession {
 	double last_used;
 	struct stream *streams;
 	struct stream *listen; /* the GET or legacy stream */
+	uint64_t serial; /* of ss, for mx_mcp_server_cancel */
 	struct hsession *hnext; /* table chain */
 	struct hsession *gnext; /* graveyard */
 };
@@ -133,6 +142,23 @@ struct http {
 	int stopping; /* refuse new sessions */
 	atomic_int live_streams;
 	pthread_t reaper;
+	/* Connections (struct conn) and the peer watch. */
+	pthread_mutex_t conn_mu;
+	struct conn *conns;
+	struct conn *conn_table[BUCKETS];
+	uint64_t conn_serial;
+	int epfd; /* EPOLLRDHUP of suspended connections; the wake eventfd */
+	int wakefd;
+	/* Sockets closed after a 413 written mid-body: kept open (a dup) and
+	 * read until the client stops sending, so that the close does not
+	 * reset the connection before the client reads the answer. */
+	struct linger_sock {
+		int fd;
+		double until;
+	} lingering[LINGER_MAX];
+	size_t nlingering;
+	pthread_t watcher;
+	atomic_int stop_watcher;
 	/* /ready: a dedicated connection, never a worker's */
 	pthread_mutex_t ready_mu;
 	struct mx_dbconn *ready_conn;
@@ -140,12 +166,38 @@ struct http {
 
 struct req {
 	struct mx_buf body;
-	int too_big;
 	struct stream *st;
+	struct conn *conn; /* the connection it came on (NULL if not tracked) */
 	double t0;
 };
 
+/* One accepted connection, MHD's socket context from accept to close.
+ * It is what the read deadline and the peer watch work on: `reading`
+ * while the connection waits for (the rest of) a request — since accept or
+ * since its previous request completed — and `st`, the POST it holds
+ * suspended while a call runs, so the watcher can tell the call that
+ * its client left. The list and table are guarded by h->conn_mu; `st` is
+ * set and cleared under it too (the stream outlives it: its request's
+ * reference is dropped only after on_completed clears it). */
+struct conn {
+	uint64_t serial;
+	int fd;
+	int cut; /* shut down for missing the read deadline */
+	atomic_int reading;
+	atomic_llong ready_ms; /* mx_mono ms when it began waiting */
+	struct stream *st;
+	struct conn *prev, *next; /* every connection */
+	struct conn *tnext; /* serial table chain */
+};
+
+static struct conn *conn_of(struct MHD_Connection *c);
+static void conn_watch(struct http *h, struct conn *cn);
+
 /* ------------------------------------------------------------- responses */
+
+/* Set once SIGTERM is taken: every response from then on closes its
+ * connection (one server per process). */
+static atomic_int closing_connections;
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, const char *ctype,
                              const char *body, size_t len, const char *session_id)
@@ -161,6 +213,10 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, const
 		MHD_add_response_header(r, "Allow", "GET, POST, DELETE");
 	if (status == 503)
 		MHD_add_response_header(r, "Retry-After", "1");
+	/* A refused body is left unread, and a stopping server takes no
+	 * more requests on a kept-alive connection: close after this one. */
+	if (status == 413 || atomic_load(&closing_connections))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -285,6 +341,7 @@ static struct hsession *session_new(struct http *h, int throwaway, int legacy, i
 		mx_free(hss);
 		return NULL;
 	}
+	hss->serial = mx_mcp_session_serial(hss->ss);
 	if (!throwaway) {
 		mx_mcp_session_set_id(hss->ss, hss->id); /* audit records carry it */
 		mx_metrics_sessions(1);
@@ -432,6 +489,7 @@ static void finish(struct stream *st, const json_t *msg)
 	const json_t *res = json_object_get(msg, "result");
 	st->failed = e != NULL;
 	st->error_code = (int)json_integer_value(json_object_get(e, "code"));
+	st->unidentified = e != NULL && json_is_null(json_object_get(msg, "id"));
 	int is_error = st->failed || json_is_true(json_object_get(res, "isError"));
 	if (st->counted) {
 		st->counted = 0;
@@ -440,6 +498,12 @@ static void finish(struct stream *st, const json_t *msg)
 		                        mx_mono_s() - st->t0);
 	}
 }
+
+/* The POST stream whose body this thread is handing to the core. An error
+ * the core answers at once with a null id (a batch the revision does not
+ * allow, an unreadable request) names no request to route by: it belongs
+ * to the body being received, never to another stream of the session. */
+static _Thread_local struct stream *receiving;
 
 /* The sink of every HTTP session: route one outgoing message. */
 static int hs_send(void *ctx, const char *json, size_t len, const json_t *msg)
@@ -461,6 +525,9 @@ static int hs_send(void *ctx, const char *json, size_t len, const json_t *msg)
 		for (t = hss->streams; t; t = t->next)
 			if (!t->done && t->await_id && id && json_equal(t->await_id, (json_t *)id))
 				break;
+		if (t == NULL && (id == NULL || json_is_null(id)) && receiving && receiving->hss == hss &&
+		    !receiving->done)
+			t = receiving;
 		final = 1;
 	} else if (strcmp(method, "notifications/progress") == 0) {
 		const json_t *tok = json_object_get(json_object_get(m, "params"), "progressToken");
@@ -521,6 +588,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 	st->suspended = 1;
 	MHD_suspend_connection(st->conn);
 	pthread_mutex_unlock(&hss->mu);
+	if (st->kind == ST_POST_SSE)
+		conn_watch(hss->h, conn_of(st->conn));
 	return 0;
 }
 
@@ -553,12 +622,16 @@ static enum MHD_Result queue_post_json(struct MHD_Connection *conn, struct strea
 	struct hsession *hss = st->hss;
 	pthread_mutex_lock(&hss->mu);
 	unsigned status = MHD_HTTP_OK;
-	if (st->modern && st->failed && st->error_code == MX_RPC_METHOD_NOT_FOUND)
+	if (st->abandoned)
+		status = MHD_HTTP_SERVICE_UNAVAILABLE; /* the server stopped before the answer */
+	else if (st->modern && st->failed && st->error_code == MX_RPC_METHOD_NOT_FOUND)
 		status = MHD_HTTP_NOT_FOUND;
 	else if (st->modern && st->failed && st->error_code == -32022)
 		status = MHD_HTTP_BAD_REQUEST;
 	else if (st->error_code == -32001 && st->failed)
 		status = MHD_HTTP_NOT_FOUND; /* the session ended under it */
+	else if (st->unidentified)
+		status = MHD_HTTP_BAD_REQUEST; /* e.g. a batch where the revision has none */
 	int init_failed = st->is_init && st->failed;
 	const char *sid = st->is_init && !init_failed && !hss->throwaway ? hss->id : NULL;
 	enum MHD_Result rc =
@@ -567,6 +640,338 @@ static enum MHD_Result queue_post_json(struct MHD_Connection *conn, struct strea
 	if (init_failed && !hss->throwaway)
 		retire(hss->h, hss);
 	return rc;
+}
+
+/* ----------------------------------------------------------- connections */
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection is accepted or closed. MHD
+ * closes the socket only after the CLOSED notice, so a struct conn found
+ * under conn_mu always names an open descriptor. */
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct conn *cn = ci ? mx_calloc(1, sizeof *cn) : NULL;
+		if (cn == NULL)
+			return; /* untracked: no read deadline, no peer watch */
+		cn->fd = ci->connect_fd;
+		atomic_init(&cn->reading, 1);
+		atomic_init(&cn->ready_ms, (long long)(mx_mono_ns() / 1000000));
+		pthread_mutex_lock(&h->conn_mu);
+		cn->serial = ++h->conn_serial;
+		cn->next = h->conns;
+		if (h->conns)
+			h->conns->prev = cn;
+		h->conns = cn;
+		unsigned b = (unsigned)(cn->serial % BUCKETS);
+		cn->tnext = h->conn_table[b];
+		h->conn_table[b] = cn;
+		pthread_mutex_unlock(&h->conn_mu);
+		*socket_context = cn;
+		return;
+	}
+	struct conn *cn = *socket_context;
+	if (cn == NULL)
+		return;
+	pthread_mutex_lock(&h->conn_mu);
+	if (cn->prev)
+		cn->prev->next = cn->next;
+	else
+		h->conns = cn->next;
+	if (cn->next)
+		cn->next->prev = cn->prev;
+	struct conn **pp = &h->conn_table[cn->serial % BUCKETS];
+	while (*pp != cn)
+		pp = &(*pp)->tnext;
+	*pp = cn->tnext;
+	pthread_mutex_unlock(&h->conn_mu);
+	mx_free(cn);
+	*socket_context = NULL;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The request's head is in: remember its connection. */
+static void conn_request_started(struct MHD_Connection *c, struct req *rq)
+{
+	rq->conn = conn_of(c);
+}
+
+/* The whole request is in: the read deadline no longer applies. */
+static void conn_request_read(struct req *rq)
+{
+	if (rq->conn)
+		atomic_store(&rq->conn->reading, 0);
+}
+
+/* The response is out (or the request failed): the connection waits for
+ * its next request, and holds no stream any more. */
+static void conn_request_done(struct http *h, struct MHD_Connection *c)
+{
+	struct conn *cn = conn_of(c);
+	if (cn == NULL)
+		return;
+	if (cn->st) { /* only this connection's own thread sets it */
+		pthread_mutex_lock(&h->conn_mu);
+		cn->st = NULL;
+		pthread_mutex_unlock(&h->conn_mu);
+	}
+	atomic_store(&cn->ready_ms, (long long)(mx_mono_ns() / 1000000));
+	atomic_store(&cn->reading, 1);
+}
+
+/* The connection carries a POST whose call runs: while it waits, the
+ * watcher may end it when the client leaves. */
+static void conn_hold(struct http *h, struct conn *cn, struct stream *st)
+{
+	if (cn == NULL)
+		return;
+	pthread_mutex_lock(&h->conn_mu);
+	cn->st = st;
+	pthread_mutex_unlock(&h->conn_mu);
+}
+
+/* Watch a suspended connection for its peer's leaving (one event, then
+ * re-armed at the next suspension). */
+static void conn_watch(struct http *h, struct conn *cn)
+{
+	if (cn == NULL || h->epfd < 0)
+		return;
+	struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLONESHOT, .data.u64 = cn->serial};
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, cn->fd, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(h->epfd, EPOLL_CTL_ADD, cn->fd, &ev);
+}
+
+/* Has the peer of a waiting (suspended) stream closed its connection?
+ * MHD does not read a suspended connection, so peeking at it is safe. A
+ * stream that is not suspended is being written: MHD notices itself.
+ * Caller holds the session lock. */
+static int stream_peer_gone(struct stream *st)
+{
+	if (!st->suspended || st->done)
+		return 0;
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return 0;
+	char b;
+	ssize_t n = recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Answer a waiting POST now with an error and resume its connection; the
+ * call behind it is cancelled by the caller (mx_mcp_server_cancel, after
+ * the locks are let go). Caller holds the session lock. */
+static void abandon_locked(struct stream *st, int code, const char *why)
+{
+	json_t *e = mx_rpc_error(st->await_id, code, why, NULL);
+	char *text = e ? mx_json_dumps(e, MX_JSON_COMPACT) : NULL;
+	if (text && st->kind == ST_POST_SSE)
+		append_event(st, text, strlen(text));
+	else if (text)
+		mx_buf_puts(&st->out, text);
+	finish(st, e);
+	st->abandoned = 1;
+	wake(st);
+	mx_free(text);
+	json_decref(e);
+}
+
+/* What to cancel once a stream is abandoned. */
+struct orphan {
+	uint64_t serial;
+	json_t *id; /* NULL: every call of the (throwaway) session */
+};
+
+/* Abandon the stream a connection holds if it still waits and `gone` says
+ * so; fills *o. Caller holds conn_mu. */
+static int abandon_held(struct conn *cn, int peer_left, struct orphan *o)
+{
+	struct stream *st = cn->st;
+	if (st == NULL)
+		return 0;
+	struct hsession *hss = st->hss;
+	int took = 0;
+	pthread_mutex_lock(&hss->mu);
+	if ((st->kind == ST_POST_JSON || st->kind == ST_POST_SSE) && st->suspended && !st->done &&
+	    (!peer_left || stream_peer_gone(st))) {
+		o->serial = hss->serial;
+		o->id = hss->throwaway || st->await_id == NULL ? NULL : json_incref(st->await_id);
+		abandon_locked(st, peer_left ? -32800 : -32000,
+		               peer_left ? "Request cancelled: the client closed the connection"
+		                         : "Service Unavailable: the server is shutting down");
+		took = 1;
+	}
+	pthread_mutex_unlock(&hss->mu);
+	return took;
+}
+
+/* Keep reading (and dropping) what a refused client still sends, on a
+ * duplicate of its socket, until it stops or LINGER_SECONDS pass: closing
+ * a socket with unread data resets the connection, and the reset can
+ * destroy the answer before the client has read it. */
+static void linger_close(struct http *h, int fd)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0)
+		return;
+	pthread_mutex_lock(&h->conn_mu);
+	int ok = h->nlingering < LINGER_MAX;
+	if (ok) {
+		h->lingering[h->nlingering].fd = dup_fd;
+		h->lingering[h->nlingering].until = mx_mono_s() + LINGER_SECONDS;
+		h->nlingering++;
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
+		                         .data.u64 = LINGER_TAG | (uint64_t)dup_fd};
+		epoll_ctl(h->epfd, EPOLL_CTL_ADD, dup_fd, &ev);
+	}
+	pthread_mutex_unlock(&h->conn_mu);
+	if (!ok)
+		close(dup_fd);
+	else
+		eventfd_write(h->wakefd, 1); /* the watcher now needs a timeout */
+}
+
+/* Drain a lingering socket (fd >= 0), and close the ones that ended or
+ * whose time is up; returns the milliseconds until the next is due. */
+static int linger_service(struct http *h, int fd)
+{
+	double now = mx_mono_s(), next = -1;
+	pthread_mutex_lock(&h->conn_mu);
+	for (size_t i = 0; i < h->nlingering;) {
+		struct linger_sock *l = &h->lingering[i];
+		int done = now >= l->until;
+		if (l->fd == fd) {
+			char sink[16384];
+			ssize_t n;
+			while ((n = recv(fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+				;
+			done |= n == 0 ||
+			        (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+		}
+		if (done) {
+			close(l->fd);
+			*l = h->lingering[--h->nlingering];
+			continue;
+		}
+		if (next < 0 || l->until < next)
+			next = l->until;
+		i++;
+	}
+	pthread_mutex_unlock(&h->conn_mu);
+	return next < 0 ? -1 : (int)((next - now) * 1000) + 1;
+}
+
+/* The peer watch: a client that closes its connection while its call runs
+ * gets the call cancelled (the worker is freed at once: the query is
+ * interrupted) instead of holding a worker for nobody. */
+static void *watcher_main(void *arg)
+{
+	struct http *h = arg;
+	struct epoll_event evs[64];
+	int timeout = -1;
+	for (;;) {
+		int n = epoll_wait(h->epfd, evs, 64, timeout);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		int stop = 0;
+		timeout = linger_service(h, -1);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u64 == 0) {
+				eventfd_t v;
+				eventfd_read(h->wakefd, &v);
+				stop = atomic_load(&h->stop_watcher);
+				continue;
+			}
+			if (evs[i].data.u64 & LINGER_TAG) {
+				timeout = linger_service(h, (int)(evs[i].data.u64 & ~LINGER_TAG));
+				continue;
+			}
+			struct orphan o = {0};
+			int took = 0;
+			pthread_mutex_lock(&h->conn_mu);
+			struct conn *cn = h->conn_table[evs[i].data.u64 % BUCKETS];
+			while (cn && cn->serial != evs[i].data.u64)
+				cn = cn->tnext;
+			if (cn)
+				took = abandon_held(cn, 1, &o);
+			pthread_mutex_unlock(&h->conn_mu);
+			if (took) {
+				size_t k = mx_mcp_server_cancel(h->mcp, o.serial, o.id);
+				mx_debug("http: a client left its call: %zu call(s) cancelled", k);
+				json_decref(o.id);
+			}
+		}
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+/* A POST answered as JSON: send the answer if it is in, else suspend the
+ * connection until it is (hs_send resumes it). */
+static enum MHD_Result await_answer(struct http *h, struct MHD_Connection *c, struct req *rq)
+{
+	struct stream *st = rq->st;
+	pthread_mutex_lock(&st->hss->mu);
+	int done = st->done;
+	if (!done) {
+		st->suspended = 1;
+		MHD_suspend_connection(c);
+	}
+	pthread_mutex_unlock(&st->hss->mu);
+	if (done)
+		return queue_post_json(c, st);
+	conn_watch(h, rq->conn);
+	return MHD_YES;
+}
+
+/* The read deadline: a connection that has not sent a whole request within
+ * read_timeout of being ready for one is shut down (MHD then closes it).
+ * Runs on the reaper about once a second. */
+static void cut_slow_connections(struct http *h)
+{
+	long long now = (long long)(mx_mono_ns() / 1000000);
+	long long limit = (long long)h->opt.read_timeout * 1000;
+	size_t cut = 0;
+	pthread_mutex_lock(&h->conn_mu);
+	for (struct conn *cn = h->conns; cn; cn = cn->next) {
+		if (cn->cut || !atomic_load(&cn->reading) || now - atomic_load(&cn->ready_ms) < limit)
+			continue;
+		shutdown(cn->fd, SHUT_RDWR);
+		cn->cut = 1;
+		cut++;
+	}
+	pthread_mutex_unlock(&h->conn_mu);
+	if (cut > 0)
+		mx_debug("http: closed %zu connection(s) that sent no whole request in %u s", cut,
+		         h->opt.read_timeout);
+}
+
+/* Shutdown, the grace over: answer every POST still waiting and resume its
+ * connection, so the daemon stops with none suspended. Returns how many. */
+static size_t abandon_all(struct http *h)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&h->conn_mu);
+	for (struct conn *cn = h->conns; cn; cn = cn->next) {
+		struct orphan o = {0};
+		if (abandon_held(cn, 0, &o)) {
+			json_decref(o.id);
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&h->conn_mu);
+	return n;
 }
 
 /* ------------------------------------------------------ request checks */
@@ -643,21 +1048,24 @@ static int same_text(const char *a, const char *b)
 
 /* DNS-rebinding protection: 0 when the request may go on. Bound to a
  * loopback address, only localhost names are accepted in Host and Origin;
- * otherwise an Origin must be the server's own (Host, or base_url). */
+ * otherwise an Origin must be the server's own (Host, or base_url). The
+ * caller has refused a request without Host (400) already. */
 static int origin_ok(struct http *h, struct MHD_Connection *c)
 {
 	const char *origin = header(c, "Origin");
 	const char *host = header(c, "Host");
 	if (h->opt.trust_proxy && header(c, "X-Forwarded-Host"))
 		host = header(c, "X-Forwarded-Host");
+	/* An opaque origin ("null": sandboxed frames, file: pages, some
+	 * redirects) cannot be on any allow-list. */
+	if (origin && strcmp(origin, "null") == 0)
+		return -1;
 	char name[300];
 	if (h->loopback) {
-		if (host) {
-			host_part(host, name, sizeof name);
-			if (!is_local_name(name))
-				return -1;
-		}
-		if (origin && strcmp(origin, "null") != 0) {
+		host_part(host, name, sizeof name);
+		if (!is_local_name(name))
+			return -1;
+		if (origin) {
 			const char *p = strstr(origin, "://");
 			host_part(p ? p + 3 : origin, name, sizeof name);
 			if (!is_local_name(name))
@@ -813,9 +1221,6 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 		return refuse(
 		        c, MHD_HTTP_NOT_ACCEPTABLE, -32000, NULL,
 		        "Not Acceptable: Client must accept both application/json and text/event-stream");
-	if (rq->too_big)
-		return refuse(c, 413, MX_RPC_INVALID_REQUEST, NULL, "Request body larger than %zu bytes",
-		              h->opt.max_body);
 	const char *hpv = header(c, "MCP-Protocol-Version");
 	if (hpv && !supported_revision(hpv))
 		return refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL,
@@ -835,7 +1240,9 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	/* What the body holds. */
 	const char *method = json_string_value(json_object_get(msg, "method"));
 	const json_t *params = json_object_get(msg, "params");
-	int has_request = method && json_object_get(msg, "id");
+	/* A request is a message with a method and an id, whatever their
+	 * types: one the core refuses is still answered on this POST. */
+	int has_request = json_object_get(msg, "method") && json_object_get(msg, "id");
 	for (size_t i = 0; i < json_array_size(msg); i++) {
 		const json_t *m = json_array_get(msg, i);
 		has_request |= json_object_get(m, "method") && json_object_get(m, "id");
@@ -942,42 +1349,21 @@ static enum MHD_Result post_mcp(struct http *h, struct MHD_Connection *c, struct
 	pthread_mutex_unlock(&hss->mu);
 	mx_metrics_inflight(1);
 	rq->st = st;
+	conn_hold(h, rq->conn, st);
 	const char *out_sid = hss->throwaway ? NULL : hss->id;
 	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
+	receiving = st;
 	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers);
+	receiving = NULL;
 	json_decref(req_headers);
 	json_decref(msg);
 	hss_unref(hss);
 	if (sse)
 		return queue_sse(c, st, out_sid);
-	pthread_mutex_lock(&hss->mu);
-	int done = st->done;
-	if (!done) {
-		st->suspended = 1;
-		MHD_suspend_connection(c);
-	}
-	pthread_mutex_unlock(&hss->mu);
-	return done ? queue_post_json(c, st) : MHD_YES;
+	return await_answer(h, c, rq);
 }
 
 /* ------------------------------------------------- /mcp GET and DELETE */
-
-/* Has the peer of a waiting (suspended) stream closed its connection?
- * MHD does not read a suspended connection, so peeking at it is safe. A
- * stream that is not suspended is being written: MHD notices itself.
- * Caller holds the session lock. */
-static int stream_peer_gone(struct stream *st)
-{
-	if (!st->suspended || st->done)
-		return 0;
-	const union MHD_ConnectionInfo *ci =
-	        MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci == NULL)
-		return 0;
-	char b;
-	ssize_t n = recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
 
 static enum MHD_Result get_mcp(struct http *h, struct MHD_Connection *c)
 {
@@ -1077,8 +1463,6 @@ static enum MHD_Result post_messages(struct http *h, struct MHD_Connection *c, s
 	const char *sid = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "session_id");
 	if (sid == NULL)
 		return queue(c, MHD_HTTP_BAD_REQUEST, "text/plain", "session_id is required", 22, NULL);
-	if (rq->too_big)
-		return queue(c, 413, "text/plain", "Request body too large", 22, NULL);
 	struct hsession *hss = session_find(h, sid, 1);
 	if (hss == NULL)
 		return queue(c, MHD_HTTP_NOT_FOUND, "text/plain", "Could not find session", 22, NULL);
@@ -1250,6 +1634,48 @@ static enum MHD_Result get_metrics(struct MHD_Connection *c)
 
 /* ---------------------------------------------------------------- router */
 
+#define STOPPING_BODY                                                              \
+	"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":" \
+	"\"Service Unavailable: the server is shutting down\"}}"
+
+/* A body past the limit while it is still coming (chunked, so no length
+ * was declared). libmicrohttpd takes a response only before the body or
+ * after all of it, so the 413 is written on the socket here, the write
+ * side shut (the client sees the answer, then the end), and MHD told to
+ * close the connection. */
+static enum MHD_Result cut_too_big(struct http *h, struct req *rq, const char *url)
+{
+	mx_metrics_http_request("/mcp", "", "error", 0);
+	if (rq->conn == NULL)
+		return MHD_NO;
+	char body[256], head[256];
+	int blen = strncmp(url, "/messages", 9) == 0
+	                   ? snprintf(body, sizeof body, "Request body too large")
+	                   : snprintf(body, sizeof body,
+	                              "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,"
+	                              "\"message\":\"Request body larger than %zu bytes\"}}",
+	                              MX_RPC_INVALID_REQUEST, h->opt.max_body);
+	int hlen = snprintf(head, sizeof head,
+	                    "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
+	                    "Content-Type: %s\r\nContent-Length: %d\r\n\r\n",
+	                    url[1] == 'm' && url[2] == 'e' ? "text/plain" : "application/json", blen);
+	struct iovec iov[2] = {{head, (size_t)hlen}, {body, (size_t)blen}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	ssize_t w = sendmsg(rq->conn->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+	shutdown(rq->conn->fd, SHUT_WR);
+	linger_close(h, rq->conn->fd);
+	return MHD_NO;
+}
+
+static enum MHD_Result refuse_too_big(struct http *h, struct MHD_Connection *c, const char *url)
+{
+	if (strncmp(url, "/messages", 9) == 0)
+		return queue(c, 413, "text/plain", "Request body too large", 22, NULL);
+	return refuse(c, 413, MX_RPC_INVALID_REQUEST, NULL, "Request body larger than %zu bytes",
+	              h->opt.max_body);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size,
                                   void **con_cls)
@@ -1264,28 +1690,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		mx_buf_init(&rq->body, h->opt.max_body);
 		rq->t0 = mx_mono_s();
 		*con_cls = rq;
+		conn_request_started(c, rq);
+		if (atomic_load(&closing_connections))
+			return queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", STOPPING_BODY,
+			             sizeof STOPPING_BODY - 1, NULL);
+		/* A declared length past the limit is refused before a byte of
+		 * the body is read. */
+		const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > h->opt.max_body)
+			return refuse_too_big(h, c, url);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (!rq->too_big && mx_buf_append(&rq->body, upload, *upload_size) != 0) {
-			rq->too_big = 1;
+		/* A chunked body is counted as it comes: refused (and the
+		 * connection closed) the moment it passes the limit. */
+		if (mx_buf_append(&rq->body, upload, *upload_size) != 0) {
 			mx_buf_free(&rq->body);
+			*upload_size = 0;
+			return cut_too_big(h, rq, url);
 		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (rq->st) {
-		/* Resumed: the JSON answer of a POST has come. */
-		struct stream *st = rq->st;
-		pthread_mutex_lock(&st->hss->mu);
-		int done = st->done;
-		if (!done) {
-			st->suspended = 1;
-			MHD_suspend_connection(c);
-		}
-		pthread_mutex_unlock(&st->hss->mu);
-		return done ? queue_post_json(c, st) : MHD_YES;
-	}
+	conn_request_read(rq);
+	if (rq->st)
+		return await_answer(h, c, rq); /* resumed: the JSON answer has come */
 	int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	if (get && strcmp(url, "/health") == 0) {
@@ -1304,6 +1733,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!is_mcp && !is_sse && !is_msg)
 		return queue(c, MHD_HTTP_NOT_FOUND, "application/json", "{\"error\":\"not found\"}", 21,
 		             NULL);
+	if (header(c, "Host") == NULL) {
+		/* HTTP/1.1 requires it (RFC 9112 §3.2); without it the Origin
+		 * check has nothing to hold the Origin against. */
+		return refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL, "Bad Request: missing Host header");
+	}
 	if (origin_ok(h, c) != 0) {
 		char addr[INET6_ADDRSTRLEN + 8];
 		const char *origin = header(c, "Origin");
@@ -1331,9 +1765,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
+	struct http *h = cls;
 	(void)toe;
+	conn_request_done(h, c);
 	struct req *rq = *con_cls;
 	if (rq == NULL)
 		return;
@@ -1347,9 +1781,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---------------------------------------------------------------- reaper */
 
 /* End every stream of a freed session. Caller holds hss->mu. */
-static void close_streams(struct hsession *hss)
+static void close_streams(struct hsession *hss, int stopping)
 {
 	for (struct stream *st = hss->streams; st; st = st->next) {
+		if (stopping && (st->kind == ST_POST_JSON || st->kind == ST_POST_SSE) && !st->done) {
+			abandon_locked(st, -32000, "Service Unavailable: the server is shutting down");
+			continue;
+		}
 		if (st->kind == ST_POST_JSON && !st->done) {
 			json_t *e = mx_rpc_error(st->await_id, -32001, "Session terminated", NULL);
 			char *s = e ? mx_json_dumps(e, MX_JSON_COMPACT) : NULL;
@@ -1399,6 +1837,7 @@ static void *reaper_main(void *arg)
 		int beat = t - last_beat >= HEARTBEAT_SECONDS;
 		if (t - last_scan >= 1.0 || beat) {
 			last_scan = t;
+			cut_slow_connections(h);
 			if (beat)
 				last_beat = t;
 			for (size_t b = 0; b < BUCKETS; b++) {
@@ -1434,7 +1873,7 @@ static void *reaper_main(void *arg)
 			mx_mcp_session_free(hss->ss);
 			pthread_mutex_lock(&hss->mu);
 			hss->ss = NULL;
-			close_streams(hss);
+			close_streams(hss, stopping);
 			pthread_mutex_unlock(&hss->mu);
 			if (!hss->throwaway) {
 				mx_metrics_sessions(-1);
@@ -1557,8 +1996,11 @@ static int wait_idle(struct http *h, double deadline)
 
 static void shutdown_gracefully(struct http *h)
 {
-	/* While stopping, the reaper lets each session's calls finish
-	 * (mx_mcp_session_drain) before it frees the session. */
+	/* From now on a request on a kept-alive connection gets 503 and every
+	 * response closes its connection: what is open drains instead of
+	 * bringing more work. While stopping, the reaper lets each session's
+	 * calls finish (mx_mcp_session_drain) before it frees the session. */
+	atomic_store(&closing_connections, 1);
 	pthread_mutex_lock(&h->mu);
 	h->stopping = 1;
 	for (size_t b = 0; b < BUCKETS; b++)
@@ -1572,8 +2014,15 @@ static void shutdown_gracefully(struct http *h)
 		size_t n = mx_mcp_server_cancel_all(h->mcp);
 		mx_warn("http: shutdown grace of %u s is over: cancelled %zu call(s) still in flight",
 		        h->opt.shutdown_grace, n);
-		if (!wait_idle(h, mx_mono_s() + 5.0))
-			mx_error("http: calls still in flight after cancelling them");
+		wait_idle(h, mx_mono_s() + 5.0);
+	}
+	/* Whatever still waits is answered now and its connection resumed:
+	 * the daemon must not stop with a connection suspended. */
+	size_t left = abandon_all(h);
+	if (left > 0) {
+		mx_warn("http: answered %zu request(s) still waiting at shutdown", left);
+		if (!wait_idle(h, mx_mono_s() + 2.0))
+			mx_error("http: requests still open after answering them");
 	}
 }
 
@@ -1600,17 +2049,36 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		h->opt.connection_timeout = 120;
 	if (h->opt.shutdown_grace == 0)
 		h->opt.shutdown_grace = 30;
+	if (h->opt.read_timeout == 0)
+		h->opt.read_timeout = 30;
+	/* Behind a trusted proxy every connection comes from the proxy. */
+	if (h->opt.max_connections_per_client == 0 && !h->opt.trust_proxy)
+		h->opt.max_connections_per_client = 256;
 	base_origin(opt->base_url, h->base_origin, sizeof h->base_origin);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
 	pthread_mutex_init(&h->ready_mu, NULL);
+	pthread_mutex_init(&h->conn_mu, NULL);
 	atomic_init(&h->live_streams, 0);
+	atomic_store(&closing_connections, 0);
+	h->epfd = h->wakefd = -1;
 
 	struct sockaddr_storage sa;
 	int v6 = 0, rc = 0;
 	int pipefd[2] = {-1, -1};
-	int reaper_started = 0;
+	int reaper_started = 0, watcher_started = 0;
 	rc = resolve_bind(opt->host, opt->port, &sa, &v6, &h->loopback, err);
+	if (rc == 0) {
+		h->epfd = epoll_create1(EPOLL_CLOEXEC);
+		h->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+		if (h->epfd < 0 || h->wakefd < 0 || epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wakefd, &ev) != 0 ||
+		    pthread_create(&h->watcher, NULL, watcher_main, h) != 0)
+			rc = mx_err_set(err, MX_EIO, "http: cannot start the connection watcher: %s",
+			                strerror(errno));
+		else
+			watcher_started = 1;
+	}
 	if (rc == 0 && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0)
 		rc = mx_err_set(err, MX_EIO, "http: cannot create a pipe: %s", strerror(errno));
 	if (rc == 0 && pthread_create(&h->reaper, NULL, reaper_main, h) != 0)
@@ -1626,7 +2094,9 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
 		        h->opt.connection_timeout, MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
 		        MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->opt.max_header_bytes,
-		        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+		        MHD_OPTION_NOTIFY_CONNECTION, conn_notify, h, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		        h->opt.max_connections_per_client, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		        MHD_OPTION_END);
 		if (h->d == NULL)
 			rc = mx_err_set(err, MX_EIO, "http: cannot listen on %s:%d (%s)",
 			                opt->host && opt->host[0] ? opt->host : "localhost", opt->port,
@@ -1688,6 +2158,17 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		pthread_mutex_unlock(&h->mu);
 		pthread_join(h->reaper, NULL);
 	}
+	if (watcher_started) {
+		atomic_store(&h->stop_watcher, 1);
+		eventfd_write(h->wakefd, 1);
+		pthread_join(h->watcher, NULL);
+		for (size_t i = 0; i < h->nlingering; i++)
+			close(h->lingering[i].fd);
+	}
+	if (h->epfd >= 0)
+		close(h->epfd);
+	if (h->wakefd >= 0)
+		close(h->wakefd);
 	if (pipefd[0] >= 0) {
 		close(pipefd[0]);
 		close(pipefd[1]);
@@ -1695,6 +2176,7 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 	if (h->ready_conn)
 		mx_dbconn_close(h->ready_conn);
 	pthread_mutex_destroy(&h->ready_mu);
+	pthread_mutex_destroy(&h->conn_mu);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	mx_free(h);

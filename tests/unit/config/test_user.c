@@ -342,7 +342,8 @@ static void test_transport_limits(void **state)
 	use_config("mxcp: 1\ntransport:\n  workers: 3\n  queue_size: 50\n  max_message_bytes: 65536\n"
 	           "  max_json_depth: 20\n  shutdown_grace: 5\n  http:\n    threads: 6\n"
 	           "    max_connections: 100\n    max_header_bytes: 8192\n    connection_timeout: 30\n"
-	           "    max_sessions: 7\n    session_timeout: 60\n");
+	           "    read_timeout: 9\n    max_connections_per_client: 11\n    max_sessions: 7\n    "
+	           "session_timeout: 60\n");
 	struct mx_user_config *u = load_ok("demo", "dev");
 	const struct mx_user_transport *t = &u->transport;
 	assert_int_equal(3, t->workers);
@@ -354,6 +355,8 @@ static void test_transport_limits(void **state)
 	assert_int_equal(100, t->max_connections);
 	assert_int_equal(8192, t->max_header_bytes);
 	assert_int_equal(30, t->connection_timeout);
+	assert_int_equal(9, t->read_timeout);
+	assert_int_equal(11, t->max_connections_per_client);
 	assert_int_equal(7, t->max_sessions);
 	assert_int_equal(60, t->session_timeout);
 	mx_user_free(u);
@@ -368,6 +371,8 @@ static void test_transport_limits(void **state)
 	             "transport.workers: must be an integer between 1 and 64");
 	expect_error("mxcp: 1\ntransport:\n  http:\n    threads: 1\n", 4, 14,
 	             "transport.http.threads: must be an integer between 2 and 256");
+	expect_error("mxcp: 1\ntransport:\n  http:\n    read_timeout: 0\n", 4, 19,
+	             "transport.http.read_timeout: must be an integer between 1 and 86400");
 	expect_error("mxcp: 1\ntransport:\n  max_message_bytes: 10\n", 3, 22,
 	             "transport.max_message_bytes: must be an integer between 1024 and 1073741824");
 }
@@ -382,7 +387,8 @@ static void test_unknown_keys(void **state)
 	expect_error("transport:\n  http:\n    prot: 80\n", 3, 5,
 	             "transport.http.prot: unknown key (expected one of: port, host, scheme, base_url, "
 	             "trust_proxy, stateless, threads, max_connections, max_header_bytes, "
-	             "connection_timeout, max_sessions, session_timeout)");
+	             "connection_timeout, read_timeout, max_connections_per_client, max_sessions, "
+	             "session_timeout)");
 	expect_error(
 	        "projects:\n  demo:\n    profiles:\n      dev:\n        auth:\n          providr: github\n",
 	        6, 11,
