@@ -1638,11 +1638,14 @@ static enum MHD_Result get_metrics(struct MHD_Connection *c)
 	"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":" \
 	"\"Service Unavailable: the server is shutting down\"}}"
 
-/* A body past the limit while it is still coming (chunked, so no length
- * was declared). libmicrohttpd takes a response only before the body or
- * after all of it, so the 413 is written on the socket here, the write
- * side shut (the client sees the answer, then the end), and MHD told to
- * close the connection. */
+/* A body past the limit: declared so (Content-Length), or while it is still
+ * coming (chunked). The 413 goes out now, before the body is read, and the
+ * connection is closed. libmicrohttpd takes a response only before a body
+ * or after all of it, and one queued before the body would close the
+ * socket with the body unread (a reset the client may see before the
+ * answer), so the 413 is written on the socket here, the write side shut,
+ * what the client still sends drained for a moment (linger_close), and
+ * MHD told to drop the connection. */
 static enum MHD_Result cut_too_big(struct http *h, struct req *rq, const char *url)
 {
 	mx_metrics_http_request("/mcp", "", "error", 0);
@@ -1668,14 +1671,6 @@ static enum MHD_Result cut_too_big(struct http *h, struct req *rq, const char *u
 	return MHD_NO;
 }
 
-static enum MHD_Result refuse_too_big(struct http *h, struct MHD_Connection *c, const char *url)
-{
-	if (strncmp(url, "/messages", 9) == 0)
-		return queue(c, 413, "text/plain", "Request body too large", 22, NULL);
-	return refuse(c, 413, MX_RPC_INVALID_REQUEST, NULL, "Request body larger than %zu bytes",
-	              h->opt.max_body);
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size,
                                   void **con_cls)
@@ -1698,7 +1693,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * the body is read. */
 		const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > h->opt.max_body)
-			return refuse_too_big(h, c, url);
+			return cut_too_big(h, rq, url);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
@@ -2053,7 +2048,7 @@ int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 		h->opt.read_timeout = 30;
 	/* Behind a trusted proxy every connection comes from the proxy. */
 	if (h->opt.max_connections_per_client == 0 && !h->opt.trust_proxy)
-		h->opt.max_connections_per_client = 256;
+		h->opt.max_connections_per_client = 1024;
 	base_origin(opt->base_url, h->base_origin, sizeof h->base_origin);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);

@@ -35,7 +35,7 @@ struct mx_http_options {
 	size_t max_header_bytes; /* per-connection memory for the request head (0: 32 KiB) */
 	unsigned connection_timeout; /* idle keep-alive seconds (0: 120) */
 	unsigned read_timeout; /* seconds for a whole request (line, headers, body) to arrive (0: 30) */
-	unsigned max_connections_per_client; /* per peer address (0: 256, or none behind a trusted proxy) */
+	unsigned max_connections_per_client; /* per peer address (0: 1024, or none behind a trusted proxy) */
 	unsigned shutdown_grace; /* seconds SIGTERM waits for in-flight calls (0: 30) */
 	struct mx_runtime *rt; /* for /ready */
 	void (*on_reload)(void *ctx);
