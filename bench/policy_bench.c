@@ -17,6 +17,7 @@
  * (not run by ctest).
  */
 #include "core/alloc.h"
+#include "auth/identity.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < iters; i++) {
 		struct mx_policy_result res = {0};
 		double a = now_ns();
-		json_t *user = mx_policy_user(ctx, "github");
+		json_t *user = mx_identity_user(ctx, "github");
 		denied += mx_policy_enforce_input(set, args, user, &res, &err) != 0;
 		json_decref(user);
 		double d = now_ns() - a;
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	double u_best = 1e18, u_total = 0;
 	for (long i = 0; i < iters; i++) {
 		double a = now_ns();
-		json_decref(mx_policy_user(ctx, "github"));
+		json_decref(mx_identity_user(ctx, "github"));
 		double d = now_ns() - a;
 		u_total += d;
 		u_best = d < u_best ? d : u_best;
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 
 	/* output: filter_fields on 100 rows */
 	json_t *rows = rows_100();
-	json_t *user = mx_policy_user(ctx, "github");
+	json_t *user = mx_identity_user(ctx, "github");
 	long out_iters = iters / 20 + 1, wrong = 0;
 	double out_best = 1e18, out_total = 0;
 	for (long i = 0; i < out_iters; i++) {

@@ -4,6 +4,7 @@
 #   2. banned calls: strcpy, strcat, sprintf, vsprintf, gets, atoi, atol, strtok,
 #      system, and raw malloc/calloc/realloc/free/strdup outside src/core/alloc.c
 #      (all allocation goes through mx_malloc & co.; tests may use libc).
+#   3. layering: scripts/check-includes.sh (the "never" arrows of ARCHITECTURE.md).
 # Fix formatting with: scripts/check-style.sh --fix
 set -eu
 cd "$(dirname "$0")/.."
@@ -44,5 +45,6 @@ for f in $files; do
 		status=1
 	fi
 done
+sh scripts/check-includes.sh || status=1
 [ $status -eq 0 ] && echo "style: ok ($(echo $files | wc -w) files)"
 exit $status

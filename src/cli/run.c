@@ -114,12 +114,13 @@ int mx_cmd_run(int argc, char **argv)
 	struct mx_runtime *rt = NULL;
 	struct mx_dbconn *conn = NULL;
 	json_t *result = NULL;
-	struct mx_invoke_opts iopt = {.skip_output_validation = skip_output,
-	                              .user_context = user,
-	                              .user_provider = "cli",
-	                              .request_headers = headers};
+	struct mx_invoke_opts iopt = {.skip_output_validation = skip_output};
+	struct mx_call_ctx ctx = mx_call_ctx_make(MX_CALLER_CLI);
+	ctx.user_context = user;
+	ctx.user_provider = "cli";
+	ctx.request_headers = headers;
 	if (mx_runtime_open(p, &rt, &err) || mx_db_connect(mx_runtime_db(rt), &conn, &err) ||
-	    mx_invoke(rt, conn, ep, args, &iopt, &result, &err)) {
+	    mx_invoke(rt, conn, ep, args, &ctx, &iopt, &result, &err)) {
 		rc = mx_cli_fail(&cli, &err);
 	} else if (cli.json_output) {
 		mx_cli_print_ok(result);
@@ -131,6 +132,7 @@ int mx_cmd_run(int argc, char **argv)
 			mx_cli_print_json(result);
 	}
 	json_decref(result);
+	mx_call_ctx_clear(&ctx);
 	mx_dbconn_close(conn);
 	mx_runtime_close(rt);
 	mx_project_unref(p);

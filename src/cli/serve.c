@@ -30,6 +30,7 @@
 #include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "server/observers.h"
 #include "transport/admin.h"
 #include "transport/http.h"
 #include "transport/stdio.h"
@@ -558,10 +559,12 @@ int mx_cmd_serve(int argc, char **argv)
 	}
 	mx_metrics_set_audit(audit);
 	const struct mx_user_transport *ut = &p->user->transport;
+	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
 	struct mx_mcp_server_options sopt = {
-	        .caller = http ? "http" : "stdio",
+	        .caller = http ? MX_CALLER_HTTP : MX_CALLER_STDIO,
 	        .sql_tools = f.sql_tools,
-	        .audit = audit,
+	        .observers = observers,
+	        .nobservers = mx_server_observers(audit, observers),
 	        .workers = (int)ut->workers,
 	        .queue_size = (size_t)ut->queue_size,
 	        .max_message = (size_t)ut->max_message_bytes,

@@ -74,7 +74,7 @@ static int build(const struct spec *sp, const char *description, struct mx_endpo
 	if (ep == NULL)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	ep->kind = MX_EP_TOOL;
-	ep->language = MX_LANG_SQL;
+	ep->language = sp->sql ? MX_LANG_SQL : MX_LANG_BUILTIN;
 	ep->enabled = 1;
 	ep->name = mx_strdup(sp->name);
 	ep->relpath = mx_strdup("<built-in sql tools>");
@@ -150,7 +150,7 @@ int mx_builtin_sql_tools_call(struct mx_runtime *rt, struct mx_dbconn *conn, con
 {
 	*result = NULL;
 	if (ep->source_code != NULL)
-		return mx_invoke(rt, conn, ep, args, NULL, result, err);
+		return mx_invoke(rt, conn, ep, args, NULL, NULL, result, err);
 	json_t *converted = NULL;
 	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
 	if (rc)

@@ -4,8 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "core/template.h"
-#include "exec/udf.h"
+#include "exec/executor.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
@@ -128,106 +127,43 @@ int mx_shape_result(const struct mx_type *ret, json_t *rows, json_t **out, struc
 	return 0;
 }
 
-static int run_sql(struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args, json_t **rows,
-                   struct mx_err *err)
-{
-	if (ep->source_code == NULL)
-		return mx_err_set(err, MX_ENOTFOUND, "Error resolving source code: file not found: %s",
-		                  ep->source_path ? ep->source_path : "(none)");
-	struct mx_sql_param *params = NULL;
-	size_t n = json_object_size(args);
-	if (n && (params = mx_calloc(n, sizeof *params)) == NULL)
-		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	size_t k = 0;
-	const char *key;
-	json_t *val;
-	json_object_foreach ((json_t *)args, key, val) {
-		params[k].name = key;
-		params[k].value = val;
-		for (size_t i = 0; i < ep->nparams; i++)
-			if (strcmp(ep->params[i]->name, key) == 0)
-				params[k].type = ep->params[i];
-		k++;
-	}
-	int rc = mx_sql_query(conn, ep->source_code, params, k, rows, err);
-	mx_free(params);
-	if (rc && err) {
-		char where[1024];
-		snprintf(where, sizeof where, " (%s '%s', %s)", mx_endpoint_kind_name(ep->kind), ep->name,
-		         ep->source_path ? ep->source_path : ep->relpath);
-		mx_err_prefix(err, "Failed to execute SQL");
-		size_t len = strlen(err->msg);
-		snprintf(err->msg + len, sizeof err->msg - len, "%s", where);
-	}
-	return rc;
-}
-
-static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_t **out, struct mx_err *err)
-{
-	json_t *msgs = json_array();
-	if (msgs == NULL)
-		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	for (size_t i = 0; i < ep->nmessages; i++) {
-		const struct mx_prompt_message *m = &ep->messages[i];
-		struct mx_buf b;
-		mx_buf_init(&b, 16u << 20);
-		/* a template that failed to compile at load: compile again for the message */
-		int rc;
-		if (m->tmpl != NULL) {
-			rc = mx_template_render(m->tmpl, args, &b, err);
-		} else {
-			struct mx_template *t = NULL;
-			rc = mx_template_compile(m->prompt, &t, err); /* fails again, with the reason */
-			mx_template_free(t);
-		}
-		if (rc) {
-			mx_buf_free(&b);
-			json_decref(msgs);
-			mx_err_prefix(err, "Message %zu", i);
-			return rc;
-		}
-		json_t *msg = json_pack("{s:s, s:s?, s:s?}", "prompt", mx_buf_str(&b), "role", m->role,
-		                        "type", m->type);
-		mx_buf_free(&b);
-		if (msg == NULL || json_array_append_new(msgs, msg)) {
-			json_decref(msgs);
-			return mx_err_set(err, MX_ENOMEM, "out of memory");
-		}
-	}
-	*out = msgs;
-	return 0;
-}
-
-static void fill_report(struct mx_invoke_report *rep, const struct mx_policy_result *pr)
+static void fill_report(struct mx_invoke_report *rep, const struct mx_policy_result *pr,
+                        enum mx_invoke_stage failed)
 {
 	if (rep == NULL)
 		return;
 	rep->policy_decision = mx_policy_decision_name(pr->decision);
 	snprintf(rep->reason, sizeof rep->reason, "%s", pr->reason);
+	rep->stage = failed;
 }
 
-/* Execute after the input policies: render the prompt, or run the SQL and shape and validate its rows. */
-static int execute(struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *converted,
-                   const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
+const char *mx_invoke_stage_name(enum mx_invoke_stage s)
 {
-	if (ep->kind == MX_EP_PROMPT)
-		return render_prompt(ep, converted, result, err);
-	if (ep->language == MX_LANG_PYTHON)
-		return mx_err_set(err, MX_EINVAL, "Python endpoints are not available in this build (%s)",
-		                  ep->relpath);
+	static const char *const names[] = {"",        "convert", "input policy",
+	                                    "execute", "shape",   "output policy"};
+	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "";
+}
+
+/* The execution stage: the endpoint's executor, then (for rows) the shape
+ * by the return type and the output check. *stage says which failed. */
+static int execute(const struct mx_exec_call *x, const struct mx_invoke_opts *opts, json_t **result,
+                   enum mx_invoke_stage *stage, struct mx_err *err)
+{
+	const struct mx_endpoint *ep = x->ep;
+	const struct mx_executor *ex = mx_executor_of(ep);
+	*stage = MX_STAGE_EXECUTE;
+	if (ex == NULL)
+		return mx_err_set(err, MX_EINVAL, "%s endpoints are not available in this build (%s)",
+		                  ep->language == MX_LANG_PYTHON ? "Python" : "These", ep->relpath);
 	json_t *raw = NULL, *shaped = NULL;
-	/* The call's context for get_username(), get_request_header(), … */
-	struct mx_udf_slot *slot = mx_dbconn_udf_slot(conn);
-	struct mx_udf_call call = {
-	        .user_context = opts ? opts->user_context : NULL,
-	        .user_provider = opts ? opts->user_provider : NULL,
-	        .request_headers = opts ? opts->request_headers : NULL,
-	};
-	mx_udf_call_begin(slot, &call);
-	int rc = run_sql(conn, ep, converted, &raw, err);
-	mx_udf_call_end(slot);
+	int rc = ex->call(x, &raw, err);
 	if (rc)
 		return rc;
+	if (!ex->shapes) {
+		*result = raw;
+		return 0;
+	}
+	*stage = MX_STAGE_SHAPE;
 	rc = mx_shape_result(ep->ret, raw, &shaped, err);
 	json_decref(raw);
 	if (rc)
@@ -244,40 +180,56 @@ static int execute(struct mx_dbconn *conn, const struct mx_endpoint *ep, const j
 }
 
 int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
-              const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
+              struct mx_call_ctx *ctx, const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
 {
-	(void)rt;
 	*result = NULL;
+	struct mx_call_ctx anonymous = mx_call_ctx_make(MX_CALLER_CLI);
+	if (ctx == NULL)
+		ctx = &anonymous;
 	struct mx_policy_result pr = {.decision = MX_POLICY_NA};
 	const struct mx_policy_set *ps = ep->policy_set;
 	int has_policies =
 	        mx_policy_set_count(ps, MX_POLICY_INPUT) + mx_policy_set_count(ps, MX_POLICY_OUTPUT) > 0;
-	json_t *converted = NULL, *user = NULL, *value = NULL;
+	json_t *converted = NULL, *value = NULL;
+	const json_t *user = NULL;
+	enum mx_invoke_stage stage = MX_STAGE_CONVERT;
 	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
 	if (rc)
 		goto done;
 	if (has_policies) {
-		/* the user object is built only for endpoints that have rules to read it */
-		user = mx_policy_user(opts ? opts->user_context : NULL, opts ? opts->user_provider : NULL);
-		if (user == NULL) {
+		/* the user object is built only for endpoints that have rules to
+		 * read it (the SQL functions build it on first use, under their
+		 * slot's lock) */
+		if ((user = mx_call_ctx_user(ctx)) == NULL) {
 			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 			goto done;
 		}
+		stage = MX_STAGE_INPUT_POLICY;
 		rc = mx_policy_enforce_input(ps, converted, user, &pr, err);
 		if (rc)
 			goto done;
 	}
-	rc = execute(conn, ep, converted, opts, &value, err);
-	if (rc == 0 && has_policies)
+	/* [cache]: a read-only call's answer would be looked up here. */
+	if (mx_call_ctx_cancelled(ctx)) {
+		stage = MX_STAGE_EXECUTE;
+		rc = mx_err_set(err, MX_ECANCELLED, "Request cancelled");
+		goto done;
+	}
+	struct mx_exec_call x = {.rt = rt, .conn = conn, .ep = ep, .args = converted, .ctx = ctx};
+	rc = execute(&x, opts, &value, &stage, err);
+	if (rc == 0 && has_policies) {
+		stage = MX_STAGE_OUTPUT_POLICY;
 		rc = mx_policy_enforce_output(ps, ep->ret, user, &value, &pr, err);
+	}
 	if (rc == 0) {
 		*result = value;
 		value = NULL;
 	}
 done:
 	json_decref(value);
-	json_decref(user);
 	json_decref(converted);
-	fill_report(opts ? opts->report : NULL, &pr);
+	fill_report(opts ? opts->report : NULL, &pr, rc ? stage : MX_STAGE_NONE);
+	if (ctx == &anonymous)
+		mx_call_ctx_clear(&anonymous);
 	return rc;
 }

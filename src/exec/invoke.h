@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * invoke — the call path of one endpoint, shared by `mxcp run`, `mxcp test`
- * and the MCP handlers, so a call means the same thing everywhere:
- *   arguments converted and validated by the parameter types (defaults
- *   applied)
- *   → input policies (policy/policy.h: over the converted arguments and the
- *   caller's `user`) → execution (SQL on the caller's connection; prompt
- *   messages rendered) → result shaped by the return type (array / object /
- *   scalar) → output validated → output policies (deny, or rewrite the
- *   result). A denial is an MX_EPOLICY error whose message is MXCP's.
+ * invoke — THE call path of one endpoint, shared by `mxcp run`, `mxcp test`,
+ * `mxcp evals` and the MCP handlers, so a call means the same thing
+ * everywhere. It runs named stages, and a failure says which one failed
+ * (struct mx_invoke_report.stage):
+ *
+ *   convert        arguments converted and validated by the parameter
+ *                  types, defaults applied (a bad argument fails here)
+ *   input policy   the input rules over the converted arguments and the
+ *                  caller's `user` (from the call context)
+ *   [cache]        the slot where a response cache answers read-only calls
+ *   execute        the endpoint's executor (exec/executor.h: SQL on the
+ *                  caller's connection, a prompt rendered, a built-in tool)
+ *   shape, check   rows shaped by the return type (array / object / scalar),
+ *                  then the output validated against it
+ *   output policy  the output rules: deny, or rewrite the result
+ *
+ * A denial is an MX_EPOLICY error whose message is MXCP's. Who calls and why
+ * travels in a struct mx_call_ctx (exec/call_ctx.h). Observers (audit,
+ * metrics) are told about served calls by the protocol core
+ * (exec/observer.h).
  *
  * A struct mx_runtime holds what execution needs beyond the snapshot: the
  * open database. Each calling thread brings its own struct mx_dbconn.
@@ -17,6 +28,7 @@
 #define MX_EXEC_INVOKE_H
 
 #include "core/err.h"
+#include "exec/call_ctx.h"
 #include "exec/sql.h"
 #include "model/project.h"
 
@@ -36,37 +48,43 @@ int mx_runtime_set_secrets(struct mx_runtime *rt, const struct mx_project *p, st
 struct mx_db *mx_runtime_db(struct mx_runtime *rt);
 struct mx_project *mx_runtime_project(struct mx_runtime *rt);
 
-/* What a call's policies decided, for audit records and metrics. */
+/* The stages of a call, in order (see above). */
+enum mx_invoke_stage {
+	MX_STAGE_NONE, /* the call succeeded */
+	MX_STAGE_CONVERT,
+	MX_STAGE_INPUT_POLICY,
+	MX_STAGE_EXECUTE,
+	MX_STAGE_SHAPE, /* shaping by the return type, and output validation */
+	MX_STAGE_OUTPUT_POLICY,
+};
+
+/* "convert", "input policy", "execute", "shape", "output policy" ("" for none). */
+const char *mx_invoke_stage_name(enum mx_invoke_stage s);
+
+/* What a call's stages decided, for audit records and metrics. */
 struct mx_invoke_report {
 	const char *policy_decision; /* "allow", "deny", "warn" (output modified) or "n/a" (no policies) */
 	char reason[512]; /* the deny reason or the modifying action, "" otherwise */
+	enum mx_invoke_stage stage; /* where the call failed; MX_STAGE_NONE when it did not */
 };
 
 struct mx_invoke_opts {
 	int skip_output_validation;
-	/* The caller's user context as MXCP builds it (shared/spec/mxcp.md §6):
-	 * an object with user_id, username, email, name, provider, and the raw
-	 * profile/claims (role, permissions, …). NULL: the anonymous user. */
-	const json_t *user_context;
-	const char *user_provider; /* "cli", "test", an OAuth provider…; NULL when unknown */
-	/* The request's headers, a JSON object of name → value (names as
-	 * received: lower-case over HTTP); NULL when there are none (stdio).
-	 * With the user fields above they are what the SQL functions
-	 * get_username(), get_request_header(name), … return (exec/udf.h). */
-	const json_t *request_headers;
 	/* Filled on return (success or failure) when not NULL. */
 	struct mx_invoke_report *report;
 };
 
 /*
- * Run one endpoint. args is a JSON object (NULL = none). On success *result
- * is a new reference. Error messages follow MXCP's texts
+ * Run one endpoint. args is a JSON object (NULL = none); ctx the call's
+ * context (NULL: an anonymous CLI call). On success *result is a new
+ * reference. Error messages follow MXCP's texts
  * (`Required parameter missing: x`, `Failed to execute SQL: …`,
  * `Output validation failed: …`), SQL failures also name the endpoint and
  * its source file.
  */
 int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
-              const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err);
+              struct mx_call_ctx *ctx, const struct mx_invoke_opts *opts, json_t **result,
+              struct mx_err *err);
 
 /* Shape raw rows by a return type (MXCP §4.8). New reference in *out. */
 int mx_shape_result(const struct mx_type *ret, json_t *rows, json_t **out, struct mx_err *err);

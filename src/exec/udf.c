@@ -8,10 +8,10 @@
  * several of its threads at once).
  *
  * Invariants:
- *   - a slot holds references on the call's user context and headers from
- *     mx_udf_call_begin to mx_udf_call_end; what the functions derive from
- *     them (the `user` object, the headers' JSON text) is computed on first
- *     use and dropped with them;
+ *   - a slot points at the running call's context (exec/call_ctx.h) from
+ *     mx_udf_call_begin to mx_udf_call_end; the `user` object is the
+ *     context's own (built on first use, under the slot mutex), the
+ *     headers' JSON text is computed on first use and dropped at the end;
  *   - bind data is a borrowed slot pointer: a plan lives in a prepared
  *     statement of the connection that bound it, and mx_dbconn_close
  *     destroys those before the connection and its slot;
@@ -23,7 +23,6 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
-#include "policy/policy.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -36,12 +35,8 @@ struct mx_udf_slot {
 	idx_t conn_id;
 	struct mx_udf_slot *next; /* registry list */
 	/* the call's context (references), NULL between calls */
-	json_t *user_context;
-	const char *provider; /* borrowed from the caller until mx_udf_call_end */
-	json_t *headers;
-	/* derived on first use */
-	json_t *user; /* mx_policy_user(user_context, provider) */
-	char *headers_text;
+	struct mx_call_ctx *ctx; /* the running call's, NULL between calls */
+	char *headers_text; /* derived on first use */
 };
 
 struct mx_udf_registry {
@@ -73,30 +68,32 @@ static int slot_field(struct mx_udf_slot *s, enum udf_field f, const char **out)
 {
 	*out = NULL;
 	if (f == F_HEADERS_JSON) {
-		if (!json_is_object(s->headers))
+		const json_t *headers = s->ctx ? s->ctx->request_headers : NULL;
+		if (!json_is_object(headers))
 			return 0;
 		if (s->headers_text == NULL &&
-		    (s->headers_text = mx_json_dumps(s->headers, MX_JSON_SPACED)) == NULL)
+		    (s->headers_text = mx_json_dumps(headers, MX_JSON_SPACED)) == NULL)
 			return -1;
 		*out = s->headers_text;
 		return 0;
 	}
-	if (!json_is_object(s->user_context))
+	const json_t *uc = s->ctx ? s->ctx->user_context : NULL;
+	if (!json_is_object(uc))
 		return 0;
 	if (f == F_EXTERNAL_TOKEN) {
 		/* MXCP's `run`/`test` contexts are built without a token. */
-		const char *provider =
-		        s->provider ? s->provider
-		                    : json_string_value(json_object_get(s->user_context, "provider"));
+		const char *provider = s->ctx->user_provider
+		                               ? s->ctx->user_provider
+		                               : json_string_value(json_object_get(uc, "provider"));
 		if (!is_cli_or_test(provider))
-			*out = nonempty(
-			        json_string_value(json_object_get(s->user_context, "external_token")));
+			*out = nonempty(json_string_value(json_object_get(uc, "external_token")));
 		return 0;
 	}
-	if (s->user == NULL && (s->user = mx_policy_user(s->user_context, s->provider)) == NULL)
+	const json_t *user = mx_call_ctx_user(s->ctx);
+	if (user == NULL)
 		return -1;
 	const char *key = f == F_USERNAME ? "username" : f == F_EMAIL ? "email" : "provider";
-	*out = nonempty(json_string_value(json_object_get(s->user, key)));
+	*out = nonempty(json_string_value(json_object_get(user, key)));
 	return 0;
 }
 
@@ -177,10 +174,11 @@ static void fn_header(duckdb_function_info info, duckdb_data_chunk input, duckdb
 	pthread_mutex_lock(&s->mu);
 	for (idx_t row = 0; rc == 0 && row < n; row++) {
 		const json_t *v = NULL;
-		if (json_is_object(s->headers) && duckdb_validity_row_is_valid(valid, row)) {
+		const json_t *headers = s->ctx ? s->ctx->request_headers : NULL;
+		if (json_is_object(headers) && duckdb_validity_row_is_valid(valid, row)) {
 			uint32_t len = duckdb_string_t_length(name[row]);
 			if (len < MX_UDF_HEADER_NAME_MAX)
-				v = json_object_getn(s->headers, duckdb_string_t_data(&name[row]), len);
+				v = json_object_getn(headers, duckdb_string_t_data(&name[row]), len);
 		}
 		if (v == NULL || json_is_null(v)) {
 			set_null(out, row);
@@ -338,17 +336,13 @@ void mx_udf_detach(struct mx_udf_registry *r, struct mx_udf_slot *s)
 /* The call context                                                          */
 /* ------------------------------------------------------------------------ */
 
-void mx_udf_call_begin(struct mx_udf_slot *s, const struct mx_udf_call *call)
+void mx_udf_call_begin(struct mx_udf_slot *s, struct mx_call_ctx *ctx)
 {
 	if (s == NULL)
 		return;
 	mx_udf_call_end(s);
-	if (call == NULL)
-		return;
 	pthread_mutex_lock(&s->mu);
-	s->user_context = call->user_context ? json_incref((json_t *)call->user_context) : NULL;
-	s->provider = call->user_provider;
-	s->headers = call->request_headers ? json_incref((json_t *)call->request_headers) : NULL;
+	s->ctx = ctx;
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -357,12 +351,8 @@ void mx_udf_call_end(struct mx_udf_slot *s)
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->mu);
-	json_decref(s->user_context);
-	json_decref(s->headers);
-	json_decref(s->user);
 	mx_free(s->headers_text);
-	s->user_context = s->headers = s->user = NULL;
-	s->provider = NULL;
+	s->ctx = NULL;
 	s->headers_text = NULL;
 	pthread_mutex_unlock(&s->mu);
 }

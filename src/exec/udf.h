@@ -34,6 +34,7 @@
 #define MX_EXEC_UDF_H
 
 #include "core/err.h"
+#include "exec/call_ctx.h"
 
 #include <duckdb.h>
 #include <jansson.h>
@@ -52,22 +53,11 @@ int mx_udf_attach(struct mx_udf_registry *r, duckdb_connection conn, struct mx_u
                   struct mx_err *err);
 void mx_udf_detach(struct mx_udf_registry *r, struct mx_udf_slot *s);
 
-/* What one call exposes. Every member may be NULL. */
-struct mx_udf_call {
-	/* The caller's user context (see policy.h mx_policy_user): username and
-	 * email with MXCP's defaults for the "cli" and "test" providers. */
-	const json_t *user_context;
-	const char *user_provider; /* borrowed until mx_udf_call_end */
-	/* A JSON object of header name → value (strings; other values are
-	 * returned as Python's str() of them). */
-	const json_t *request_headers;
-};
-
-/* Set the context of the call about to run on the slot's connection (the
- * slot takes references on the JSON values), and clear it once the
- * statement has finished.
- * A NULL slot is ignored. */
-void mx_udf_call_begin(struct mx_udf_slot *s, const struct mx_udf_call *call);
+/* Make ctx the context of the call about to run on the slot's connection
+ * (borrowed: it must outlive the statement), and forget it once the
+ * statement has finished. A NULL slot is ignored; a NULL ctx makes every
+ * function NULL. */
+void mx_udf_call_begin(struct mx_udf_slot *s, struct mx_call_ctx *ctx);
 void mx_udf_call_end(struct mx_udf_slot *s);
 
 #endif

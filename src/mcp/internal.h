@@ -15,6 +15,7 @@
 
 #include "core/uri_template.h"
 #include "exec/builtin_sql_tools.h"
+#include "exec/observer.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/server.h"
 
@@ -125,17 +126,19 @@ struct mx_mcp_call {
 	int log_level; /* MCP level index, -1: no log notifications */
 	json_t *progress_token; /* reference, or NULL */
 	json_t *request_headers; /* reference: the transport's request headers, or NULL */
+	struct mx_call_ctx ctx; /* who and why, for every stage below (its strings and JSON are the call's) */
+	atomic_int cancel_flag; /* ctx.cancelled points here */
 	double last_progress;
 	struct mx_dbconn *conn; /* set while running on a worker */
 	int running, cancelled;
 	struct mx_mcp_batch *batch;
 	void (*handler)(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 	struct mx_mcp_call *prev, *next;
-	/* For the audit record (audit_hook.c), set by the handlers. */
+	/* For the call's observers (observe.c), set by the handlers. */
 	const struct mx_endpoint *audit_ep; /* the endpoint called: redaction, resource name */
 	json_t *audit_input; /* reference: a resource's URI variables; NULL: params.arguments */
 	struct mx_invoke_report report; /* filled by mx_invoke (policies) */
-	double started_ms; /* mx_mcp_audit_clock_ms() when the worker took the call */
+	double started_ms; /* mx_mcp_clock_ms() when the worker took the call */
 };
 
 /* A result for c: 2026-07-28 results get resultType and serverInfo. */
@@ -149,19 +152,15 @@ enum { MX_MCP_LOG_DEBUG, MX_MCP_LOG_INFO, MX_MCP_LOG_NOTICE, MX_MCP_LOG_WARNING,
 /* Index of an MCP log level name, -1 when unknown. */
 int mx_mcp_log_level_parse(const char *s);
 
-/* ------------------------------------------------------------------ audit */
+/* -------------------------------------------------------------- observers */
 
-struct mx_mcp_audit_ctx {
-	struct mx_audit *audit; /* NULL: audit off */
-	const char *caller; /* "stdio" | "http" */
-	const char *session_id; /* NULL on stdio and stateless HTTP */
-};
-double mx_mcp_audit_clock_ms(void);
-/* Record one answered (or cancelled) tools/call, resources/read or
- * prompts/get. When the writer refuses the record, r becomes a JSON-RPC
- * error saying so and the writer's code is returned. */
-int mx_mcp_audit_call(struct mx_mcp_call *c, const struct mx_mcp_audit_ctx *ctx, int cancelled,
-                      struct mx_mcp_reply *r);
+double mx_mcp_clock_ms(void);
+/* Tell the server's observers (audit, metrics) about one answered (or
+ * cancelled) tools/call, resources/read or prompts/get. When one refuses
+ * the answer (the audit trail cannot record it), r becomes a JSON-RPC
+ * error saying why and non-zero is returned. */
+int mx_mcp_observe_call(struct mx_mcp_call *c, const struct mx_call_observer *obs, size_t nobs, int cancelled,
+                        struct mx_mcp_reply *r);
 
 /* Handlers (tools.c, resources.c, prompts.c, completion.c). */
 void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);

@@ -44,16 +44,14 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 	}
 	struct mx_err err;
 	mx_err_clear(&err);
-	json_t *converted = NULL, *rendered = NULL;
+	json_t *rendered = NULL;
 	c->audit_ep = ep;
-	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, &err);
-	json_decref(converted);
-	if (rc) {
+	struct mx_invoke_opts iopt = {.report = &c->report};
+	int rc = mx_invoke(c->rt, conn, ep, args, &c->ctx, &iopt, &rendered, &err);
+	if (rc && c->report.stage == MX_STAGE_CONVERT) {
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
 		return;
 	}
-	struct mx_invoke_opts iopt = {.request_headers = c->request_headers, .report = &c->report};
-	rc = mx_invoke(c->rt, conn, ep, args, &iopt, &rendered, &err);
 	if (rc) {
 		mx_mcp_call_log(c, MX_MCP_LOG_ERROR, "Error rendering prompt %s: %s", name, err.msg);
 		out->msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL, "%s", err.msg);

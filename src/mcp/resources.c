@@ -33,18 +33,15 @@ void mx_mcp_handle_resources_read(struct mx_mcp_call *c, struct mx_dbconn *conn,
 	}
 	struct mx_err err;
 	mx_err_clear(&err);
-	json_t *args = NULL, *value = NULL;
+	json_t *value = NULL;
 	c->audit_ep = ep;
-	c->audit_input = vars ? json_incref(vars) : NULL;
-	int rc = mx_params_convert(ep->params, ep->nparams, vars, &args, &err);
-	json_decref(vars);
-	if (rc) {
+	c->audit_input = vars;
+	struct mx_invoke_opts iopt = {.report = &c->report};
+	int rc = mx_invoke(c->rt, conn, ep, vars, &c->ctx, &iopt, &value, &err);
+	if (rc && c->report.stage == MX_STAGE_CONVERT) {
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
 		return;
 	}
-	struct mx_invoke_opts iopt = {.request_headers = c->request_headers, .report = &c->report};
-	rc = mx_invoke(c->rt, conn, ep, args, &iopt, &value, &err);
-	json_decref(args);
 	if (rc == MX_ECANCELLED)
 		return;
 	if (rc) {

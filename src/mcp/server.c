@@ -35,6 +35,8 @@
 #include <string.h>
 #include <time.h>
 
+#define MX_MCP_MAX_OBSERVERS 8
+
 struct mx_mcp_server {
 	struct mx_runtime *rt;
 	struct mx_workers *workers;
@@ -48,7 +50,9 @@ struct mx_mcp_server {
 	pthread_cond_t ticker_cv;
 	int ticker_stop;
 	struct mx_audit *audit; /* borrowed; NULL: no audit records */
-	const char *caller;
+	enum mx_caller caller;
+	struct mx_call_observer observers[MX_MCP_MAX_OBSERVERS];
+	size_t nobservers;
 };
 
 struct mx_mcp_session {
@@ -335,6 +339,7 @@ static void call_free(struct mx_mcp_call *c)
 	json_decref(c->progress_token);
 	json_decref(c->request_headers);
 	json_decref(c->audit_input);
+	mx_call_ctx_clear(&c->ctx);
 	mx_mcp_catalog_unref(c->cat);
 	mx_free(c);
 }
@@ -356,13 +361,11 @@ static void call_done(struct mx_mcp_call *c)
 	call_free(c);
 }
 
-/* Exactly one audit record per call that reached a worker (audit_hook.c). */
-static void audit_call(struct mx_mcp_call *c, int cancelled, struct mx_mcp_reply *r)
+/* Exactly one event per call that reached a worker (observe.c). */
+static void observe_call(struct mx_mcp_call *c, int cancelled, struct mx_mcp_reply *r)
 {
 	struct mx_mcp_server *s = c->ss->srv;
-	struct mx_mcp_audit_ctx ctx = {
-	        .audit = s->audit, .caller = s->caller, .session_id = c->ss->session_id};
-	mx_mcp_audit_call(c, &ctx, cancelled, r);
+	mx_mcp_observe_call(c, s->observers, s->nobservers, cancelled, r);
 }
 
 static void run_job(void *arg, struct mx_dbconn *conn)
@@ -377,7 +380,7 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	}
 	pthread_mutex_unlock(&ss->mu);
 	struct mx_mcp_reply r = {0};
-	c->started_ms = mx_mcp_audit_clock_ms();
+	c->started_ms = mx_mcp_clock_ms();
 	if (!cancelled)
 		c->handler(c, conn, &r);
 	pthread_mutex_lock(&ss->mu);
@@ -385,7 +388,7 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	c->conn = NULL;
 	cancelled = c->cancelled;
 	pthread_mutex_unlock(&ss->mu);
-	audit_call(c, cancelled, &r);
+	observe_call(c, cancelled, &r);
 	if (cancelled) {
 		json_decref(r.msg);
 		if (c->batch)
@@ -401,6 +404,7 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 static void cancel_locked(struct mx_mcp_call *c)
 {
 	c->cancelled = 1;
+	atomic_store(&c->cancel_flag, 1);
 	if (c->running && c->conn)
 		mx_dbconn_interrupt(c->conn);
 }
@@ -526,6 +530,16 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	c->id = json_incref(msg->id);
 	c->params = json_is_object(msg->params) ? json_incref(msg->params) : NULL;
 	c->request_headers = headers ? json_incref((json_t *)headers) : NULL;
+	c->ctx = mx_call_ctx_make(s->caller);
+	c->ctx.request_headers = c->request_headers;
+	c->ctx.request_id = c->id;
+	c->ctx.session_id = ss->session_id;
+	atomic_init(&c->cancel_flag, 0);
+	c->ctx.cancelled = &c->cancel_flag;
+	const char *tp =
+	        json_is_object(headers) ? json_string_value(json_object_get(headers, "traceparent")) : NULL;
+	if (tp && strlen(tp) < sizeof c->ctx.traceparent)
+		snprintf(c->ctx.traceparent, sizeof c->ctx.traceparent, "%s", tp);
 	c->log_level = -1;
 	c->batch = batch;
 	pthread_mutex_lock(&s->mu);
@@ -567,7 +581,7 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	if (mx_workers_submit(s->workers, run_job, c) != 0) {
 		r.msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL,
 		                    "Internal error: the server is overloaded, retry later");
-		audit_call(c, 0, &r);
+		observe_call(c, 0, &r);
 		deliver(c, &r);
 		call_done(c);
 	}
@@ -700,11 +714,8 @@ void mx_mcp_session_free(struct mx_mcp_session *ss)
 		return;
 	struct mx_mcp_server *s = ss->srv;
 	pthread_mutex_lock(&ss->mu);
-	for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
-		c->cancelled = 1;
-		if (c->running && c->conn)
-			mx_dbconn_interrupt(c->conn);
-	}
+	for (struct mx_mcp_call *c = ss->calls; c; c = c->next)
+		cancel_locked(c);
 	pthread_mutex_unlock(&ss->mu);
 	mx_mcp_session_drain(ss);
 	pthread_mutex_lock(&s->mu);
@@ -787,8 +798,9 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->rt = rt;
 	s->sql_tools = opt ? opt->sql_tools : -1;
 	s->page_size = opt && opt->page_size ? opt->page_size : 100;
-	s->audit = opt ? opt->audit : NULL;
-	s->caller = opt && opt->caller ? opt->caller : "stdio";
+	s->caller = opt ? opt->caller : MX_CALLER_STDIO;
+	for (size_t i = 0; opt && i < opt->nobservers && i < MX_MCP_MAX_OBSERVERS; i++)
+		s->observers[s->nobservers++] = opt->observers[i];
 	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
 	s->limits.max_depth = opt && opt->max_depth ? opt->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
 	pthread_mutex_init(&s->mu, NULL);

@@ -26,13 +26,13 @@
 
 #include "core/err.h"
 #include "exec/invoke.h"
+#include "exec/observer.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 struct mx_workers;
 
-struct mx_audit;
 struct mx_mcp_server;
 struct mx_mcp_session;
 
@@ -48,14 +48,17 @@ struct mx_mcp_sink {
 };
 
 struct mx_mcp_server_options {
-	const char *caller; /* "stdio" or "http", for audit records */
+	enum mx_caller caller; /* MX_CALLER_STDIO or MX_CALLER_HTTP: every call's context says so */
 	int sql_tools; /* -1: from mxcp-site.yml; 0/1: --sql-tools override */
 	int workers; /* worker threads (0: default) */
 	size_t queue_size; /* calls waiting for a worker (0: 1024); past it "overloaded" */
 	size_t max_message; /* bytes (0: MX_RPC_MAX_BYTES_DEFAULT) */
 	int max_depth; /* JSON nesting (0: MX_RPC_MAX_DEPTH_DEFAULT) */
 	size_t page_size; /* list page size for cursor pagination (0: 100) */
-	struct mx_audit *audit; /* borrowed, outlives the server; NULL: no audit records */
+	/* Told about every call that reached a worker (exec/observer.h): the
+	 * audit trail, metrics. Copied; each arg outlives the server. */
+	const struct mx_call_observer *observers;
+	size_t nobservers;
 };
 
 /* Build a server over an open runtime (the server takes a reference on the

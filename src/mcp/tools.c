@@ -89,11 +89,8 @@ void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, str
 	mx_err_clear(&err);
 	int rc;
 	c->audit_ep = ep;
-	struct mx_invoke_opts iopt = {.request_headers = c->request_headers, .report = &c->report};
-	if (mx_builtin_sql_tools_owns(c->cat->builtins, ep))
-		rc = mx_builtin_sql_tools_call(c->rt, conn, ep, args, &value, &err);
-	else
-		rc = mx_invoke(c->rt, conn, ep, args, &iopt, &value, &err);
+	struct mx_invoke_opts iopt = {.report = &c->report};
+	rc = mx_invoke(c->rt, conn, ep, args, &c->ctx, &iopt, &value, &err);
 	if (rc == MX_ECANCELLED)
 		return;
 	json_t *r;

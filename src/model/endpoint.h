@@ -21,7 +21,9 @@
 #include <stddef.h>
 
 enum mx_endpoint_kind { MX_EP_TOOL, MX_EP_RESOURCE, MX_EP_PROMPT };
-enum mx_language { MX_LANG_SQL, MX_LANG_PYTHON };
+/* How an endpoint is implemented; each has an executor (exec/executor.h).
+ * BUILTIN: implemented by mxcp itself (the built-in execute_sql_query). */
+enum mx_language { MX_LANG_SQL, MX_LANG_PYTHON, MX_LANG_BUILTIN, MX_LANG_COUNT };
 
 struct mx_template;
 struct mx_policy_set;

@@ -8,8 +8,8 @@
  * action, reason and fields decoded. It is immutable afterwards and owned by
  * the endpoint, so any number of calls may enforce it at once.
  *
- * Per call (mx_invoke, exec/invoke.c):
- *   - mx_policy_user builds the `user` object from the caller's context;
+ * Per call (mx_invoke, exec/invoke.c), with the caller's `user` object
+ * (auth/identity.h, read from the call context):
  *   - mx_policy_enforce_input runs the input rules over the converted
  *     arguments (each a top-level variable) and `user`: the first true
  *     `deny` fails the call;
@@ -71,23 +71,8 @@ size_t mx_policy_set_count(const struct mx_policy_set *s, enum mx_policy_stage s
 /* ---- enforcing (per call) ---- */
 
 /*
- * The `user` object of a call: {user_id, username, email, name, provider,
- * role, permissions, scopes, capabilities, claims}, every field present
- * (§20.8). user_context is the caller's context (MXCP's UserContext: an
- * object with user_id, username, … and the raw profile either nested as
- * `raw_profile` or flat); NULL is the anonymous user (role "anonymous",
- * empty lists, null ids and provider). `role` defaults to "user". For the
- * providers "cli" and "test", user_id and username default to
- * "cli_user"/"test_user" as MXCP's commands do. Other keys of the raw
- * profile are also members of `user` (so `user.customer_id` works as
- * MXCP's documentation shows), never overriding the fields above; `claims`
- * is the raw profile itself. New reference, NULL on out of memory.
- */
-json_t *mx_policy_user(const json_t *user_context, const char *provider);
-
-/*
  * Input rules. args is the converted arguments object (NULL = none), user
- * from mx_policy_user. 0 when every rule passes (res->decision ALLOW);
+ * from mx_identity_user. 0 when every rule passes (res->decision ALLOW);
  * MX_EPOLICY on a denial (res->decision DENY, res->reason the reason).
  */
 int mx_policy_enforce_input(const struct mx_policy_set *s, const json_t *args, const json_t *user,

@@ -686,9 +686,12 @@ static json_t *run_call(struct mx_runtime *rt, struct mx_dbconn *conn, const str
 	if (!ep) {
 		mx_err_set(&err, MX_ENOTFOUND, "Tool '%s' not found", c->name);
 	} else {
-		struct mx_invoke_opts iopt = {.user_context = user, .user_provider = provider};
-		if (mx_invoke(rt, conn, ep, c->args, &iopt, &result, &err) == 0)
+		struct mx_call_ctx ctx = mx_call_ctx_make(MX_CALLER_EVALS);
+		ctx.user_context = user;
+		ctx.user_provider = provider;
+		if (mx_invoke(rt, conn, ep, c->args, &ctx, NULL, &result, &err) == 0)
 			*is_error = 0;
+		mx_call_ctx_clear(&ctx);
 	}
 	if (*is_error) {
 		json_object_set_new(record, "error", json_string(err.msg));

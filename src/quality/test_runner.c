@@ -427,7 +427,7 @@ static json_t *run_one(struct mx_runtime *rt, struct mx_dbconn *conn, const stru
 			json_object_set(args, key, val ? val : json_null());
 	}
 	/* The CLI's context wins (provider "cli", as `mxcp run`); a test's own
-	 * is MXCP's UserContext(provider="test"): mx_policy_user defaults
+	 * is MXCP's UserContext(provider="test"): mx_identity_user defaults
 	 * user_id/username to "test_user" and keeps the mapping for policies. */
 	const json_t *user = NULL;
 	const char *provider = "test";
@@ -439,14 +439,17 @@ static json_t *run_one(struct mx_runtime *rt, struct mx_dbconn *conn, const stru
 	}
 
 	struct mx_invoke_report report = {0};
-	struct mx_invoke_opts iopt = {.user_context = user,
-	                              .user_provider = provider,
-	                              .request_headers = opt ? opt->request_headers : NULL,
-	                              .report = &report};
+	struct mx_invoke_opts iopt = {.report = &report};
+	struct mx_call_ctx ctx = mx_call_ctx_make(MX_CALLER_TEST);
+	ctx.user_context = user;
+	ctx.user_provider = provider;
+	ctx.request_headers = opt ? opt->request_headers : NULL;
 	json_t *result = NULL;
 	struct mx_err err;
 	mx_err_clear(&err);
-	if (mx_invoke(rt, conn, ep, args, &iopt, &result, &err)) {
+	int failed = mx_invoke(rt, conn, ep, args, &ctx, &iopt, &result, &err);
+	mx_call_ctx_clear(&ctx);
+	if (failed) {
 		json_object_set_new(out, "status", json_string("error"));
 		json_object_set_new(out, "error", json_string(err.msg));
 	} else {

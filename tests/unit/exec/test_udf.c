@@ -40,12 +40,16 @@ static json_t *q_as(struct mx_dbconn *c, const char *user, const char *provider,
                     const char *sql)
 {
 	json_t *u = user ? mx_test_json(user) : NULL, *h = headers ? mx_test_json(headers) : NULL;
-	struct mx_udf_call call = {.user_context = u, .user_provider = provider, .request_headers = h};
-	mx_udf_call_begin(mx_dbconn_udf_slot(c), &call);
-	json_decref(u); /* the slot holds its own references */
-	json_decref(h);
+	struct mx_call_ctx ctx = mx_call_ctx_make(MX_CALLER_CLI);
+	ctx.user_context = u;
+	ctx.user_provider = provider;
+	ctx.request_headers = h;
+	mx_udf_call_begin(mx_dbconn_udf_slot(c), &ctx);
 	json_t *rows = q(c, sql);
 	mx_udf_call_end(mx_dbconn_udf_slot(c));
+	mx_call_ctx_clear(&ctx);
+	json_decref(u);
+	json_decref(h);
 	return rows;
 }
 
@@ -144,8 +148,8 @@ static void test_connections_apart(void **state)
 		fail_msg("connect: %s", err.msg);
 	json_t *alice = mx_test_json("{\"username\":\"alice\"}"),
 	       *bob = mx_test_json("{\"username\":\"bob\"}");
-	struct mx_udf_call a = {.user_context = alice, .user_provider = "cli"};
-	struct mx_udf_call b = {.user_context = bob, .user_provider = "cli"};
+	struct mx_call_ctx a = {.user_context = alice, .user_provider = "cli"};
+	struct mx_call_ctx b = {.user_context = bob, .user_provider = "cli"};
 	mx_udf_call_begin(mx_dbconn_udf_slot(f->c), &a);
 	mx_udf_call_begin(mx_dbconn_udf_slot(other), &b);
 	ASSERT_QUERY(f->c, "SELECT get_username() AS u", "[{\"u\":\"alice\"}]");
@@ -154,6 +158,8 @@ static void test_connections_apart(void **state)
 	mx_udf_call_end(mx_dbconn_udf_slot(f->c));
 	/* a connection closed with its call still set releases it */
 	mx_dbconn_close(other);
+	mx_call_ctx_clear(&a);
+	mx_call_ctx_clear(&b);
 	json_decref(alice);
 	json_decref(bob);
 	/* a new connection gets a fresh, empty slot */
@@ -182,7 +188,7 @@ static void test_out_of_memory(void **state)
 	(void)state;
 	json_t *user = mx_test_json("{\"username\":\"alice\",\"role\":\"admin\"}");
 	json_t *headers = mx_test_json("{\"x-team\":\"red\",\"accept\":\"*/*\"}");
-	struct mx_udf_call call = {.user_context = user, .user_provider = "cli", .request_headers = headers};
+	struct mx_call_ctx call = {.user_context = user, .user_provider = "cli", .request_headers = headers};
 	const char *sql = "SELECT get_username() AS u, get_request_headers_json() AS j, "
 	                  "get_request_header('x-team') AS t";
 	int ok = 0;
@@ -201,6 +207,7 @@ static void test_out_of_memory(void **state)
 			rc = mx_sql_query(c, sql, NULL, 0, &rows, &err);
 			mx_udf_call_end(mx_dbconn_udf_slot(c));
 		}
+		mx_call_ctx_clear(&call);
 		mx_alloc_fail_after(0);
 		if (rc == 0) {
 			MX_ASSERT_JSON_EQ(
@@ -264,17 +271,19 @@ static void test_invoke(void **state)
 	json_t *red = mx_test_json("{\"x-team\":\"red\"}"), *blue = mx_test_json("{\"x-team\":\"blue\"}");
 	json_t *r = NULL;
 
-	struct mx_invoke_opts o1 = {.user_context = alice, .user_provider = "cli", .request_headers = red};
-	assert_int_equal(0, mx_invoke(rt, conn, ep, NULL, &o1, &r, &err));
+	struct mx_call_ctx o1 = {.user_context = alice, .user_provider = "cli", .request_headers = red};
+	assert_int_equal(0, mx_invoke(rt, conn, ep, NULL, &o1, NULL, &r, &err));
+	mx_call_ctx_clear(&o1);
 	MX_ASSERT_JSON_EQ("{\"u\":\"alice\",\"p\":\"cli\",\"team\":\"red\"}", r);
 	json_decref(r);
 
-	struct mx_invoke_opts o2 = {.user_context = bob, .user_provider = "test", .request_headers = blue};
-	assert_int_equal(0, mx_invoke(rt, conn, ep, NULL, &o2, &r, &err));
+	struct mx_call_ctx o2 = {.user_context = bob, .user_provider = "test", .request_headers = blue};
+	assert_int_equal(0, mx_invoke(rt, conn, ep, NULL, &o2, NULL, &r, &err));
+	mx_call_ctx_clear(&o2);
 	MX_ASSERT_JSON_EQ("{\"u\":\"bob\",\"p\":\"test\",\"team\":\"blue\"}", r);
 	json_decref(r);
 
-	assert_int_equal(0, mx_invoke(rt, conn, ep, NULL, NULL, &r, &err));
+	assert_int_equal(0, mx_invoke(rt, conn, ep, NULL, NULL, NULL, &r, &err));
 	MX_ASSERT_JSON_EQ("{\"u\":null,\"p\":null,\"team\":null}", r);
 	json_decref(r);
 

@@ -173,7 +173,8 @@ static int setup(void **state)
 		fail_msg("load: %s", err.msg);
 	if (mx_runtime_open(f->project, &f->rt, &err))
 		fail_msg("runtime: %s", err.msg);
-	struct mx_mcp_server_options opt = {.caller = "test", .sql_tools = -1, .workers = 2, .page_size = 3};
+	struct mx_mcp_server_options opt = {
+	        .caller = MX_CALLER_STDIO, .sql_tools = -1, .workers = 2, .page_size = 3};
 	if (mx_mcp_server_new(f->rt, &opt, &f->srv, &err))
 		fail_msg("server: %s", err.msg);
 	pthread_mutex_init(&f->col.mu, NULL);

@@ -12,6 +12,7 @@
 #include "exec/invoke.h"
 #include "model/endpoint.h"
 #include "model/project.h"
+#include "auth/identity.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
@@ -61,7 +62,7 @@ static int output(const struct mx_endpoint *ep, const char *user_ctx, const char
                   struct mx_policy_result *res, struct mx_err *err)
 {
 	json_t *uc = user_ctx ? mx_test_json(user_ctx) : NULL;
-	json_t *user = mx_policy_user(uc, uc ? "cli" : NULL);
+	json_t *user = mx_identity_user(uc, uc ? "cli" : NULL);
 	json_decref(uc);
 	*out = mx_test_json(value);
 	memset(res, 0, sizeof *res);
@@ -74,7 +75,7 @@ static int input(const struct mx_endpoint *ep, const char *user_ctx, const char 
                  struct mx_policy_result *res, struct mx_err *err)
 {
 	json_t *uc = user_ctx ? mx_test_json(user_ctx) : NULL;
-	json_t *user = mx_policy_user(uc, uc ? "cli" : NULL);
+	json_t *user = mx_identity_user(uc, uc ? "cli" : NULL);
 	json_t *a = mx_test_json(args);
 	json_decref(uc);
 	memset(res, 0, sizeof *res);
@@ -89,7 +90,7 @@ static int input(const struct mx_endpoint *ep, const char *user_ctx, const char 
 static void test_user_anonymous(void **state)
 {
 	(void)state;
-	json_t *u = mx_policy_user(NULL, NULL);
+	json_t *u = mx_identity_user(NULL, NULL);
 	MX_ASSERT_JSON_EQ(
 	        "{\"user_id\":null,\"username\":null,\"email\":null,\"name\":null,\"provider\":null,"
 	        "\"role\":\"anonymous\",\"permissions\":[],\"scopes\":[],\"capabilities\":[],"
@@ -103,7 +104,7 @@ static void test_user_cli(void **state)
 	(void)state;
 	json_t *uc = mx_test_json(
 	        "{\"email\":\"a@b.c\",\"permissions\":[\"read\"],\"customer_id\":7,\"scope\":\"x y\"}");
-	json_t *u = mx_policy_user(uc, "cli");
+	json_t *u = mx_identity_user(uc, "cli");
 	MX_ASSERT_JSON_EQ(
 	        "{\"user_id\":\"cli_user\",\"username\":\"cli_user\",\"email\":\"a@b.c\",\"name\":null,"
 	        "\"provider\":\"cli\",\"role\":\"user\",\"permissions\":[\"read\"],"
@@ -123,7 +124,7 @@ static void test_user_raw_profile(void **state)
 	json_t *uc =
 	        mx_test_json("{\"user_id\":\"42\",\"username\":\"ann\",\"provider\":\"github\","
 	                     "\"raw_profile\":{\"role\":\"admin\",\"user_id\":\"spoof\",\"org\":\"acme\"}}");
-	json_t *u = mx_policy_user(uc, NULL);
+	json_t *u = mx_identity_user(uc, NULL);
 	MX_ASSERT_JSON_EQ("{\"user_id\":\"42\",\"username\":\"ann\",\"email\":null,\"name\":null,"
 	                  "\"provider\":\"github\",\"role\":\"admin\",\"permissions\":[],\"scopes\":[],"
 	                  "\"capabilities\":[],\"org\":\"acme\","
@@ -414,33 +415,41 @@ static void test_invoke_report(void **state)
 	struct mx_invoke_opts opts = {.report = &rep};
 	json_t *r = NULL;
 
-	assert_int_equal(0,
-	                 mx_invoke(rt, conn, mx_project_find(p, MX_EP_TOOL, "plain"), NULL, &opts, &r, &err));
+	assert_int_equal(
+	        0, mx_invoke(rt, conn, mx_project_find(p, MX_EP_TOOL, "plain"), NULL, NULL, &opts, &r, &err));
 	assert_string_equal("n/a", rep.policy_decision);
 	json_decref(r);
 
 	const struct mx_endpoint *g = mx_project_find(p, MX_EP_TOOL, "guarded");
-	assert_int_equal(0, mx_invoke(rt, conn, g, NULL, &opts, &r, &err));
+	assert_int_equal(0, mx_invoke(rt, conn, g, NULL, NULL, &opts, &r, &err));
 	MX_ASSERT_JSON_EQ("{\"n\":1,\"secret\":\"****\"}", r);
 	assert_string_equal("warn", rep.policy_decision);
 	assert_string_equal("Output modified by mask_fields", rep.reason);
 	json_decref(r);
 
 	json_t *admin = mx_test_json("{\"role\":\"admin\"}");
-	opts.user_context = admin;
-	opts.user_provider = "cli";
-	assert_int_equal(0, mx_invoke(rt, conn, g, NULL, &opts, &r, &err));
+	struct mx_call_ctx ctx = mx_call_ctx_make(MX_CALLER_CLI);
+	ctx.user_context = admin;
+	ctx.user_provider = "cli";
+	assert_int_equal(0, mx_invoke(rt, conn, g, NULL, &ctx, &opts, &r, &err));
 	MX_ASSERT_JSON_EQ("{\"n\":1,\"secret\":\"s\"}", r);
 	assert_string_equal("allow", rep.policy_decision);
 	json_decref(r);
 
 	/* input rules see converted values: "9" from the CLI is the integer 9 */
 	json_t *args = mx_test_json("{\"n\":\"9\"}");
-	assert_int_equal(MX_EPOLICY, mx_invoke(rt, conn, g, args, &opts, &r, &err));
+	assert_int_equal(MX_EPOLICY, mx_invoke(rt, conn, g, args, &ctx, &opts, &r, &err));
 	assert_null(r);
 	assert_string_equal("Policy enforcement failed: too big", err.msg);
 	assert_string_equal("deny", rep.policy_decision);
 	assert_string_equal("too big", rep.reason);
+	assert_int_equal(MX_STAGE_INPUT_POLICY, rep.stage);
+	/* a bad argument fails at the first stage */
+	json_t *bad = mx_test_json("{\"n\":\"nine\"}");
+	assert_int_not_equal(0, mx_invoke(rt, conn, g, bad, &ctx, &opts, &r, &err));
+	assert_int_equal(MX_STAGE_CONVERT, rep.stage);
+	json_decref(bad);
+	mx_call_ctx_clear(&ctx);
 	json_decref(args);
 	json_decref(admin);
 

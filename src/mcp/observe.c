@@ -1,41 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * audit_hook — the one place where the MCP core meets the audit trail
- * (src/audit/writer.h): every tools/call, resources/read and prompts/get that
- * reaches a worker produces exactly one record, built here from the call and
- * the reply it is about to send.
+ * observe — where the MCP core tells the server's observers (exec/observer.h:
+ * the audit trail, metrics, later telemetry) about each tools/call,
+ * resources/read and prompts/get that reached a worker: exactly one event
+ * per call, built here from the call and the reply it is about to send.
  *
  * Runs on the worker that ran the call, after the handler and before the
- * reply is delivered, so a record the writer refuses (queue full with
- * on_full: fail, disk failing) turns the reply into a JSON-RPC error: a call
- * is never answered without being recorded.
+ * reply is delivered, so an observer that refuses the call (the audit trail
+ * cannot record it) turns the reply into a JSON-RPC error: a call is never
+ * answered without being recorded.
  *
  * What the handlers leave on the call (internal.h): the endpoint they
  * resolved (its parameter types drive redaction; a resource's URI template
- * is the record's name, so values inside the URI never reach the file), the
+ * is the event's name, so values inside the URI never reach a record), the
  * resource's URI variables (its input), the invoke report (policy decision
- * and reason) and the start time. Status and error text come from the reply
+ * and reason) and the start time. The error text comes from the reply
  * itself: a JSON-RPC error, or a tool result with isError.
- *
- * With `fsync: always` the worker waits until the record is synced before the
- * reply goes out, so every call a client saw answered is on disk even after
- * a kill -9.
  */
 #include "mcp/internal.h"
-#include "ops/metrics.h"
 
-#include "audit/writer.h"
 #include "core/log.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-/* How long an answer waits for its record to be synced (fsync: always)
- * before the call fails instead. */
-#define FLUSH_TIMEOUT_MS 10000
-
-double mx_mcp_audit_clock_ms(void)
+double mx_mcp_clock_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -100,13 +90,11 @@ static void find_endpoint(struct mx_mcp_call *c, int is_resource)
 	}
 }
 
-int mx_mcp_audit_call(struct mx_mcp_call *c, const struct mx_mcp_audit_ctx *ctx, int cancelled,
-                      struct mx_mcp_reply *r)
+int mx_mcp_observe_call(struct mx_mcp_call *c, const struct mx_call_observer *obs, size_t nobs, int cancelled,
+                        struct mx_mcp_reply *r)
 {
 	const char *type = record_type(c->method);
-	if (type != NULL && c->report.policy_decision && strcmp(c->report.policy_decision, "deny") == 0)
-		mx_metrics_policy_denial(c->audit_ep ? c->audit_ep->name : "");
-	if (ctx->audit == NULL || type == NULL)
+	if (nobs == 0 || type == NULL)
 		return 0;
 	int is_resource = strcmp(c->method, "resources/read") == 0;
 	if (c->audit_ep == NULL)
@@ -121,51 +109,26 @@ int mx_mcp_audit_call(struct mx_mcp_call *c, const struct mx_mcp_audit_ctx *ctx,
 		input = json_object_get(c->params, "arguments");
 	if (!json_is_object(input))
 		input = NULL;
-
-	char request_id[64];
-	const char *rid = NULL;
-	if (json_is_string(c->id)) {
-		rid = json_string_value(c->id);
-	} else if (json_is_integer(c->id)) {
-		snprintf(request_id, sizeof request_id, "%" JSON_INTEGER_FORMAT, json_integer_value(c->id));
-		rid = request_id;
-	}
-	const char *error = cancelled ? "Request cancelled" : reply_error(r->msg, name);
-	const char *decision = c->report.policy_decision;
-	struct mx_audit_record rec = {
-	        .caller = ctx->caller ? ctx->caller : "stdio",
+	struct mx_call_event ev = {
+	        .ctx = &c->ctx,
 	        .type = type,
 	        .name = name ? name : "",
+	        .ep = c->audit_ep,
 	        .input = input,
-	        .params = c->audit_ep ? c->audit_ep->params : NULL,
-	        .nparams = c->audit_ep ? c->audit_ep->nparams : 0,
-	        .duration_ms = c->started_ms > 0 ? mx_mcp_audit_clock_ms() - c->started_ms : 0,
-	        .policy_decision = decision && strcmp(decision, "n/a") != 0 ? decision : NULL,
-	        .reason = c->report.reason[0] ? c->report.reason : NULL,
-	        .status = error ? "error" : "success",
-	        .error = error,
-	        .user_id = NULL, /* until auth (issue: auth) */
-	        .session_id = ctx->session_id,
-	        .request_id = rid,
+	        .duration_ms = c->started_ms > 0 ? mx_mcp_clock_ms() - c->started_ms : 0,
+	        .cancelled = cancelled,
+	        .error = cancelled ? "Request cancelled" : reply_error(r->msg, name),
+	        .report = &c->report,
 	};
-	int rc = mx_audit_log(ctx->audit, &rec);
-	/* fsync: always means an answered call is on disk: wait for it (the
-	 * writer syncs concurrent calls' records together). */
-	int synced = 1;
-	if (rc == 0 && mx_audit_fsync_always(ctx->audit) && mx_audit_flush(ctx->audit, FLUSH_TIMEOUT_MS))
-		rc = MX_EIO, synced = 0;
+	int rc = 0;
+	struct mx_err err;
+	mx_err_clear(&err);
+	for (size_t i = 0; i < nobs && rc == 0; i++)
+		rc = obs[i].on_call(obs[i].arg, &ev, &err);
 	if (rc == 0 || cancelled)
 		return rc;
-	const char *why = !synced           ? "the audit log is not reaching the disk"
-	                  : rc == MX_ELIMIT ? "the audit queue is full"
-	                  : rc == MX_EIO    ? "the audit log cannot be written"
-	                                    : mx_strerror(rc);
-	mx_error("audit: %s %s not recorded (%s); failing the call", type, rec.name, why);
 	json_decref(r->msg);
 	r->page = NULL;
-	r->msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL,
-	                     "Audit log unavailable: the call could not be recorded (%s), so its result "
-	                     "is withheld; retry later",
-	                     why);
+	r->msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL, "%s", err.msg);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests for src/mcp/audit_hook.c: the audit records of one mx_mcp_server.
+ * Tests for src/mcp/observe.c with the server's observers (src/server/
+ * observers.c): the audit records of one mx_mcp_server.
  *
  * Concurrency: 8 sessions (8 clients, each with its own MCP session id) on
  * one server, each sending 10,000 tools/call from its own thread with up to
@@ -21,6 +22,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "mcp/server.h"
+#include "server/observers.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -74,6 +76,8 @@ struct fx {
 	struct mx_runtime *rt;
 	struct mx_audit *audit;
 	struct mx_mcp_server *srv;
+	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
+	size_t nobservers;
 };
 
 static void fx_open(struct fx *f, const struct mx_audit_options *aopt_in)
@@ -101,8 +105,12 @@ static void fx_open(struct fx *f, const struct mx_audit_options *aopt_in)
 	}
 	if (mx_audit_open(&aopt, &f->audit, &err))
 		fail_msg("audit: %s", err.msg);
-	struct mx_mcp_server_options opt = {
-	        .caller = "http", .sql_tools = 0, .workers = 4, .audit = f->audit};
+	f->nobservers = mx_server_observers(f->audit, f->observers);
+	struct mx_mcp_server_options opt = {.caller = MX_CALLER_HTTP,
+	                                    .sql_tools = 0,
+	                                    .workers = 4,
+	                                    .observers = f->observers,
+	                                    .nobservers = f->nobservers};
 	if (mx_mcp_server_new(f->rt, &opt, &f->srv, &err))
 		fail_msg("server: %s", err.msg);
 }

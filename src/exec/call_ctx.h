@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * call_ctx — who calls and why: the one carrier of a call's context from the
+ * transport (or `mxcp run`/`test`/`evals`) down to every stage of the call
+ * path. Policies read `user` from it, the request-context SQL functions read
+ * the identity and the headers, observers (audit, metrics, later telemetry)
+ * read the caller, session and request id, and cancellation is asked of it.
+ * Nothing that concerns "who and why" travels as a positional parameter.
+ *
+ * A call context is a small value built on the caller's stack (or in the
+ * protocol core's call record) and borrowed by everything below; it owns
+ * only the `user` object it builds on first use (mx_call_ctx_user), freed by
+ * mx_call_ctx_clear. The JSON values and strings it points to are borrowed
+ * for the call's duration.
+ *
+ * Threads: one call, one thread at a time (its worker); the SQL functions
+ * read it from DuckDB's threads while the call's statement runs, after the
+ * call path has built `user` (exec/invoke.c does before the SQL starts).
+ */
+#ifndef MX_EXEC_CALL_CTX_H
+#define MX_EXEC_CALL_CTX_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+/* Who started the call: the audit record's `caller`, the metrics' label. */
+enum mx_caller { MX_CALLER_CLI, MX_CALLER_TEST, MX_CALLER_EVALS, MX_CALLER_STDIO, MX_CALLER_HTTP };
+
+struct mx_call_ctx {
+	enum mx_caller caller;
+	/* Identity: the caller's user context (auth/identity.h), NULL for the
+	 * anonymous user, and its provider ("cli", "test", an OAuth provider;
+	 * NULL: the context's own `provider`). */
+	const json_t *user_context;
+	const char *user_provider;
+	/* The request's headers, a JSON object of name → value (lower-case
+	 * names over HTTP); NULL when there are none (stdio, the CLI). */
+	const json_t *request_headers;
+	const char *session_id; /* Mcp-Session-Id; NULL on stdio and stateless HTTP */
+	const json_t *request_id; /* the JSON-RPC id; NULL outside MCP */
+	/* W3C trace context of the request ("" when none came). */
+	char traceparent[56];
+	double deadline; /* mx_mono_s() by which the call should end; 0: none */
+	const atomic_int *cancelled; /* non-zero once the call is cancelled; NULL: never */
+	json_t *user; /* built on first use: see mx_call_ctx_user */
+};
+
+/* A context for `caller` with nothing else set (the anonymous user). */
+struct mx_call_ctx mx_call_ctx_make(enum mx_caller caller);
+
+/* The call's `user` object (mx_identity_user of the identity above), built
+ * once and kept until mx_call_ctx_clear. Borrowed; NULL on out of memory.
+ * A NULL ctx is the anonymous user of a CLI call. */
+const json_t *mx_call_ctx_user(struct mx_call_ctx *ctx);
+
+/* Has the call been cancelled? */
+int mx_call_ctx_cancelled(const struct mx_call_ctx *ctx);
+
+/* "cli", "test", "evals", "stdio", "http". */
+const char *mx_caller_name(enum mx_caller c);
+
+/* Release what the context built (the `user` object). */
+void mx_call_ctx_clear(struct mx_call_ctx *ctx);
+
+#endif
