@@ -352,3 +352,21 @@ test('sse: a second server on a live socket is refused; a path that is not a soc
 	assert.deepEqual(await stop(srv), { code: 0, sig: null });
 	assert.equal(fs.existsSync(sock), false);
 });
+
+test('/config features.sql_tools is what is served: --sql-tools wins over mxcp-site.yml', async (t) => {
+	for (const [site, flag, want] of [
+		[true, 'false', false],
+		[false, 'true', true],
+		[true, null, true],
+	]) {
+		const dir = makeProject();
+		fs.appendFileSync(path.join(dir, 'mxcp-site.yml'), `sql_tools:\n  enabled: ${site}\n`);
+		const sock = socketPath();
+		const srv = await serveWithAdmin(dir, sock, { args: ['--stateless', ...(flag ? ['--sql-tools', flag] : [])] });
+		t.after(() => stop(srv));
+		assert.equal((await admin(sock, '/config')).body.features.sql_tools, want, `site ${site}, --sql-tools ${flag}`);
+		const listed = (await rpc(srv.url, 'tools/list', {})).body.result.tools.map((x) => x.name);
+		assert.equal(listed.includes('execute_sql_query'), want, listed.join(','));
+		assert.deepEqual(await stop(srv), { code: 0, sig: null });
+	}
+});
