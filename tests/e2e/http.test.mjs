@@ -21,74 +21,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 
-import { MXCP, copyProject, exampleProject, serverEnv, sleep } from './lib.mjs';
+import { ACCEPT, HttpServer, MXCP, copyProject, exampleProject, mxcp, post, sleep } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ACCEPT = 'application/json, text/event-stream';
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-// One `mxcp serve` over HTTP; stops with SIGTERM and reports the exit code.
-class HttpServer {
-	static async start(cwd, args = [], env = {}) {
-		const srv = new HttpServer();
-		srv.port = await freePort();
-		srv.base = `http://127.0.0.1:${srv.port}`;
-		srv.stderr = '';
-		srv.child = spawn(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(srv.port), ...args], {
-			cwd,
-			env: serverEnv(env),
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
-		srv.child.stdout.on('data', () => {});
-		srv.child.stderr.on('data', (d) => (srv.stderr += d));
-		srv.exited = new Promise((resolve) => srv.child.on('exit', (code, signal) => resolve({ code, signal })));
-		for (let i = 0; i < 200; i++) {
-			try {
-				const r = await fetch(`${srv.base}/health`);
-				if (r.ok) return srv;
-			} catch {}
-			await sleep(50);
-		}
-		srv.child.kill('SIGKILL');
-		throw new Error(`server did not come up: ${srv.stderr}`);
-	}
-
-	url(p = '/mcp') {
-		return new URL(p, this.base);
-	}
-
-	rss() {
-		const s = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-		return Number(/VmRSS:\s+(\d+)/.exec(s)[1]) * 1024;
-	}
-
-	async stop() {
-		this.child.kill('SIGTERM');
-		const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
-		const r = await this.exited;
-		clearTimeout(t);
-		return r;
-	}
-}
-
-function post(srv, body, headers = {}) {
-	return fetch(srv.url(), {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
-		body: typeof body === 'string' ? body : JSON.stringify(body),
-	});
-}
-
 // fetch cannot set Host; node:http can. Resolves to the status code.
 function rawStatus(srv, body, headers) {
 	return new Promise((resolve, reject) => {
@@ -316,7 +251,9 @@ describe('streamable HTTP', () => {
 describe('official conformance suite on the conformance fixture project', () => {
 	let srv;
 	before(async () => {
-		srv = await HttpServer.start(copyProject('tests/projects/conformance'));
+		const dir = copyProject('tests/projects/conformance');
+		mxcp(dir, ['query', '--file', 'seed/seed.sql']);
+		srv = await HttpServer.start(dir);
 	});
 	after(async () => assert.equal((await srv.stop()).code, 0));
 

@@ -227,6 +227,11 @@ export class HttpServer {
 		return new URL(p, this.base);
 	}
 
+	rss() {
+		const s = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+		return Number(/VmRSS:\s+(\d+)/.exec(s)[1]) * 1024;
+	}
+
 	async stop() {
 		this.child.kill('SIGTERM');
 		const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
