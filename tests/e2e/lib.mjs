@@ -47,6 +47,15 @@ export function mxcp(cwd, args) {
 	return execFileSync(MXCP, args, { cwd, env: serverEnv(), encoding: 'utf8' });
 }
 
+// A user config (MXCP_CONFIG) in dir giving the server one worker: a call
+// then runs only once the one before it has left the worker. Returns the
+// environment to pass to the server.
+export function oneWorker(dir) {
+	const file = path.join(dir, 'one-worker.yml');
+	fs.writeFileSync(file, 'mxcp: 1\ntransport:\n  workers: 1\n');
+	return { MXCP_CONFIG: file };
+}
+
 // The bundled example, seeded as scripts/serve-example.sh seeds it.
 export function exampleProject() {
 	const dir = copyProject('examples');
@@ -64,8 +73,8 @@ export function generatedProject(n) {
 
 // Connect the official SDK client exactly as Claude Desktop's config does:
 // {"command": "mxcp", "args": ["serve", "--transport", "stdio"], "cwd": <project>}.
-export async function connect(cwd, args = ['serve', '--transport', 'stdio']) {
-	const transport = new StdioClientTransport({ command: MXCP, args, cwd, env: serverEnv(), stderr: 'pipe' });
+export async function connect(cwd, args = ['serve', '--transport', 'stdio'], env = {}) {
+	const transport = new StdioClientTransport({ command: MXCP, args, cwd, env: serverEnv(env), stderr: 'pipe' });
 	let stderr = '';
 	transport.stderr?.on('data', (d) => (stderr += d));
 	const client = new Client({ name: 'mxcp-e2e', version: '1.0.0' }, { capabilities: {} });
@@ -225,11 +234,6 @@ export class HttpServer {
 
 	url(p = '/mcp') {
 		return new URL(p, this.base);
-	}
-
-	rss() {
-		const s = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-		return Number(/VmRSS:\s+(\d+)/.exec(s)[1]) * 1024;
 	}
 
 	async stop() {
