@@ -221,8 +221,8 @@ test('streamable-http: socket file, every route, audit records, reload, removal 
 
 	// audit: the calls just made, newest first, filtered and paged
 	const t0 = new Date().toISOString();
-	for (const n of [1, 2, 3]) assert.equal((await callTool(srv.url, 'plus_one', { n })).body.result.isError, false);
-	assert.equal((await callTool(srv.url, 'item', { id: 4 })).body.result.isError, false);
+	for (const n of [1, 2, 3]) assert.deepEqual((await callTool(srv.url, 'plus_one', { n })).body.result.structuredContent, { result: n + 1 });
+	assert.deepEqual((await callTool(srv.url, 'item', { id: 4 })).body.result.structuredContent, { result: [{ id: 4, name: 'item4' }] });
 	const q = (await admin(sock, '/audit/query')).body;
 	assert.equal(q.count, 4);
 	assert.equal(q.records.length, 4);
