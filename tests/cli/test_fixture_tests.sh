@@ -6,9 +6,15 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 # check_project DIR: `mxcp test` in a copy of DIR exits 0 having run tests.
+# A project with seed/seed.sql (the example, conformance) is seeded first.
 check_project() {
 	name=$1
 	cd "$2"
+	if [ -f seed/seed.sql ]; then
+		rm -rf data
+		run query --file seed/seed.sql
+		expect_rc 0 "$name: seed/seed.sql"
+	fi
 	run test --json-output
 	[ "$rc" = 0 ] || fail "$name: mxcp test exited $rc: $(jq -c '[.result.endpoints[]? | select(.test_results.status != "ok") | {endpoint, tests: [.test_results.tests[]? | select(.status != "passed") | {name, error}]}]' "$SCRATCH/out" 2>/dev/null)"
 	expect_json '.result.status' '"ok"'
@@ -28,12 +34,7 @@ for dir in "$SRC"/tests/projects/*/; do
 done
 [ "$checked" -ge 7 ] || fail "only $checked fixture projects found"
 
-proj=$(copy_project "$SRC/examples")
-rm -rf "$proj/data"
-cd "$proj"
-run query --file seed/seed.sql
-expect_rc 0 "seed the example"
-check_project examples "$proj"
+check_project examples "$(copy_project "$SRC/examples")"
 
 # The deliberate failures of `quality` read as failures, not as a crash.
 cd "$(copy_project "$SRC/tests/projects/quality")"

@@ -1,7 +1,8 @@
 # `mxcp log` and `mxcp log-cleanup` over a trail written by the real writer
 # (tests/tools/audit_write) plus a segment file in MXCP's own layout: filters,
 # the output forms, both exports with the operational guide's SQL, --verify
-# on intact and edited files, and retention.
+# on intact and edited files, the chain recomputed outside mxcp (the Python
+# verifier and the shell recipe of docs/audit.md), and retention.
 set -eu
 . "$(dirname "$0")/lib.sh"
 WRITE="${MXCP_AUDIT_WRITE:-$(dirname "$MXCP")/tests/audit_write}"
@@ -107,6 +108,33 @@ run log --verify
 expect_rc 0 "verify intact"
 expect_out_contains "Audit chain intact: 15 record(s) in 1 file(s)"
 cp audit/production.jsonl pristine.jsonl
+
+# The chain as docs/audit.md defines it, checked outside mxcp: the page's own
+# Python verifier (hashlib) and its sha256sum recipe, on the writer's file.
+command -v python3 >/dev/null 2>&1 || fail "python3 is required (scripts/setup.sh installs it)"
+awk '/^```python$/ { f = 1; next } /^```$/ { f = 0 } f' "$SRC/docs/audit.md" >verify.py
+[ "$(wc -l <verify.py)" -ge 8 ] || fail "no Python verifier found in docs/audit.md"
+out=$(python3 verify.py audit/production.jsonl 2>&1) || fail "docs/audit.md's verifier rejects the writer's trail: $out"
+[ "$out" = "intact: 15 records" ] || fail "docs/audit.md's verifier: $out"
+[ "$(head -1 audit/production.jsonl | jq -r .prev_hash)" = 0000000000000000000000000000000000000000000000000000000000000000 ] ||
+	fail "the first record's prev_hash is not 64 zeros"
+n=0
+while IFS= read -r line; do
+	n=$((n + 1))
+	prefix=${line%,\"record_hash\":*}
+	prev=$(printf '%s' "$prefix" | sed 's/.*"prev_hash":"\([0-9a-f]*\)"$/\1/')
+	want=$(printf '%s' "$line" | jq -r .record_hash)
+	got=$(printf '%s\n%s' "$prev" "$prefix" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || fail "line $n: sha256sum of prev_hash, newline, prefix is $got, record_hash $want"
+done <audit/production.jsonl
+[ "$n" -eq 15 ] || fail "sha256sum recipe: $n lines"
+sed '3s/"city":"Zurich"/"city":"Geneva"/' pristine.jsonl >edited.jsonl
+if out=$(python3 verify.py edited.jsonl 2>&1); then fail "docs/audit.md's verifier accepts an edited line"; fi
+[ "$out" = "broken at edited.jsonl:3" ] || fail "docs/audit.md's verifier on an edited line: $out"
+sed '5d' pristine.jsonl >removed.jsonl
+if out=$(python3 verify.py removed.jsonl 2>&1); then fail "docs/audit.md's verifier accepts a removed line"; fi
+[ "$out" = "broken at removed.jsonl:5" ] || fail "docs/audit.md's verifier on a removed line: $out"
+TESTS=$((TESTS + 4))
 sed -i '3s/"city":"Zurich"/"city":"Geneva"/' audit/production.jsonl
 run log --verify
 expect_rc 1 "verify edited"

@@ -9,6 +9,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,15 @@ export function mxcp(cwd, args) {
 	return execFileSync(MXCP, args, { cwd, env: serverEnv(), encoding: 'utf8' });
 }
 
+// A user config (MXCP_CONFIG) in dir giving the server one worker: a call
+// then runs only once the one before it has left the worker. Returns the
+// environment to pass to the server.
+export function oneWorker(dir) {
+	const file = path.join(dir, 'one-worker.yml');
+	fs.writeFileSync(file, 'mxcp: 1\ntransport:\n  workers: 1\n');
+	return { MXCP_CONFIG: file };
+}
+
 // The bundled example, seeded as scripts/serve-example.sh seeds it.
 export function exampleProject() {
 	const dir = copyProject('examples');
@@ -63,8 +73,8 @@ export function generatedProject(n) {
 
 // Connect the official SDK client exactly as Claude Desktop's config does:
 // {"command": "mxcp", "args": ["serve", "--transport", "stdio"], "cwd": <project>}.
-export async function connect(cwd, args = ['serve', '--transport', 'stdio']) {
-	const transport = new StdioClientTransport({ command: MXCP, args, cwd, env: serverEnv(), stderr: 'pipe' });
+export async function connect(cwd, args = ['serve', '--transport', 'stdio'], env = {}) {
+	const transport = new StdioClientTransport({ command: MXCP, args, cwd, env: serverEnv(env), stderr: 'pipe' });
 	let stderr = '';
 	transport.stderr?.on('data', (d) => (stderr += d));
 	const client = new Client({ name: 'mxcp-e2e', version: '1.0.0' }, { capabilities: {} });
@@ -180,3 +190,66 @@ export function runMxcp(cwd, args, input = '') {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------ HTTP
+
+export const ACCEPT = 'application/json, text/event-stream';
+
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+// One `mxcp serve` over HTTP; stops with SIGTERM and reports the exit code.
+export class HttpServer {
+	static async start(cwd, args = [], env = {}) {
+		const srv = new HttpServer();
+		srv.port = await freePort();
+		srv.base = `http://127.0.0.1:${srv.port}`;
+		srv.stderr = '';
+		srv.child = spawn(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(srv.port), ...args], {
+			cwd,
+			env: serverEnv(env),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		srv.child.stdout.on('data', () => {});
+		srv.child.stderr.on('data', (d) => (srv.stderr += d));
+		srv.exited = new Promise((resolve) => srv.child.on('exit', (code, signal) => resolve({ code, signal })));
+		for (let i = 0; i < 200; i++) {
+			try {
+				const r = await fetch(`${srv.base}/health`);
+				if (r.ok) return srv;
+			} catch {}
+			await sleep(50);
+		}
+		srv.child.kill('SIGKILL');
+		throw new Error(`server did not come up: ${srv.stderr}`);
+	}
+
+	url(p = '/mcp') {
+		return new URL(p, this.base);
+	}
+
+	async stop() {
+		this.child.kill('SIGTERM');
+		const t = setTimeout(() => this.child.kill('SIGKILL'), 15000);
+		const r = await this.exited;
+		clearTimeout(t);
+		return r;
+	}
+}
+
+// One POST to /mcp (JSON body, both Accept types).
+export function post(srv, body, headers = {}) {
+	return fetch(srv.url(), {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
+		body: typeof body === 'string' ? body : JSON.stringify(body),
+	});
+}

@@ -221,8 +221,8 @@ test('streamable-http: socket file, every route, audit records, reload, removal 
 
 	// audit: the calls just made, newest first, filtered and paged
 	const t0 = new Date().toISOString();
-	for (const n of [1, 2, 3]) assert.equal((await callTool(srv.url, 'plus_one', { n })).body.result.isError, false);
-	assert.equal((await callTool(srv.url, 'item', { id: 4 })).body.result.isError, false);
+	for (const n of [1, 2, 3]) assert.deepEqual((await callTool(srv.url, 'plus_one', { n })).body.result.structuredContent, { result: n + 1 });
+	assert.deepEqual((await callTool(srv.url, 'item', { id: 4 })).body.result.structuredContent, { result: [{ id: 4, name: 'item4' }] });
 	const q = (await admin(sock, '/audit/query')).body;
 	assert.equal(q.count, 4);
 	assert.equal(q.records.length, 4);
@@ -351,4 +351,22 @@ test('sse: a second server on a live socket is refused; a path that is not a soc
 
 	assert.deepEqual(await stop(srv), { code: 0, sig: null });
 	assert.equal(fs.existsSync(sock), false);
+});
+
+test('/config features.sql_tools is what is served: --sql-tools wins over mxcp-site.yml', async (t) => {
+	for (const [site, flag, want] of [
+		[true, 'false', false],
+		[false, 'true', true],
+		[true, null, true],
+	]) {
+		const dir = makeProject();
+		fs.appendFileSync(path.join(dir, 'mxcp-site.yml'), `sql_tools:\n  enabled: ${site}\n`);
+		const sock = socketPath();
+		const srv = await serveWithAdmin(dir, sock, { args: ['--stateless', ...(flag ? ['--sql-tools', flag] : [])] });
+		t.after(() => stop(srv));
+		assert.equal((await admin(sock, '/config')).body.features.sql_tools, want, `site ${site}, --sql-tools ${flag}`);
+		const listed = (await rpc(srv.url, 'tools/list', {})).body.result.tools.map((x) => x.name);
+		assert.equal(listed.includes('execute_sql_query'), want, listed.join(','));
+		assert.deepEqual(await stop(srv), { code: 0, sig: null });
+	}
 });

@@ -67,7 +67,7 @@ export function makeProject({ audit = false } = {}) {
 	);
 	fs.writeFileSync(
 		path.join(dir, 'tools', 'slow.yml'),
-		`mxcp: 1\ntool:\n  name: slow\n  description: A deliberately slow scan.\n  parameters:\n    - name: n\n      type: integer\n      description: Rows\n  return:\n    type: integer\n  source:\n    code: SELECT count(*) AS c FROM range($n) t(i) WHERE (i * 2654435761) % 7 = 3\n`,
+		`mxcp: 1\ntool:\n  name: slow\n  description: A deliberately slow scan.\n  parameters:\n    - name: n\n      type: integer\n      description: Rows\n  return:\n    type: integer\n  source:\n    code: SELECT count(*) AS c FROM range($n) t(i) WHERE i % 7 = 2\n`,
 	);
 	execFileSync(MXCP, ['query', "CREATE TABLE items AS SELECT range AS id, 'item' || range AS name FROM range(100)"], {
 		cwd: dir,

@@ -56,33 +56,37 @@ test('a full worker queue answers 503 with Retry-After; every accepted call comp
 	// One slow call occupies the only worker; then a burst.
 	const slow = callTool(srv.url, 'slow', { n: 150000000 });
 	await sleep(200);
-	const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => callTool(srv.url, 'plus_one', { n: i })));
+	const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => callTool(srv.url, 'plus_one', { n: i }).then((r) => ({ ...r, n: i }))));
 	const refused = burst.filter((r) => r.status === 503);
 	const served = burst.filter((r) => r.status === 200);
 	assert.ok(refused.length >= 1, `expected some 503s, got ${burst.map((r) => r.status)}`);
 	assert.ok(served.length >= 1, `expected some calls queued and served, got ${burst.map((r) => r.status)}`);
 	assert.equal(refused.length + served.length, 8);
 	for (const r of refused) assert.match(r.body.error.message, /every worker is busy and the queue is full/);
-	for (const r of served) assert.equal(r.body.result.isError, false, JSON.stringify(r.body));
+	for (const r of served) {
+		assert.equal(r.body.result.isError, false, JSON.stringify(r.body));
+		assert.deepEqual(r.body.result.structuredContent, { result: r.n + 1 });
+	}
 	const s = await slow;
 	assert.equal(s.status, 200);
 	assert.equal(s.body.result.isError, false, JSON.stringify(s.body));
+	assert.deepEqual(s.body.result.structuredContent, { result: 21428572 });
 });
 
-test('transport.shutdown_grace bounds how long SIGTERM waits for a call in flight', async (t) => {
+test('transport.shutdown_grace bounds how long SIGTERM waits for a call in flight', { timeout: 120000 }, async (t) => {
 	const dir = makeProject();
 	const srv = await serveHttp(dir, ['--stateless'], withConfig(dir, '  shutdown_grace: 1\n'));
 	t.after(() => stop(srv));
-	const slow = callTool(srv.url, 'slow', { n: 3000000000 }).catch((e) => ({ error: e }));
+	// A call that would run for minutes: the server exits only because the
+	// grace ran out and it cancelled the call (node's test timeout is the
+	// hang guard, not a duration asserted here).
+	const slow = callTool(srv.url, 'slow', { n: 3000000000000 }).catch((e) => ({ error: e }));
 	await sleep(300);
-	const t0 = Date.now();
 	srv.kill('SIGTERM');
 	const { code } = await srv.exited;
-	const took = Date.now() - t0;
 	assert.equal(code, 0, srv.output);
-	assert.ok(took < 6000, `exit took ${took} ms with a 1 s grace`);
 	assert.match(srv.output, /shutdown grace of 1 s is over: cancelled 1 call\(s\) still in flight/);
 	// The cancelled call was answered (with an error), not left hanging.
 	const r = await slow;
-	assert.ok(r.body?.error, JSON.stringify(r));
+	assert.deepEqual(r.body?.error, { code: -32001, message: 'Session terminated' }, JSON.stringify(r));
 });

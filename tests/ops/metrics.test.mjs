@@ -25,6 +25,7 @@ test('live /metrics passes promtool and counts the calls made', async () => {
 		const r = await callTool(srv.url, 'plus_one', { n: i });
 		assert.equal(r.status, 200);
 		assert.equal(r.body.result.isError, false, JSON.stringify(r.body));
+		assert.deepEqual(r.body.result.structuredContent, { result: i + 1 });
 	}
 	const bad = await callTool(srv.url, 'plus_one', { n: 'not a number' });
 	assert.equal(bad.status, 200);

@@ -476,6 +476,10 @@ async function main() {
 	let files = fs.readdirSync(CASES).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(CASES, f));
 	if (filters.length > 0)
 		files = files.filter((f) => filters.some((x) => f === path.resolve(x) || path.basename(f).includes(x)));
+	if (files.length === 0) {
+		console.error(`driver.mjs: no case to run (${CASES}${filters.length ? `, filter ${filters.join(' ')}` : ''})`);
+		process.exit(1);
+	}
 	let pass = 0, failed = [];
 	console.log(`1..${files.length}`);
 	for (const [i, f] of files.entries()) {

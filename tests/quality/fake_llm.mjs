@@ -6,18 +6,22 @@
 //   "item N"     → call lookup {id: N}, then answer quoting the tool result
 //   "delete"     → call delete_items {itemId: N}, then answer quoting it
 //   "ratelimit"  → first request answers 429 (retry-after: 0, or N with
-//                  "ratelimit Ns"; "ratelimit always" never stops)
+//                  "ratelimit Ns"; "ratelimit always" never stops); as a
+//                  real rate limiter, a retry sooner than retry-after is
+//                  answered 429 again (counted as "early" in GET /stats)
 //   "malformed"  → answers a body that is not JSON
 //   "slow"       → answers only after SLOW_MS (20 s): a client timeout
 //   otherwise    → a plain answer with no tool call
 // Checks the auth headers and that our tools were sent; prints its port.
-// GET /stats counts the "slow" requests (a timed-out request is not retried).
+// GET /stats counts the "slow" requests (a timed-out request is not retried)
+// and the retries that came before their retry-after ("early").
 import http from 'node:http';
 
 const KEY = process.env.FAKE_LLM_KEY || 'test-key';
 const SLOW_MS = 20000;
-const seen = new Set();
+const limited = new Map(); // url + prompt → when the rate limit lifts (ms)
 let slowRequests = 0; // how many "slow" requests arrived (GET /stats)
+let earlyRetries = 0; // retries sent before the retry-after they were given
 
 function script(prompt, toolResult) {
   if (toolResult !== undefined) return { text: `The tool said: ${toolResult}` };
@@ -72,14 +76,21 @@ const server = http.createServer((req, res) => {
   let data = '';
   req.on('data', (c) => (data += c));
   req.on('end', () => {
-    if (req.method === 'GET' && req.url === '/stats') return send(res, 200, { slow: slowRequests });
+    if (req.method === 'GET' && req.url === '/stats') return send(res, 200, { slow: slowRequests, early: earlyRetries });
     let body;
     try { body = JSON.parse(data); } catch { return send(res, 400, { error: 'bad json' }); }
     const prompt = String(body.messages?.[0]?.content ?? '');
-    if (/ratelimit/.test(prompt) && (/ratelimit always/.test(prompt) || !seen.has(req.url + prompt))) {
-      seen.add(req.url + prompt);
+    const key = req.url + prompt;
+    const lifts = limited.get(key);
+    if (lifts !== undefined && Date.now() < lifts) {
+      earlyRetries++;
+      return send(res, 429, { error: { message: 'too early' } }, { 'retry-after': String(Math.ceil((lifts - Date.now()) / 1000)) });
+    }
+    if (/ratelimit/.test(prompt) && (/ratelimit always/.test(prompt) || lifts === undefined)) {
       const wait = /ratelimit (\d+)s/.exec(prompt);
-      return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': wait ? wait[1] : '0' });
+      const secs = wait ? Number(wait[1]) : 0;
+      limited.set(key, Date.now() + secs * 1000);
+      return send(res, 429, { error: { message: 'slow down' } }, { 'retry-after': String(secs) });
     }
     if (/malformed/.test(prompt)) { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"choices": [oops'); }
     const answer = () => {

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests for src/audit/writer.c: order, chain, restart, moved files,
- * back-pressure, fsync modes, rotation, concurrent writers. */
+/* Tests for src/audit/writer.c: the chain's known answers, order, chain,
+ * restart, moved files, back-pressure, fsync modes, rotation, concurrent
+ * writers. */
 #include "harness.h"
 
 #include "audit/query.h"
 #include "audit/writer.h"
 #include "core/alloc.h"
 
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,125 @@ static void verify_ok(const char *path, int64_t records)
 	if (!v.ok)
 		fail_msg("chain broken at %s:%lld: %s", v.broken_file, (long long)v.broken_line, v.reason);
 	assert_int_equal(records, v.records);
+}
+
+/* ----------------------------------------------------------- known answers */
+
+/* The chain's formula (docs/audit.md) pinned from outside: every expected
+ * hash below was computed with Python's hashlib, not with mxcp, e.g.
+ *   hashlib.sha256(prev.encode() + b"\n" + prefix.encode()).hexdigest()
+ * The two lines are the worked example of docs/audit.md. */
+#define KAT_LINE1_PREFIX                                                                              \
+	"{\"timestamp\":\"2025-01-15T09:30:00.123Z\",\"caller\":\"http\",\"type\":\"tool\",\"name\":" \
+	"\"get_customer\",\"input\":{\"customer_id\":1},\"duration_ms\":3.2,\"policy_decision\":"     \
+	"\"allow\",\"reason\":null,\"status\":\"success\",\"error\":null,\"user_id\":\"alice\","      \
+	"\"session_id\":null,\"request_id\":\"7\",\"schema_version\":1,\"record_id\":"                \
+	"\"0b7e6f0e-2f4c-4d61-9a43-5b8f0c1d2e3f\",\"prev_hash\":"                                     \
+	"\"0000000000000000000000000000000000000000000000000000000000000000\""
+#define KAT_LINE1_HASH "5e307ad939a638294120c5eef44abc16ebcb477059b96c8f13333083827f623e"
+#define KAT_LINE2_PREFIX                                                                              \
+	"{\"timestamp\":\"2025-01-15T09:30:01.500Z\",\"caller\":\"stdio\",\"type\":\"resource\","     \
+	"\"name\":\"customers://{customer_id}\",\"input\":{\"customer_id\":\"Z\xc3\xbcrich\"},"       \
+	"\"duration_ms\":0.8,\"policy_decision\":\"n/a\",\"reason\":null,\"status\":\"error\","       \
+	"\"error\":\"No results returned\",\"user_id\":null,\"session_id\":null,\"request_id\":null," \
+	"\"schema_version\":1,\"record_id\":\"5c1d9a7e-8b2f-4e3a-b6c4-0d9e8f7a6b5c\",\"prev_hash\":"  \
+	"\"" KAT_LINE1_HASH "\""
+#define KAT_LINE2_HASH "f8b57b0b2ce547ee82ddcc299d6102bd9c02bd7aa742f0a81ad9797b742acdbb"
+
+static void expect_hash(const char *want, const char *prev, const char *prefix, size_t n)
+{
+	char got[MX_AUDIT_HASH_HEX + 1];
+	assert_int_equal(0, mx_audit_hash(prev, prefix, n, got));
+	assert_string_equal(want, got);
+}
+
+static void test_hash_known_answers(void **state)
+{
+	(void)state;
+	/* SHA-256("\n"): an empty prev and an empty prefix */
+	expect_hash("01ba4719c80b6fe911b091a7c05124b64eeece964e09c058ef8f9805daca546b", "", "", 0);
+	/* SHA-256("abc\nxy"): exactly n bytes of the prefix, all of prev */
+	expect_hash("8c723ee5a2776276c81964018c595ec74cac909d0ded0e41071865d28ef14ca0", "abc", "xyz", 2);
+	expect_hash(KAT_LINE1_HASH, MX_AUDIT_GENESIS_HASH, KAT_LINE1_PREFIX, strlen(KAT_LINE1_PREFIX));
+	expect_hash(KAT_LINE2_HASH, KAT_LINE1_HASH, KAT_LINE2_PREFIX, strlen(KAT_LINE2_PREFIX));
+	assert_string_equal(",\"record_hash\":\"", MX_AUDIT_HASH_MARKER);
+	assert_int_equal(64, strlen(MX_AUDIT_GENESIS_HASH));
+	for (const char *p = MX_AUDIT_GENESIS_HASH; *p; p++)
+		assert_int_equal('0', *p);
+}
+
+/* hex(SHA-256(prev ‖ "\n" ‖ prefix)) with OpenSSL directly, not mx_audit_hash. */
+static void reference_hash(const char *prev, const char *prefix, size_t n, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t lp = strlen(prev);
+	unsigned char *msg = malloc(lp + 1 + n), md[32];
+	unsigned int mdlen = 0;
+	assert_non_null(msg);
+	memcpy(msg, prev, lp);
+	msg[lp] = '\n';
+	memcpy(msg + lp + 1, prefix, n);
+	assert_int_equal(1, EVP_Digest(msg, lp + 1 + n, md, &mdlen, EVP_sha256(), NULL));
+	free(msg);
+	assert_int_equal(32, mdlen);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* A trail whose hashes were computed outside mxcp verifies; the writer
+ * continues it, and its new record hashes as the formula says. */
+static void test_known_answer_trail(void **state)
+{
+	(void)state;
+	char dir[4096], path[4200];
+	mx_test_tmpdir(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/kat.jsonl", dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(KAT_LINE1_PREFIX MX_AUDIT_HASH_MARKER KAT_LINE1_HASH "\"}\n", fp);
+	fputs(KAT_LINE2_PREFIX MX_AUDIT_HASH_MARKER KAT_LINE2_HASH "\"}\n", fp);
+	fclose(fp);
+	verify_ok(path, 2);
+
+	struct mx_audit_options o = {0};
+	struct mx_audit *a = open_at(path, &o);
+	assert_int_equal(0, log_named(a, "third"));
+	mx_audit_close(a);
+	verify_ok(path, 3);
+
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	char line[8192];
+	for (int i = 0; i < 3; i++)
+		assert_non_null(fgets(line, sizeof line, fp));
+	fclose(fp);
+	const char *m = strstr(line, MX_AUDIT_HASH_MARKER);
+	assert_non_null(m);
+	char want[65];
+	reference_hash(KAT_LINE2_HASH, line, (size_t)(m - line), want);
+	json_t *r = json_loads(line, 0, NULL);
+	assert_non_null(r);
+	assert_string_equal(KAT_LINE2_HASH, json_string_value(json_object_get(r, "prev_hash")));
+	assert_string_equal(want, json_string_value(json_object_get(r, "record_hash")));
+	/* the prefix ends with the prev_hash field */
+	static const char tail[] = ",\"prev_hash\":\"" KAT_LINE2_HASH "\"";
+	assert_memory_equal(tail, m - (sizeof tail - 1), sizeof tail - 1);
+	json_decref(r);
+
+	/* one changed byte anywhere in the prefix breaks the line */
+	fp = fopen(path, "r+");
+	assert_non_null(fp);
+	assert_int_equal(0, fseek(fp, 20, SEEK_SET)); /* inside line 1's timestamp */
+	fputc('9', fp);
+	fclose(fp);
+	struct mx_audit_verify_result v;
+	assert_int_equal(0, mx_audit_verify(path, &v, NULL));
+	assert_false(v.ok);
+	assert_int_equal(1, v.broken_line);
+	mx_test_rmrf(dir);
 }
 
 static void test_order_and_chain(void **state)
@@ -476,6 +597,7 @@ int main(void)
 {
 	mx_alloc_init_jansson();
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_hash_known_answers), cmocka_unit_test(test_known_answer_trail),
 	        cmocka_unit_test(test_order_and_chain),    cmocka_unit_test(test_restart_continues_chain),
 	        cmocka_unit_test(test_tamper_detected),    cmocka_unit_test(test_moved_away),
 	        cmocka_unit_test(test_moved_chain_links),  cmocka_unit_test(test_queue_full_fail),
