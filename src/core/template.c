@@ -30,6 +30,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/pytext.h"
 
 #include <limits.h>
 #include <math.h>
@@ -110,76 +111,6 @@ static void *vec_grow(struct arena **a, void *old, size_t n, size_t *cap, size_t
  * UTF-8 and Python character classes. Input is valid UTF-8: the template
  * is checked at compile, jansson checks every string it holds.
  * ---------------------------------------------------------------------- */
-
-static int utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		size_t len;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xE0) == 0xC0) {
-			len = 2;
-			cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			len = 3;
-			cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (n - i < len)
-			return 0;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
-static uint32_t utf8_next(const char *s, size_t n, size_t *i)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned c = p[*i];
-	size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-	uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-	for (size_t k = 1; k < len && *i + k < n; k++)
-		cp = (cp << 6) | (p[*i + k] & 0x3F);
-	*i += len;
-	return cp;
-}
-
-static size_t utf8_count(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
-}
-
-/* Byte offset of code point index k (k <= count). */
-static size_t utf8_offset(const char *s, size_t n, size_t k)
-{
-	size_t i = 0;
-	while (k > 0 && i < n) {
-		utf8_next(s, n, &i);
-		k--;
-	}
-	return i;
-}
 
 static int buf_put_cp(struct mx_buf *b, uint32_t cp)
 {
@@ -2450,7 +2381,7 @@ __attribute__((format(printf, 4, 5))) static int rerr(struct render *r, const st
 
 static const char *vtype(const struct val *v)
 {
-	return v->j ? mx_json_pytype(v->j) : "Undefined";
+	return v->j ? mx_pytext_type(v->j) : "Undefined";
 }
 
 /* Jinja's UndefinedError messages. */
@@ -2535,106 +2466,12 @@ static int mk_num(struct render *r, const struct expr *e, const struct num *n, s
 	return mk_real(r, e, n->d, out);
 }
 
-static int put_float(struct mx_buf *b, double d)
-{
-	char tmp[64];
-	mx_json_pyfloat(d, tmp, sizeof tmp);
-	return mx_buf_puts(b, tmp);
-}
-
 /* ---- printing as Python's str() / repr() ---- */
-
-static int repr_string(struct mx_buf *b, const char *s, size_t n)
-{
-	char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
-	int rc = mx_buf_putc(b, q);
-	for (size_t i = 0; i < n && rc == 0;) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x80) {
-			i++;
-			if (c == (unsigned char)q || c == '\\') {
-				char esc[2] = {'\\', (char)c};
-				rc = mx_buf_append(b, esc, 2);
-			} else if (c == '\n') {
-				rc = mx_buf_puts(b, "\\n");
-			} else if (c == '\r') {
-				rc = mx_buf_puts(b, "\\r");
-			} else if (c == '\t') {
-				rc = mx_buf_puts(b, "\\t");
-			} else if (c < 0x20 || c == 0x7F) {
-				rc = mx_buf_printf(b, "\\x%02x", c);
-			} else {
-				rc = mx_buf_putc(b, (char)c);
-			}
-			continue;
-		}
-		size_t start = i;
-		uint32_t cp = utf8_next(s, n, &i);
-		if (cp <= 0xA0 || cp == 0xAD)
-			rc = mx_buf_printf(b, "\\x%02x", (unsigned)cp);
-		else if (cp == 0x2028 || cp == 0x2029)
-			rc = mx_buf_printf(b, "\\u%04x", (unsigned)cp);
-		else
-			rc = mx_buf_append(b, s + start, i - start);
-	}
-	return rc ? rc : mx_buf_putc(b, q);
-}
-
-static int write_py(struct mx_buf *b, const json_t *j, int repr, int depth)
-{
-	if (depth > MAX_VALUE_DEPTH)
-		return MX_ELIMIT;
-	int rc = 0;
-	switch (json_typeof(j)) {
-	case JSON_NULL: return mx_buf_puts(b, "None");
-	case JSON_TRUE: return mx_buf_puts(b, "True");
-	case JSON_FALSE: return mx_buf_puts(b, "False");
-	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-	case JSON_REAL: return put_float(b, json_real_value(j));
-	case JSON_STRING:
-		if (repr)
-			return repr_string(b, json_string_value(j), json_string_length(j));
-		return mx_buf_append(b, json_string_value(j), json_string_length(j));
-	case JSON_ARRAY: {
-		size_t i;
-		json_t *item;
-		rc = mx_buf_putc(b, '[');
-		json_array_foreach (j, i, item) {
-			if (i && rc == 0)
-				rc = mx_buf_puts(b, ", ");
-			if (rc == 0)
-				rc = write_py(b, item, 1, depth + 1);
-		}
-		return rc ? rc : mx_buf_putc(b, ']');
-	}
-	case JSON_OBJECT: {
-		const char *k;
-		size_t klen;
-		json_t *item;
-		int first = 1;
-		rc = mx_buf_putc(b, '{');
-		json_object_keylen_foreach((json_t *)j, k, klen, item)
-		{
-			if (!first && rc == 0)
-				rc = mx_buf_puts(b, ", ");
-			if (rc == 0)
-				rc = repr_string(b, k, klen);
-			if (rc == 0)
-				rc = mx_buf_puts(b, ": ");
-			if (rc == 0)
-				rc = write_py(b, item, 1, depth + 1);
-			first = 0;
-		}
-		return rc ? rc : mx_buf_putc(b, '}');
-	}
-	}
-	return rc;
-}
 
 /* str(v); Undefined prints as nothing. */
 static int write_str(struct mx_buf *b, const struct val *v)
 {
-	return v->j ? write_py(b, v->j, 0, 0) : 0;
+	return v->j ? mx_pytext_str(b, v->j) : 0;
 }
 
 /* ---- truth, equality, order (Python semantics) ---- */
@@ -2812,7 +2649,7 @@ static int to_list(struct render *r, const struct expr *e, const struct val *v, 
 	case JSON_STRING: {
 		const char *s = json_string_value(j);
 		size_t n = json_string_length(j);
-		if (utf8_count(s, n) > MX_TEMPLATE_MAX_ITEMS)
+		if (mx_utf8_count(s, n) > MX_TEMPLATE_MAX_ITEMS)
 			return rerr(r, e, MX_ELIMIT, "string too long to iterate (limit %d characters)",
 			            MX_TEMPLATE_MAX_ITEMS);
 		json_t *a = json_array();
@@ -2820,7 +2657,7 @@ static int to_list(struct render *r, const struct expr *e, const struct val *v, 
 			return MX_ENOMEM;
 		for (size_t i = 0; i < n;) {
 			size_t start = i;
-			utf8_next(s, n, &i);
+			mx_utf8_next(s, n, &i);
 			if (json_array_append_new(a, json_stringn(s + start, i - start))) {
 				json_decref(a);
 				return MX_ENOMEM;
@@ -2829,7 +2666,7 @@ static int to_list(struct render *r, const struct expr *e, const struct val *v, 
 		*out = a;
 		return 0;
 	}
-	default: return rerr(r, e, MX_EINVAL, "'%s' object is not iterable", mx_json_pytype(j));
+	default: return rerr(r, e, MX_EINVAL, "'%s' object is not iterable", mx_pytext_type(j));
 	}
 }
 
@@ -2841,7 +2678,7 @@ static int get_item(const struct expr *why, const json_t *obj, const json_t *key
 	*out = vundef(why, NULL);
 	if (obj == NULL)
 		return 0;
-	out->objtype = mx_json_pytype(obj);
+	out->objtype = mx_pytext_type(obj);
 	if (json_is_object(obj) && json_is_string(key)) {
 		json_t *v = json_object_getn(obj, json_string_value(key), json_string_length(key));
 		if (v)
@@ -2858,11 +2695,11 @@ static int get_item(const struct expr *why, const json_t *obj, const json_t *key
 	}
 	const char *s = json_string_value(obj);
 	size_t len = json_string_length(obj);
-	json_int_t n = (json_int_t)utf8_count(s, len), i = k.i < 0 ? k.i + n : k.i;
+	json_int_t n = (json_int_t)mx_utf8_count(s, len), i = k.i < 0 ? k.i + n : k.i;
 	if (i < 0 || i >= n)
 		return 0;
-	size_t off = utf8_offset(s, len, (size_t)i), end = off;
-	utf8_next(s, len, &end);
+	size_t off = mx_utf8_offset(s, len, (size_t)i), end = off;
+	mx_utf8_next(s, len, &end);
 	return vset(out, json_stringn(s + off, end - off));
 }
 
@@ -2871,7 +2708,7 @@ static int get_attr(const struct expr *why, const json_t *obj, const char *name,
 	*out = vundef(why, NULL);
 	if (obj == NULL)
 		return 0;
-	out->objtype = mx_json_pytype(obj);
+	out->objtype = mx_pytext_type(obj);
 	if (json_is_object(obj)) {
 		json_t *v = json_object_get(obj, name);
 		if (v)
@@ -3376,7 +3213,7 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 	int is_str = json_is_string(obj.j);
 	const char *s = is_str ? json_string_value(obj.j) : NULL;
 	size_t slen = is_str ? json_string_length(obj.j) : 0;
-	json_int_t len = is_str ? (json_int_t)utf8_count(s, slen) : (json_int_t)json_array_size(obj.j);
+	json_int_t len = is_str ? (json_int_t)mx_utf8_count(s, slen) : (json_int_t)json_array_size(obj.j);
 	json_int_t step = has[2] ? v[2] : 1, start, stop;
 	if (step > 0) {
 		start = has[0] ? (v[0] < 0 ? (v[0] + len < 0 ? 0 : v[0] + len) : (v[0] > len ? len : v[0]))
@@ -3401,7 +3238,7 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 		size_t i = 0, k = 0;
 		while (i < slen) {
 			offs[k++] = i;
-			utf8_next(s, slen, &i);
+			mx_utf8_next(s, slen, &i);
 		}
 		offs[k] = slen;
 		struct mx_buf b;
@@ -3671,7 +3508,7 @@ static int str_case(struct render *r, const struct expr *e, const char *s, size_
 	sb_init(r, &b);
 	int rc = mx_buf_append(&b, "", 0), at_start = 1;
 	for (size_t i = 0; i < n && rc == 0;) {
-		uint32_t c = utf8_next(s, n, &i);
+		uint32_t c = mx_utf8_next(s, n, &i);
 		switch (mode) {
 		case CASE_UPPER: c = cp_upper(c); break;
 		case CASE_LOWER: c = cp_lower(c); break;
@@ -3699,7 +3536,7 @@ static int str_case(struct render *r, const struct expr *e, const char *s, size_
 static int in_chars(uint32_t c, const char *chars, size_t n)
 {
 	for (size_t i = 0; i < n;)
-		if (utf8_next(chars, n, &i) == c)
+		if (mx_utf8_next(chars, n, &i) == c)
 			return 1;
 	return 0;
 }
@@ -3720,7 +3557,7 @@ static int str_strip(struct render *r, const struct expr *e, const char *s, size
 	size_t start = 0, end = n;
 	while (left && start < end) {
 		size_t i = start;
-		uint32_t c = utf8_next(s, n, &i);
+		uint32_t c = mx_utf8_next(s, n, &i);
 		if (use_chars ? !in_chars(c, cs, cn) : !cp_space(c))
 			break;
 		start = i;
@@ -3730,7 +3567,7 @@ static int str_strip(struct render *r, const struct expr *e, const char *s, size
 		while (i > start && ((unsigned char)s[i] & 0xC0) == 0x80)
 			i--;
 		size_t k = i;
-		uint32_t c = utf8_next(s, n, &k);
+		uint32_t c = mx_utf8_next(s, n, &k);
 		if (use_chars ? !in_chars(c, cs, cn) : !cp_space(c))
 			break;
 		end = i;
@@ -3757,7 +3594,7 @@ static int str_replace(struct render *r, const struct expr *e, const char *s, si
 			if (i >= n || rc)
 				break;
 			size_t start = i;
-			utf8_next(s, n, &i);
+			mx_utf8_next(s, n, &i);
 			rc = mx_buf_append(&b, s + start, i - start);
 		}
 		return sb_finish(r, e, &b, rc, out);
@@ -3793,7 +3630,7 @@ static int str_split(struct render *r, const struct expr *e, const char *s, size
 		while (rc == 0) {
 			while (i < n) { /* skip whitespace */
 				size_t k = i;
-				if (!cp_space(utf8_next(s, n, &k)))
+				if (!cp_space(mx_utf8_next(s, n, &k)))
 					break;
 				i = k;
 			}
@@ -3807,7 +3644,7 @@ static int str_split(struct render *r, const struct expr *e, const char *s, size
 					while (k > start && ((unsigned char)s[k] & 0xC0) == 0x80)
 						k--;
 					size_t x = k;
-					if (!cp_space(utf8_next(s, n, &x)))
+					if (!cp_space(mx_utf8_next(s, n, &x)))
 						break;
 					end = k;
 				}
@@ -3818,7 +3655,7 @@ static int str_split(struct render *r, const struct expr *e, const char *s, size
 			}
 			while (i < n) {
 				size_t k = i;
-				if (cp_space(utf8_next(s, n, &k)))
+				if (cp_space(mx_utf8_next(s, n, &k)))
 					break;
 				i = k;
 			}
@@ -3882,7 +3719,7 @@ static int str_join(struct render *r, const struct expr *e, const char *sep, siz
 			mx_buf_free(&b);
 			vdrop(&v);
 			return rerr(r, e, MX_EINVAL, "sequence item %zu: expected str instance, %s found", i,
-			            mx_json_pytype(item));
+			            mx_pytext_type(item));
 		}
 		if (rc == 0)
 			rc = write_str(&b, &v);
@@ -3926,7 +3763,7 @@ static int str_test_chars(const char *s, size_t n, int (*pred)(uint32_t))
 	if (n == 0)
 		return 0;
 	for (size_t i = 0; i < n;)
-		if (!pred(utf8_next(s, n, &i)))
+		if (!pred(mx_utf8_next(s, n, &i)))
 			return 0;
 	return 1;
 }
@@ -3941,7 +3778,7 @@ static int str_cased(const char *s, size_t n, int want_upper)
 {
 	int cased = 0;
 	for (size_t i = 0; i < n;) {
-		uint32_t c = utf8_next(s, n, &i);
+		uint32_t c = mx_utf8_next(s, n, &i);
 		if (cp_is_upper(c)) {
 			if (!want_upper)
 				return 0;
@@ -4043,11 +3880,11 @@ static int call_str_method(struct render *r, const struct expr *e, const json_t 
 		if (name[0] == 'f') {
 			const char *hit = find_bytes(s, len, sub, subn);
 			return vset(out,
-			            json_integer(hit ? (json_int_t)utf8_count(s, (size_t)(hit - s)) : -1));
+			            json_integer(hit ? (json_int_t)mx_utf8_count(s, (size_t)(hit - s)) : -1));
 		}
 		json_int_t count = 0;
 		if (subn == 0)
-			count = (json_int_t)utf8_count(s, len) + 1;
+			count = (json_int_t)mx_utf8_count(s, len) + 1;
 		else
 			for (const char *p = s; (p = find_bytes(p, len - (size_t)(p - s), sub, subn));
 			     p += subn)
@@ -4141,7 +3978,7 @@ static int call_method(struct render *r, const struct expr *e, const struct val 
 			return vset(out, json_integer(count));
 		}
 	}
-	return rerr(r, e, MX_EINVAL, "'%s object' has no attribute '%s'", mx_json_pytype(j), name);
+	return rerr(r, e, MX_EINVAL, "'%s object' has no attribute '%s'", mx_pytext_type(j), name);
 }
 
 static int call_global(struct render *r, const struct expr *e, const char *name, struct val *args,
@@ -4269,7 +4106,7 @@ static int f_length(struct render *r, const struct expr *e, struct val *v, struc
 	if (j == NULL)
 		len = 0;
 	else if (json_is_string(j))
-		len = (json_int_t)utf8_count(json_string_value(j), json_string_length(j));
+		len = (json_int_t)mx_utf8_count(json_string_value(j), json_string_length(j));
 	else if (json_is_array(j))
 		len = (json_int_t)json_array_size(j);
 	else if (json_is_object(j))
@@ -4376,7 +4213,7 @@ static int first_last(struct render *r, const struct expr *e, struct val *v, int
 					start--;
 			}
 			end = start;
-			utf8_next(s, len, &end);
+			mx_utf8_next(s, len, &end);
 			int rc = mk_str(r, e, s + start, end - start, &nv);
 			if (rc)
 				return rc;
@@ -4445,7 +4282,7 @@ static int sort_key(const json_t *item, const struct val *attribute, int case_se
 		}
 		size_t o = 0;
 		for (size_t i = 0; i < n;)
-			o += mx_utf8_put(low + o, cp_lower(utf8_next(s, n, &i)));
+			o += mx_utf8_put(low + o, cp_lower(mx_utf8_next(s, n, &i)));
 		vdrop(&k);
 		k.j = json_stringn(low, o);
 		mx_free(low);
@@ -4590,7 +4427,7 @@ static int f_unique(struct render *r, const struct expr *e, struct val *v, struc
 	if ((rc = make_keys(items, &args[1], truthy(&args[0]), &keys)) == 0) {
 		for (size_t i = 0; i < json_array_size(items) && rc == 0; i++) {
 			if ((rc = hash_key(keys[i], &hk)) == MX_EINVAL) {
-				rc = rerr(r, e, MX_EINVAL, "unhashable type: '%s'", mx_json_pytype(keys[i]));
+				rc = rerr(r, e, MX_EINVAL, "unhashable type: '%s'", mx_pytext_type(keys[i]));
 				break;
 			}
 			if (rc || json_object_getn(seen, hk.p, hk.len))
@@ -4706,89 +4543,6 @@ static int f_round(struct render *r, const struct expr *e, struct val *v, struct
 	return rc;
 }
 
-/* Python's int(str, base): whitespace, sign, prefixes, single underscores. */
-static int py_parse_int(const char *s, size_t n, int base, json_int_t *out)
-{
-	size_t i = 0;
-	while (i < n && is_ws(s[i]))
-		i++;
-	while (n > i && is_ws(s[n - 1]))
-		n--;
-	int neg = 0;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i + 1 < n && s[i] == '0') {
-		char p = (char)(s[i + 1] | 32);
-		int pb = p == 'x' ? 16 : p == 'o' ? 8 : p == 'b' ? 2 : 0;
-		if (pb && (base == pb || base == 0)) {
-			base = pb;
-			i += 2;
-			if (i < n && s[i] == '_')
-				i++;
-		}
-	}
-	if (base == 0)
-		base = 10;
-	if (i >= n)
-		return -1;
-	unsigned long long v = 0;
-	int prev_digit = 0;
-	for (; i < n; i++) {
-		if (s[i] == '_' && prev_digit && i + 1 < n && s[i + 1] != '_') {
-			prev_digit = 0;
-			continue;
-		}
-		int d = mx_hex_digit(s[i]);
-		if (d < 0 || d >= base)
-			return -1;
-		if (v > (ULLONG_MAX - (unsigned)d) / (unsigned)base)
-			return -2;
-		v = v * (unsigned)base + (unsigned)d;
-		prev_digit = 1;
-	}
-	if (!prev_digit)
-		return -1;
-	if (v > (unsigned long long)LLONG_MAX + (unsigned long long)neg)
-		return -2;
-	*out = neg ? (json_int_t)(0ULL - v) : (json_int_t)v;
-	return 0;
-}
-
-/* Python's float(str). */
-static int py_parse_float(const char *s, size_t n, double *out)
-{
-	size_t i = 0;
-	while (i < n && is_ws(s[i]))
-		i++;
-	while (n > i && is_ws(s[n - 1]))
-		n--;
-	if (i >= n || n - i > 300)
-		return -1;
-	char tmp[320];
-	size_t k = 0;
-	for (size_t j = i; j < n; j++) {
-		char c = s[j];
-		if (c == '_') {
-			if (j == i || j + 1 >= n || !is_digit(s[j - 1]) || !is_digit(s[j + 1]))
-				return -1;
-			continue;
-		}
-		if (!(is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' ||
-		      is_name_start(c)))
-			return -1;
-		if ((c | 32) == 'x' || (c | 32) == 'p')
-			return -1; /* strtod reads hex floats, Python does not */
-		tmp[k++] = c;
-	}
-	tmp[k] = '\0';
-	char *end;
-	const char *t = tmp + ((tmp[0] == '+' || tmp[0] == '-') ? 1 : 0);
-	if (is_name_start(t[0]) && strcasecmp(t, "inf") && strcasecmp(t, "infinity") && strcasecmp(t, "nan"))
-		return -1;
-	*out = strtod(tmp, &end);
-	return *end == '\0' ? 0 : -1;
-}
-
 static int f_int(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
 {
 	(void)n;
@@ -4803,15 +4557,19 @@ static int f_int(struct render *r, const struct expr *e, struct val *v, struct v
 	double d = 0;
 	int have_d = 0;
 	if (j && json_is_string(j)) {
+		int64_t parsed = 0;
 		int pr = (base >= 2 && base <= 36) || base == 0
-		                 ? py_parse_int(json_string_value(j), json_string_length(j), (int)base, &res)
-		                 : -1;
+		                 ? mx_pytext_parse_int(json_string_value(j), json_string_length(j), (int)base,
+		                                       &parsed)
+		                 : MX_EINVAL;
 		if (pr == 0)
-			ok = 1;
-		else if (pr == -2)
+			res = parsed, ok = 1;
+		else if (pr == MX_ELIMIT)
 			return rerr(r, e, MX_EINVAL, "integer overflow");
-		else if (py_parse_float(json_string_value(j), json_string_length(j), &d) == 0)
+		else if ((pr = mx_pytext_parse_float(json_string_value(j), json_string_length(j), &d)) == 0)
 			have_d = 1;
+		else if (pr == MX_ENOMEM)
+			return MX_ENOMEM;
 	} else if (get_num(j, &x)) {
 		if (x.is_int)
 			res = x.i, ok = 1;
@@ -4847,10 +4605,14 @@ static int f_float(struct render *r, const struct expr *e, struct val *v, struct
 	const json_t *j = v->j;
 	if (j == NULL)
 		return undef_err(r, e, v);
-	if (json_is_string(j))
-		ok = py_parse_float(json_string_value(j), json_string_length(j), &d) == 0;
-	else if (get_num(j, &x))
+	if (json_is_string(j)) {
+		if ((rc = mx_pytext_parse_float(json_string_value(j), json_string_length(j), &d)) ==
+		    MX_ENOMEM)
+			return rc;
+		ok = rc == 0;
+	} else if (get_num(j, &x)) {
 		d = x.d, ok = 1;
+	}
 	struct val nv;
 	if (ok)
 		rc = mk_real(r, e, d, &nv);
@@ -4895,7 +4657,7 @@ static int json_py_string(struct mx_buf *b, const char *s, size_t n)
 {
 	int rc = mx_buf_putc(b, '"');
 	for (size_t i = 0; i < n && rc == 0;) {
-		uint32_t c = utf8_next(s, n, &i);
+		uint32_t c = mx_utf8_next(s, n, &i);
 		switch (c) {
 		case '"': rc = mx_buf_puts(b, "\\\""); break;
 		case '\\': rc = mx_buf_puts(b, "\\\\"); break;
@@ -4954,7 +4716,7 @@ static int json_py_dump(struct mx_buf *b, const json_t *j, const struct mx_buf *
 	case JSON_TRUE: return mx_buf_puts(b, "true");
 	case JSON_FALSE: return mx_buf_puts(b, "false");
 	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-	case JSON_REAL: return put_float(b, json_real_value(j));
+	case JSON_REAL: return mx_pytext_put_float(b, json_real_value(j));
 	case JSON_STRING: return json_py_string(b, json_string_value(j), json_string_length(j));
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
@@ -5084,7 +4846,8 @@ static int f_truncate(struct render *r, const struct expr *e, struct val *v, str
 		mx_buf_free(&s);
 		return rc;
 	}
-	json_int_t endlen = (json_int_t)utf8_count(end.p, end.len), slen = (json_int_t)utf8_count(s.p, s.len);
+	json_int_t endlen = (json_int_t)mx_utf8_count(end.p, end.len),
+	           slen = (json_int_t)mx_utf8_count(s.p, s.len);
 	if (length < endlen) {
 		rc = rerr(r, e, MX_EINVAL,
 		          "expected length >= %" JSON_INTEGER_FORMAT ", got %" JSON_INTEGER_FORMAT, endlen,
@@ -5092,7 +4855,7 @@ static int f_truncate(struct render *r, const struct expr *e, struct val *v, str
 	} else if (leeway < 0) {
 		rc = rerr(r, e, MX_EINVAL, "expected leeway >= 0, got %" JSON_INTEGER_FORMAT, leeway);
 	} else if (slen > length + leeway) {
-		size_t cut = utf8_offset(s.p, s.len, (size_t)(length - endlen));
+		size_t cut = mx_utf8_offset(s.p, s.len, (size_t)(length - endlen));
 		if (!truthy(&args[1])) {
 			/* s[:length - len(end)].rsplit(" ", 1)[0] */
 			size_t k = cut;
@@ -5148,7 +4911,7 @@ static int f_center(struct render *r, const struct expr *e, struct val *v, struc
 	int rc = arg_int(r, e, &args[0], 80, "width", &width);
 	if (rc || (rc = soft_str(r, e, v, &s)))
 		return rc;
-	json_int_t len = (json_int_t)utf8_count(s.p, s.len);
+	json_int_t len = (json_int_t)mx_utf8_count(s.p, s.len);
 	if (width > (json_int_t)r->max_str) {
 		mx_buf_free(&s);
 		return rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes", r->max_str);
@@ -5228,7 +4991,7 @@ static int f_wordcount(struct render *r, const struct expr *e, struct val *v, st
 		return rc;
 	json_int_t words = 0;
 	for (size_t i = 0; i < s.len;) {
-		int w = cp_word(utf8_next(s.p, s.len, &i));
+		int w = cp_word(mx_utf8_next(s.p, s.len, &i));
 		if (w && !in_word)
 			words++;
 		in_word = w;
@@ -6050,7 +5813,7 @@ int mx_template_compile(const char *text, struct mx_template **out, struct mx_er
 	if (n > MX_TEMPLATE_MAX_SOURCE)
 		return mx_err_set(err, MX_ELIMIT, "template too large (%zu bytes, limit %zu)", n,
 		                  MX_TEMPLATE_MAX_SOURCE);
-	if (!utf8_valid(text, n))
+	if (!mx_utf8_valid(text, n))
 		return mx_err_set(err, MX_EINVAL, "template is not valid UTF-8");
 	struct mx_template *t = mx_calloc(1, sizeof *t);
 	if (t == NULL)
@@ -6106,7 +5869,7 @@ int mx_template_render(const struct mx_template *t, const json_t *context, struc
 	mx_err_clear(err);
 	if (context && !json_is_object(context))
 		return mx_err_set(err, MX_EINVAL, "template context must be an object, not %s",
-		                  mx_json_pytype(context));
+		                  mx_pytext_type(context));
 	struct rframe root = {0};
 	struct render r = {
 	        .ctx = context,

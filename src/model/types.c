@@ -23,6 +23,8 @@
 #include "core/time.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/pytext.h"
+#include "core/utf8.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -73,14 +75,6 @@ const char *mx_format_name(enum mx_format f)
 
 /* ------------------------------------------------- Python-compatible text */
 
-/* str(v): a string is itself, anything else its repr. */
-static int py_str(struct mx_buf *b, const json_t *v)
-{
-	if (json_is_string(v))
-		return mx_buf_append(b, json_string_value(v), json_string_length(v));
-	return mx_json_repr(b, v);
-}
-
 static int in_list(const json_t *list, const json_t *v)
 {
 	size_t i;
@@ -107,128 +101,16 @@ static const char *schema_type_of(const json_t *v)
 	return "?";
 }
 
-static size_t utf8_codepoints(const char *s, size_t len)
+/* float(s) as a finite number: inf and nan are not numbers to MXCP. */
+static int parse_finite(const char *s, size_t len, double *out)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-static int is_py_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static void trim(const char **s, size_t *len)
-{
-	while (*len && is_py_space(**s)) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len && is_py_space((*s)[*len - 1]))
-		(*len)--;
-}
-
-/* Digits with single '_' between them (Python numeric literal rules); the
- * digits are copied to out (which has room for len of them). Returns how
- * many input bytes were used (0 = none). */
-static size_t scan_digits(const char *s, size_t len, char *out, size_t *outlen)
-{
-	size_t i = 0;
-	if (i >= len || !isdigit((unsigned char)s[i]))
-		return 0;
-	while (i < len) {
-		if (isdigit((unsigned char)s[i])) {
-			out[(*outlen)++] = s[i++];
-		} else if (s[i] == '_' && i + 1 < len && isdigit((unsigned char)s[i + 1])) {
-			i++;
-		} else {
-			break;
-		}
-	}
-	return i;
-}
-
-#define PY_PARSE_NOMEM (-3)
-
-/* float(str). 0 on success, -1 not a finite number, PY_PARSE_NOMEM. */
-static int py_parse_float(const char *s, size_t len, double *out)
-{
-	if (memchr(s, '\0', len) != NULL)
-		return -1;
-	trim(&s, &len);
-	char stack[128];
-	char *buf = len < sizeof stack ? stack : mx_malloc(len + 1);
-	if (buf == NULL)
-		return PY_PARSE_NOMEM;
-	size_t i = 0, j = 0;
-	if (i < len && (s[i] == '+' || s[i] == '-'))
-		buf[j++] = s[i++];
-	size_t n = scan_digits(s + i, len - i, buf, &j);
-	int have_digits = n > 0;
-	i += n;
-	if (i < len && s[i] == '.') {
-		buf[j++] = s[i++];
-		n = scan_digits(s + i, len - i, buf, &j);
-		have_digits = have_digits || n > 0;
-		i += n;
-	}
-	if (have_digits && i < len && (s[i] == 'e' || s[i] == 'E')) {
-		buf[j++] = s[i++];
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			buf[j++] = s[i++];
-		n = scan_digits(s + i, len - i, buf, &j);
-		if (n == 0)
-			have_digits = 0;
-		i += n;
-	}
-	buf[j] = '\0';
-	int rc = -1;
-	if (have_digits && i == len) {
-		double d = strtod(buf, NULL);
-		if (isfinite(d)) {
-			*out = d;
-			rc = 0;
-		}
-	}
-	if (buf != stack)
-		mx_free(buf);
+	double d;
+	int rc = mx_pytext_parse_float(s, len, &d);
+	if (rc == 0 && !isfinite(d))
+		rc = MX_EINVAL;
+	if (rc == 0)
+		*out = d;
 	return rc;
-}
-
-/* int(str): 0 ok, -1 not an integer, -2 does not fit int64. */
-static int py_parse_int(const char *s, size_t len, int64_t *out)
-{
-	if (memchr(s, '\0', len) != NULL)
-		return -1;
-	trim(&s, &len);
-	size_t i = 0;
-	int neg = 0;
-	if (i < len && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i >= len || !isdigit((unsigned char)s[i]))
-		return -1;
-	uint64_t acc = 0;
-	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	int overflow = 0;
-	for (; i < len; i++) {
-		if (s[i] == '_' && i + 1 < len && isdigit((unsigned char)s[i + 1]) &&
-		    isdigit((unsigned char)s[i - 1]))
-			continue;
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		unsigned dgt = (unsigned)(s[i] - '0');
-		if (acc > (limit - dgt) / 10)
-			overflow = 1;
-		else
-			acc = acc * 10 + dgt;
-	}
-	if (overflow)
-		return -2;
-	*out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
-	return 0;
 }
 
 /* ----------------------------------------------------- format validators */
@@ -619,8 +501,8 @@ static int get_number(const char *file, const struct mx_yaml_node *map, const ch
 {
 	const struct mx_yaml_node *v = mx_yaml_map_get(map, key);
 	if (mx_yaml_is_str(v)) {
-		int rc = py_parse_float(v->str, v->len, out);
-		if (rc == PY_PARSE_NOMEM)
+		int rc = parse_finite(v->str, v->len, out);
+		if (rc == MX_ENOMEM)
 			return oom(err);
 		if (rc == 0) {
 			*present = 1;
@@ -637,7 +519,7 @@ static int get_count(const char *file, const struct mx_yaml_node *map, const cha
 	int64_t v = INT64_MIN;
 	const struct mx_yaml_node *n = mx_yaml_map_get(map, key);
 	int rc = 0;
-	if (!mx_yaml_is_str(n) || py_parse_int(n->str, n->len, &v) != 0)
+	if (!mx_yaml_is_str(n) || mx_pytext_parse_int(n->str, n->len, 10, &v) != 0)
 		rc = mx_yaml_get_int(file, map, path, key, &v, err);
 	if (rc)
 		return rc;
@@ -1021,7 +903,7 @@ static int scalar_text(const json_t *in, char *buf, size_t bufsz, const char **s
 		*len = json_string_length(in);
 		return 0;
 	case JSON_INTEGER: snprintf(buf, bufsz, "%" JSON_INTEGER_FORMAT, json_integer_value(in)); break;
-	case JSON_REAL: mx_json_pyfloat(json_real_value(in), buf, bufsz); break;
+	case JSON_REAL: mx_pytext_float(json_real_value(in), buf, bufsz); break;
 	case JSON_TRUE: snprintf(buf, bufsz, "true"); break;
 	case JSON_FALSE: snprintf(buf, bufsz, "false"); break;
 	default: return -1;
@@ -1045,17 +927,17 @@ static int convert_string(struct conv *c, const struct mx_type *t, const json_t 
 
 	if ((f == MX_FMT_DATE || f == MX_FMT_TIME || f == MX_FMT_DATE_TIME) && !json_is_string(in))
 		return conv_fail(c, "Expected string for %s format, got %s", mx_format_name(f),
-		                 mx_json_pytype(in));
+		                 mx_pytext_type(in));
 	if (f == MX_FMT_TIMESTAMP && !json_is_string(in) && !json_is_number(in)) {
 		struct mx_buf b;
 		mx_buf_init(&b, 512);
-		py_str(&b, in);
+		mx_pytext_str(&b, in);
 		conv_fail(c, "Invalid timestamp: %s", mx_buf_str(&b));
 		mx_buf_free(&b);
 		return MX_EINVAL;
 	}
 	if (scalar_text(in, numbuf, sizeof numbuf, &s, &len))
-		return conv_fail(c, "Expected string, got %s", mx_json_pytype(in));
+		return conv_fail(c, "Expected string, got %s", mx_pytext_type(in));
 
 	const char *res = s;
 	size_t rlen = len;
@@ -1074,8 +956,8 @@ static int convert_string(struct conv *c, const struct mx_type *t, const json_t 
 	}
 	case MX_FMT_TIMESTAMP: {
 		double d = 0;
-		int bad = json_is_number(in) ? 0 : py_parse_float(s, len, &d);
-		if (bad == PY_PARSE_NOMEM)
+		int bad = json_is_number(in) ? 0 : parse_finite(s, len, &d);
+		if (bad == MX_ENOMEM)
 			return conv_oom(c);
 		if (json_is_number(in))
 			d = json_number_value(in);
@@ -1099,7 +981,7 @@ static int convert_string(struct conv *c, const struct mx_type *t, const json_t 
 		break;
 	case MX_FMT_NONE: {
 		/* MXCP checks lengths only for strings without a format */
-		size_t cp = utf8_codepoints(s, len);
+		size_t cp = mx_utf8_count(s, len);
 		if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
 			return conv_fail(c, "String must be at least %" PRId64 " characters long",
 			                 t->min_length);
@@ -1126,23 +1008,23 @@ static int check_bounds(struct conv *c, const struct mx_type *t, double v, int w
 {
 	char num[40];
 	if (with_exclusive && t->has_multiple_of && fmod(v, t->multiple_of) != 0) {
-		mx_json_pyfloat(t->multiple_of, num, sizeof num);
+		mx_pytext_float(t->multiple_of, num, sizeof num);
 		return conv_fail(c, "Value must be multiple of %s", num);
 	}
 	if (t->has_minimum && v < t->minimum) {
-		mx_json_pyfloat(t->minimum, num, sizeof num);
+		mx_pytext_float(t->minimum, num, sizeof num);
 		return conv_fail(c, "Value must be >= %s", num);
 	}
 	if (t->has_maximum && v > t->maximum) {
-		mx_json_pyfloat(t->maximum, num, sizeof num);
+		mx_pytext_float(t->maximum, num, sizeof num);
 		return conv_fail(c, "Value must be <= %s", num);
 	}
 	if (with_exclusive && t->has_exclusive_minimum && v <= t->exclusive_minimum) {
-		mx_json_pyfloat(t->exclusive_minimum, num, sizeof num);
+		mx_pytext_float(t->exclusive_minimum, num, sizeof num);
 		return conv_fail(c, "Value must be > %s", num);
 	}
 	if (with_exclusive && t->has_exclusive_maximum && v >= t->exclusive_maximum) {
-		mx_json_pyfloat(t->exclusive_maximum, num, sizeof num);
+		mx_pytext_float(t->exclusive_maximum, num, sizeof num);
 		return conv_fail(c, "Value must be < %s", num);
 	}
 	return 0;
@@ -1157,9 +1039,9 @@ static int convert_number(struct conv *c, const struct mx_type *t, const json_t 
 	else if (json_is_boolean(in))
 		d = json_is_true(in); /* float(True) == 1.0 */
 	else if (!json_is_string(in))
-		return conv_fail(c, "Expected number, got %s", mx_json_pytype(in));
-	else if ((prc = py_parse_float(json_string_value(in), json_string_length(in), &d)))
-		return prc == PY_PARSE_NOMEM ? conv_oom(c) : conv_fail(c, "Expected number, got str");
+		return conv_fail(c, "Expected number, got %s", mx_pytext_type(in));
+	else if ((prc = parse_finite(json_string_value(in), json_string_length(in), &d)))
+		return prc == MX_ENOMEM ? conv_oom(c) : conv_fail(c, "Expected number, got str");
 	int rc = check_bounds(c, t, d, 1);
 	if (rc)
 		return rc;
@@ -1178,18 +1060,18 @@ static int convert_integer(struct conv *c, const struct mx_type *t, const json_t
 		double d = trunc(json_real_value(in)); /* int(2.7) == 2 */
 		if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
 			char num[40];
-			mx_json_pyfloat(json_real_value(in), num, sizeof num);
+			mx_pytext_float(json_real_value(in), num, sizeof num);
 			return conv_fail(c, "Integer out of range: %s", num);
 		}
 		i = (int64_t)d;
 	} else if (json_is_string(in)) {
-		int prc = py_parse_int(json_string_value(in), json_string_length(in), &i);
-		if (prc == -2)
+		int prc = mx_pytext_parse_int(json_string_value(in), json_string_length(in), 10, &i);
+		if (prc == MX_ELIMIT)
 			return conv_fail(c, "Integer out of range: %s", json_string_value(in));
 		if (prc)
 			return conv_fail(c, "Expected integer, got str");
 	} else {
-		return conv_fail(c, "Expected integer, got %s", mx_json_pytype(in));
+		return conv_fail(c, "Expected integer, got %s", mx_pytext_type(in));
 	}
 	int rc = check_bounds(c, t, (double)i, 1);
 	if (rc)
@@ -1235,7 +1117,7 @@ static int items_unique(const json_t *arr, int *unique)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct mx_buf b;
 		mx_buf_init(&b, MX_BUF_UNBOUNDED);
-		rc = py_str(&b, json_array_get(arr, i));
+		rc = mx_pytext_str(&b, json_array_get(arr, i));
 		if (rc == 0 && b.p == NULL)
 			rc = mx_buf_puts(&b, "");
 		if (rc == 0)
@@ -1481,7 +1363,7 @@ int mx_params_convert(struct mx_type *const *params, size_t nparams, const json_
 	*out = NULL;
 	if (args != NULL && !json_is_object(args))
 		return mx_err_set(err, MX_EINVAL, "Expected object for arguments, got %s",
-		                  mx_json_pytype(args));
+		                  mx_pytext_type(args));
 	json_t *work = json_object();
 	if (work == NULL || (args != NULL && json_object_update(work, (json_t *)args))) {
 		json_decref(work);
@@ -1520,7 +1402,7 @@ int mx_params_convert(struct mx_type *const *params, size_t nparams, const json_
 			if (!in_enum) {
 				struct mx_buf b;
 				mx_buf_init(&b, MX_ERR_MSG_MAX);
-				mx_json_repr(&b, p->enum_values);
+				mx_pytext_repr(&b, p->enum_values);
 				rc = mx_err_set(err, MX_EINVAL, "Invalid value for %s. Must be one of: %s", k,
 				                mx_buf_str(&b));
 				mx_buf_free(&b);
@@ -1571,7 +1453,7 @@ static int check_out(struct conv *c, const struct mx_type *t, const json_t *v, i
 	switch (t->kind) {
 	case MX_T_STRING: {
 		if (!json_is_string(v))
-			return conv_fail(c, "Expected string, got %s", mx_json_pytype(v));
+			return conv_fail(c, "Expected string, got %s", mx_pytext_type(v));
 		const char *s = json_string_value(v);
 		size_t len = json_string_length(v);
 		if (t->format == MX_FMT_EMAIL && !is_email(s, len))
@@ -1580,7 +1462,7 @@ static int check_out(struct conv *c, const struct mx_type *t, const json_t *v, i
 			return conv_fail(c, "Invalid URI format: %s", s);
 		if (t->format == MX_FMT_DURATION && !is_duration(s, len))
 			return conv_fail(c, "Invalid duration format: %s", s);
-		size_t cp = utf8_codepoints(s, len);
+		size_t cp = mx_utf8_count(s, len);
 		if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
 			return conv_fail(c, "String must be at least %" PRId64 " characters long",
 			                 t->min_length);
@@ -1591,19 +1473,19 @@ static int check_out(struct conv *c, const struct mx_type *t, const json_t *v, i
 	}
 	case MX_T_NUMBER:
 		if (!json_is_number(v))
-			return conv_fail(c, "Expected number, got %s", mx_json_pytype(v));
+			return conv_fail(c, "Expected number, got %s", mx_pytext_type(v));
 		return check_bounds(c, t, json_number_value(v), 0);
 	case MX_T_INTEGER:
 		if (!json_is_integer(v))
-			return conv_fail(c, "Expected integer, got %s", mx_json_pytype(v));
+			return conv_fail(c, "Expected integer, got %s", mx_pytext_type(v));
 		return check_bounds(c, t, (double)json_integer_value(v), 0);
 	case MX_T_BOOLEAN:
 		if (!json_is_boolean(v))
-			return conv_fail(c, "Expected boolean, got %s", mx_json_pytype(v));
+			return conv_fail(c, "Expected boolean, got %s", mx_pytext_type(v));
 		return 0;
 	case MX_T_ARRAY: {
 		if (!json_is_array(v))
-			return conv_fail(c, "Expected array, got %s", mx_json_pytype(v));
+			return conv_fail(c, "Expected array, got %s", mx_pytext_type(v));
 		size_t n = json_array_size(v);
 		if (t->min_items >= 0 && n < (uint64_t)t->min_items)
 			return conv_fail(c, "Array must have at least %" PRId64 " items", t->min_items);
@@ -1622,7 +1504,7 @@ static int check_out(struct conv *c, const struct mx_type *t, const json_t *v, i
 	}
 	case MX_T_OBJECT: {
 		if (!json_is_object(v))
-			return conv_fail(c, "Expected object, got %s", mx_json_pytype(v));
+			return conv_fail(c, "Expected object, got %s", mx_pytext_type(v));
 		struct mx_buf b;
 		mx_buf_init(&b, MX_ERR_MSG_MAX);
 		int rc = 0;

@@ -33,6 +33,7 @@
 #include "audit/writer.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/utf8.h"
 #include "exec/workers.h"
 
 #include <math.h>
@@ -120,40 +121,20 @@ static void label_sanitize(const char *s, char *out, size_t cap)
 {
 	static const char repl[] = "\xEF\xBF\xBD";
 	size_t o = 0;
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p) {
-		unsigned c = p[0];
-		size_t len = 0;
-		if (c < 0x80) {
-			len = 1;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-		}
-		int ok = len > 0;
-		for (size_t i = 1; ok && i < len; i++) {
-			if ((p[i] & 0xC0) != 0x80) {
-				ok = 0;
-			}
-		}
-		if (ok && len >= 3) {
-			unsigned c1 = p[1];
-			if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) ||
-			    (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) {
-				ok = 0;
-			}
-		}
-		const char *src = ok ? (const char *)p : repl;
-		size_t n = ok ? len : 3;
+	const char *p = s ? s : "";
+	/* each byte read writes at least one: past cap + 4 nothing is read */
+	size_t left = strnlen(p, cap + 4);
+	while (left > 0) {
+		size_t len = mx_utf8_char_len(p, left);
+		const char *src = len ? p : repl;
+		size_t n = len ? len : 3;
 		if (o + n >= cap) {
 			break;
 		}
 		memcpy(out + o, src, n);
 		o += n;
-		p += ok ? len : 1;
+		p += len ? len : 1;
+		left -= len ? len : 1;
 	}
 	out[o] = '\0';
 }

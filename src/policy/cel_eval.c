@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/time.h"
+#include "core/utf8.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -532,7 +533,7 @@ static void to_string(struct ev *e, const struct mx_cel_value *v, struct mx_cel_
 	case MX_CEL_DOUBLE: n = format_double(v->d, b, sizeof b); break;
 	case MX_CEL_BOOL: n = (size_t)snprintf(b, sizeof b, "%s", v->b ? "true" : "false"); break;
 	case MX_CEL_BYTES:
-		if (!mx_cel_utf8_valid(v->s.p, v->s.n)) {
+		if (!mx_utf8_valid(v->s.p, v->s.n)) {
 			fail(e, out, "invalid UTF-8 in bytes, cannot convert to string");
 			return;
 		}
@@ -823,7 +824,7 @@ static void call(struct ev *e, const struct mx_cel_node *n, struct mx_cel_value 
 		if (argc != 1)
 			break;
 		switch (a0->kind) {
-		case MX_CEL_STRING: set_int(out, (int64_t)mx_cel_utf8_count(a0->s.p, a0->s.n)); return;
+		case MX_CEL_STRING: set_int(out, (int64_t)mx_utf8_count(a0->s.p, a0->s.n)); return;
 		case MX_CEL_BYTES: set_int(out, (int64_t)a0->s.n); return;
 		case MX_CEL_LIST: set_int(out, (int64_t)a0->list->n); return;
 		case MX_CEL_MAP: set_int(out, (int64_t)a0->map->n); return;

@@ -89,10 +89,6 @@ const struct mx_cel_value *mx_cel_activation_get(const struct mx_cel_activation 
 bool mx_cel_activation_has_dotted(const struct mx_cel_activation *a);
 uint32_t mx_cel_hash_bytes(const char *p, size_t n);
 
-/* UTF-8 helpers. */
-bool mx_cel_utf8_valid(const char *p, size_t n);
-size_t mx_cel_utf8_count(const char *p, size_t n);
-
 /* ---- syntax tree ---- */
 
 enum mx_cel_node_kind {

@@ -261,7 +261,7 @@ static void lex_string(struct mx_cel_lexer *lx, struct mx_cel_token *t, size_t s
 		i++;
 	}
 	out[o] = 0;
-	if (!bytes && !mx_cel_utf8_valid(out, o)) {
+	if (!bytes && !mx_utf8_valid(out, o)) {
 		lex_error(t, start, "invalid UTF-8 in string literal");
 		return;
 	}
