@@ -23,7 +23,7 @@
 enum mx_endpoint_kind { MX_EP_TOOL, MX_EP_RESOURCE, MX_EP_PROMPT };
 enum mx_language { MX_LANG_SQL, MX_LANG_PYTHON };
 
-struct mx_template;
+struct mx_jinja_template;
 struct mx_policy_set;
 
 struct mx_prompt_message {
@@ -32,7 +32,7 @@ struct mx_prompt_message {
 	char *type;
 	/* compiled once at load; NULL when the text does not compile (validation
 	 * then reports why, and calls fail with the same message) */
-	struct mx_template *tmpl;
+	struct mx_jinja_template *tmpl;
 	int line, col;
 };
 
