@@ -28,7 +28,7 @@ core=$(ls "$root"/src/core/*.c)
 for t in jsonrpc yaml cel; do
 	extra=
 	[ "$t" = jsonrpc ] && extra="$root/src/mcp/jsonrpc.c"
-	[ "$t" = cel ] && extra=$(ls "$root"/src/policy/cel_*.c)
+	[ "$t" = cel ] && extra=$(ls "$root"/src/cel/*.c)
 	echo "building $out/fuzz_$t"
 	# shellcheck disable=SC2086
 	$cc $cflags $defs -o "$out/fuzz_$t" "$root/fuzz/fuzz_$t.c" $core $extra $libs

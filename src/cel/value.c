@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_value — CEL values: the bump arena they live in, equality and
+ * value — CEL values: the bump arena they live in, equality and
  * ordering (numbers compare across int/uint/double by value), map keys and
  * their hash index, JSON in and out, and the activation (variable bindings).
  *
@@ -8,7 +8,7 @@
  * so a program's literals and an activation's values can be read from many
  * threads at once. An activation is built on one thread, then read-only.
  */
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include "core/alloc.h"
 #include "core/json.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_time — timestamps, durations and time zones for CEL.
+ * time — timestamps, durations and time zones for CEL.
  *
  * Timestamps are RFC 3339 text <-> (seconds, nanoseconds) in
  * 0001-01-01..9999-12-31; durations are Go-style text ("1h30m", "-1.5s")
@@ -11,7 +11,7 @@
  * variable, no localtime_r: zones are plain data in the caller's arena, so
  * lookups are thread-safe.
  */
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include "core/buf.h"
 #include "core/time.h"

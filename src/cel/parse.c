@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_parse — recursive-descent parser for the CEL grammar (langdef.md) and
+ * parse — recursive-descent parser for the CEL grammar (langdef.md) and
  * mx_cel_compile, which turns source text into an immutable program.
  *
  * The tree is allocated from the program's arena. Macros (has, all,
@@ -12,7 +12,7 @@
  * parser's recursion and the height of the tree (the evaluator recurses on
  * it). Runs on the caller's thread; no globals.
  */
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include "core/alloc.h"
 #include "core/buf.h"
