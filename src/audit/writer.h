@@ -36,7 +36,7 @@
 
 #include "config/site.h"
 #include "core/err.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -15,7 +15,7 @@
 #define MX_MODEL_ENDPOINT_H
 
 #include "core/err.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -20,7 +20,7 @@
 #include "core/log.h"
 #include "core/yaml.h"
 #include "core/time.h"
-#include "model/types.h"
+#include "types/types.h"
 #include "quality/test_runner.h"
 
 #include <ctype.h>

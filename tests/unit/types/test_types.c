@@ -10,7 +10,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/yaml.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <string.h>
 
