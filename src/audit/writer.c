@@ -20,6 +20,7 @@
 #include "core/uuid.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -366,23 +367,6 @@ int mx_audit_read_lines(FILE *fp, struct mx_buf *line, mx_audit_line_fn fn, void
 
 /* ------------------------------------------------------------ file handling */
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof tmp, "%s", dir);
-	if (n < 0 || (size_t)n >= sizeof tmp)
-		return -1;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* The rotation period of an existing file: from its first record's
  * timestamp when it starts with one, else from its modification time. */
 static int64_t file_period(struct mx_audit *a, int fd, const struct stat *sb)
@@ -437,7 +421,7 @@ static void close_file(struct mx_audit *a)
 
 static int open_file(struct mx_audit *a)
 {
-	if (mkdir_p(a->dir) != 0) {
+	if (mx_fs_mkdir_p(a->dir, 0755, NULL, 0) != 0) {
 		if (!a->in_trouble)
 			mx_error("audit: cannot create folder %s: %s (retrying)", a->dir, strerror(errno));
 		a->in_trouble = 1;

@@ -26,6 +26,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -35,12 +36,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 __extension__ typedef __int128 mx_i128;
@@ -100,33 +101,10 @@ static int is_memory_path(const char *path)
 /* Create every missing folder above the file `path` (mkdir -p of its dirname). */
 static int make_parent_dirs(const char *path, struct mx_err *err)
 {
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path)
+	char dir[PATH_MAX];
+	if (mx_fs_mkdir_parent(path, 0755, dir, sizeof dir) == 0)
 		return 0;
-	char *dir = mx_strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	int rc = 0;
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			rc = mx_err_set(err, MX_EIO, "Cannot create folder '%s': %s", dir, strerror(errno));
-			break;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	if (rc == 0) {
-		struct stat sb;
-		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-			rc = mx_err_set(err, MX_EIO, "Cannot create folder '%s': not a directory", dir);
-	}
-	mx_free(dir);
-	return rc;
+	return mx_err_set(err, MX_EIO, "Cannot create folder '%s': %s", dir, strerror(errno));
 }
 
 static uint64_t fnv1a(const char *s)

@@ -33,6 +33,7 @@
 #include "core/uuid.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -1209,23 +1210,9 @@ const char *mx_admin_socket_path(void)
 static int make_parent(const char *path, struct mx_err *err)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
+	if (mx_fs_mkdir_parent(path, 0755, dir, sizeof dir) == 0)
 		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return mx_err_set(err, MX_EIO, "cannot create the admin socket folder %s: %s", dir,
-			                  strerror(errno));
-		*p = saved;
-		if (saved == '\0')
-			return 0;
-	}
+	return mx_err_set(err, MX_EIO, "cannot create the admin socket folder %s: %s", dir, strerror(errno));
 }
 
 /* A socket file already at path: refuse if a server answers on it or it is

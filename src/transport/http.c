@@ -37,6 +37,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -1147,16 +1148,7 @@ static enum MHD_Result get_ready(struct http *h, struct MHD_Connection *c)
 			char *slash = strrchr(dir, '/');
 			if (slash && slash != dir)
 				*slash = '\0';
-			for (char *q = dir + 1; *q; q++) {
-				if (*q != '/')
-					continue;
-				*q = '\0';
-				if (access(dir, F_OK) != 0)
-					(void)mkdir(dir, 0755);
-				*q = '/';
-			}
-			if (access(dir, F_OK) != 0)
-				(void)mkdir(dir, 0755);
+			(void)mx_fs_mkdir_p(dir, 0755, NULL, 0);
 			w = access(dir, W_OK) == 0;
 		}
 		json_object_set_new(checks, "audit", json_string(w ? "ok" : "audit path not writable"));
