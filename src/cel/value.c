@@ -11,6 +11,7 @@
 #include "cel/cel_int.h"
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/json.h"
 
 #include <math.h>
@@ -509,30 +510,6 @@ int mx_cel_copy_value(struct mx_cel_arena *a, const struct mx_cel_value *in, str
 	}
 }
 
-static json_t *base64_json(const char *p, size_t n)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t outn = (n + 2) / 3 * 4;
-	char *o = mx_malloc(outn + 1);
-	if (o == NULL)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)p[i + 2];
-		o[k++] = tbl[(v >> 18) & 63];
-		o[k++] = tbl[(v >> 12) & 63];
-		o[k++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		o[k++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	json_t *j = json_stringn(o, k);
-	mx_free(o);
-	return j;
-}
-
 json_t *mx_cel_value_to_json(const struct mx_cel_value *v)
 {
 	char buf[64];
@@ -546,7 +523,7 @@ json_t *mx_cel_value_to_json(const struct mx_cel_value *v)
 		return json_real((double)v->u);
 	case MX_CEL_DOUBLE: return json_real(v->d);
 	case MX_CEL_STRING: return json_stringn(v->s.p, v->s.n);
-	case MX_CEL_BYTES: return base64_json(v->s.p, v->s.n);
+	case MX_CEL_BYTES: return mx_base64_json(v->s.p, v->s.n);
 	case MX_CEL_TYPE: return json_stringn(v->s.p, v->s.n);
 	case MX_CEL_TIMESTAMP: {
 		size_t n = mx_cel_timestamp_format(v->t.sec, v->t.nsec, buf, sizeof buf);

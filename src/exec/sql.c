@@ -25,6 +25,7 @@
 #include "exec/sql.h"
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
@@ -1521,30 +1522,6 @@ static json_t *uuid_json(duckdb_hugeint h)
 	return json_string(buf);
 }
 
-static json_t *base64_json(const unsigned char *p, size_t n)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t outlen = (n + 2) / 3 * 4;
-	char *out = mx_malloc(outlen + 1);
-	if (out == NULL)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	json_t *j = json_stringn(out, o);
-	mx_free(out);
-	return j;
-}
-
 /* BIT: byte 0 holds the number of padding bits at the start of byte 1. */
 static json_t *bit_json(const unsigned char *p, size_t n)
 {
@@ -1762,7 +1739,7 @@ static json_t *string_json(struct conv_ctx *cx, const struct conv *cv, duckdb_st
 	const char *p = duckdb_string_t_data(s);
 	cx->bytes += len;
 	switch (cv->id) {
-	case DUCKDB_TYPE_BLOB: cx->bytes += len / 3 + 4; return base64_json((const unsigned char *)p, len);
+	case DUCKDB_TYPE_BLOB: cx->bytes += len / 3 + 4; return mx_base64_json(p, len);
 	case DUCKDB_TYPE_BIT: cx->bytes += len * 7; return bit_json((const unsigned char *)p, len);
 	case DUCKDB_TYPE_BIGNUM: return bignum_json((const unsigned char *)p, len);
 	default: break;

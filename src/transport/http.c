@@ -36,6 +36,7 @@
 #include "transport/http.h"
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
@@ -715,25 +716,9 @@ static int decode_header_value(const char *v, char *out, size_t n)
 		memcpy(out, v, len + 1);
 		return 0;
 	}
-	static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 9; i < len - 2; i++) {
-		if (v[i] == '=')
-			break;
-		const char *q = strchr(B64, v[i]);
-		if (q == NULL || v[i] == '\0')
-			return -1;
-		acc = (acc << 6) | (unsigned)(q - B64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o + 1 >= n)
-				return -1;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
+	size_t o;
+	if (mx_base64_decode(v + 9, len - 11, out, n - 1, &o) != 0)
+		return -1;
 	out[o] = '\0';
 	return 0;
 }
