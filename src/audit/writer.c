@@ -90,23 +90,23 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void split_time(int64_t unix_ms, int64_t *y, int *mo, int *d, int *h, int *mi, int *s, int *ms)
+/* Seconds and milliseconds of a unix-ms instant, rounded down. */
+static int64_t split_ms(int64_t unix_ms, int *ms)
 {
-	int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
-	int64_t rem = unix_ms - days * 86400000;
-	mx_civil_from_days(days, y, mo, d);
-	*h = (int)(rem / 3600000);
-	*mi = (int)(rem / 60000 % 60);
-	*s = (int)(rem / 1000 % 60);
-	*ms = (int)(rem % 1000);
+	int64_t sec = unix_ms / 1000, rem = unix_ms % 1000;
+	if (rem < 0) {
+		rem += 1000;
+		sec--;
+	}
+	*ms = (int)rem;
+	return sec;
 }
 
 void mx_audit_format_time(int64_t unix_ms, char out[32])
 {
-	int64_t y;
-	int mo, d, h, mi, s, ms;
-	split_time(unix_ms, &y, &mo, &d, &h, &mi, &s, &ms);
-	snprintf(out, 32, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, mo, d, h, mi, s, ms);
+	int ms;
+	int64_t sec = split_ms(unix_ms, &ms);
+	mx_time_format_iso8601(out, 32, sec, (int32_t)ms * 1000000, 3, MX_ISO_ZONE_Z);
 }
 
 /* The rotation period a moment falls in (hour or day number); 0 = never. */
@@ -210,13 +210,13 @@ static int split_path(const char *path, char *dir, size_t dirsz, char *stem, siz
 int mx_audit_rotated_name(const char *path, int64_t unix_ms, char *out, size_t outsz)
 {
 	char dir[PATH_MAX], stem[NAME_MAX + 1], ext[NAME_MAX + 1];
-	int64_t y;
-	int mo, d, h, mi, s, ms;
 	if (split_path(path, dir, sizeof dir, stem, sizeof stem, ext, sizeof ext))
 		return MX_ELIMIT;
-	split_time(unix_ms, &y, &mo, &d, &h, &mi, &s, &ms);
-	int n = snprintf(out, outsz, "%s/%s.%04lld%02d%02dT%02d%02d%02d%03dZ%s", dir, stem, (long long)y, mo,
-	                 d, h, mi, s, ms, ext);
+	int ms;
+	struct mx_utc u;
+	mx_utc_from_unix(split_ms(unix_ms, &ms), &u);
+	int n = snprintf(out, outsz, "%s/%s.%04lld%02d%02dT%02d%02d%02d%03dZ%s", dir, stem, (long long)u.year,
+	                 u.month, u.day, u.hour, u.minute, u.second, ms, ext);
 	return n < 0 || (size_t)n >= outsz ? MX_ELIMIT : 0;
 }
 

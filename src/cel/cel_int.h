@@ -43,9 +43,6 @@ void mx_cel_arena_free(struct mx_cel_arena *a);
 /* A time zone: either a fixed offset or a parsed TZif file. */
 struct mx_cel_tz;
 
-#define MX_CEL_TS_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
-#define MX_CEL_TS_MAX (253402300799LL) /* 9999-12-31T23:59:59Z */
-
 /* Parse RFC 3339 ("2009-02-13T23:31:30.123Z", "…+01:00"). 0 or -1. */
 int mx_cel_timestamp_parse(const char *s, size_t n, int64_t *sec, int32_t *nsec);
 /* Format as RFC 3339 UTC, fraction without trailing zeros (Go's RFC3339Nano). Returns length. */

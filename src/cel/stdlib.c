@@ -237,7 +237,7 @@ void mx_cel_arith(struct mx_cel_ev *e, int op, const struct mx_cel_value *l, con
 				ns -= NS_PER_SEC;
 				sec++;
 			}
-			if (sec < MX_CEL_TS_MIN || sec > MX_CEL_TS_MAX) {
+			if (sec < MX_TIME_SEC_MIN || sec > MX_TIME_SEC_MAX) {
 				mx_cel_ev_fail(e, out, "timestamp out of range");
 				return;
 			}
@@ -464,7 +464,7 @@ static void convert(struct mx_cel_ev *e, enum mx_cel_fn fn, const struct mx_cel_
 			return;
 		}
 		if (v->kind == MX_CEL_INT) {
-			if (v->i < MX_CEL_TS_MIN || v->i > MX_CEL_TS_MAX) {
+			if (v->i < MX_TIME_SEC_MIN || v->i > MX_TIME_SEC_MAX) {
 				mx_cel_ev_fail(e, out, "timestamp out of range");
 				return;
 			}

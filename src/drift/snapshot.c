@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
+#include "core/time.h"
 #include "exec/validate.h"
 #include "quality/test_runner.h"
 
@@ -26,12 +27,7 @@ void mx_drift_now_iso(char out[40])
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	struct tm tm;
-	time_t t = tv.tv_sec;
-	gmtime_r(&t, &tm);
-	char base[24];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%s.%06ld+00:00", base, (long)tv.tv_usec);
+	mx_time_format_iso8601(out, 40, tv.tv_sec, (int32_t)tv.tv_usec * 1000, 6, MX_ISO_ZONE_OFFSET);
 }
 
 /* ------------------------------------------------------------------ tables */

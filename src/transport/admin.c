@@ -107,15 +107,8 @@ struct mx_admin {
  * (no fraction when it is zero). */
 static void iso_time(const struct timespec *ts, char out[40])
 {
-	struct tm tm;
-	time_t s = ts->tv_sec;
-	gmtime_r(&s, &tm);
-	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	long us = ts->tv_nsec / 1000;
-	if (us)
-		snprintf(out + n, 40 - n, ".%06ldZ", us);
-	else
-		snprintf(out + n, 40 - n, "Z");
+	mx_time_format_iso8601(out, 40, ts->tv_sec, (int32_t)ts->tv_nsec, 6,
+	                       MX_ISO_FRAC_OMIT_ZERO | MX_ISO_ZONE_Z);
 }
 
 static void iso_now(char out[40])

@@ -9,7 +9,6 @@
 #include "core/time.h"
 
 #include <ctype.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -185,16 +184,9 @@ int mx_format_timestamp(double t, char *iso, size_t isosz)
 		secs--;
 		us += 1e6;
 	}
-	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-	int64_t rem = secs - days * 86400;
-	int64_t y;
-	int m, d;
-	mx_civil_from_days(days, &y, &m, &d);
-	if (y < 1 || y > 9999)
+	if (secs < MX_TIME_SEC_MIN || secs > MX_TIME_SEC_MAX)
 		return -1;
-	char tm[64];
-	put_time(tm, sizeof tm, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)us);
-	snprintf(iso, isosz, "%04" PRId64 "-%02d-%02dT%s", y, m, d, tm);
+	mx_time_format_iso8601(iso, isosz, secs, (int32_t)us * 1000, 6, MX_ISO_FRAC_OMIT_ZERO);
 	return 0;
 }
 
