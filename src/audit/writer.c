@@ -24,6 +24,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "ops/metrics.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -890,6 +891,23 @@ void mx_audit_close(struct mx_audit *a)
 	mx_free(a->path);
 	mx_free(a->dir);
 	mx_free(a);
+}
+
+void mx_audit_metrics_source(void *ctx, struct mx_metrics_audit *out)
+{
+	struct mx_audit_stats st;
+	mx_audit_get_stats(ctx, &st);
+	*out = (struct mx_metrics_audit){
+	        .queued = st.queued,
+	        .queue_high_water = st.queue_high_water,
+	        .written = st.written,
+	        .bytes = st.bytes,
+	        .write_errors = st.write_errors,
+	        .rejected_full = st.rejected_full,
+	        .rejected_io = st.rejected_io,
+	        .lost = st.lost,
+	        .failing = st.failing,
+	};
 }
 
 void mx_audit_get_stats(struct mx_audit *a, struct mx_audit_stats *out)

@@ -124,6 +124,11 @@ struct mx_audit_stats {
 };
 void mx_audit_get_stats(struct mx_audit *a, struct mx_audit_stats *out);
 
+/* A source for /metrics (ops/metrics.h: mx_metrics_set_audit_source(
+ * mx_audit_metrics_source, a)): ctx is the writer. */
+struct mx_metrics_audit;
+void mx_audit_metrics_source(void *ctx, struct mx_metrics_audit *out);
+
 /* ---------------------------------------------------------------- helpers */
 
 /* hex(SHA-256(prev_hex ‖ "\n" ‖ prefix[0..n))) into out (65 bytes). */

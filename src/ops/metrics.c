@@ -30,11 +30,9 @@
  */
 #include "ops/metrics.h"
 
-#include "audit/writer.h"
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/utf8.h"
-#include "exec/workers.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -318,34 +316,12 @@ void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx)
 	pthread_mutex_unlock(&sources_lock);
 }
 
-static void audit_from_writer(void *ctx, struct mx_audit_stats *out)
-{
-	mx_audit_get_stats(ctx, out);
-}
-
-void mx_metrics_set_audit(struct mx_audit *a)
-{
-	mx_metrics_set_audit_source(a ? audit_from_writer : NULL, a);
-}
-
 void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&sources_lock);
 	pool_fn = fn;
 	pool_ctx = fn ? ctx : NULL;
 	pthread_mutex_unlock(&sources_lock);
-}
-
-static void pool_from_workers(void *ctx, struct mx_metrics_pool *out)
-{
-	out->size = mx_workers_count(ctx);
-	out->pending = mx_workers_pending(ctx);
-	out->loans = mx_workers_loans(ctx);
-}
-
-void mx_metrics_set_db_pool(struct mx_workers *w)
-{
-	mx_metrics_set_db_pool_source(w ? pool_from_workers : NULL, w);
 }
 
 /* ================================================================ process */
@@ -601,7 +577,7 @@ static int render_reloads(struct mx_buf *out)
 	return rc;
 }
 
-static int render_audit(struct mx_buf *out, const struct mx_audit_stats *st)
+static int render_audit(struct mx_buf *out, const struct mx_metrics_audit *st)
 {
 	return mx_buf_printf(
 	        out,
@@ -719,7 +695,7 @@ int mx_metrics_render(struct mx_buf *out)
 	if (rc == 0) {
 		/* Sources are read under the lock so a setter never frees what a
 		 * render is reading; they are cheap (a mutex and a few loads). */
-		struct mx_audit_stats st;
+		struct mx_metrics_audit st;
 		int have_audit = 0, have_pool = 0;
 		struct mx_metrics_pool pool = {0};
 		pthread_mutex_lock(&sources_lock);
