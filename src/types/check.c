@@ -6,7 +6,6 @@
 #include "types/types_int.h"
 
 #include "core/pytext.h"
-#include "core/utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -47,14 +46,7 @@ static int check_out(struct mx_type_conv *c, const struct mx_type *t, const json
 			return mx_type_conv_fail(c, "Invalid URI format: %s", s);
 		if (t->format == MX_FMT_DURATION && !mx_format_is_duration(s, len))
 			return mx_type_conv_fail(c, "Invalid duration format: %s", s);
-		size_t cp = mx_utf8_count(s, len);
-		if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
-			return mx_type_conv_fail(c, "String must be at least %" PRId64 " characters long",
-			                         t->min_length);
-		if (t->max_length >= 0 && cp > (uint64_t)t->max_length)
-			return mx_type_conv_fail(c, "String must be at most %" PRId64 " characters long",
-			                         t->max_length);
-		return 0;
+		return mx_type_check_length(c, t, s, len);
 	}
 	case MX_T_NUMBER:
 		if (!json_is_number(v))

@@ -198,13 +198,9 @@ static int convert_string(struct mx_type_conv *c, const struct mx_type *t, const
 		break;
 	case MX_FMT_NONE: {
 		/* MXCP checks lengths only for strings without a format */
-		size_t cp = mx_utf8_count(s, len);
-		if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
-			return mx_type_conv_fail(c, "String must be at least %" PRId64 " characters long",
-			                         t->min_length);
-		if (t->max_length >= 0 && cp > (uint64_t)t->max_length)
-			return mx_type_conv_fail(c, "String must be at most %" PRId64 " characters long",
-			                         t->max_length);
+		int rc = mx_type_check_length(c, t, s, len);
+		if (rc)
+			return rc;
 		break;
 	}
 	}
@@ -217,6 +213,18 @@ static int convert_string(struct mx_type_conv *c, const struct mx_type *t, const
 	}
 	*out = string_value(res, rlen);
 	return *out ? 0 : conv_oom(c);
+}
+
+int mx_type_check_length(struct mx_type_conv *c, const struct mx_type *t, const char *s, size_t len)
+{
+	size_t cp = mx_utf8_count(s, len);
+	if (t->min_length >= 0 && cp < (uint64_t)t->min_length)
+		return mx_type_conv_fail(c, "String must be at least %" PRId64 " characters long",
+		                         t->min_length);
+	if (t->max_length >= 0 && cp > (uint64_t)t->max_length)
+		return mx_type_conv_fail(c, "String must be at most %" PRId64 " characters long",
+		                         t->max_length);
+	return 0;
 }
 
 /* multipleOf/minimum/maximum/exclusive*, with MXCP's messages; bounds print

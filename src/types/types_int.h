@@ -59,6 +59,8 @@ struct mx_type_conv {
 
 void mx_type_conv_init(struct mx_type_conv *c, const char *path);
 __attribute__((format(printf, 2, 3))) int mx_type_conv_fail(struct mx_type_conv *c, const char *fmt, ...);
+/* minLength/maxLength of t against s, counted in code points. */
+int mx_type_check_length(struct mx_type_conv *c, const struct mx_type *t, const char *s, size_t len);
 /* minimum/maximum/multipleOf (and the exclusive bounds when with_exclusive) of t against v. */
 int mx_type_check_bounds(struct mx_type_conv *c, const struct mx_type *t, double v, int with_exclusive);
 /* The required properties of t missing from obj, as "'a', 'b'" into b; 0 when none. */
