@@ -16,6 +16,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -770,10 +771,8 @@ static int syntax_error(const char *src, size_t n, size_t pos, const char *msg, 
 			line++;
 			line_start = i + 1;
 		}
-	int col = 1;
-	for (size_t i = line_start; i < pos && i < n; i++)
-		if (((unsigned char)src[i] & 0xC0) != 0x80)
-			col++;
+	size_t upto = pos < n ? pos : n;
+	int col = 1 + (int)mx_utf8_count(src + line_start, upto > line_start ? upto - line_start : 0);
 	size_t line_end = line_start;
 	while (line_end < n && src[line_end] != '\n')
 		line_end++;
