@@ -74,6 +74,7 @@ struct arena;
 
 void *mx_jinja_arena_alloc(struct arena **head, size_t n);
 char *mx_jinja_arena_strndup(struct arena **a, const char *s, size_t n);
+/* Grow an arena-backed vector of n elements to twice its capacity. */
 void *mx_jinja_vec_grow(struct arena **a, void *old, size_t n, size_t *cap, size_t elem);
 
 /* "line L, column C: message" into err, the first error wins; returns code. */
@@ -244,6 +245,10 @@ struct parser {
 	int failed;
 };
 
+/*
+ * Statements up to one of the tags in ends (left unconsumed: the parser
+ * stands on its "{%"), or to the end of the template when nends is 0.
+ */
 int mx_jinja_parse_body(struct parser *p, const char *const *ends, int nends, struct stmt **out);
 
 /* ---- free variables (analyse.c) ---- */
@@ -389,46 +394,66 @@ static inline int truthy(const struct val *v)
 
 /* ---- value.c ---- */
 
+/* A render error at line:col, or at node `at` (the first error wins); returns code. */
 __attribute__((format(printf, 5, 6))) int mx_jinja_rerr_at(struct render *r, int line, int col, int code,
                                                            const char *fmt, ...);
 __attribute__((format(printf, 4, 5))) int mx_jinja_rerr(struct render *r, const struct expr *at, int code,
                                                         const char *fmt, ...);
+/* Python's type name of v ("Undefined" for Undefined). */
 const char *mx_jinja_vtype(const struct val *v);
+/* Jinja's UndefinedError for v, at node at. */
 int mx_jinja_undef_err(struct render *r, const struct expr *at, const struct val *v);
+/* A float or number result; inf and nan are errors. */
 int mx_jinja_mk_real(struct render *r, const struct expr *e, double d, struct val *out);
 int mx_jinja_mk_num(struct render *r, const struct expr *e, const struct num *n, struct val *out);
+/* str(v); Undefined prints as nothing. */
 int mx_jinja_write_str(struct mx_buf *b, const struct val *v);
+/* Python's == over JSON values (1 == 1.0 == True), and over values. */
 int mx_jinja_py_eq(const json_t *a, const json_t *b, int depth);
 int mx_jinja_veq(const struct val *a, const struct val *b);
+/* a < b; -1 when Python would raise TypeError. */
 int mx_jinja_py_lt(const json_t *a, const json_t *b, int *lt, int depth);
+/* A string buffer bounded by the render's string limit. */
 void mx_jinja_sb_init(struct render *r, struct mx_buf *b);
+/* Turn a string buffer into a value (and free the buffer). */
 int mx_jinja_sb_finish(struct render *r, const struct expr *e, struct mx_buf *b, int rc, struct val *out);
+/* A str value of s[0..n). */
 int mx_jinja_mk_str(struct render *r, const struct expr *e, const char *s, size_t n, struct val *out);
+/* str(v) as a fresh buffer the caller frees. */
 int mx_jinja_soft_str(struct render *r, const struct expr *e, const struct val *v, struct mx_buf *b);
+/* list(v): a new reference to a JSON array. */
 int mx_jinja_to_list(struct render *r, const struct expr *e, const struct val *v, json_t **out);
+/* obj[key] and obj.name as Jinja's getitem/getattr: Undefined (naming why) when absent. */
 int mx_jinja_get_item(const struct expr *why, const json_t *obj, const json_t *key, struct val *out);
 int mx_jinja_get_attr(const struct expr *why, const json_t *obj, const char *name, struct val *out);
+/* Jinja's make_attrgetter: "a.b.0" walks items; an int picks an index. */
 int mx_jinja_get_path(const json_t *obj, const struct val *path, struct val *out);
 
 /* ---- character classes and string operations (text.c) ---- */
 
 enum { CASE_UPPER, CASE_LOWER, CASE_TITLE, CASE_CAPITALIZE, CASE_PYTITLE };
 
+/* str.isspace() */
 int mx_jinja_cp_space(uint32_t c);
 uint32_t mx_jinja_cp_lower(uint32_t c);
 int mx_jinja_cp_is_upper(uint32_t c);
 int mx_jinja_cp_is_lower(uint32_t c);
 int mx_jinja_cp_alpha(uint32_t c);
 int mx_jinja_cp_digit(uint32_t c);
+/* \w of Python's re (Unicode): letters, digits, underscore. */
 int mx_jinja_cp_word(uint32_t c);
 int mx_jinja_str_case(struct render *r, const struct expr *e, const char *s, size_t n, int mode,
                       struct val *out);
+/* str.strip([chars]) */
 int mx_jinja_str_strip(struct render *r, const struct expr *e, const char *s, size_t n,
                        const struct val *chars, int left, int right, struct val *out);
+/* str.replace(old, new[, count]) */
 int mx_jinja_str_replace(struct render *r, const struct expr *e, const char *s, size_t n, const char *old,
                          size_t oldn, const char *rep, size_t repn, json_int_t count, struct val *out);
+/* str.split([sep[, maxsplit]]) */
 int mx_jinja_str_split(struct render *r, const struct expr *e, const char *s, size_t n, const struct val *sep,
                        json_int_t maxsplit, struct val *out);
+/* sep.join(items); strict: items must be strings (str.join), else str() each (the filter). */
 int mx_jinja_str_join(struct render *r, const struct expr *e, const char *sep, size_t sepn,
                       const json_t *items, const struct val *attribute, int strict, struct val *out);
 int mx_jinja_need_args(struct render *r, const struct expr *e, const char *name, size_t n, size_t min,
@@ -446,6 +471,7 @@ int mx_jinja_compare_values(struct render *r, const struct expr *e, int op, cons
 
 /* ---- methods.c: str methods and globals ---- */
 
+/* islower()/isupper(): some cased character, and all cased ones in that case. */
 int mx_jinja_str_cased(const char *s, size_t n, int want_upper);
 int mx_jinja_call_method(struct render *r, const struct expr *e, const struct val *obj, const char *name,
                          struct val *args, size_t n, struct val *out);
@@ -455,6 +481,7 @@ int mx_jinja_call_global(struct render *r, const struct expr *e, const char *nam
 /* ---- filters.c ---- */
 
 const struct filter_def *mx_jinja_find_filter(const char *name);
+/* Jinja built-ins this engine leaves out: named as unsupported, not unknown. */
 int mx_jinja_unsupported_filter(const char *name);
 
 /* ---- tests.c ---- */
