@@ -3,7 +3,12 @@
  * cel_int — internals shared by the files of src/cel/ (not a public API):
  * the bump arena every CEL object lives in, the syntax tree, the lexer's
  * tokens, the builtin function ids, and the value helpers the evaluator and
- * the activation share.
+ * the activation share, and the evaluation state eval.c and stdlib.c share.
+ *
+ * Files: lex.c (tokens), parse.c (the grammar and mx_cel_compile), value.c
+ * (values, maps, JSON, activations), time.c (timestamps, durations, time
+ * zones), eval.c (the tree walk, macros and the eval API), stdlib.c
+ * (operators, conversions, functions), regex.c (matches() over PCRE2).
  *
  * Ownership: a program owns one arena (tree, decoded literals, regexes,
  * time zones); an activation owns one; each evaluation owns one. Values
