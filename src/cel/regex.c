@@ -14,23 +14,9 @@
 
 #include <stdio.h>
 
-/* ==== regular expressions ==== */
-
-static void *re_malloc(PCRE2_SIZE n, void *data)
-{
-	(void)data;
-	return mx_malloc(n);
-}
-
-static void re_free(void *p, void *data)
-{
-	(void)data;
-	mx_free(p);
-}
-
 int mx_cel_regex_init(struct mx_cel_program *p)
 {
-	pcre2_general_context *g = pcre2_general_context_create(re_malloc, re_free, NULL);
+	pcre2_general_context *g = pcre2_general_context_create(mx_malloc_ud, mx_free_ud, NULL);
 	pcre2_match_context *m = g ? pcre2_match_context_create(g) : NULL;
 	if (m == NULL) {
 		pcre2_general_context_free(g);

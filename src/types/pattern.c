@@ -14,18 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void *pcre_malloc(PCRE2_SIZE n, void *data)
-{
-	(void)data;
-	return mx_malloc(n);
-}
-
-static void pcre_free(void *p, void *data)
-{
-	(void)data;
-	mx_free(p);
-}
-
 int mx_type_pattern_search(const struct mx_type *t, const char *s, size_t len)
 {
 	pcre2_code *re = t->pattern_re;
@@ -44,7 +32,7 @@ int mx_type_pattern_search(const struct mx_type *t, const char *s, size_t len)
 int mx_type_pattern_compile(const char *file, const struct mx_yaml_node *map, const char *path,
                             struct mx_type *t, struct mx_err *err)
 {
-	pcre2_general_context *gc = pcre2_general_context_create(pcre_malloc, pcre_free, NULL);
+	pcre2_general_context *gc = pcre2_general_context_create(mx_malloc_ud, mx_free_ud, NULL);
 	pcre2_compile_context *cc = gc ? pcre2_compile_context_create(gc) : NULL;
 	if (cc == NULL) {
 		pcre2_general_context_free(gc);
