@@ -11,7 +11,7 @@
  * (not run by ctest).
  */
 #include "core/alloc.h"
-#include "policy/cel.h"
+#include "cel/cel.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include "core/alloc.h"
 #include "exec/sql.h"
 #include "exec/workers.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <pthread.h>

@@ -9,7 +9,7 @@
 # fuzz/out/fuzz_yaml fuzz/crashes/yaml/FILE); they stay out of the seed corpus
 # so that a known bug does not stop every run.
 # Needs clang-14 and libclang-rt-14-dev (apt-get install clang-14 libclang-rt-14-dev),
-# plus the libjansson, libyaml and libpcre2 development packages.
+# plus the libjansson, libyaml, libpcre2 and libcurl development packages.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$root/fuzz/out}
@@ -23,12 +23,12 @@ cflags="-std=c17 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOU
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$root/src"
 ver=$(sed -n 's/^project(mxcp VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
 defs="-DMXCP_VERSION=\"$ver\" -DMXCP_DUCKDB_VERSION=\"fuzz\""
-libs="-ljansson -lyaml -lpcre2-8 -lm -lpthread"
+libs="-ljansson -lyaml -lpcre2-8 -lcurl -lm -lpthread"
 core=$(ls "$root"/src/core/*.c)
 for t in jsonrpc yaml cel; do
 	extra=
 	[ "$t" = jsonrpc ] && extra="$root/src/mcp/jsonrpc.c"
-	[ "$t" = cel ] && extra=$(ls "$root"/src/policy/cel_*.c)
+	[ "$t" = cel ] && extra=$(ls "$root"/src/cel/*.c)
 	echo "building $out/fuzz_$t"
 	# shellcheck disable=SC2086
 	$cc $cflags $defs -o "$out/fuzz_$t" "$root/fuzz/fuzz_$t.c" $core $extra $libs

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_cel — libFuzzer target for the CEL engine (src/policy/cel*.c):
+ * fuzz_cel — libFuzzer target for the CEL engine (src/cel/):
  * policy conditions come from project files, and hostile expressions must
  * fail cleanly. Each input is compiled (mx_cel_compile_n, so embedded NULs
  * reach the lexer) and, when it compiles, evaluated three ways against a
@@ -21,7 +21,7 @@
  */
 #include "core/alloc.h"
 #include "core/err.h"
-#include "policy/cel.h"
+#include "cel/cel.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -310,41 +310,12 @@ int mx_audit_export_duckdb(const char *path, const struct mx_audit_filter *f, co
 
 int mx_audit_parse_time(const char *s, size_t n, int64_t *unix_ms)
 {
-	char t[64];
-	if (n >= sizeof t || n < 19)
+	int64_t sec;
+	int32_t nsec;
+	if (mx_time_parse_iso8601(s, n, MX_ISO_SPACE | MX_ISO_ZONE_OPTIONAL | MX_ISO_LEAP_SECOND, &sec,
+	                          &nsec))
 		return MX_EINVAL;
-	memcpy(t, s, n);
-	t[n] = '\0';
-	int y, mo, d, h, mi, sec, used = 0;
-	if (sscanf(t, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
-	    used != 19)
-		return MX_EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > mx_days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
-		return MX_EINVAL;
-	const char *p = t + 19;
-	int64_t ms = 0;
-	if (*p == '.') {
-		int digits = 0;
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 3)
-				ms = ms * 10 + (*p - '0');
-		for (; digits < 3; digits++)
-			ms *= 10;
-	}
-	int64_t off = 0;
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-			return MX_EINVAL;
-		off = (int64_t)(oh * 60 + om) * 60000 * (*p == '-' ? -1 : 1);
-		p += 6;
-	}
-	if (*p != '\0')
-		return MX_EINVAL;
-	*unix_ms = mx_days_from_civil(y, mo, d) * 86400000 + (int64_t)h * 3600000 + (int64_t)mi * 60000 +
-	           (int64_t)sec * 1000 + ms - off;
+	*unix_ms = sec * 1000 + nsec / 1000000;
 	return 0;
 }
 

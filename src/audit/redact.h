@@ -13,7 +13,7 @@
 #ifndef MX_AUDIT_REDACT_H
 #define MX_AUDIT_REDACT_H
 
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>

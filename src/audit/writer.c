@@ -20,9 +20,11 @@
 #include "core/uuid.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "ops/metrics.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -89,23 +91,23 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void split_time(int64_t unix_ms, int64_t *y, int *mo, int *d, int *h, int *mi, int *s, int *ms)
+/* Seconds and milliseconds of a unix-ms instant, rounded down. */
+static int64_t split_ms(int64_t unix_ms, int *ms)
 {
-	int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
-	int64_t rem = unix_ms - days * 86400000;
-	mx_civil_from_days(days, y, mo, d);
-	*h = (int)(rem / 3600000);
-	*mi = (int)(rem / 60000 % 60);
-	*s = (int)(rem / 1000 % 60);
-	*ms = (int)(rem % 1000);
+	int64_t sec = unix_ms / 1000, rem = unix_ms % 1000;
+	if (rem < 0) {
+		rem += 1000;
+		sec--;
+	}
+	*ms = (int)rem;
+	return sec;
 }
 
 void mx_audit_format_time(int64_t unix_ms, char out[32])
 {
-	int64_t y;
-	int mo, d, h, mi, s, ms;
-	split_time(unix_ms, &y, &mo, &d, &h, &mi, &s, &ms);
-	snprintf(out, 32, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, mo, d, h, mi, s, ms);
+	int ms;
+	int64_t sec = split_ms(unix_ms, &ms);
+	mx_time_format_iso8601(out, 32, sec, (int32_t)ms * 1000000, 3, MX_ISO_ZONE_Z);
 }
 
 /* The rotation period a moment falls in (hour or day number); 0 = never. */
@@ -209,13 +211,13 @@ static int split_path(const char *path, char *dir, size_t dirsz, char *stem, siz
 int mx_audit_rotated_name(const char *path, int64_t unix_ms, char *out, size_t outsz)
 {
 	char dir[PATH_MAX], stem[NAME_MAX + 1], ext[NAME_MAX + 1];
-	int64_t y;
-	int mo, d, h, mi, s, ms;
 	if (split_path(path, dir, sizeof dir, stem, sizeof stem, ext, sizeof ext))
 		return MX_ELIMIT;
-	split_time(unix_ms, &y, &mo, &d, &h, &mi, &s, &ms);
-	int n = snprintf(out, outsz, "%s/%s.%04lld%02d%02dT%02d%02d%02d%03dZ%s", dir, stem, (long long)y, mo,
-	                 d, h, mi, s, ms, ext);
+	int ms;
+	struct mx_utc u;
+	mx_utc_from_unix(split_ms(unix_ms, &ms), &u);
+	int n = snprintf(out, outsz, "%s/%s.%04lld%02d%02dT%02d%02d%02d%03dZ%s", dir, stem, (long long)u.year,
+	                 u.month, u.day, u.hour, u.minute, u.second, ms, ext);
 	return n < 0 || (size_t)n >= outsz ? MX_ELIMIT : 0;
 }
 
@@ -366,23 +368,6 @@ int mx_audit_read_lines(FILE *fp, struct mx_buf *line, mx_audit_line_fn fn, void
 
 /* ------------------------------------------------------------ file handling */
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof tmp, "%s", dir);
-	if (n < 0 || (size_t)n >= sizeof tmp)
-		return -1;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* The rotation period of an existing file: from its first record's
  * timestamp when it starts with one, else from its modification time. */
 static int64_t file_period(struct mx_audit *a, int fd, const struct stat *sb)
@@ -437,7 +422,7 @@ static void close_file(struct mx_audit *a)
 
 static int open_file(struct mx_audit *a)
 {
-	if (mkdir_p(a->dir) != 0) {
+	if (mx_fs_mkdir_p(a->dir, 0755, NULL, 0) != 0) {
 		if (!a->in_trouble)
 			mx_error("audit: cannot create folder %s: %s (retrying)", a->dir, strerror(errno));
 		a->in_trouble = 1;
@@ -906,6 +891,23 @@ void mx_audit_close(struct mx_audit *a)
 	mx_free(a->path);
 	mx_free(a->dir);
 	mx_free(a);
+}
+
+void mx_audit_metrics_source(void *ctx, struct mx_metrics_audit *out)
+{
+	struct mx_audit_stats st;
+	mx_audit_get_stats(ctx, &st);
+	*out = (struct mx_metrics_audit){
+	        .queued = st.queued,
+	        .queue_high_water = st.queue_high_water,
+	        .written = st.written,
+	        .bytes = st.bytes,
+	        .write_errors = st.write_errors,
+	        .rejected_full = st.rejected_full,
+	        .rejected_io = st.rejected_io,
+	        .lost = st.lost,
+	        .failing = st.failing,
+	};
 }
 
 void mx_audit_get_stats(struct mx_audit *a, struct mx_audit_stats *out)

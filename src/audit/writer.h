@@ -36,7 +36,7 @@
 
 #include "config/site.h"
 #include "core/err.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -123,6 +123,11 @@ struct mx_audit_stats {
 	int failing; /* the last write attempt failed */
 };
 void mx_audit_get_stats(struct mx_audit *a, struct mx_audit_stats *out);
+
+/* A source for /metrics (ops/metrics.h: mx_metrics_set_audit_source(
+ * mx_audit_metrics_source, a)): ctx is the writer. */
+struct mx_metrics_audit;
+void mx_audit_metrics_source(void *ctx, struct mx_metrics_audit *out);
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -28,6 +28,7 @@
 #include "config/user.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/yaml.h"
 #include "exec/sql.h"
 
@@ -209,20 +210,8 @@ static int read_yaml(const char *path, json_t **out, struct mx_err *err)
 /* Write text to path whole: a temp file beside it, then rename. */
 static int write_whole(const char *path, const char *text, struct mx_err *err)
 {
-	char tmp[PATH_MAX + 32];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return mx_err_set(err, MX_ELIMIT, "path too long: %s", path);
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
-		return mx_err_set(err, MX_EIO, "Cannot write %s: %s", tmp, strerror(errno));
-	int bad = fputs(text, f) == EOF;
-	bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return mx_err_set(err, MX_EIO, "Cannot write %s: %s", path, strerror(e));
-	}
+	if (mx_fs_write_atomic(path, text, strlen(text), 0666) != 0)
+		return mx_err_set(err, MX_EIO, "Cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 

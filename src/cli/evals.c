@@ -10,6 +10,7 @@
 #include "cli/common.h"
 
 #include "core/alloc.h"
+#include "core/fetch.h"
 #include "core/time.h"
 #include "exec/invoke.h"
 #include "model/project.h"
@@ -138,7 +139,7 @@ int mx_cmd_evals(int argc, char **argv)
 		rc = mx_cli_fail(&cli, &err);
 		goto close;
 	}
-	mx_evals_global_init();
+	mx_fetch_global_init();
 	struct counts cnt = {.color = !cli.json_output && mx_cli_tty()};
 	json_t *out = NULL;
 	if (only) {
@@ -216,7 +217,7 @@ int mx_cmd_evals(int argc, char **argv)
 	else if (cnt.passed + cnt.failed)
 		printf("\n%zu passed, %zu failed\n", cnt.passed, cnt.failed);
 	json_decref(out);
-	mx_evals_global_cleanup();
+	mx_fetch_global_cleanup();
 close:
 	mx_dbconn_close(conn);
 	mx_runtime_close(rt);

@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "exec/invoke.h"
 #include "exec/validate.h"
+#include "exec/workers.h"
 #include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
@@ -298,6 +299,14 @@ out:
 /* The audit writer for the server's life: opened from the profile settings
  * (audit.enabled / MXCP_AUDIT_ENABLED) before the server, closed — queue
  * drained, file synced — after it, on every exit path (EOF, SIGTERM, errors). */
+/* The DuckDB pool's gauges for /metrics, read at render time (ctx: the pool). */
+static void pool_metrics(void *ctx, struct mx_metrics_pool *out)
+{
+	out->size = mx_workers_count(ctx);
+	out->pending = mx_workers_pending(ctx);
+	out->loans = mx_workers_loans(ctx);
+}
+
 static int audit_open(const struct mx_project *p, struct mx_audit **out, struct mx_err *err)
 {
 	*out = NULL;
@@ -557,7 +566,7 @@ int mx_cmd_serve(int argc, char **argv)
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
-	mx_metrics_set_audit(audit);
+	mx_metrics_set_audit_source(audit ? mx_audit_metrics_source : NULL, audit);
 	const struct mx_user_transport *ut = &p->user->transport;
 	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
 	struct mx_mcp_server_options sopt = {
@@ -574,7 +583,7 @@ int mx_cmd_serve(int argc, char **argv)
 		status = mx_cli_fail(&cli, &err);
 		goto out;
 	}
-	mx_metrics_set_db_pool(mx_mcp_server_workers(srv));
+	mx_metrics_set_db_pool_source(pool_metrics, mx_mcp_server_workers(srv));
 	if (mx_admin_enabled()) {
 		struct mx_admin_options aopt = {
 		        .path = mx_admin_socket_path(),
@@ -610,10 +619,10 @@ int mx_cmd_serve(int argc, char **argv)
 		status = MX_EXIT_OK;
 out:
 	mx_admin_stop(admin); /* before the server: it reads the worker pool */
-	mx_metrics_set_db_pool(NULL);
+	mx_metrics_set_db_pool_source(NULL, NULL);
 	if (srv)
 		mx_mcp_server_free(srv);
-	mx_metrics_set_audit(NULL);
+	mx_metrics_set_audit_source(NULL, NULL);
 	mx_audit_close(audit); /* after the server: no call is still logging */
 	mx_free(bad);
 	mx_free(drop);

@@ -5,9 +5,9 @@
 #include "config/resolve.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fetch.h"
 #include "core/json.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +51,6 @@ int mx_vault_configure(const json_t *cfg)
 
 /* ------------------------------------------------------------------ HTTP */
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	return mx_buf_append(arg, data, size * n) == 0 ? size * n : 0;
-}
-
 /* GET address+path with the token; *status is the HTTP status, *doc the
  * parsed JSON body (NULL when it is not JSON). A transport failure is an
  * error ("Error connecting to Vault: …"). */
@@ -63,42 +58,32 @@ static int get(const char *path, const char *token, long *status, json_t **doc, 
 {
 	*status = 0;
 	*doc = NULL;
-	struct mx_buf url, hdr, body;
+	struct mx_buf url, hdr;
 	mx_buf_init(&url, MX_BUF_UNBOUNDED);
 	mx_buf_init(&hdr, MX_BUF_UNBOUNDED);
-	mx_buf_init(&body, VAULT_MAX_RESPONSE);
 	int rc = mx_buf_printf(&url, "%s%s", vault.address, path);
 	rc = rc ? rc : mx_buf_printf(&hdr, "X-Vault-Token: %s", token);
-	CURL *c = rc == 0 ? curl_easy_init() : NULL;
-	struct curl_slist *headers = c ? curl_slist_append(NULL, mx_buf_str(&hdr)) : NULL;
-	if (c == NULL || headers == NULL) {
+	const char *headers[] = {mx_buf_str(&hdr), NULL};
+	struct mx_fetch_request rq = {
+	        .url = mx_buf_str(&url),
+	        .headers = headers,
+	        .timeout_s = VAULT_TIMEOUT_S,
+	        .connect_timeout_s = VAULT_CONNECT_TIMEOUT_S,
+	        .max_response = VAULT_MAX_RESPONSE,
+	};
+	struct mx_fetch_response resp = {0};
+	rc = rc ? rc : mx_fetch(&rq, &resp);
+	if (rc == MX_EIO) {
+		rc = mx_err_set(err, MX_EIO, "Error connecting to Vault: %s", resp.error);
+	} else if (rc) {
 		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 	} else {
-		char errbuf[CURL_ERROR_SIZE] = "";
-		curl_easy_setopt(c, CURLOPT_URL, mx_buf_str(&url));
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, VAULT_TIMEOUT_S);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, VAULT_CONNECT_TIMEOUT_S);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		CURLcode cc = curl_easy_perform(c);
-		if (cc != CURLE_OK) {
-			rc = mx_err_set(err, MX_EIO, "Error connecting to Vault: %s",
-			                errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		} else {
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-			*doc = json_loadb(body.p ? body.p : "", body.len, 0, NULL);
-		}
+		*status = resp.status;
+		*doc = json_loadb(resp.body.p ? resp.body.p : "", resp.body.len, 0, NULL);
 	}
-	curl_slist_free_all(headers);
-	if (c)
-		curl_easy_cleanup(c);
+	mx_buf_free(&resp.body);
 	mx_buf_free(&url);
 	mx_buf_free(&hdr);
-	mx_buf_free(&body);
 	return rc;
 }
 

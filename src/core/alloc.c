@@ -120,6 +120,18 @@ void mx_alloc_fail_after(long n)
 	atomic_store(&fail_countdown, n);
 }
 
+void *mx_malloc_ud(size_t n, void *data)
+{
+	(void)data;
+	return mx_malloc(n);
+}
+
+void mx_free_ud(void *p, void *data)
+{
+	(void)data;
+	mx_free(p);
+}
+
 void mx_alloc_init_jansson(void)
 {
 	json_set_alloc_funcs(mx_malloc, mx_free);

@@ -28,6 +28,11 @@ size_t mx_alloc_live_bytes(void);
 /* Make the Nth allocation from now fail (0 disables). For tests only. */
 void mx_alloc_fail_after(long n);
 
+/* mx_malloc/mx_free with the user-data pointer of libraries that take an
+ * allocator pair (PCRE2's general contexts: pass NULL as the data). */
+void *mx_malloc_ud(size_t n, void *data);
+void mx_free_ud(void *p, void *data);
+
 /* Route jansson's allocations through mx_malloc/mx_free. */
 void mx_alloc_init_jansson(void);
 

@@ -26,14 +26,6 @@ char *mx_json_dumps(const json_t *v, int flags);
 /* Print v and a newline to a stdio stream. */
 int mx_json_print(FILE *f, const json_t *v, int flags);
 
-/* Python-ish type name for messages: "str", "int", "float", "bool", "list", "dict", "NoneType". */
-const char *mx_json_pytype(const json_t *v);
-/* Python's repr(float): the shortest text that reads back as d (0.1, 1.0,
- * 1e+16, nan, inf). */
-void mx_json_pyfloat(double d, char *out, size_t outsz);
-/* Python repr()-like rendering for messages ('x', 1, True, None, [..], {..}). */
-int mx_json_repr(struct mx_buf *b, const json_t *v);
-
 /* Deep equality where 1 == 1.0 (JSON numbers compare by value). */
 int mx_json_equal_num(const json_t *a, const json_t *b);
 /* Python's ==: as mx_json_equal_num, and True == 1 == 1.0. */

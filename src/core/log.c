@@ -2,6 +2,8 @@
 /* log — see log.h. */
 #include "core/log.h"
 
+#include "core/time.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,12 +47,10 @@ void mx_log(enum mx_log_level lvl, const char *fmt, ...)
 		return;
 	char line[4096];
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
-	                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-	                 names[lvl]);
+	size_t t =
+	        mx_time_format_iso8601(line, sizeof line, ts.tv_sec, (int32_t)ts.tv_nsec, 3, MX_ISO_ZONE_Z);
+	int n = (int)t + snprintf(line + t, sizeof line - t, " %s ", names[lvl]);
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

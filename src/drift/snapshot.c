@@ -10,29 +10,24 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
+#include "core/time.h"
 #include "exec/validate.h"
 #include "quality/test_runner.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 void mx_drift_now_iso(char out[40])
 {
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	struct tm tm;
-	time_t t = tv.tv_sec;
-	gmtime_r(&t, &tm);
-	char base[24];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 40, "%s.%06ld+00:00", base, (long)tv.tv_usec);
+	mx_time_format_iso8601(out, 40, tv.tv_sec, (int32_t)tv.tv_usec * 1000, 6, MX_ISO_ZONE_OFFSET);
 }
 
 /* ------------------------------------------------------------------ tables */
@@ -174,55 +169,25 @@ int mx_drift_snapshot_generate(struct mx_project *p, struct mx_runtime *rt, json
 
 /* ------------------------------------------------------------------- files */
 
-static int mkdir_parents(const char *path, struct mx_err *err)
-{
-	char dir[4096];
-	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
-		return mx_err_set(err, MX_ELIMIT, "path too long: %s", path);
-	for (char *s = dir + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return mx_err_set(err, MX_EIO, "cannot create %s: %s", dir, strerror(errno));
-		*s = '/';
-	}
-	return 0;
-}
-
 int mx_drift_snapshot_write(const char *path, const json_t *snap, struct mx_err *err)
 {
-	int rc = mkdir_parents(path, err);
-	if (rc)
-		return rc;
+	char failed[PATH_MAX];
+	if (mx_fs_mkdir_parent(path, 0755, failed, sizeof failed) != 0) {
+		if (errno == ENAMETOOLONG)
+			return mx_err_set(err, MX_ELIMIT, "path too long: %s", path);
+		return mx_err_set(err, MX_EIO, "cannot create %s: %s", failed, strerror(errno));
+	}
 	struct mx_buf b;
 	mx_buf_init(&b, MX_BUF_UNBOUNDED);
 	if (mx_json_dump(&b, snap, MX_JSON_PRETTY) || mx_buf_append(&b, "\n", 1)) {
 		mx_buf_free(&b);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t off = 0;
-	while (fd >= 0 && off < b.len) {
-		ssize_t w = write(fd, b.p + off, b.len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	int ok = fd >= 0 && off == b.len && fsync(fd) == 0;
+	int rc = mx_fs_write_atomic(path, b.p, b.len, 0644);
 	int saved = errno;
-	if (fd >= 0)
-		close(fd);
 	mx_buf_free(&b);
-	if (!ok || rename(tmp, path) != 0) {
-		saved = ok ? errno : saved;
-		unlink(tmp);
+	if (rc != 0)
 		return mx_err_set(err, MX_EIO, "cannot write drift snapshot %s: %s", path, strerror(saved));
-	}
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 #include "exec/executor.h"
 
 #include "core/buf.h"
-#include "core/template.h"
+#include "jinja/jinja.h"
 
 static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_t **out, struct mx_err *err)
 {
@@ -22,11 +22,11 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 		/* a template that failed to compile at load: compile again for the message */
 		int rc;
 		if (m->tmpl != NULL) {
-			rc = mx_template_render(m->tmpl, args, &b, err);
+			rc = mx_jinja_render(m->tmpl, args, &b, err);
 		} else {
-			struct mx_template *t = NULL;
-			rc = mx_template_compile(m->prompt, &t, err); /* fails again, with the reason */
-			mx_template_free(t);
+			struct mx_jinja_template *t = NULL;
+			rc = mx_jinja_compile(m->prompt, &t, err); /* fails again, with the reason */
+			mx_jinja_free(t);
 		}
 		if (rc) {
 			mx_buf_free(&b);

@@ -25,7 +25,9 @@
 #include "exec/sql.h"
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -35,12 +37,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 __extension__ typedef __int128 mx_i128;
@@ -100,33 +102,10 @@ static int is_memory_path(const char *path)
 /* Create every missing folder above the file `path` (mkdir -p of its dirname). */
 static int make_parent_dirs(const char *path, struct mx_err *err)
 {
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path)
+	char dir[PATH_MAX];
+	if (mx_fs_mkdir_parent(path, 0755, dir, sizeof dir) == 0)
 		return 0;
-	char *dir = mx_strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	int rc = 0;
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			rc = mx_err_set(err, MX_EIO, "Cannot create folder '%s': %s", dir, strerror(errno));
-			break;
-		}
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	if (rc == 0) {
-		struct stat sb;
-		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-			rc = mx_err_set(err, MX_EIO, "Cannot create folder '%s': not a directory", dir);
-	}
-	mx_free(dir);
-	return rc;
+	return mx_err_set(err, MX_EIO, "Cannot create folder '%s': %s", dir, strerror(errno));
 }
 
 static uint64_t fnv1a(const char *s)
@@ -1543,30 +1522,6 @@ static json_t *uuid_json(duckdb_hugeint h)
 	return json_string(buf);
 }
 
-static json_t *base64_json(const unsigned char *p, size_t n)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t outlen = (n + 2) / 3 * 4;
-	char *out = mx_malloc(outlen + 1);
-	if (out == NULL)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		out[o++] = tbl[(v >> 18) & 63];
-		out[o++] = tbl[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	json_t *j = json_stringn(out, o);
-	mx_free(out);
-	return j;
-}
-
 /* BIT: byte 0 holds the number of padding bits at the start of byte 1. */
 static json_t *bit_json(const unsigned char *p, size_t n)
 {
@@ -1784,7 +1739,7 @@ static json_t *string_json(struct conv_ctx *cx, const struct conv *cv, duckdb_st
 	const char *p = duckdb_string_t_data(s);
 	cx->bytes += len;
 	switch (cv->id) {
-	case DUCKDB_TYPE_BLOB: cx->bytes += len / 3 + 4; return base64_json((const unsigned char *)p, len);
+	case DUCKDB_TYPE_BLOB: cx->bytes += len / 3 + 4; return mx_base64_json(p, len);
 	case DUCKDB_TYPE_BIT: cx->bytes += len * 7; return bit_json((const unsigned char *)p, len);
 	case DUCKDB_TYPE_BIGNUM: return bignum_json((const unsigned char *)p, len);
 	default: break;

@@ -17,7 +17,7 @@
 #define MX_EXEC_SQL_H
 
 #include "core/err.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>

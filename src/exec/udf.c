@@ -23,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/pytext.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -153,14 +154,6 @@ static void fn_headers_json(duckdb_function_info info, duckdb_data_chunk input, 
 	emit_field(info, input, out, F_HEADERS_JSON);
 }
 
-/* Python's str() of a header value: strings as they are, others as repr. */
-static int header_text(const json_t *v, struct mx_buf *b)
-{
-	if (json_is_string(v))
-		return mx_buf_append(b, json_string_value(v), json_string_length(v));
-	return mx_json_repr(b, v);
-}
-
 static void fn_header(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector out)
 {
 	struct mx_udf_slot *s = duckdb_scalar_function_get_bind_data(info);
@@ -185,7 +178,7 @@ static void fn_header(duckdb_function_info info, duckdb_data_chunk input, duckdb
 			continue;
 		}
 		mx_buf_reset(&b);
-		if ((rc = header_text(v, &b)) == 0)
+		if ((rc = mx_pytext_str(&b, v)) == 0)
 			duckdb_vector_assign_string_element_len(out, row, mx_buf_str(&b), b.len);
 	}
 	pthread_mutex_unlock(&s->mu);

@@ -4,7 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "core/template.h"
+#include "jinja/jinja.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,14 +65,14 @@ static int validate_prompt(const struct mx_endpoint *ep, struct mx_err *err)
 	for (size_t i = 0; i < ep->nmessages; i++) {
 		const struct mx_prompt_message *m = &ep->messages[i];
 		if (m->tmpl == NULL) { /* compile again, for the reason */
-			struct mx_template *t = NULL;
+			struct mx_jinja_template *t = NULL;
 			struct mx_err terr;
-			mx_template_compile(m->prompt, &t, &terr);
-			mx_template_free(t);
+			mx_jinja_compile(m->prompt, &t, &terr);
+			mx_jinja_free(t);
 			return mx_err_at(err, MX_EINVAL, ep->path, m->line, m->col, "Message %zu: %s", i,
 			                 terr.msg);
 		}
-		json_t *vars = mx_template_free_variables(m->tmpl);
+		json_t *vars = mx_jinja_free_variables(m->tmpl);
 		struct mx_buf undefined;
 		mx_buf_init(&undefined, 1 << 16);
 		size_t k;

@@ -9,7 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "core/template.h"
+#include "jinja/jinja.h"
 #include "core/yaml.h"
 #include "policy/policy.h"
 
@@ -66,7 +66,7 @@ void mx_endpoint_free(struct mx_endpoint *ep)
 		mx_free(ep->messages[i].prompt);
 		mx_free(ep->messages[i].role);
 		mx_free(ep->messages[i].type);
-		mx_template_free(ep->messages[i].tmpl);
+		mx_jinja_free(ep->messages[i].tmpl);
 	}
 	mx_free(ep->messages);
 	json_decref(ep->policies);
@@ -402,7 +402,7 @@ static int load_messages(struct loader *L, struct mx_endpoint *ep, const struct 
 		    mx_yaml_get_str(L->file, m, q, "role", 0, &msg->role, L->err) ||
 		    mx_yaml_get_str(L->file, m, q, "type", 0, &msg->type, L->err))
 			return MX_EINVAL;
-		if (mx_template_compile(msg->prompt, &msg->tmpl, NULL) == MX_ENOMEM)
+		if (mx_jinja_compile(msg->prompt, &msg->tmpl, NULL) == MX_ENOMEM)
 			return oom(L);
 	}
 	return 0;

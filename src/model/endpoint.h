@@ -15,7 +15,7 @@
 #define MX_MODEL_ENDPOINT_H
 
 #include "core/err.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -25,7 +25,7 @@ enum mx_endpoint_kind { MX_EP_TOOL, MX_EP_RESOURCE, MX_EP_PROMPT };
  * BUILTIN: implemented by mxcp itself (the built-in execute_sql_query). */
 enum mx_language { MX_LANG_SQL, MX_LANG_PYTHON, MX_LANG_BUILTIN, MX_LANG_COUNT };
 
-struct mx_template;
+struct mx_jinja_template;
 struct mx_policy_set;
 
 struct mx_prompt_message {
@@ -34,7 +34,7 @@ struct mx_prompt_message {
 	char *type;
 	/* compiled once at load; NULL when the text does not compile (validation
 	 * then reports why, and calls fail with the same message) */
-	struct mx_template *tmpl;
+	struct mx_jinja_template *tmpl;
 	int line, col;
 };
 

@@ -30,10 +30,9 @@
  */
 #include "ops/metrics.h"
 
-#include "audit/writer.h"
 #include "core/alloc.h"
 #include "core/err.h"
-#include "exec/workers.h"
+#include "core/utf8.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -120,40 +119,20 @@ static void label_sanitize(const char *s, char *out, size_t cap)
 {
 	static const char repl[] = "\xEF\xBF\xBD";
 	size_t o = 0;
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p) {
-		unsigned c = p[0];
-		size_t len = 0;
-		if (c < 0x80) {
-			len = 1;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-		}
-		int ok = len > 0;
-		for (size_t i = 1; ok && i < len; i++) {
-			if ((p[i] & 0xC0) != 0x80) {
-				ok = 0;
-			}
-		}
-		if (ok && len >= 3) {
-			unsigned c1 = p[1];
-			if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) ||
-			    (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) {
-				ok = 0;
-			}
-		}
-		const char *src = ok ? (const char *)p : repl;
-		size_t n = ok ? len : 3;
+	const char *p = s ? s : "";
+	/* each byte read writes at least one: past cap + 4 nothing is read */
+	size_t left = strnlen(p, cap + 4);
+	while (left > 0) {
+		size_t len = mx_utf8_char_len(p, left);
+		const char *src = len ? p : repl;
+		size_t n = len ? len : 3;
 		if (o + n >= cap) {
 			break;
 		}
 		memcpy(out + o, src, n);
 		o += n;
-		p += ok ? len : 1;
+		p += len ? len : 1;
+		left -= len ? len : 1;
 	}
 	out[o] = '\0';
 }
@@ -337,34 +316,12 @@ void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx)
 	pthread_mutex_unlock(&sources_lock);
 }
 
-static void audit_from_writer(void *ctx, struct mx_audit_stats *out)
-{
-	mx_audit_get_stats(ctx, out);
-}
-
-void mx_metrics_set_audit(struct mx_audit *a)
-{
-	mx_metrics_set_audit_source(a ? audit_from_writer : NULL, a);
-}
-
 void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&sources_lock);
 	pool_fn = fn;
 	pool_ctx = fn ? ctx : NULL;
 	pthread_mutex_unlock(&sources_lock);
-}
-
-static void pool_from_workers(void *ctx, struct mx_metrics_pool *out)
-{
-	out->size = mx_workers_count(ctx);
-	out->pending = mx_workers_pending(ctx);
-	out->loans = mx_workers_loans(ctx);
-}
-
-void mx_metrics_set_db_pool(struct mx_workers *w)
-{
-	mx_metrics_set_db_pool_source(w ? pool_from_workers : NULL, w);
 }
 
 /* ================================================================ process */
@@ -620,7 +577,7 @@ static int render_reloads(struct mx_buf *out)
 	return rc;
 }
 
-static int render_audit(struct mx_buf *out, const struct mx_audit_stats *st)
+static int render_audit(struct mx_buf *out, const struct mx_metrics_audit *st)
 {
 	return mx_buf_printf(
 	        out,
@@ -738,7 +695,7 @@ int mx_metrics_render(struct mx_buf *out)
 	if (rc == 0) {
 		/* Sources are read under the lock so a setter never frees what a
 		 * render is reading; they are cheap (a mutex and a few loads). */
-		struct mx_audit_stats st;
+		struct mx_metrics_audit st;
 		int have_audit = 0, have_pool = 0;
 		struct mx_metrics_pool pool = {0};
 		pthread_mutex_lock(&sources_lock);

@@ -14,8 +14,9 @@
  * backslashes and newlines are escaped on output.
  *
  * Gauges that belong to other modules (audit queue, DuckDB worker pool) are
- * read at render time through a source the owner installs; install NULL
- * before the owner is freed (the setter waits for a render in progress).
+ * read at render time through a source the owner installs (a function that
+ * fills the struct below); install NULL before the owner is freed (the
+ * setter waits for a render in progress). metrics knows no other module.
  */
 #ifndef MX_OPS_METRICS_H
 #define MX_OPS_METRICS_H
@@ -23,10 +24,6 @@
 #include "core/buf.h"
 
 #include <stdint.h>
-
-struct mx_audit;
-struct mx_audit_stats;
-struct mx_workers;
 
 #define MX_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define MX_METRICS_MAX_ENDPOINTS 1024
@@ -51,15 +48,26 @@ void mx_metrics_reload(int ok);
 
 /* ---------------------------------------------------------------- sources */
 
-/* Read audit statistics at render time. fn(ctx, out) fills out. */
-typedef void (*mx_metrics_audit_fn)(void *ctx, struct mx_audit_stats *out);
+/* The audit writer's gauges and counters (audit/writer.h has a source:
+ * mx_audit_metrics_source). */
+struct mx_metrics_audit {
+	size_t queued; /* records waiting now */
+	size_t queue_high_water;
+	unsigned long long written; /* lines appended */
+	unsigned long long bytes;
+	unsigned long long write_errors;
+	unsigned long long rejected_full; /* calls refused: queue full */
+	unsigned long long rejected_io; /* calls refused: disk failing */
+	unsigned long long lost; /* records abandoned at close */
+	int failing; /* the last write attempt failed */
+};
+/* Read audit statistics at render time: fn(ctx, out) fills out (NULL fn removes the source). */
+typedef void (*mx_metrics_audit_fn)(void *ctx, struct mx_metrics_audit *out);
 void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx);
-/* Shorthand: read a writer with mx_audit_get_stats (NULL removes it). */
-void mx_metrics_set_audit(struct mx_audit *a);
 
 /* Read the DuckDB pool at render time: size = workers, pending = jobs
  * waiting plus running, loans = times idle workers were lent to DuckDB for
- * a long query (exec/workers.h). */
+ * a long query (exec/workers.h). NULL fn removes the source. */
 struct mx_metrics_pool {
 	int size;
 	size_t pending;
@@ -67,8 +75,6 @@ struct mx_metrics_pool {
 };
 typedef void (*mx_metrics_pool_fn)(void *ctx, struct mx_metrics_pool *out);
 void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx);
-/* Shorthand: read a worker pool (NULL removes it). */
-void mx_metrics_set_db_pool(struct mx_workers *w);
 
 /* ------------------------------------------------------------- exposition */
 

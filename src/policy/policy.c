@@ -16,7 +16,7 @@
 #include "policy/policy.h"
 
 #include "core/alloc.h"
-#include "policy/cel.h"
+#include "cel/cel.h"
 
 #include <stdio.h>
 #include <string.h>

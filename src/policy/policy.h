@@ -26,7 +26,7 @@
 #define MX_POLICY_POLICY_H
 
 #include "core/err.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
  * evals — suites, models, providers and the tool-use loop.
  *
  * Sections: suite files (discovery, MXCP's schema), model resolution (user
- * config `models:`), HTTP (libcurl, bounded body, retries on 429/5xx with
+ * config `models:`), HTTP (core/fetch, bounded body, retries on 429/5xx with
  * Retry-After), providers (claude, openai: request building and response
  * parsing, as structs of function pointers), the loop, assertions, runner.
  *
@@ -16,15 +16,15 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fetch.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/yaml.h"
 #include "core/time.h"
-#include "model/types.h"
+#include "types/types.h"
 #include "quality/test_runner.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,85 +339,33 @@ void mx_eval_model_free(struct mx_eval_model *m)
 
 /* ---------------------------------------------------------------- HTTP */
 
-void mx_evals_global_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void mx_evals_global_cleanup(void)
-{
-	curl_global_cleanup();
-}
-
-struct http_resp {
-	long status;
-	long retry_after; /* seconds, -1 when absent */
-	struct mx_buf body;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *ud)
-{
-	struct http_resp *r = ud;
-	return mx_buf_append(&r->body, data, size * n) ? 0 : size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *ud)
-{
-	struct http_resp *r = ud;
-	size_t len = size * n;
-	static const char NAME[] = "retry-after:";
-	if (len > sizeof NAME - 1 && strncasecmp(data, NAME, sizeof NAME - 1) == 0) {
-		char tmp[32];
-		size_t vl = len - (sizeof NAME - 1);
-		if (vl >= sizeof tmp)
-			vl = sizeof tmp - 1;
-		memcpy(tmp, data + sizeof NAME - 1, vl);
-		tmp[vl] = 0;
-		char *end;
-		long v = strtol(tmp, &end, 10);
-		if (end != tmp && v >= 0)
-			r->retry_after = v;
-	}
-	return len;
-}
-
 /* POST body to url; on success *out is the parsed JSON reply (2xx only). */
-static int http_post_json(const struct mx_eval_model *m, const char *url, struct curl_slist *headers,
+static int http_post_json(const struct mx_eval_model *m, const char *url, const char *const *headers,
                           const json_t *body, json_t **out, struct mx_err *err)
 {
 	char *text = mx_json_dumps(body, MX_JSON_COMPACT);
 	if (!text)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	struct mx_fetch_request rq = {
+	        .url = url,
+	        .headers = headers,
+	        .body = text,
+	        .body_len = strlen(text),
+	        .timeout_s = m->timeout_s,
+	        .connect_timeout_s = m->timeout_s < 10 ? m->timeout_s : 10L,
+	        .max_response = EVAL_MAX_RESPONSE,
+	};
 	int rc = 0;
 	for (int attempt = 0;; attempt++) {
-		CURL *c = curl_easy_init();
-		if (!c) {
-			rc = mx_err_set(err, MX_EINTERNAL, "cannot initialise libcurl");
+		struct mx_fetch_response r;
+		int frc = mx_fetch(&rq, &r);
+		if (frc == MX_ENOMEM) {
+			mx_buf_free(&r.body);
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 			break;
 		}
-		struct http_resp r = {.retry_after = -1};
-		mx_buf_init(&r.body, EVAL_MAX_RESPONSE);
-		char errbuf[CURL_ERROR_SIZE] = "";
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, m->timeout_s);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, m->timeout_s < 10 ? m->timeout_s : 10L);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		CURLcode cc = curl_easy_perform(c);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-		curl_easy_cleanup(c);
-		int retryable = cc == CURLE_OK ? (r.status == 429 || r.status >= 500)
-		                               : cc != CURLE_OPERATION_TIMEDOUT;
-		if (cc == CURLE_OK && r.status >= 200 && r.status < 300) {
+		int retryable = frc == 0 ? (r.status == 429 || r.status >= 500) : !r.timed_out;
+		if (frc == 0 && r.status >= 200 && r.status < 300) {
 			json_error_t je;
 			*out = json_loadb(mx_buf_str(&r.body), r.body.len, 0, &je);
 			if (!*out || !json_is_object(*out))
@@ -431,9 +379,9 @@ static int http_post_json(const struct mx_eval_model *m, const char *url, struct
 			break;
 		}
 		if (!retryable || attempt >= m->max_retries) {
-			if (cc != CURLE_OK)
+			if (frc != 0)
 				rc = mx_err_set(err, MX_EIO, "Request to the %s API failed: %s", m->type,
-				                errbuf[0] ? errbuf : curl_easy_strerror(cc));
+				                r.error);
 			else
 				rc = mx_err_set(err, MX_EIO, "The %s API answered HTTP %ld: %.300s", m->type,
 				                r.status, mx_buf_str(&r.body));
@@ -485,7 +433,8 @@ struct provider {
 	/* the request body for the conversation so far */
 	json_t *(*request)(const struct mx_eval_model *m, const json_t *tools, const json_t *messages);
 	const char *path; /* appended to base_url */
-	struct curl_slist *(*headers)(const struct mx_eval_model *m);
+	const char *content_headers[3]; /* sent with every request, NULL-terminated */
+	const char *auth_header; /* printf format of the key's header line */
 	int (*parse)(const json_t *resp, struct reply *out, struct mx_err *err);
 	/* Append the tool results (ids, texts, error flags) to messages. */
 	void (*add_results)(json_t *messages, const struct reply *r, json_t *const *texts,
@@ -511,19 +460,6 @@ static json_t *claude_request(const struct mx_eval_model *m, const json_t *tools
 	if (json_array_size(tools))
 		json_object_set(b, "tools", (json_t *)tools);
 	return b;
-}
-
-static struct curl_slist *claude_headers(const struct mx_eval_model *m)
-{
-	struct mx_buf h;
-	mx_buf_init(&h, 8192);
-	mx_buf_printf(&h, "x-api-key: %s", m->api_key);
-	struct curl_slist *l = curl_slist_append(NULL, "content-type: application/json");
-	l = curl_slist_append(l, "anthropic-version: 2023-06-01");
-	l = curl_slist_append(l, mx_buf_str(&h));
-	memset(h.p, 0, h.len);
-	mx_buf_free(&h);
-	return l;
 }
 
 static int claude_parse(const json_t *resp, struct reply *out, struct mx_err *err)
@@ -590,18 +526,6 @@ static json_t *openai_request(const struct mx_eval_model *m, const json_t *tools
 	return b;
 }
 
-static struct curl_slist *openai_headers(const struct mx_eval_model *m)
-{
-	struct mx_buf h;
-	mx_buf_init(&h, 8192);
-	mx_buf_printf(&h, "Authorization: Bearer %s", m->api_key);
-	struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/json");
-	l = curl_slist_append(l, mx_buf_str(&h));
-	memset(h.p, 0, h.len);
-	mx_buf_free(&h);
-	return l;
-}
-
 static int openai_parse(const json_t *resp, struct reply *out, struct mx_err *err)
 {
 	const json_t *msg = json_object_get(json_array_get(json_object_get(resp, "choices"), 0), "message");
@@ -646,9 +570,21 @@ static json_t *openai_tool(const char *name, const char *description, json_t *sc
 }
 
 static const struct provider PROVIDERS[] = {
-        {"claude", claude_request, "/v1/messages", claude_headers, claude_parse, claude_add_results,
+        {"claude",
+         claude_request,
+         "/v1/messages",
+         {"content-type: application/json", "anthropic-version: 2023-06-01"},
+         "x-api-key: %s",
+         claude_parse,
+         claude_add_results,
          claude_tool},
-        {"openai", openai_request, "/chat/completions", openai_headers, openai_parse, openai_add_results,
+        {"openai",
+         openai_request,
+         "/chat/completions",
+         {"Content-Type: application/json"},
+         "Authorization: Bearer %s",
+         openai_parse,
+         openai_add_results,
          openai_tool},
 };
 
@@ -716,7 +652,15 @@ static int converse(struct mx_runtime *rt, struct mx_dbconn *conn, const struct 
 	struct mx_buf url;
 	mx_buf_init(&url, 8192);
 	mx_buf_printf(&url, "%s%s", m->base_url, pv->path);
-	struct curl_slist *headers = pv->headers(m);
+	/* the provider's headers, then the key's, which is wiped when done */
+	struct mx_buf auth;
+	mx_buf_init(&auth, 8192);
+	mx_buf_printf(&auth, pv->auth_header, m->api_key);
+	const char *headers[4] = {0};
+	size_t nh = 0;
+	while (nh < 2 && pv->content_headers[nh])
+		headers[nh] = pv->content_headers[nh], nh++;
+	headers[nh] = mx_buf_str(&auth);
 	int rc = 0, turn;
 	*answer = NULL;
 	for (turn = 0; turn < MX_EVAL_MAX_TURNS; turn++) {
@@ -762,7 +706,9 @@ static int converse(struct mx_runtime *rt, struct mx_dbconn *conn, const struct 
 	}
 	if (rc == 0 && *answer == NULL)
 		rc = mx_err_set(err, MX_ELIMIT, "No final answer after %d turns", MX_EVAL_MAX_TURNS);
-	curl_slist_free_all(headers);
+	if (auth.p)
+		memset(auth.p, 0, auth.len);
+	mx_buf_free(&auth);
 	mx_buf_free(&url);
 	json_decref(messages);
 	return rc;

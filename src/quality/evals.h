@@ -7,7 +7,7 @@
  * answers or MX_EVAL_MAX_TURNS is hit; then must_call / must_not_call /
  * answer_contains / answer_not_contains are checked.
  *
- * Providers speak their native tool-use APIs over libcurl: `claude`
+ * Providers speak their native tool-use APIs over core/fetch (libcurl): `claude`
  * (Anthropic Messages, tool_use/tool_result blocks) and `openai` (Chat
  * Completions, tool_calls and role "tool"). They are structs of function
  * pointers (STYLE 8). The API key is sent, never printed or logged.
@@ -23,11 +23,6 @@
 #include <jansson.h>
 
 #define MX_EVAL_MAX_TURNS 10
-
-/* libcurl's process-wide set-up: once before the first suite runs (on the
- * main thread, before other threads exist) and once at exit. */
-void mx_evals_global_init(void);
-void mx_evals_global_cleanup(void);
 
 /* A suite file read and checked against MXCP's schema (unknown keys are
  * errors with file:line:col). */

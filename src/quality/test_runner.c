@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/pytext.h"
 #include "core/time.h"
 
 #include <string.h>
@@ -28,11 +29,9 @@
 
 char *mx_test_pystr(const json_t *v)
 {
-	if (json_is_string(v))
-		return mx_strdup(json_string_value(v));
 	struct mx_buf b;
 	mx_buf_init(&b, MX_BUF_UNBOUNDED);
-	if (mx_json_repr(&b, v)) {
+	if (mx_pytext_str(&b, v)) {
 		mx_buf_free(&b);
 		return mx_strdup("<unprintable>");
 	}
@@ -67,7 +66,7 @@ static char *fail_type(const char *assertion, const char *requires, const json_t
 	struct mx_buf out;
 	mx_buf_init(&out, MX_BUF_UNBOUNDED);
 	mx_buf_printf(&out, "%s assertion requires %s result, got <class '%s'>", assertion, requires,
-	              mx_json_pytype(result));
+	              mx_pytext_type(result));
 	char *s = mx_buf_detach(&out);
 	return s ? s : mx_strdup("");
 }
@@ -328,13 +327,13 @@ static void diff_line(json_t *lines, const char *path, const char *fmt, const js
 	struct mx_buf r;
 	if (a) {
 		mx_buf_init(&r, MX_BUF_UNBOUNDED);
-		mx_json_repr(&r, a);
+		mx_pytext_repr(&r, a);
 		ra = json_string(mx_buf_str(&r));
 		mx_buf_free(&r);
 	}
 	if (b) {
 		mx_buf_init(&r, MX_BUF_UNBOUNDED);
-		mx_json_repr(&r, b);
+		mx_pytext_repr(&r, b);
 		rb = json_string(mx_buf_str(&r));
 		mx_buf_free(&r);
 	}

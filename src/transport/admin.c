@@ -33,6 +33,7 @@
 #include "core/uuid.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -106,15 +107,8 @@ struct mx_admin {
  * (no fraction when it is zero). */
 static void iso_time(const struct timespec *ts, char out[40])
 {
-	struct tm tm;
-	time_t s = ts->tv_sec;
-	gmtime_r(&s, &tm);
-	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	long us = ts->tv_nsec / 1000;
-	if (us)
-		snprintf(out + n, 40 - n, ".%06ldZ", us);
-	else
-		snprintf(out + n, 40 - n, "Z");
+	mx_time_format_iso8601(out, 40, ts->tv_sec, (int32_t)ts->tv_nsec, 6,
+	                       MX_ISO_FRAC_OMIT_ZERO | MX_ISO_ZONE_Z);
 }
 
 static void iso_now(char out[40])
@@ -1209,23 +1203,9 @@ const char *mx_admin_socket_path(void)
 static int make_parent(const char *path, struct mx_err *err)
 {
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
+	if (mx_fs_mkdir_parent(path, 0755, dir, sizeof dir) == 0)
 		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return mx_err_set(err, MX_EIO, "cannot create the admin socket folder %s: %s", dir,
-			                  strerror(errno));
-		*p = saved;
-		if (saved == '\0')
-			return 0;
-	}
+	return mx_err_set(err, MX_EIO, "cannot create the admin socket folder %s: %s", dir, strerror(errno));
 }
 
 /* A socket file already at path: refuse if a server answers on it or it is

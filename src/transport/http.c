@@ -36,7 +36,9 @@
 #include "transport/http.h"
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -1122,25 +1124,9 @@ static int decode_header_value(const char *v, char *out, size_t n)
 		memcpy(out, v, len + 1);
 		return 0;
 	}
-	static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	for (size_t i = 9; i < len - 2; i++) {
-		if (v[i] == '=')
-			break;
-		const char *q = strchr(B64, v[i]);
-		if (q == NULL || v[i] == '\0')
-			return -1;
-		acc = (acc << 6) | (unsigned)(q - B64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o + 1 >= n)
-				return -1;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
+	size_t o;
+	if (mx_base64_decode(v + 9, len - 11, out, n - 1, &o) != 0)
+		return -1;
 	out[o] = '\0';
 	return 0;
 }
@@ -1531,16 +1517,7 @@ static enum MHD_Result get_ready(struct http *h, struct MHD_Connection *c)
 			char *slash = strrchr(dir, '/');
 			if (slash && slash != dir)
 				*slash = '\0';
-			for (char *q = dir + 1; *q; q++) {
-				if (*q != '/')
-					continue;
-				*q = '\0';
-				if (access(dir, F_OK) != 0)
-					(void)mkdir(dir, 0755);
-				*q = '/';
-			}
-			if (access(dir, F_OK) != 0)
-				(void)mkdir(dir, 0755);
+			(void)mx_fs_mkdir_p(dir, 0755, NULL, 0);
 			w = access(dir, W_OK) == 0;
 		}
 		json_object_set_new(checks, "audit", json_string(w ? "ok" : "audit path not writable"));

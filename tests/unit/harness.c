@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include "core/alloc.h"
+#include "core/fs.h"
 #include "core/json.h"
 #include "exec/invoke.h"
 #include "exec/sql.h"
@@ -39,24 +40,11 @@ void mx_test_tmpdir(char *out, size_t outsz)
 		fail_msg("mkdtemp %s: %s", out, strerror(errno));
 }
 
-static void mkdirs(const char *path)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(tmp, 0755);
-			*p = '/';
-		}
-	}
-}
-
 void mx_test_write(const char *dir, const char *rel, const char *content)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	mkdirs(path);
+	mx_fs_mkdir_parent(path, 0755, NULL, 0);
 	FILE *f = fopen(path, "wb");
 	if (f == NULL)
 		fail_msg("cannot write %s: %s", path, strerror(errno));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests for src/core/json.c: the writer (shortest reals, escapes, layout) and repr. */
+/* Tests for src/core/json.c: the writer (shortest reals, escapes, layout). */
 #include "harness.h"
 
 #include "core/alloc.h"
@@ -51,18 +51,6 @@ static void test_layout(void **state)
 	expect_dump("{\n  \"b\": 1,\n  \"a\": [\n    2,\n    \"x\"\n  ],\n  \"c\": {}\n}", v, MX_JSON_PRETTY);
 }
 
-static void test_repr(void **state)
-{
-	(void)state;
-	struct mx_buf b;
-	mx_buf_init(&b, 1024);
-	json_t *v = json_pack("[s, i, f, f, b, n]", "a", 1, 0.1, 2.0, 1);
-	assert_int_equal(0, mx_json_repr(&b, v));
-	assert_string_equal("['a', 1, 0.1, 2.0, True, None]", mx_buf_str(&b));
-	json_decref(v);
-	mx_buf_free(&b);
-}
-
 static void test_bounded(void **state)
 {
 	(void)state;
@@ -79,8 +67,10 @@ int main(void)
 {
 	mx_alloc_init_jansson();
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_reals), cmocka_unit_test(test_strings), cmocka_unit_test(test_layout),
-	        cmocka_unit_test(test_repr),  cmocka_unit_test(test_bounded),
+	        cmocka_unit_test(test_reals),
+	        cmocka_unit_test(test_strings),
+	        cmocka_unit_test(test_layout),
+	        cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -319,7 +319,7 @@ static void test_cardinality_cap(void **state)
 	mx_free(got);
 }
 
-static void fake_audit(void *ctx, struct mx_audit_stats *out)
+static void fake_audit(void *ctx, struct mx_metrics_audit *out)
 {
 	(void)ctx;
 	out->queued = 3;
@@ -364,8 +364,8 @@ static void test_sources_and_reload(void **state)
 	assert_int_equal(0, (long long)value_of(got, "mxcp_config_last_reload_successful"));
 	assert_true(value_of(got, "mxcp_config_last_reload_success_timestamp_seconds") > 1.6e9);
 	mx_free(got);
-	mx_metrics_set_audit(NULL);
-	mx_metrics_set_db_pool(NULL);
+	mx_metrics_set_audit_source(NULL, NULL);
+	mx_metrics_set_db_pool_source(NULL, NULL);
 	got = render();
 	assert_null(strstr(got, "mxcp_audit_"));
 	assert_null(strstr(got, "mxcp_db_pool_"));
@@ -383,7 +383,7 @@ static void test_real_audit_source(void **state)
 	struct mx_audit_options opt = {.path = path};
 	struct mx_audit *a = NULL;
 	assert_int_equal(0, mx_audit_open(&opt, &a, NULL));
-	mx_metrics_set_audit(a);
+	mx_metrics_set_audit_source(mx_audit_metrics_source, a);
 	struct mx_audit_record r = {.caller = "http", .type = "tool", .name = "t", .status = "success"};
 	assert_int_equal(0, mx_audit_log(a, &r));
 	assert_int_equal(0, mx_audit_flush(a, 5000));
@@ -391,7 +391,7 @@ static void test_real_audit_source(void **state)
 	assert_int_equal(1, (long long)value_of(got, "mxcp_audit_records_written_total"));
 	assert_int_equal(0, (long long)value_of(got, "mxcp_audit_queue_depth"));
 	mx_free(got);
-	mx_metrics_set_audit(NULL);
+	mx_metrics_set_audit_source(NULL, NULL);
 	mx_audit_close(a);
 	mx_test_rmrf(dir);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_value — CEL values: the bump arena they live in, equality and
+ * value — CEL values: the bump arena they live in, equality and
  * ordering (numbers compare across int/uint/double by value), map keys and
  * their hash index, JSON in and out, and the activation (variable bindings).
  *
@@ -8,9 +8,10 @@
  * so a program's literals and an activation's values can be read from many
  * threads at once. An activation is built on one thread, then read-only.
  */
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include "core/alloc.h"
+#include "core/base64.h"
 #include "core/json.h"
 
 #include <math.h>
@@ -89,56 +90,6 @@ void mx_cel_arena_free(struct mx_cel_arena *a)
 	a->chunks = NULL;
 	a->cur = a->end = NULL;
 	a->total = 0;
-}
-
-/* ==== UTF-8 ==== */
-
-bool mx_cel_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t len;
-		uint32_t cp;
-		if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-size_t mx_cel_utf8_count(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
 }
 
 /* ==== types ==== */
@@ -559,30 +510,6 @@ int mx_cel_copy_value(struct mx_cel_arena *a, const struct mx_cel_value *in, str
 	}
 }
 
-static json_t *base64_json(const char *p, size_t n)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t outn = (n + 2) / 3 * 4;
-	char *o = mx_malloc(outn + 1);
-	if (o == NULL)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)p[i + 2];
-		o[k++] = tbl[(v >> 18) & 63];
-		o[k++] = tbl[(v >> 12) & 63];
-		o[k++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		o[k++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	json_t *j = json_stringn(o, k);
-	mx_free(o);
-	return j;
-}
-
 json_t *mx_cel_value_to_json(const struct mx_cel_value *v)
 {
 	char buf[64];
@@ -596,7 +523,7 @@ json_t *mx_cel_value_to_json(const struct mx_cel_value *v)
 		return json_real((double)v->u);
 	case MX_CEL_DOUBLE: return json_real(v->d);
 	case MX_CEL_STRING: return json_stringn(v->s.p, v->s.n);
-	case MX_CEL_BYTES: return base64_json(v->s.p, v->s.n);
+	case MX_CEL_BYTES: return mx_base64_json(v->s.p, v->s.n);
 	case MX_CEL_TYPE: return json_stringn(v->s.p, v->s.n);
 	case MX_CEL_TIMESTAMP: {
 		size_t n = mx_cel_timestamp_format(v->t.sec, v->t.nsec, buf, sizeof buf);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_parse — recursive-descent parser for the CEL grammar (langdef.md) and
+ * parse — recursive-descent parser for the CEL grammar (langdef.md) and
  * mx_cel_compile, which turns source text into an immutable program.
  *
  * The tree is allocated from the program's arena. Macros (has, all,
@@ -12,10 +12,11 @@
  * parser's recursion and the height of the tree (the evaluator recurses on
  * it). Runs on the caller's thread; no globals.
  */
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -770,10 +771,8 @@ static int syntax_error(const char *src, size_t n, size_t pos, const char *msg, 
 			line++;
 			line_start = i + 1;
 		}
-	int col = 1;
-	for (size_t i = line_start; i < pos && i < n; i++)
-		if (((unsigned char)src[i] & 0xC0) != 0x80)
-			col++;
+	size_t upto = pos < n ? pos : n;
+	int col = 1 + (int)mx_utf8_count(src + line_start, upto > line_start ? upto - line_start : 0);
 	size_t line_end = line_start;
 	while (line_end < n && src[line_end] != '\n')
 		line_end++;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests for src/model/types.c: YAML → type parsing (with located errors),
+ * Tests for src/types/: YAML → type parsing (with located errors),
  * MXCP's input conversion and its messages, output validation, and the JSON
  * Schemas emitted for MCP. Every expected message is MXCP's text (or ours
  * where we name nested paths), so a change in wording fails here.
@@ -10,7 +10,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/yaml.h"
-#include "model/types.h"
+#include "types/types.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests for src/policy/cel*.c beyond the conformance suite: the policy
+ * Tests for src/cel/ beyond the conformance suite: the policy
  * shapes MXCP projects use, JSON activations, error propagation and
  * absorption, syntax-error messages, limits against hostile input, time
  * zones, out-of-memory paths, and one program evaluated from many threads.
@@ -8,7 +8,7 @@
 #include "harness.h"
 
 #include "core/alloc.h"
-#include "policy/cel.h"
+#include "cel/cel.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests for src/core/template.c: the Jinja2 subset, Python-style printing,
+ * Tests for src/jinja/: the Jinja2 subset, Python-style printing,
  * free variables, error locations, limits, out-of-memory paths. Expected
  * outputs were checked against Jinja2 3.1 (jinja2.Template(...).render).
  */
@@ -8,7 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "core/template.h"
+#include "jinja/jinja.h"
 
 #include <string.h>
 
@@ -28,14 +28,14 @@ static json_t *ctx_of(const char *ctx_json)
 static void check_render(const char *expected, const char *tpl, const char *ctx_json, const char *file,
                          int line)
 {
-	struct mx_template *t = NULL;
+	struct mx_jinja_template *t = NULL;
 	struct mx_err err;
-	if (mx_template_compile(tpl, &t, &err))
+	if (mx_jinja_compile(tpl, &t, &err))
 		fail_msg("%s:%d: compile failed: %s\ntemplate: %s", file, line, err.msg, tpl);
 	json_t *ctx = ctx_of(ctx_json);
 	struct mx_buf b;
 	mx_buf_init(&b, 1 << 20);
-	int rc = mx_template_render(t, ctx, &b, &err);
+	int rc = mx_jinja_render(t, ctx, &b, &err);
 	if (rc)
 		fail_msg("%s:%d: render failed: %s\ntemplate: %s", file, line, err.msg, tpl);
 	if (strcmp(expected, mx_buf_str(&b)) != 0)
@@ -43,7 +43,7 @@ static void check_render(const char *expected, const char *tpl, const char *ctx_
 		         mx_buf_str(&b));
 	mx_buf_free(&b);
 	json_decref(ctx);
-	mx_template_free(t);
+	mx_jinja_free(t);
 }
 
 #define R(expected, tpl) check_render((expected), (tpl), NULL, __FILE__, __LINE__)
@@ -51,11 +51,11 @@ static void check_render(const char *expected, const char *tpl, const char *ctx_
 
 static void check_compile_error(const char *tpl, int code, const char *msg, const char *file, int line)
 {
-	struct mx_template *t = NULL;
+	struct mx_jinja_template *t = NULL;
 	struct mx_err err;
-	int rc = mx_template_compile(tpl, &t, &err);
+	int rc = mx_jinja_compile(tpl, &t, &err);
 	if (rc == 0) {
-		mx_template_free(t);
+		mx_jinja_free(t);
 		fail_msg("%s:%d: compiled, expected error: %s", file, line, msg);
 	}
 	assert_null(t);
@@ -70,21 +70,21 @@ static void check_compile_error(const char *tpl, int code, const char *msg, cons
 static void check_render_error(const char *tpl, const char *ctx_json, int code, const char *msg,
                                const char *file, int line)
 {
-	struct mx_template *t = NULL;
+	struct mx_jinja_template *t = NULL;
 	struct mx_err err;
-	if (mx_template_compile(tpl, &t, &err))
+	if (mx_jinja_compile(tpl, &t, &err))
 		fail_msg("%s:%d: compile failed: %s", file, line, err.msg);
 	json_t *ctx = ctx_of(ctx_json);
 	struct mx_buf b;
 	mx_buf_init(&b, 1 << 20);
-	int rc = mx_template_render(t, ctx, &b, &err);
+	int rc = mx_jinja_render(t, ctx, &b, &err);
 	if (rc != code || strcmp(err.msg, msg) != 0)
 		fail_msg("%s:%d: template: %s\nexpected: %d %s\n     got: %d %s (output [%s])", file, line,
 		         tpl, code, msg, rc, rc ? err.msg : "", mx_buf_str(&b));
 	assert_int_equal(0, b.len); /* nothing of a failed render is left behind */
 	mx_buf_free(&b);
 	json_decref(ctx);
-	mx_template_free(t);
+	mx_jinja_free(t);
 }
 
 #define RERR(tpl, ctx, msg) check_render_error((tpl), (ctx), MX_EINVAL, (msg), __FILE__, __LINE__)
@@ -92,14 +92,14 @@ static void check_render_error(const char *tpl, const char *ctx_json, int code, 
 
 static void check_free_vars(const char *tpl, const char *expected_json, const char *file, int line)
 {
-	struct mx_template *t = NULL;
+	struct mx_jinja_template *t = NULL;
 	struct mx_err err;
-	if (mx_template_compile(tpl, &t, &err))
+	if (mx_jinja_compile(tpl, &t, &err))
 		fail_msg("%s:%d: compile failed: %s", file, line, err.msg);
-	json_t *vars = mx_template_free_variables(t);
+	json_t *vars = mx_jinja_free_variables(t);
 	mx_test_json_eq(expected_json, vars, file, line);
 	json_decref(vars);
-	mx_template_free(t);
+	mx_jinja_free(t);
 }
 
 #define FREE(tpl, expected) check_free_vars((tpl), (expected), __FILE__, __LINE__)
@@ -657,38 +657,38 @@ static void test_limits(void **state)
 static void test_output_buffer(void **state)
 {
 	(void)state;
-	struct mx_template *t;
+	struct mx_jinja_template *t;
 	struct mx_err err;
 	struct mx_buf b;
-	assert_int_equal(0, mx_template_compile("{{ a }}-{{ a }}", &t, &err));
+	assert_int_equal(0, mx_jinja_compile("{{ a }}-{{ a }}", &t, &err));
 	json_t *ctx = json_pack("{s:s}", "a", "xyz");
 	/* appends to what is there */
 	mx_buf_init(&b, 16);
 	mx_buf_puts(&b, "pre:");
-	assert_int_equal(0, mx_template_render(t, ctx, &b, &err));
+	assert_int_equal(0, mx_jinja_render(t, ctx, &b, &err));
 	assert_string_equal("pre:xyz-xyz", b.p);
 	/* past the bound: fails and leaves the buffer as it was */
-	assert_int_equal(MX_ELIMIT, mx_template_render(t, ctx, &b, &err));
+	assert_int_equal(MX_ELIMIT, mx_jinja_render(t, ctx, &b, &err));
 	assert_string_equal("pre:xyz-xyz", b.p);
 	assert_string_equal("line 1, column 9: rendered text exceeds the limit of 16 bytes", err.msg);
 	mx_buf_free(&b);
 	/* a template renders again and again, with any context */
 	for (int i = 0; i < 3; i++) {
 		mx_buf_init(&b, 64);
-		assert_int_equal(0, mx_template_render(t, NULL, &b, &err));
+		assert_int_equal(0, mx_jinja_render(t, NULL, &b, &err));
 		assert_string_equal("-", mx_buf_str(&b));
 		mx_buf_free(&b);
 	}
 	/* the context must be an object */
 	json_t *arr = json_array();
 	mx_buf_init(&b, 64);
-	assert_int_equal(MX_EINVAL, mx_template_render(t, arr, &b, &err));
+	assert_int_equal(MX_EINVAL, mx_jinja_render(t, arr, &b, &err));
 	assert_string_equal("template context must be an object, not list", err.msg);
 	mx_buf_free(&b);
 	json_decref(arr);
 	json_decref(ctx);
-	mx_template_free(t);
-	mx_template_free(NULL);
+	mx_jinja_free(t);
+	mx_jinja_free(NULL);
 }
 
 /* Fail every allocation in turn: errors come back as MX_ENOMEM, nothing leaks. */
@@ -706,15 +706,15 @@ static void test_out_of_memory(void **state)
 	size_t base = mx_alloc_live_bytes();
 	int completed = 0;
 	for (long n = 1; n < 5000 && !completed; n++) {
-		struct mx_template *t = NULL;
+		struct mx_jinja_template *t = NULL;
 		struct mx_err err;
 		struct mx_buf b;
 		mx_buf_init(&b, 4096);
 		mx_alloc_fail_after(n);
-		int rc = mx_template_compile(tpl, &t, &err);
+		int rc = mx_jinja_compile(tpl, &t, &err);
 		if (rc == 0) {
-			json_t *vars = mx_template_free_variables(t);
-			rc = mx_template_render(t, ctx, &b, &err);
+			json_t *vars = mx_jinja_free_variables(t);
+			rc = mx_jinja_render(t, ctx, &b, &err);
 			if (rc == 0 && vars) {
 				assert_string_equal("Hi Ann, Hi Bob ann/bob/cy {\"k\": [1, 2.5]} 6", b.p);
 				completed = 1;
@@ -725,7 +725,7 @@ static void test_out_of_memory(void **state)
 			assert_int_equal(MX_ENOMEM, rc);
 		mx_alloc_fail_after(0);
 		mx_buf_free(&b);
-		mx_template_free(t);
+		mx_jinja_free(t);
 		assert_int_equal(base, mx_alloc_live_bytes());
 	}
 	assert_true(completed);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * types — MXCP's type system.
+ * types — MXCP's type system (the public API of src/types/; types_int.h
+ * has its layout).
  *
  * A struct mx_type is parsed once from an endpoint's YAML (a parameter, a
  * `return`, or a nested `items`/`properties` entry) and is immutable after.
@@ -14,8 +15,8 @@
  * Thread-safe after parsing (read-only; the compiled regex is used through
  * per-call match data).
  */
-#ifndef MX_MODEL_TYPES_H
-#define MX_MODEL_TYPES_H
+#ifndef MX_TYPES_TYPES_H
+#define MX_TYPES_TYPES_H
 
 #include "core/err.h"
 #include "core/yaml.h"

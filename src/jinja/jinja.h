@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * template — a Jinja2-subset template engine over jansson values.
+ * jinja — a Jinja2-subset template engine over jansson values (the public
+ * API of src/jinja/; jinja_int.h has the layout of the engine).
  *
  * Prompt messages (spec §4.4) are Jinja2 templates rendered with the
  * prompt's validated parameters, as MXCP does with jinja2.Template: no
@@ -22,8 +23,8 @@
  * Anything else ({% macro %}, {% include %}, an unknown filter) is a
  * compile error that names it.
  */
-#ifndef MX_CORE_TEMPLATE_H
-#define MX_CORE_TEMPLATE_H
+#ifndef MX_JINJA_JINJA_H
+#define MX_JINJA_JINJA_H
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -31,19 +32,18 @@
 #include <jansson.h>
 
 /* Bounds against hostile templates. */
-#define MX_TEMPLATE_MAX_SOURCE ((size_t)16 << 20) /* bytes of template text */
-#define MX_TEMPLATE_MAX_NESTING 64 /* nested {% if %} / {% for %} / {% set %} blocks */
-#define MX_TEMPLATE_MAX_EXPR_DEPTH 64 /* depth of one expression's tree */
-#define MX_TEMPLATE_MAX_ITERATIONS 1000000L /* loop iterations per render, all loops together */
-#define MX_TEMPLATE_MAX_ITEMS 100000 /* items of a list built while rendering (range(), l * n) */
-#define MX_TEMPLATE_MAX_STRING \
-	((size_t)64 << 20) /* any intermediate string (also capped by the output max) */
+#define MX_JINJA_MAX_SOURCE ((size_t)16 << 20) /* bytes of template text */
+#define MX_JINJA_MAX_NESTING 64 /* nested {% if %} / {% for %} / {% set %} blocks */
+#define MX_JINJA_MAX_EXPR_DEPTH 64 /* depth of one expression's tree */
+#define MX_JINJA_MAX_ITERATIONS 1000000L /* loop iterations per render, all loops together */
+#define MX_JINJA_MAX_ITEMS 100000 /* items of a list built while rendering (range(), l * n) */
+#define MX_JINJA_MAX_STRING ((size_t)64 << 20) /* any intermediate string (also capped by the output max) */
 
-struct mx_template;
+struct mx_jinja_template;
 
 /* Compile text (NUL-terminated UTF-8). On success *out owns the template. */
-int mx_template_compile(const char *text, struct mx_template **out, struct mx_err *err);
-void mx_template_free(struct mx_template *t);
+int mx_jinja_compile(const char *text, struct mx_jinja_template **out, struct mx_err *err);
+void mx_jinja_free(struct mx_jinja_template *t);
 
 /*
  * Names the template reads from its context without defining them itself,
@@ -52,14 +52,14 @@ void mx_template_free(struct mx_template *t);
  * are not variables. A new JSON array of strings, sorted and unique; NULL
  * when out of memory.
  */
-json_t *mx_template_free_variables(const struct mx_template *t);
+json_t *mx_jinja_free_variables(const struct mx_jinja_template *t);
 
 /*
  * Render with context (a JSON object, or NULL for none) and append the text
  * to out, bounded by out->max (MX_ELIMIT past it). On failure out is left
  * as it was and err says why and where.
  */
-int mx_template_render(const struct mx_template *t, const json_t *context, struct mx_buf *out,
-                       struct mx_err *err);
+int mx_jinja_render(const struct mx_jinja_template *t, const json_t *context, struct mx_buf *out,
+                    struct mx_err *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_time — timestamps, durations and time zones for CEL.
+ * time — timestamps, durations and time zones for CEL.
  *
  * Timestamps are RFC 3339 text <-> (seconds, nanoseconds) in
  * 0001-01-01..9999-12-31; durations are Go-style text ("1h30m", "-1.5s")
@@ -11,7 +11,7 @@
  * variable, no localtime_r: zones are plain data in the caller's arena, so
  * lookups are thread-safe.
  */
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include "core/buf.h"
 #include "core/time.h"
@@ -40,47 +40,9 @@ static bool digits(const char *s, size_t n, size_t at, size_t count, int *out)
 
 int mx_cel_timestamp_parse(const char *s, size_t n, int64_t *sec, int32_t *nsec)
 {
-	int y, mo, d, h, mi, se;
-	if (!digits(s, n, 0, 4, &y) || n < 20 || s[4] != '-' || !digits(s, n, 5, 2, &mo) || s[7] != '-' ||
-	    !digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s, n, 11, 2, &h) ||
-	    s[13] != ':' || !digits(s, n, 14, 2, &mi) || s[16] != ':' || !digits(s, n, 17, 2, &se))
-		return -1;
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mx_days_in_month(y, mo) || h > 23 || mi > 59 ||
-	    se > 59)
-		return -1;
-	size_t i = 19;
-	int32_t frac = 0;
-	if (i < n && s[i] == '.') {
-		i++;
-		size_t k = 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			if (k < 9)
-				frac = frac * 10 + (s[i] - '0');
-			k++;
-			i++;
-		}
-		if (k == 0)
-			return -1;
-		for (; k < 9; k++)
-			frac *= 10;
-	}
-	int64_t off = 0;
-	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
-		int oh, om;
-		if (!digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
-		    !digits(s, n, i + 4, 2, &om) || oh > 23 || om > 59)
-			return -1;
-		off = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != n)
-		return -1;
-	int64_t t = mx_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-	if (t < MX_CEL_TS_MIN || t > MX_CEL_TS_MAX)
+	int64_t t;
+	int32_t frac;
+	if (mx_time_parse_iso8601(s, n, 0, &t, &frac) != 0 || t < MX_TIME_SEC_MIN || t > MX_TIME_SEC_MAX)
 		return -1;
 	*sec = t;
 	*nsec = frac;
@@ -89,24 +51,7 @@ int mx_cel_timestamp_parse(const char *s, size_t n, int64_t *sec, int32_t *nsec)
 
 size_t mx_cel_timestamp_format(int64_t sec, int32_t nsec, char *out, size_t outsz)
 {
-	int64_t days = sec / 86400, rem = sec % 86400;
-	if (rem < 0) {
-		rem += 86400;
-		days--;
-	}
-	int64_t y;
-	int m, d;
-	mx_civil_from_days(days, &y, &m, &d);
-	char frac[16] = "";
-	if (nsec > 0) {
-		snprintf(frac, sizeof frac, ".%09d", (int)nsec);
-		size_t k = strlen(frac);
-		while (k > 1 && frac[k - 1] == '0')
-			frac[--k] = 0;
-	}
-	int n = snprintf(out, outsz, "%04lld-%02d-%02dT%02d:%02d:%02d%sZ", (long long)y, m, d,
-	                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
-	return n < 0 ? 0 : (size_t)n < outsz ? (size_t)n : outsz - 1;
+	return mx_time_format_iso8601(out, outsz, sec, nsec, 9, MX_ISO_FRAC_TRIM | MX_ISO_ZONE_Z);
 }
 
 /* ==== durations ==== */

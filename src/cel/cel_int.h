@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_int — internals shared by the CEL engine's files (not a public API):
+ * cel_int — internals shared by the files of src/cel/ (not a public API):
  * the bump arena every CEL object lives in, the syntax tree, the lexer's
  * tokens, the builtin function ids, and the value helpers the evaluator and
- * the activation share.
+ * the activation share, and the evaluation state eval.c and stdlib.c share.
+ *
+ * Files: lex.c (tokens), parse.c (the grammar and mx_cel_compile), value.c
+ * (values, maps, JSON, activations), time.c (timestamps, durations, time
+ * zones), eval.c (the tree walk, macros and the eval API), stdlib.c
+ * (operators, conversions, functions), regex.c (matches() over PCRE2).
  *
  * Ownership: a program owns one arena (tree, decoded literals, regexes,
  * time zones); an activation owns one; each evaluation owns one. Values
@@ -11,10 +16,10 @@
  * Nothing here is thread-aware: arenas are confined to their owner, and the
  * program and activation are read-only once built.
  */
-#ifndef MX_POLICY_CEL_INT_H
-#define MX_POLICY_CEL_INT_H
+#ifndef MX_CEL_CEL_INT_H
+#define MX_CEL_CEL_INT_H
 
-#include "policy/cel.h"
+#include "cel/cel.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,9 +47,6 @@ void mx_cel_arena_free(struct mx_cel_arena *a);
 
 /* A time zone: either a fixed offset or a parsed TZif file. */
 struct mx_cel_tz;
-
-#define MX_CEL_TS_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
-#define MX_CEL_TS_MAX (253402300799LL) /* 9999-12-31T23:59:59Z */
 
 /* Parse RFC 3339 ("2009-02-13T23:31:30.123Z", "…+01:00"). 0 or -1. */
 int mx_cel_timestamp_parse(const char *s, size_t n, int64_t *sec, int32_t *nsec);
@@ -88,10 +90,6 @@ const struct mx_cel_value *mx_cel_activation_get(const struct mx_cel_activation 
                                                  size_t n, uint32_t hash);
 bool mx_cel_activation_has_dotted(const struct mx_cel_activation *a);
 uint32_t mx_cel_hash_bytes(const char *p, size_t n);
-
-/* UTF-8 helpers. */
-bool mx_cel_utf8_valid(const char *p, size_t n);
-size_t mx_cel_utf8_count(const char *p, size_t n);
 
 /* ---- syntax tree ---- */
 
@@ -276,5 +274,49 @@ struct mx_cel_lexer {
 /* Next token; string literals are decoded into the lexer's arena. */
 void mx_cel_lex_next(struct mx_cel_lexer *lx, struct mx_cel_token *t);
 bool mx_cel_is_reserved(const char *p, size_t n);
+
+/* ---- evaluation (eval.c) and the standard library (stdlib.c) ---- */
+
+struct mx_cel_scope; /* a comprehension's local variable, chained outwards */
+
+/* The state of one evaluation: read-only program and activation, its own arena. */
+struct mx_cel_ev {
+	const struct mx_cel_program *prog;
+	const struct mx_cel_activation *act;
+	struct mx_cel_arena *a;
+	const struct mx_cel_scope *locals;
+};
+
+/* Evaluate node n into *out (an error value on failure). */
+void mx_cel_eval_node(struct mx_cel_ev *e, const struct mx_cel_node *n, struct mx_cel_value *out);
+
+/* Error results: out of memory (or past the arena's limit), a message, no overload for fn. */
+void mx_cel_ev_oom(struct mx_cel_ev *e, struct mx_cel_value *out);
+__attribute__((format(printf, 3, 4))) void mx_cel_ev_fail(struct mx_cel_ev *e, struct mx_cel_value *out,
+                                                          const char *fmt, ...);
+void mx_cel_ev_no_overload(struct mx_cel_ev *e, struct mx_cel_value *out, const char *fn,
+                           const struct mx_cel_value *a, const struct mx_cel_value *b);
+
+static inline void mx_cel_set_bool(struct mx_cel_value *out, bool b)
+{
+	out->kind = MX_CEL_BOOL;
+	out->b = b;
+}
+
+static inline void mx_cel_set_int(struct mx_cel_value *out, int64_t i)
+{
+	out->kind = MX_CEL_INT;
+	out->i = i;
+}
+
+/* A string or bytes result, copied into the evaluation's arena. */
+void mx_cel_set_str(struct mx_cel_ev *e, struct mx_cel_value *out, enum mx_cel_kind k, const char *p,
+                    size_t n);
+
+/* The arithmetic operators (+ - * / %) over evaluated operands. */
+void mx_cel_arith(struct mx_cel_ev *e, int op, const struct mx_cel_value *l, const struct mx_cel_value *r,
+                  struct mx_cel_value *out);
+/* A function or method call node (n->kind MX_CEL_N_CALL). */
+void mx_cel_call(struct mx_cel_ev *e, const struct mx_cel_node *n, struct mx_cel_value *out);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cel_lex — the CEL lexer: one token at a time from a bounded source.
+ * lex — the CEL lexer: one token at a time from a bounded source.
  *
  * Numbers are decoded here (ints as their unsigned magnitude so the parser
  * can fold "-9223372036854775808"), and string/bytes literals are decoded
@@ -9,7 +9,7 @@
  * the byte offset at fault. Pure; no globals.
  */
 #include "core/utf8.h"
-#include "policy/cel_int.h"
+#include "cel/cel_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -261,7 +261,7 @@ static void lex_string(struct mx_cel_lexer *lx, struct mx_cel_token *t, size_t s
 		i++;
 	}
 	out[o] = 0;
-	if (!bytes && !mx_cel_utf8_valid(out, o)) {
+	if (!bytes && !mx_utf8_valid(out, o)) {
 		lex_error(t, start, "invalid UTF-8 in string literal");
 		return;
 	}

@@ -22,8 +22,8 @@
  * Limits against hostile input: MX_CEL_MAX_SOURCE bytes of source,
  * MX_CEL_MAX_DEPTH nesting, and a per-evaluation memory bound.
  */
-#ifndef MX_POLICY_CEL_H
-#define MX_POLICY_CEL_H
+#ifndef MX_CEL_CEL_H
+#define MX_CEL_CEL_H
 
 #include "core/err.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The cel-spec conformance suite against src/policy/cel*.c.
+ * The cel-spec conformance suite against src/cel/.
  *
  * Reads ../shared/conformance/cel/<file>.textproto beside the source tree
  * (or $MX_CEL_CONFORMANCE_DIR; protobuf text format of
@@ -23,8 +23,8 @@
 
 #include "core/utf8.h"
 #include "core/alloc.h"
-#include "policy/cel.h"
-#include "policy/cel_int.h"
+#include "cel/cel.h"
+#include "cel/cel_int.h"
 
 #include <ctype.h>
 #include <sys/stat.h>
@@ -534,8 +534,7 @@ static void test_conformance(void **state)
 	struct names passed = {0}, baseline = {0};
 	size_t n = 0;
 	char bpath[1024];
-	snprintf(bpath, sizeof bpath, "%s/tests/unit/policy/cel_conformance_baseline.txt",
-	         mx_test_source_dir());
+	snprintf(bpath, sizeof bpath, "%s/tests/unit/cel/cel_conformance_baseline.txt", mx_test_source_dir());
 	bool update = getenv("MX_CEL_CONFORMANCE_UPDATE") != NULL;
 	char *btext = read_all(bpath, &n);
 	if (btext == NULL && !update)
@@ -606,7 +605,7 @@ static void test_conformance(void **state)
 		FILE *out = fopen(bpath, "w");
 		assert_non_null(out);
 		fprintf(out,
-		        "# cel-spec conformance tests that pass (tests/unit/policy/test_cel_conformance.c).\n"
+		        "# cel-spec conformance tests that pass (tests/unit/cel/test_cel_conformance.c).\n"
 		        "# Regenerate: MX_CEL_CONFORMANCE_UPDATE=1 ctest -R cel_conformance\n");
 		for (size_t i = 0; i < passed.n; i++)
 			fprintf(out, "%s\n", passed.v[i]);

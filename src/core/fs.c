@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fs — see fs.h. */
+#include "core/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail_at(const char *dir, char *failed, size_t failedsz)
+{
+	int e = errno;
+	if (failed != NULL && failedsz > 0)
+		snprintf(failed, failedsz, "%s", dir);
+	errno = e;
+	return -1;
+}
+
+int mx_fs_mkdir_p(const char *dir, mode_t mode, char *failed, size_t failedsz)
+{
+	char tmp[PATH_MAX];
+	size_t n = strlen(dir);
+	if (n == 0) {
+		errno = ENOENT;
+		return fail_at(dir, failed, failedsz);
+	}
+	if (n >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return fail_at(dir, failed, failedsz);
+	}
+	memcpy(tmp, dir, n + 1);
+	while (n > 1 && tmp[n - 1] == '/')
+		tmp[--n] = '\0';
+	for (char *p = tmp + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+			return fail_at(tmp, failed, failedsz);
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	struct stat sb;
+	if (stat(tmp, &sb) != 0)
+		return fail_at(tmp, failed, failedsz);
+	if (!S_ISDIR(sb.st_mode)) {
+		errno = ENOTDIR;
+		return fail_at(tmp, failed, failedsz);
+	}
+	return 0;
+}
+
+int mx_fs_mkdir_parent(const char *path, mode_t mode, char *failed, size_t failedsz)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return 0;
+	char dir[PATH_MAX];
+	size_t n = (size_t)(slash - path);
+	if (n >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return fail_at(path, failed, failedsz);
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return mx_fs_mkdir_p(dir, mode, failed, failedsz);
+}
+
+int mx_fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	const char *p = data;
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = write(fd, p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	int ok = off == n && fsync(fd) == 0;
+	int e = errno;
+	if (close(fd) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	}
+	if (ok && rename(tmp, path) != 0) {
+		ok = 0;
+		e = errno;
+	}
+	if (!ok) {
+		unlink(tmp);
+		errno = e ? e : EIO;
+		return -1;
+	}
+	return 0;
+}

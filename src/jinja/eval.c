@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * eval — rendering: frames of local variables, the operators, expressions
+ * and statements, and mx_jinja_render. A render runs on the caller's
+ * thread with its state on the caller's stack; the tree is only read, so
+ * any number of renders may share one template.
+ */
+#include "jinja/jinja_int.h"
+
+#include "core/alloc.h"
+#include "core/pytext.h"
+#include "core/utf8.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- frames of local variables ---- */
+
+static int frame_set(struct rframe *f, const char *name, struct val v)
+{
+	v.flags &= ~VAL_MISSING;
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->vars[i].name, name) == 0) {
+			vdrop(&f->vars[i].v);
+			f->vars[i].v = v;
+			return 0;
+		}
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 8;
+		struct var *nv = mx_realloc(f->vars, ncap * sizeof *nv);
+		if (nv == NULL) {
+			vdrop(&v);
+			return MX_ENOMEM;
+		}
+		f->vars = nv;
+		f->cap = ncap;
+	}
+	f->vars[f->n].name = name;
+	f->vars[f->n].v = v;
+	f->n++;
+	return 0;
+}
+
+static void frame_clear(struct rframe *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		vdrop(&f->vars[i].v);
+	mx_free(f->vars);
+	f->vars = NULL;
+	f->n = f->cap = 0;
+}
+
+/* 1 and a copy in *out when the name is bound in a frame or the context. */
+static int lookup(struct render *r, const struct expr *e, struct val *out)
+{
+	for (struct rframe *f = r->frame; f; f = f->parent)
+		for (size_t i = 0; i < f->n; i++)
+			if (strcmp(f->vars[i].name, e->name) == 0) {
+				*out = vcopy(&f->vars[i].v);
+				return 1;
+			}
+	json_t *j = r->ctx ? json_object_get(r->ctx, e->name) : NULL;
+	if (j) {
+		*out = vborrow(j);
+		return 1;
+	}
+	*out = vundef(e, NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Operators.
+ * ---------------------------------------------------------------------- */
+
+static int int_pow(json_int_t base, json_int_t exp, json_int_t *out)
+{
+	json_int_t result = 1;
+	while (exp > 0) {
+		if ((exp & 1) && __builtin_mul_overflow(result, base, &result))
+			return -1;
+		exp >>= 1;
+		if (exp && __builtin_mul_overflow(base, base, &base))
+			return -1;
+	}
+	*out = result;
+	return 0;
+}
+
+static double py_fmod(double a, double b)
+{
+	double m = fmod(a, b);
+	if (m != 0) {
+		if ((b < 0) != (m < 0))
+			m += b;
+	} else {
+		m = copysign(0.0, b);
+	}
+	return m;
+}
+
+static double py_floordiv(double a, double b)
+{
+	double m = fmod(a, b);
+	double div = (a - m) / b;
+	if (m != 0 && ((b < 0) != (m < 0)))
+		div -= 1.0;
+	if (div == 0)
+		return copysign(0.0, a / b);
+	double fl = floor(div);
+	if (div - fl > 0.5)
+		fl += 1.0;
+	return fl;
+}
+
+static int arith(struct render *r, const struct expr *e, int op, const struct num *x, const struct num *y,
+                 struct val *out)
+{
+	if (x->is_int && y->is_int && op != OP_DIV && !(op == OP_POW && y->i < 0)) {
+		json_int_t a = x->i, b = y->i, res = 0;
+		int ovf = 0;
+		switch (op) {
+		case OP_ADD: ovf = __builtin_add_overflow(a, b, &res); break;
+		case OP_SUB: ovf = __builtin_sub_overflow(a, b, &res); break;
+		case OP_MUL: ovf = __builtin_mul_overflow(a, b, &res); break;
+		case OP_FLOORDIV:
+		case OP_MOD:
+			if (b == 0)
+				return mx_jinja_rerr(r, e, MX_EINVAL, "division by zero");
+			if (b == -1) {
+				ovf = op == OP_FLOORDIV && __builtin_sub_overflow((json_int_t)0, a, &res);
+				if (op == OP_MOD)
+					res = 0;
+				break;
+			}
+			if (op == OP_FLOORDIV) {
+				res = a / b;
+				if (a % b != 0 && ((a < 0) != (b < 0)))
+					res--;
+			} else {
+				res = a % b;
+				if (res != 0 && ((res < 0) != (b < 0)))
+					res += b;
+			}
+			break;
+		case OP_POW: ovf = int_pow(a, b, &res) != 0; break;
+		default: return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad operator");
+		}
+		if (ovf)
+			return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+		return vset(out, json_integer(res));
+	}
+	double a = x->d, b = y->d, res;
+	switch (op) {
+	case OP_ADD: res = a + b; break;
+	case OP_SUB: res = a - b; break;
+	case OP_MUL: res = a * b; break;
+	case OP_DIV:
+	case OP_FLOORDIV:
+	case OP_MOD:
+		if (b == 0)
+			return mx_jinja_rerr(r, e, MX_EINVAL, "division by zero");
+		res = op == OP_DIV ? a / b : op == OP_MOD ? py_fmod(a, b) : py_floordiv(a, b);
+		break;
+	case OP_POW:
+		if (a == 0 && b < 0)
+			return mx_jinja_rerr(r, e, MX_EINVAL, "division by zero");
+		if (a < 0 && b != floor(b))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "negative number raised to a fractional power");
+		res = pow(a, b);
+		break;
+	default: return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad operator");
+	}
+	return mx_jinja_mk_real(r, e, res, out);
+}
+
+static int repeat_value(struct render *r, const struct expr *e, const json_t *seq, json_int_t times,
+                        struct val *out)
+{
+	if (times < 0)
+		times = 0;
+	if (json_is_string(seq)) {
+		size_t n = json_string_length(seq);
+		if (n && (size_t)times > r->max_str / n)
+			return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
+			                     r->max_str);
+		struct mx_buf b;
+		mx_jinja_sb_init(r, &b);
+		int rc = mx_buf_append(&b, "", 0);
+		for (json_int_t i = 0; i < times && rc == 0; i++)
+			rc = mx_buf_append(&b, json_string_value(seq), n);
+		return mx_jinja_sb_finish(r, e, &b, rc, out);
+	}
+	size_t n = json_array_size(seq);
+	if (n && (size_t)times > MX_JINJA_MAX_ITEMS / n)
+		return mx_jinja_rerr(r, e, MX_ELIMIT, "list too long (limit %d items)", MX_JINJA_MAX_ITEMS);
+	json_t *a = json_array();
+	int rc = a ? 0 : MX_ENOMEM;
+	for (json_int_t i = 0; i < times && rc == 0; i++)
+		rc = json_array_extend(a, (json_t *)seq) ? MX_ENOMEM : 0;
+	if (rc) {
+		json_decref(a);
+		return rc;
+	}
+	return vset(out, a);
+}
+
+int mx_jinja_binop(struct render *r, const struct expr *e, int op, const struct val *a, const struct val *b,
+                   struct val *out)
+{
+	*out = vundef(NULL, NULL);
+	if (a->j == NULL)
+		return mx_jinja_undef_err(r, e, a);
+	if (b->j == NULL)
+		return mx_jinja_undef_err(r, e, b);
+	struct num x = {0}, y = {0};
+	int xn = get_num(a->j, &x), yn = get_num(b->j, &y);
+	if (xn && yn)
+		return arith(r, e, op, &x, &y, out);
+	if (op == OP_ADD && json_is_string(a->j) && json_is_string(b->j)) {
+		struct mx_buf s;
+		mx_jinja_sb_init(r, &s);
+		int rc = mx_buf_append(&s, json_string_value(a->j), json_string_length(a->j));
+		if (rc == 0)
+			rc = mx_buf_append(&s, json_string_value(b->j), json_string_length(b->j));
+		return mx_jinja_sb_finish(r, e, &s, rc, out);
+	}
+	if (op == OP_ADD && json_is_array(a->j) && json_is_array(b->j)) {
+		if (json_array_size(a->j) + json_array_size(b->j) > MX_JINJA_MAX_ITEMS)
+			return mx_jinja_rerr(r, e, MX_ELIMIT, "list too long (limit %d items)",
+			                     MX_JINJA_MAX_ITEMS);
+		json_t *c = json_array();
+		if (c == NULL || json_array_extend(c, a->j) || json_array_extend(c, b->j)) {
+			json_decref(c);
+			return MX_ENOMEM;
+		}
+		return vset(out, c);
+	}
+	if (op == OP_MUL) {
+		if ((json_is_string(a->j) || json_is_array(a->j)) && yn && y.is_int)
+			return repeat_value(r, e, a->j, y.i, out);
+		if ((json_is_string(b->j) || json_is_array(b->j)) && xn && x.is_int)
+			return repeat_value(r, e, b->j, x.i, out);
+	}
+	if (op == OP_MOD && json_is_string(a->j))
+		return mx_jinja_rerr(r, e, MX_EINVAL, "'%%' string formatting is not supported");
+	return mx_jinja_rerr(r, e, MX_EINVAL, "unsupported operand type(s) for %s: '%s' and '%s'",
+	                     mx_jinja_op_text(op), mx_jinja_vtype(a), mx_jinja_vtype(b));
+}
+
+const char *mx_jinja_find_bytes(const char *h, size_t hn, const char *n, size_t nn)
+{
+	if (nn == 0)
+		return h;
+	if (hn < nn)
+		return NULL;
+	for (size_t i = 0; i + nn <= hn; i++)
+		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
+			return h + i;
+	return NULL;
+}
+
+/* item in container */
+static int contains(struct render *r, const struct expr *e, const struct val *container,
+                    const struct val *item, int *res)
+{
+	const json_t *c = container->j;
+	*res = 0;
+	if (c == NULL)
+		return 0;
+	switch (json_typeof(c)) {
+	case JSON_STRING:
+		if (item->j == NULL || !json_is_string(item->j))
+			return mx_jinja_rerr(r, e, MX_EINVAL,
+			                     "'in <string>' requires string as left operand, not %s",
+			                     mx_jinja_vtype(item));
+		*res = mx_jinja_find_bytes(json_string_value(c), json_string_length(c),
+		                           json_string_value(item->j), json_string_length(item->j)) != NULL;
+		return 0;
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *x;
+		if (item->j == NULL)
+			return 0;
+		json_array_foreach (c, i, x)
+			if (mx_jinja_py_eq(x, item->j, 0)) {
+				*res = 1;
+				break;
+			}
+		return 0;
+	}
+	case JSON_OBJECT:
+		if (item->j && json_is_string(item->j))
+			*res = json_object_getn(c, json_string_value(item->j), json_string_length(item->j)) !=
+			       NULL;
+		else if (item->j && (json_is_array(item->j) || json_is_object(item->j)))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "unhashable type: '%s'", mx_jinja_vtype(item));
+		return 0;
+	default:
+		return mx_jinja_rerr(r, e, MX_EINVAL, "argument of type '%s' is not iterable",
+		                     mx_jinja_vtype(container));
+	}
+}
+
+int mx_jinja_compare_values(struct render *r, const struct expr *e, int op, const struct val *a,
+                            const struct val *b, int *res)
+{
+	int lt = 0, rc;
+	switch (op) {
+	case OP_EQ: *res = mx_jinja_veq(a, b); return 0;
+	case OP_NE: *res = !mx_jinja_veq(a, b); return 0;
+	case OP_IN:
+	case OP_NOTIN:
+		rc = contains(r, e, b, a, res);
+		if (op == OP_NOTIN)
+			*res = !*res;
+		return rc;
+	default: break;
+	}
+	if (a->j == NULL)
+		return mx_jinja_undef_err(r, e, a);
+	if (b->j == NULL)
+		return mx_jinja_undef_err(r, e, b);
+	int swap = op == OP_GT || op == OP_GE;
+	if (mx_jinja_py_lt(swap ? b->j : a->j, swap ? a->j : b->j, &lt, 0))
+		return mx_jinja_rerr(r, e, MX_EINVAL, "'%s' not supported between instances of '%s' and '%s'",
+		                     mx_jinja_op_text(op), mx_jinja_vtype(a), mx_jinja_vtype(b));
+	*res = lt || ((op == OP_LE || op == OP_GE) && mx_jinja_veq(a, b));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Expressions.
+ * ---------------------------------------------------------------------- */
+
+static int eval(struct render *r, const struct expr *e, struct val *out);
+
+static void drop_all(struct val *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vdrop(&v[i]);
+}
+
+/* Argument arrays: a few on the stack, more on the heap (renders may run on small worker stacks). */
+#define SMALL_ARGS 4
+
+static struct val *args_get(struct val *small, size_t n)
+{
+	return n <= SMALL_ARGS ? small : mx_malloc(n * sizeof *small);
+}
+
+static void args_put(struct val *small, struct val *args, size_t n)
+{
+	drop_all(args, n);
+	if (args != small)
+		mx_free(args);
+}
+
+/* Evaluate n expressions; NULL entries become "missing" arguments. */
+static int eval_args(struct render *r, struct expr *const *exprs, size_t n, struct val *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i] = vundef(NULL, NULL);
+		if (exprs[i] == NULL) {
+			out[i].flags = VAL_MISSING;
+			continue;
+		}
+		int rc = eval(r, exprs[i], &out[i]);
+		if (rc) {
+			drop_all(out, i + 1);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int eval_list(struct render *r, const struct expr *e, struct val *out)
+{
+	json_t *a = json_array();
+	if (a == NULL)
+		return MX_ENOMEM;
+	for (size_t i = 0; i < e->nargs; i++) {
+		struct val v;
+		int rc = eval(r, e->args[i], &v);
+		if (rc == 0 && json_array_append_new(a, v.j ? v.j : json_null()))
+			rc = MX_ENOMEM;
+		if (rc) {
+			json_decref(a);
+			return rc;
+		}
+	}
+	return vset(out, a);
+}
+
+static int eval_dict(struct render *r, const struct expr *e, struct val *out)
+{
+	json_t *d = json_object();
+	if (d == NULL)
+		return MX_ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < e->nargs && rc == 0; i++) {
+		struct val k, v;
+		if ((rc = eval(r, e->args[i], &k)))
+			break;
+		if (k.j == NULL || !json_is_string(k.j)) {
+			rc = mx_jinja_rerr(r, e->args[i], MX_EINVAL, "dict keys must be strings, not %s",
+			                   mx_jinja_vtype(&k));
+			vdrop(&k);
+			break;
+		}
+		if ((rc = eval(r, e->vals[i], &v)) == 0 &&
+		    json_object_setn_new(d, json_string_value(k.j), json_string_length(k.j),
+		                         v.j ? v.j : json_null()))
+			rc = MX_ENOMEM;
+		vdrop(&k);
+	}
+	if (rc) {
+		json_decref(d);
+		return rc;
+	}
+	return vset(out, d);
+}
+
+static int slice_index(struct render *r, const struct expr *e, const struct val *v, json_int_t *out,
+                       int *present)
+{
+	struct num n = {0};
+	*present = 0;
+	if (v->j == NULL || json_is_null(v->j))
+		return 0;
+	if (!get_num(v->j, &n) || !n.is_int)
+		return mx_jinja_rerr(r, e, MX_EINVAL, "slice indices must be integers or None");
+	*out = n.i;
+	*present = 1;
+	return 0;
+}
+
+/* Python's slice.indices() and the walk over it. */
+static int eval_slice(struct render *r, const struct expr *e, struct val *out)
+{
+	struct val obj, idx[3];
+	int rc = eval(r, e->a, &obj);
+	if (rc)
+		return rc;
+	if ((rc = eval_args(r, e->args, 3, idx))) {
+		vdrop(&obj);
+		return rc;
+	}
+	json_int_t v[3] = {0, 0, 1};
+	int has[3];
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = slice_index(r, e, &idx[i], &v[i], &has[i]);
+	drop_all(idx, 3);
+	if (rc == 0 && has[2] && v[2] == 0)
+		rc = mx_jinja_rerr(r, e, MX_EINVAL, "slice step cannot be zero");
+	if (rc || obj.j == NULL || !(json_is_array(obj.j) || json_is_string(obj.j))) {
+		if (rc == 0)
+			*out = vundef(e, mx_jinja_vtype(&obj));
+		vdrop(&obj);
+		return rc;
+	}
+	int is_str = json_is_string(obj.j);
+	const char *s = is_str ? json_string_value(obj.j) : NULL;
+	size_t slen = is_str ? json_string_length(obj.j) : 0;
+	json_int_t len = is_str ? (json_int_t)mx_utf8_count(s, slen) : (json_int_t)json_array_size(obj.j);
+	json_int_t step = has[2] ? v[2] : 1, start, stop;
+	if (step > 0) {
+		start = has[0] ? (v[0] < 0 ? (v[0] + len < 0 ? 0 : v[0] + len) : (v[0] > len ? len : v[0]))
+		               : 0;
+		stop = has[1] ? (v[1] < 0 ? (v[1] + len < 0 ? 0 : v[1] + len) : (v[1] > len ? len : v[1]))
+		              : len;
+	} else {
+		start = has[0] ? (v[0] < 0 ? (v[0] + len < 0 ? -1 : v[0] + len)
+		                           : (v[0] >= len ? len - 1 : v[0]))
+		               : len - 1;
+		stop = has[1] ? (v[1] < 0 ? (v[1] + len < 0 ? -1 : v[1] + len)
+		                          : (v[1] >= len ? len - 1 : v[1]))
+		              : -1;
+	}
+	if (is_str) {
+		/* code point offsets, then copy */
+		size_t *offs = mx_malloc(((size_t)len + 1) * sizeof *offs);
+		if (offs == NULL) {
+			vdrop(&obj);
+			return MX_ENOMEM;
+		}
+		size_t i = 0, k = 0;
+		while (i < slen) {
+			offs[k++] = i;
+			mx_utf8_next(s, slen, &i);
+		}
+		offs[k] = slen;
+		struct mx_buf b;
+		mx_jinja_sb_init(r, &b);
+		rc = mx_buf_append(&b, "", 0);
+		for (json_int_t x = start; rc == 0 && (step > 0 ? x < stop : x > stop); x += step)
+			rc = mx_buf_append(&b, s + offs[x], offs[x + 1] - offs[x]);
+		mx_free(offs);
+		vdrop(&obj);
+		return mx_jinja_sb_finish(r, e, &b, rc, out);
+	}
+	json_t *a = json_array();
+	rc = a ? 0 : MX_ENOMEM;
+	for (json_int_t x = start; rc == 0 && (step > 0 ? x < stop : x > stop); x += step)
+		rc = json_array_append(a, json_array_get(obj.j, (size_t)x)) ? MX_ENOMEM : 0;
+	vdrop(&obj);
+	if (rc) {
+		json_decref(a);
+		return rc;
+	}
+	return vset(out, a);
+}
+
+static int eval_call(struct render *r, const struct expr *e, struct val *out)
+{
+	const struct expr *fn = e->a;
+	struct val small_args[SMALL_ARGS], small_kw[SMALL_ARGS], *args, *kwargs, obj;
+	int rc;
+	*out = vundef(NULL, NULL);
+	if (fn->kind == E_ATTR) {
+		if ((rc = eval(r, fn->a, &obj)))
+			return rc;
+		if (obj.j == NULL) { /* lenient: a method of undefined is undefined */
+			*out = obj;
+			return 0;
+		}
+	} else if (fn->kind == E_NAME) {
+		if (lookup(r, fn, &obj)) {
+			rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
+			                           mx_jinja_vtype(&obj))
+			           : mx_jinja_undef_err(r, e, &obj);
+			vdrop(&obj);
+			return rc;
+		}
+		if (strcmp(fn->name, "range") != 0 && strcmp(fn->name, "dict") != 0)
+			return mx_jinja_undef_err(r, e, &obj);
+	} else {
+		if ((rc = eval(r, fn, &obj)))
+			return rc;
+		rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
+		                           mx_jinja_vtype(&obj))
+		           : mx_jinja_undef_err(r, e, &obj);
+		vdrop(&obj);
+		return rc;
+	}
+	if ((args = args_get(small_args, e->nargs)) == NULL) {
+		vdrop(&obj);
+		return MX_ENOMEM;
+	}
+	if ((rc = eval_args(r, e->args, e->nargs, args))) {
+		args_put(small_args, args, 0);
+		vdrop(&obj);
+		return rc;
+	}
+	if ((kwargs = args_get(small_kw, e->nvals)) == NULL ||
+	    (rc = eval_args(r, e->vals, e->nvals, kwargs))) {
+		if (kwargs)
+			args_put(small_kw, kwargs, 0);
+		args_put(small_args, args, e->nargs);
+		vdrop(&obj);
+		return kwargs ? rc : MX_ENOMEM;
+	}
+	if (fn->kind == E_NAME) {
+		rc = mx_jinja_call_global(r, e, fn->name, args, e->nargs, kwargs, out);
+	} else if (e->nvals) {
+		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", fn->name);
+	} else {
+		rc = mx_jinja_call_method(r, e, &obj, fn->name, args, e->nargs, out);
+	}
+	vdrop(&obj);
+	args_put(small_args, args, e->nargs);
+	args_put(small_kw, kwargs, e->nvals);
+	return rc;
+}
+
+static int eval_filter(struct render *r, const struct expr *e, struct val *out)
+{
+	struct val v, small[SMALL_ARGS], *args;
+	int rc = eval(r, e->a, &v);
+	if (rc)
+		return rc;
+	size_t n = e->nargs + (e->filter->variadic ? e->nvals : 0);
+	if ((args = args_get(small, n)) == NULL) {
+		vdrop(&v);
+		return MX_ENOMEM;
+	}
+	if (e->filter->variadic) {
+		if ((rc = eval_args(r, e->vals, e->nvals, args)) == 0 &&
+		    (rc = eval_args(r, e->args, e->nargs, args + e->nvals)))
+			drop_all(args, e->nvals);
+	} else {
+		rc = eval_args(r, e->args, e->nargs, args);
+	}
+	if (rc) {
+		args_put(small, args, 0);
+		vdrop(&v);
+		return rc;
+	}
+	rc = e->filter->fn(r, e, &v, args, n);
+	args_put(small, args, n);
+	if (rc) {
+		vdrop(&v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+static int eval_test(struct render *r, const struct expr *e, struct val *out)
+{
+	struct val v, args[2];
+	int rc = eval(r, e->a, &v), res = 0;
+	if (rc)
+		return rc;
+	if ((rc = eval_args(r, e->args, e->nargs, args))) {
+		vdrop(&v);
+		return rc;
+	}
+	rc = e->test->fn(r, e, &v, args, &res);
+	drop_all(args, e->nargs);
+	vdrop(&v);
+	if (rc)
+		return rc;
+	return vset(out, json_boolean(e->negate ? !res : res));
+}
+
+static int eval(struct render *r, const struct expr *e, struct val *out)
+{
+	struct val a, b;
+	struct num n = {0};
+	int rc, res;
+	*out = vundef(NULL, NULL);
+	switch (e->kind) {
+	case E_STR: return mx_jinja_mk_str(r, e, e->name, e->name_len, out);
+	case E_INT: return vset(out, json_integer(e->ival));
+	case E_FLOAT: return vset(out, json_real(e->fval));
+	case E_TRUE: return vset(out, json_true());
+	case E_FALSE: return vset(out, json_false());
+	case E_NONE: return vset(out, json_null());
+	case E_NAME: lookup(r, e, out); return 0;
+	case E_LIST: return eval_list(r, e, out);
+	case E_DICT: return eval_dict(r, e, out);
+	case E_ATTR:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		rc = mx_jinja_get_attr(e, a.j, e->name, out);
+		vdrop(&a);
+		return rc;
+	case E_ITEM:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		if ((rc = eval(r, e->b, &b)) == 0) {
+			rc = mx_jinja_get_item(e, a.j, b.j, out);
+			vdrop(&b);
+		}
+		vdrop(&a);
+		return rc;
+	case E_SLICE: return eval_slice(r, e, out);
+	case E_CALL: return eval_call(r, e, out);
+	case E_FILTER: return eval_filter(r, e, out);
+	case E_TEST: return eval_test(r, e, out);
+	case E_NOT:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		res = !truthy(&a);
+		vdrop(&a);
+		return vset(out, json_boolean(res));
+	case E_NEG:
+	case E_POS:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		if (!get_num(a.j, &n)) {
+			rc = a.j ? mx_jinja_rerr(r, e, MX_EINVAL, "bad operand type for unary %s: '%s'",
+			                         e->kind == E_NEG ? "-" : "+", mx_jinja_vtype(&a))
+			         : mx_jinja_undef_err(r, e, &a);
+			vdrop(&a);
+			return rc;
+		}
+		vdrop(&a);
+		if (e->kind == E_NEG) {
+			if (n.is_int && n.i == LLONG_MIN)
+				return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+			n.i = -n.i;
+			n.d = -n.d;
+		}
+		return mx_jinja_mk_num(r, e, &n, out);
+	case E_BIN:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		if ((rc = eval(r, e->b, &b)) == 0) {
+			rc = mx_jinja_binop(r, e, e->op, &a, &b, out);
+			vdrop(&b);
+		}
+		vdrop(&a);
+		return rc;
+	case E_CONCAT: {
+		struct mx_buf s;
+		mx_jinja_sb_init(r, &s);
+		rc = mx_buf_append(&s, "", 0);
+		for (size_t i = 0; i < e->nargs && rc == 0; i++) {
+			if ((rc = eval(r, e->args[i], &a)) == 0) {
+				rc = mx_jinja_write_str(&s, &a);
+				vdrop(&a);
+			}
+		}
+		return mx_jinja_sb_finish(r, e, &s, rc, out);
+	}
+	case E_AND:
+	case E_OR:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		if (truthy(&a) == (e->kind == E_OR)) {
+			*out = a;
+			return 0;
+		}
+		vdrop(&a);
+		return eval(r, e->b, out);
+	case E_COMPARE:
+		if ((rc = eval(r, e->a, &a)))
+			return rc;
+		res = 1;
+		for (size_t i = 0; i < e->nargs && res; i++) {
+			if ((rc = eval(r, e->args[i], &b)) == 0)
+				rc = mx_jinja_compare_values(r, e, e->ops[i], &a, &b, &res);
+			vdrop(&a);
+			a = b;
+			if (rc) {
+				vdrop(&a);
+				return rc;
+			}
+		}
+		vdrop(&a);
+		return vset(out, json_boolean(res));
+	case E_COND:
+		if ((rc = eval(r, e->b, &a)))
+			return rc;
+		res = truthy(&a);
+		vdrop(&a);
+		if (res)
+			return eval(r, e->a, out);
+		if (e->c)
+			return eval(r, e->c, out);
+		*out = vundef(e, NULL);
+		return 0;
+	}
+	return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad expression");
+}
+
+/* ------------------------------------------------------------------------
+ * Statements.
+ * ---------------------------------------------------------------------- */
+
+static int exec_body(struct render *r, const struct stmt *s);
+
+static int emit(struct render *r, const struct stmt *s, int rc)
+{
+	if (rc == MX_ELIMIT)
+		return mx_jinja_rerr_at(r, s->line, s->col, rc,
+		                        "rendered text exceeds the limit of %zu bytes", r->out->max);
+	return rc;
+}
+
+/* Bind assignment targets to a value, unpacking for "a, b". */
+static int bind_targets(struct render *r, const struct stmt *s, const struct expr *at, struct rframe *f,
+                        const struct val *v)
+{
+	if (s->ntargets == 1)
+		return frame_set(f, s->targets[0], vcopy(v));
+	json_t *items;
+	int rc = v->j ? mx_jinja_to_list(r, at, v, &items)
+	              : mx_jinja_rerr(r, at, MX_EINVAL, "cannot unpack an undefined value");
+	if (rc)
+		return rc;
+	size_t n = json_array_size(items);
+	if (n != s->ntargets) {
+		json_decref(items);
+		if (n < s->ntargets)
+			return mx_jinja_rerr(r, at, MX_EINVAL,
+			                     "not enough values to unpack (expected %zu, got %zu)",
+			                     s->ntargets, n);
+		return mx_jinja_rerr(r, at, MX_EINVAL, "too many values to unpack (expected %zu)",
+		                     s->ntargets);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = frame_set(f, s->targets[i], vborrow(json_array_get(items, i)));
+	json_decref(items);
+	return rc;
+}
+
+static int count_iteration(struct render *r, const struct stmt *s)
+{
+	if (++r->iterations > MX_JINJA_MAX_ITERATIONS)
+		return mx_jinja_rerr_at(r, s->line, s->col, MX_ELIMIT, "too many loop iterations (limit %ld)",
+		                        MX_JINJA_MAX_ITERATIONS);
+	return 0;
+}
+
+static int loop_object(json_t *items, size_t i, struct val *out)
+{
+	json_int_t len = (json_int_t)json_array_size(items), k = (json_int_t)i;
+	json_t *loop = json_pack("{sI sI sI sI sb sb sI sI sI}", "index", k + 1, "index0", k, "revindex",
+	                         len - k, "revindex0", len - k - 1, "first", k == 0, "last", k == len - 1,
+	                         "length", len, "depth", (json_int_t)1, "depth0", (json_int_t)0);
+	if (loop == NULL)
+		return MX_ENOMEM;
+	if ((i > 0 && json_object_set(loop, "previtem", json_array_get(items, i - 1))) ||
+	    (k + 1 < len && json_object_set(loop, "nextitem", json_array_get(items, i + 1)))) {
+		json_decref(loop);
+		return MX_ENOMEM;
+	}
+	int rc = vset(out, loop);
+	out->flags = VAL_LOOP;
+	return rc;
+}
+
+static int exec_for(struct render *r, const struct stmt *s)
+{
+	struct val it;
+	json_t *items;
+	int rc = eval(r, s->expr, &it);
+	if (rc)
+		return rc;
+	rc = mx_jinja_to_list(r, s->expr, &it, &items);
+	vdrop(&it);
+	if (rc)
+		return rc;
+	struct rframe *outer = r->frame;
+	if (s->filter) {
+		json_t *kept = json_array();
+		rc = kept ? 0 : MX_ENOMEM;
+		for (size_t i = 0; i < json_array_size(items) && rc == 0; i++) {
+			struct rframe f = {.parent = outer};
+			struct val item = vborrow(json_array_get(items, i)), test;
+			if ((rc = count_iteration(r, s)) == 0 &&
+			    (rc = bind_targets(r, s, s->expr, &f, &item)) == 0) {
+				r->frame = &f;
+				if ((rc = eval(r, s->filter, &test)) == 0 && truthy(&test) &&
+				    json_array_append(kept, item.j))
+					rc = MX_ENOMEM;
+				vdrop(&test);
+				r->frame = outer;
+			}
+			vdrop(&item);
+			frame_clear(&f);
+		}
+		json_decref(items);
+		items = kept;
+	}
+	size_t n = json_array_size(items);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct rframe f = {.parent = outer};
+		struct val item = vborrow(json_array_get(items, i)), loop;
+		if ((rc = count_iteration(r, s)) == 0 && (rc = bind_targets(r, s, s->expr, &f, &item)) == 0 &&
+		    (rc = loop_object(items, i, &loop)) == 0 && (rc = frame_set(&f, "loop", loop)) == 0) {
+			r->frame = &f;
+			rc = exec_body(r, s->body);
+			r->frame = outer;
+		}
+		vdrop(&item);
+		frame_clear(&f);
+	}
+	json_decref(items);
+	if (rc == 0 && n == 0 && s->else_body) {
+		struct rframe f = {.parent = outer};
+		r->frame = &f;
+		rc = exec_body(r, s->else_body);
+		r->frame = outer;
+		frame_clear(&f);
+	}
+	return rc;
+}
+
+static int exec_stmt(struct render *r, const struct stmt *s)
+{
+	struct val v;
+	int rc;
+	switch (s->kind) {
+	case S_DATA: return emit(r, s, mx_buf_append(r->out, s->text, s->len));
+	case S_OUTPUT:
+		if ((rc = eval(r, s->expr, &v)))
+			return rc;
+		rc = mx_jinja_write_str(r->out, &v);
+		vdrop(&v);
+		return emit(r, s, rc);
+	case S_IF:
+		for (size_t i = 0; i < s->nconds; i++) {
+			if ((rc = eval(r, s->conds[i], &v)))
+				return rc;
+			int t = truthy(&v);
+			vdrop(&v);
+			if (t)
+				return exec_body(r, s->bodies[i]);
+		}
+		return exec_body(r, s->else_body);
+	case S_FOR: return exec_for(r, s);
+	case S_SET:
+		if ((rc = eval(r, s->expr, &v)))
+			return rc;
+		rc = bind_targets(r, s, s->expr, r->frame, &v);
+		vdrop(&v);
+		return rc;
+	case S_SETBLOCK: {
+		struct mx_buf b, *saved = r->out;
+		struct rframe f = {.parent = r->frame};
+		mx_jinja_sb_init(r, &b);
+		r->out = &b;
+		r->frame = &f;
+		rc = exec_body(r, s->body);
+		r->frame = f.parent;
+		r->out = saved;
+		frame_clear(&f);
+		if (rc == 0 && (rc = vset(&v, json_stringn(b.p ? b.p : "", b.len))) == 0)
+			rc = frame_set(r->frame, s->targets[0], v);
+		mx_buf_free(&b);
+		return rc;
+	}
+	}
+	return MX_EINTERNAL;
+}
+
+static int exec_body(struct render *r, const struct stmt *s)
+{
+	for (; s; s = s->next) {
+		int rc = exec_stmt(r, s);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int mx_jinja_render(const struct mx_jinja_template *t, const json_t *context, struct mx_buf *out,
+                    struct mx_err *err)
+{
+	mx_err_clear(err);
+	if (context && !json_is_object(context))
+		return mx_err_set(err, MX_EINVAL, "template context must be an object, not %s",
+		                  mx_pytext_type(context));
+	struct rframe root = {0};
+	struct render r = {
+	        .ctx = context,
+	        .frame = &root,
+	        .out = out,
+	        .err = err,
+	        .max_str = out->max < MX_JINJA_MAX_STRING ? out->max : MX_JINJA_MAX_STRING,
+	};
+	size_t start = out->len;
+	int rc = mx_buf_append(out, "", 0);
+	if (rc == 0)
+		rc = exec_body(&r, t->body);
+	frame_clear(&root);
+	if (rc) {
+		out->len = start;
+		if (out->p)
+			out->p[start] = '\0';
+		if (err && err->msg[0] == '\0')
+			mx_err_set(err, rc, "%s", rc == MX_ENOMEM ? "out of memory" : mx_strerror(rc));
+	}
+	return rc;
+}

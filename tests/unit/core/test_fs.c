@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests for src/core/fs.c: mkdir -p and the atomic whole-file write. */
+#include "harness.h"
+
+#include "core/fs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int is_dir(const char *p)
+{
+	struct stat sb;
+	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static void test_mkdir_p(void **state)
+{
+	(void)state;
+	char tmp[PATH_MAX], p[PATH_MAX + 64], failed[PATH_MAX];
+	mx_test_tmpdir(tmp, sizeof tmp);
+	snprintf(p, sizeof p, "%s/a/b/c/", tmp);
+	assert_int_equal(0, mx_fs_mkdir_p(p, 0755, failed, sizeof failed));
+	snprintf(p, sizeof p, "%s/a/b/c", tmp);
+	assert_true(is_dir(p));
+	assert_int_equal(0, mx_fs_mkdir_p(p, 0755, NULL, 0)); /* already there */
+
+	/* a file in the way: the folder that could not be made is named */
+	mx_test_write(tmp, "a/file", "x");
+	snprintf(p, sizeof p, "%s/a/file/d", tmp);
+	assert_int_equal(-1, mx_fs_mkdir_p(p, 0755, failed, sizeof failed));
+	assert_int_equal(ENOTDIR, errno);
+	assert_string_equal(p, failed);
+	snprintf(p, sizeof p, "%s/a/file", tmp);
+	assert_int_equal(-1, mx_fs_mkdir_p(p, 0755, failed, sizeof failed));
+	assert_int_equal(ENOTDIR, errno);
+	assert_string_equal(p, failed);
+	assert_int_equal(-1, mx_fs_mkdir_p("", 0755, NULL, 0));
+	mx_test_rmrf(tmp);
+}
+
+static void test_mkdir_parent(void **state)
+{
+	(void)state;
+	char tmp[PATH_MAX], p[PATH_MAX + 64];
+	mx_test_tmpdir(tmp, sizeof tmp);
+	snprintf(p, sizeof p, "%s/x/y/file.db", tmp);
+	assert_int_equal(0, mx_fs_mkdir_parent(p, 0755, NULL, 0));
+	snprintf(p, sizeof p, "%s/x/y", tmp);
+	assert_true(is_dir(p));
+	assert_int_equal(0, mx_fs_mkdir_parent("file.db", 0755, NULL, 0)); /* no folder */
+	assert_int_equal(0, mx_fs_mkdir_parent("/file.db", 0755, NULL, 0));
+	mx_test_rmrf(tmp);
+}
+
+static void test_write_atomic(void **state)
+{
+	(void)state;
+	char tmp[PATH_MAX], p[PATH_MAX + 64], got[64] = "";
+	mx_test_tmpdir(tmp, sizeof tmp);
+	snprintf(p, sizeof p, "%s/out.txt", tmp);
+	assert_int_equal(0, mx_fs_write_atomic(p, "first", 5, 0644));
+	assert_int_equal(0, mx_fs_write_atomic(p, "second", 6, 0644));
+	FILE *f = fopen(p, "rb");
+	assert_non_null(f);
+	size_t n = fread(got, 1, sizeof got - 1, f);
+	fclose(f);
+	got[n] = '\0';
+	assert_string_equal("second", got);
+	struct stat sb;
+	assert_int_equal(0, stat(p, &sb));
+	assert_true(S_ISREG(sb.st_mode));
+	/* no temporary is left behind, also when the write fails */
+	char t[PATH_MAX + 96];
+	snprintf(t, sizeof t, "%s.tmp.%ld", p, (long)getpid());
+	assert_int_equal(-1, access(t, F_OK));
+	snprintf(p, sizeof p, "%s/missing/out.txt", tmp);
+	assert_int_equal(-1, mx_fs_write_atomic(p, "x", 1, 0644));
+	assert_int_equal(ENOENT, errno);
+	mx_test_rmrf(tmp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_mkdir_p),
+	        cmocka_unit_test(test_mkdir_parent),
+	        cmocka_unit_test(test_write_atomic),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
