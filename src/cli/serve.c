@@ -208,6 +208,20 @@ static void print_report(const struct mx_cli *cli, const struct failure *v, size
 	                "--ignore-errors to serve the valid endpoints and skip the invalid ones.\n");
 }
 
+/* DuckDB refused an endpoint's file: in the SQL tools' sandbox (DuckDB's
+ * settings are per database, so the endpoints' SQL shares it) say which
+ * settings allow it. */
+static void sandbox_hint(const struct mx_db *db, struct mx_err *err)
+{
+	if (!mx_db_sandboxed(db) || strstr(err->msg, "Permission Error:") == NULL)
+		return;
+	size_t n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof err->msg - n, "%s",
+	         "\n(the server serves the SQL tools, so DuckDB reaches only the folders and files of "
+	         "sql_tools.allowed_directories and allowed_paths in mxcp-site.yml, for the endpoints' SQL "
+	         "too)");
+}
+
 /* Validate every endpoint; load failures count too. On return *out holds
  * the failures (relpaths borrowed from p) and drop[i] marks endpoint i. */
 static int validate_all(struct mx_project *p, struct mx_runtime *rt, struct failure **out, size_t *nout,
@@ -234,6 +248,7 @@ static int validate_all(struct mx_project *p, struct mx_runtime *rt, struct fail
 		const struct mx_endpoint *ep = p->endpoints[i];
 		if (mx_validate_endpoint(ep, conn, &v[n].err) == 0)
 			continue;
+		sandbox_hint(mx_runtime_db(rt), &v[n].err);
 		v[n++].relpath = ep->relpath;
 		drop[i] = 1;
 	}

@@ -304,7 +304,7 @@ static void sandbox_hint(struct mx_db *db, int rc, struct mx_err *err)
 	if (rc == MX_EDB && mx_db_sandboxed(db) && strncmp(err->msg, "Permission Error", 16) == 0) {
 		size_t n = strlen(err->msg);
 		snprintf(err->msg + n, sizeof err->msg - n, "%s",
-		         " (the SQL tools reach the files and URLs listed in sql_tools.allowed_directories "
+		         "\n(the SQL tools reach the files and URLs listed in sql_tools.allowed_directories "
 		         "and sql_tools.allowed_paths of mxcp-site.yml, nothing else)");
 	}
 }

@@ -68,6 +68,8 @@ struct mx_db {
 	int readonly_requested; /* opt->readonly, also for :memory: */
 	int sandboxed; /* external access off (struct mx_db_sandbox) */
 	int locked; /* lock_configuration on */
+	char **loaded; /* the extensions LOADed (mx_db_load_extensions) */
+	size_t nloaded;
 	struct mx_udf_registry *udf; /* the request-context SQL functions (udf.h) */
 	char **secret_names; /* the secrets made (mx_db_set_secrets), to drop when gone */
 	size_t nsecrets;
@@ -276,66 +278,65 @@ void mx_dbconn_set_helper(struct mx_dbconn *c, const struct mx_sql_helper *help)
 	c->help = help ? *help : (struct mx_sql_helper){0};
 }
 
-/* Whether the extension (or one of its aliases) is loaded; name is a
- * valid_extension_name. (The query fails when it is not.) */
-static int extension_loaded(duckdb_connection conn, const char *name)
+/* Whether this database LOADed the extension already. */
+static int extension_loaded(const struct mx_db *db, const char *name)
 {
-	char sql[320];
-	snprintf(sql, sizeof sql,
-	         "SELECT error('not loaded') WHERE NOT EXISTS (SELECT 1 FROM duckdb_extensions() "
-	         "WHERE loaded AND (extension_name = '%s' OR list_contains(aliases, '%s')))",
-	         name, name);
-	duckdb_result res;
-	const char *msg = NULL;
-	int loaded = run_simple(conn, sql, &msg, &res) == 0;
-	duckdb_destroy_result(&res);
-	return loaded;
+	for (size_t i = 0; i < db->nloaded; i++)
+		if (strcmp(db->loaded[i], name) == 0)
+			return 1;
+	return 0;
 }
 
-/* In a sandbox DuckDB loads no extension (external access is off): one
- * already loaded is fine (a reload lists it again), a new one needs a
- * restart. */
-static int load_extensions(duckdb_database db, const struct mx_db_options *opt, int sandboxed,
-                           struct mx_err *err)
+/* LOAD the extensions not loaded yet. In a sandbox DuckDB loads no
+ * extension from disk (external access is off, and it cannot even list
+ * them): one loaded at open is fine (a reload lists it again), and one
+ * linked into DuckDB loads; any other needs a restart. */
+int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err)
 {
-	if (opt->nextensions == 0)
+	if (n == 0)
 		return 0;
+	char **loaded = mx_calloc(db->nloaded + n, sizeof *loaded);
+	if (loaded == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	memcpy(loaded, db->loaded, db->nloaded * sizeof *loaded);
+	mx_free(db->loaded);
+	db->loaded = loaded;
 	duckdb_connection conn;
-	if (duckdb_connect(db, &conn) != DuckDBSuccess)
-		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", opt->path);
+	if (duckdb_connect(db->db, &conn) != DuckDBSuccess)
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
 	int rc = 0;
-	for (size_t i = 0; i < opt->nextensions && rc == 0; i++) {
-		const char *name = opt->extensions[i].name;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *name = ext[i].name;
 		if (!valid_extension_name(name)) {
 			rc = mx_err_set(err, MX_EINVAL, "Invalid extension name '%s'", name ? name : "");
 			break;
 		}
-		if (sandboxed) {
-			if (!extension_loaded(conn, name))
-				rc = mx_err_set(err, MX_EDB,
-				                "Extension '%s' cannot be loaded while the database runs in "
-				                "the SQL tools' file sandbox (DuckDB loads no extension once "
-				                "external access is off); restart the server to load it",
-				                name);
+		if (extension_loaded(db, name))
 			continue;
-		}
 		char sql[160];
 		snprintf(sql, sizeof sql, "LOAD %s", name);
 		duckdb_result res;
 		const char *msg = NULL;
-		if (run_simple(conn, sql, &msg, &res) != 0)
-			rc = mx_err_set(err, MX_EDB, "Extension '%s' is not available offline: %s", name,
-			                msg ? msg : "unknown error");
+		if (run_simple(conn, sql, &msg, &res) != 0) {
+			if (db->sandboxed)
+				rc = mx_err_set(
+				        err, MX_EDB,
+				        "Extension '%s' cannot be loaded while the database runs in the "
+				        "SQL tools' file sandbox (DuckDB loads no extension from disk once "
+				        "external access is off); restart the server to load it",
+				        name);
+			else
+				rc = mx_err_set(err, MX_EDB, "Extension '%s' is not available offline: %s",
+				                name, msg ? msg : "unknown error");
+		} else if ((db->loaded[db->nloaded] = mx_strdup(name)) == NULL) {
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+		} else {
+			db->nloaded++;
+		}
 		duckdb_destroy_result(&res);
 	}
 	duckdb_disconnect(&conn);
 	return rc;
-}
-
-int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err)
-{
-	struct mx_db_options opt = {.path = db->path, .extensions = ext, .nextensions = n};
-	return load_extensions(db->db, &opt, db->sandboxed, err);
 }
 
 /* A DuckDB identifier as MXCP writes it (bare), quoted when it is not a
@@ -598,7 +599,7 @@ int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_er
 		mx_free(db);
 		return rc;
 	}
-	if ((rc = load_extensions(db->db, opt, 0, err)) != 0 ||
+	if ((rc = mx_db_load_extensions(db, opt->extensions, opt->nextensions, err)) != 0 ||
 	    (rc = mx_db_set_secrets(db, opt->secrets, err)) != 0 ||
 	    (rc = mx_udf_register(db->db, &db->udf, err)) != 0 ||
 	    (opt->sandbox != NULL && (rc = apply_sandbox(db, opt->sandbox, err)) != 0)) {
@@ -614,6 +615,7 @@ void mx_db_close(struct mx_db *db)
 	if (db == NULL)
 		return;
 	free_strings(db->secret_names, db->nsecrets);
+	free_strings(db->loaded, db->nloaded);
 	duckdb_close(&db->db);
 	mx_udf_registry_free(db->udf);
 	mx_free(db->path);

@@ -91,7 +91,9 @@ int mx_db_lock_config(struct mx_db *db, struct mx_err *err);
 struct mx_buf;
 int mx_sql_put_string(struct mx_buf *b, const char *s);
 
-/* LOAD extensions into an open database (a reload that lists new ones). */
+/* LOAD extensions into an open database (a reload that lists new ones);
+ * those it loaded before are skipped. In a sandbox only those linked into
+ * DuckDB load: another is an error saying a restart loads it. */
 int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err);
 
 /* The user config's secrets (a JSON array of {name, type, parameters}) as
