@@ -20,9 +20,12 @@
  *     BEGIN/COMMIT, PREPARE/EXECUTE, EXPLAIN (EXPLAIN ANALYZE runs what it
  *     explains), and what DuckDB does not classify;
  *   - on a read-only database (--readonly, duckdb.readonly) only SELECT
- *     runs, every statement checked before the first runs, and DuckDB's
- *     parse tree (json_serialize_sql) must name none of the functions that
- *     change settings, write files or keep state from inside a SELECT.
+ *     runs: DuckDB's parse tree (json_serialize_sql) must show nothing but
+ *     SELECT statements, calling none of the functions that change
+ *     settings, write files or keep state from inside a SELECT, before
+ *     anything is prepared (binding EXPORT DATABASE makes a folder); then
+ *     every statement is classified again and checked before the first
+ *     runs.
  */
 #include "exec/builtin_sql_tools.h"
 
@@ -209,7 +212,6 @@ static const char *refused_kind(enum mx_sql_kind kind)
 
 struct guard_ctx {
 	int readonly;
-	int unchecked; /* read-only: DuckDB could not show the script's parse tree */
 };
 
 static int refuse(struct mx_err *err, size_t index, size_t count, enum mx_sql_kind kind, const char *why)
@@ -232,11 +234,6 @@ static int guard_check(void *ctx, size_t index, size_t count, enum mx_sql_kind k
 		      "SELECT statements run";
 	if (why != NULL)
 		return refuse(err, index, count, kind, why);
-	if (g->unchecked && index + 1 == count)
-		return mx_err_set(err, MX_EPOLICY,
-		                  "script refused: the database is read-only and DuckDB cannot show what "
-		                  "this SELECT calls (a PRAGMA or PIVOT, say); write it as a plain SELECT "
-		                  "(SELECT * FROM pragma_version(), …)");
 	return 0;
 }
 
@@ -258,13 +255,16 @@ static const struct {
         {"json_execute_serialized_sql", "runs SQL given as a parse tree, which cannot be checked"},
 };
 
-/* Read-only: what DuckDB's parser sees sql call. Sets g->unchecked when it
- * cannot show the parse tree (a statement other than a plain SELECT, or a
- * syntax error: the script then fails or is refused by guard_check). */
-static int check_functions(struct mx_dbconn *conn, const char *sql, struct guard_ctx *g, struct mx_err *err)
+/* Read-only, before anything is prepared (binding is not free of effects:
+ * EXPORT DATABASE makes its folder then): from DuckDB's parse tree
+ * (json_serialize_sql, which shows SELECT statements only), every
+ * statement must be a SELECT and call none of SIDE_EFFECTS. A syntax error
+ * is left to the script, which fails on it before preparing anything. */
+static int check_readonly(struct mx_dbconn *conn, const char *sql, struct mx_err *err)
 {
 	static const char *const query =
-	        "SELECT coalesce((j->>'$.error')::BOOLEAN, true) AS failed, "
+	        "SELECT coalesce((j->>'$.error')::BOOLEAN, true) AS failed, j->>'$.error_type' AS "
+	        "error_type, "
 	        "list_distinct(list_transform(json_extract_string(j, '$..function_name'), f -> lower(f))) "
 	        "AS functions FROM (SELECT json_serialize_sql($sql::VARCHAR) AS j)";
 	json_t *text = json_string(sql);
@@ -279,11 +279,21 @@ static int check_functions(struct mx_dbconn *conn, const char *sql, struct guard
 		return rc;
 	}
 	const json_t *row = json_array_get(rows, 0);
-	g->unchecked = !json_is_false(json_object_get(row, "failed"));
-	const json_t *functions = json_object_get(row, "functions");
+	const char *error_type = json_string_value(json_object_get(row, "error_type"));
+	if (!json_is_false(json_object_get(row, "failed"))) {
+		if (error_type == NULL || strcmp(error_type, "parser") != 0)
+			rc = mx_err_set(
+			        err, MX_EPOLICY,
+			        "SQL refused: the database is read-only (--readonly or the profile's "
+			        "duckdb.readonly), so only SELECT statements run, and this script has "
+			        "another kind (a PRAGMA is one: read with SELECT * FROM pragma_…() "
+			        "instead)");
+		json_decref(rows);
+		return rc;
+	}
 	size_t i;
 	const json_t *f;
-	json_array_foreach (functions, i, f) {
+	json_array_foreach (json_object_get(row, "functions"), i, f) {
 		const char *name = json_string_value(f);
 		for (size_t k = 0; name && rc == 0 && k < sizeof SIDE_EFFECTS / sizeof SIDE_EFFECTS[0]; k++)
 			if (strcasecmp(name, SIDE_EFFECTS[k].name) == 0)
@@ -324,7 +334,7 @@ int mx_builtin_sql_tools_call(struct mx_runtime *rt, struct mx_dbconn *conn, con
 	struct guard_ctx g = {.readonly = mx_db_readonly(db)};
 	struct mx_sql_guard guard = {.check = guard_check, .ctx = &g, .check_all_first = g.readonly};
 	if (g.readonly)
-		rc = check_functions(conn, sql ? sql : "", &g, err);
+		rc = check_readonly(conn, sql ? sql : "", err);
 	if (rc == 0) {
 		rc = mx_sql_script_guarded(conn, sql ? sql : "", &guard, result, err);
 		sandbox_hint(db, rc, err);
