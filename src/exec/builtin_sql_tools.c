@@ -263,10 +263,11 @@ static const struct {
 static int check_readonly(struct mx_dbconn *conn, const char *sql, struct mx_err *err)
 {
 	static const char *const query =
-	        "SELECT coalesce((j->>'$.error')::BOOLEAN, true) AS failed, j->>'$.error_type' AS "
-	        "error_type, "
+	        "SELECT coalesce((j->>'$.error')::BOOLEAN, true) AS failed, "
+	        "j->>'$.error_type' AS error_type, "
 	        "list_distinct(list_transform(json_extract_string(j, '$..function_name'), f -> lower(f))) "
-	        "AS functions FROM (SELECT json_serialize_sql($sql::VARCHAR) AS j)";
+	        "AS functions "
+	        "FROM (SELECT json_serialize_sql($sql::VARCHAR) AS j)";
 	json_t *text = json_string(sql);
 	if (text == NULL)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
