@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ struct mx_db {
 	int readonly; /* DuckDB's access_mode is READ_ONLY */
 	int readonly_requested; /* opt->readonly, also for :memory: */
 	int sandboxed; /* external access off (struct mx_db_sandbox) */
-	int locked; /* lock_configuration on */
+	atomic_int locked; /* lock_configuration on (/ready connects from an HTTP thread) */
 	char **loaded; /* the extensions LOADed (mx_db_load_extensions) */
 	size_t nloaded;
 	struct mx_udf_registry *udf; /* the request-context SQL functions (udf.h) */
@@ -298,7 +299,8 @@ int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, s
 	char **loaded = mx_calloc(db->nloaded + n, sizeof *loaded);
 	if (loaded == NULL)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	memcpy(loaded, db->loaded, db->nloaded * sizeof *loaded);
+	if (db->nloaded > 0)
+		memcpy(loaded, db->loaded, db->nloaded * sizeof *loaded);
 	mx_free(db->loaded);
 	db->loaded = loaded;
 	duckdb_connection conn;
@@ -634,7 +636,7 @@ int mx_db_sandboxed(const struct mx_db *db)
 
 int mx_db_lock_config(struct mx_db *db, struct mx_err *err)
 {
-	if (db->locked)
+	if (atomic_load(&db->locked))
 		return 0;
 	duckdb_connection conn;
 	if (duckdb_connect(db->db, &conn) != DuckDBSuccess)
@@ -645,7 +647,7 @@ int mx_db_lock_config(struct mx_db *db, struct mx_err *err)
 	if (run_simple(conn, "SET lock_configuration = true", &msg, &res) != 0)
 		rc = mx_err_set(err, MX_EDB, "Cannot lock DuckDB's configuration: %s", msg ? msg : "");
 	else
-		db->locked = 1;
+		atomic_store(&db->locked, 1);
 	duckdb_destroy_result(&res);
 	duckdb_disconnect(&conn);
 	return rc;
@@ -670,18 +672,18 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 	 * so a connection made once the configuration is locked goes without. */
 	duckdb_result res;
 	const char *msg = NULL;
-	if (!db->locked &&
-	    run_simple(c->conn,
-	               "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
-	               "SET progress_bar_time = 500",
-	               &msg, &res) != 0) {
+	int locked = atomic_load(&db->locked);
+	if (!locked && run_simple(c->conn,
+	                          "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
+	                          "SET progress_bar_time = 500",
+	                          &msg, &res) != 0) {
 		int rc = mx_err_set(err, MX_EDB, "Cannot configure DuckDB connection: %s", msg ? msg : "");
 		duckdb_destroy_result(&res);
 		duckdb_disconnect(&c->conn);
 		mx_free(c);
 		return rc;
 	}
-	if (!db->locked)
+	if (!locked)
 		duckdb_destroy_result(&res);
 	int rc = mx_udf_attach(db->udf, c->conn, &c->udf, err);
 	if (rc != 0) {
