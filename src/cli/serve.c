@@ -427,15 +427,13 @@ static int sql_tools_lock(const struct mx_project *p, struct mx_runtime *rt, str
 	struct mx_db *db = mx_runtime_db(rt);
 	const struct mx_site_sql_tools *t = &p->site->sql_tools;
 	if (mx_db_sandboxed(db))
-		mx_info("SQL tools: DuckDB reaches %zu folder(s) and %zu file(s) of "
-		        "sql_tools.allowed_directories "
-		        "and allowed_paths, nothing else%s",
+		mx_info("SQL tools: DuckDB reaches %zu folder(s) and %zu file(s) "
+		        "of sql_tools.allowed_directories and allowed_paths, nothing else%s",
 		        t->nallowed_directories, t->nallowed_paths,
 		        mx_db_readonly(db) ? "; read-only: SELECT statements only" : "");
 	else
-		mx_warn("SQL tools: sql_tools.external_access is true, so their SQL reaches every file and "
-		        "URL "
-		        "this process can");
+		mx_warn("SQL tools: sql_tools.external_access is true, "
+		        "so their SQL reaches every file and URL this process can");
 	return mx_db_lock_config(db, err);
 }
 
