@@ -18,6 +18,15 @@
  * stderr. The HTTP transports live in transport/http.c; with
  * MXCP_ADMIN_ENABLED the admin socket (transport/admin.c) runs beside
  * whichever transport serves, from after validation until it returns.
+ *
+ * A server that serves the built-in SQL tools runs its clients' SQL: unless
+ * sql_tools.external_access is true, DuckDB opens the database in its file
+ * sandbox (sql_tools.allowed_directories / allowed_paths; the endpoints'
+ * SQL is validated and runs in it too, DuckDB's settings being per
+ * database), and DuckDB's configuration is locked once the worker pool has
+ * made its settings. Neither can be undone while the database is open, so
+ * a reload that would need them otherwise is refused or takes effect on
+ * restart.
  */
 #include "cli/common.h"
 
@@ -92,9 +101,32 @@ struct serve_flags {
 
 /* ------------------------------------------------- database on the side */
 
+/* Whether p is served with the SQL tools (--sql-tools, else the site's
+ * sql_tools.enabled), and whether DuckDB then keeps them in its sandbox. */
+static int sql_tools_served(const struct mx_project *p, int flag)
+{
+	return flag >= 0 ? flag : p->site->sql_tools.enabled;
+}
+
+static int sql_tools_sandboxed(const struct mx_project *p, int flag)
+{
+	return sql_tools_served(p, flag) && !p->site->sql_tools.external_access;
+}
+
+static int open_runtime(struct mx_project *p, int sql_tools, struct mx_runtime **rt, struct mx_err *err)
+{
+	const struct mx_site_sql_tools *t = &p->site->sql_tools;
+	struct mx_db_sandbox sb = {.directories = (const char *const *)t->allowed_directories,
+	                           .ndirectories = t->nallowed_directories,
+	                           .paths = (const char *const *)t->allowed_paths,
+	                           .npaths = t->nallowed_paths};
+	return mx_runtime_open_sandboxed(p, sql_tools_sandboxed(p, sql_tools) ? &sb : NULL, rt, err);
+}
+
 struct opener {
 	pthread_t thread;
 	int started;
+	int sql_tools; /* --sql-tools, -1 when not given */
 	struct mx_project *p; /* our reference, taken on the loading thread */
 	struct mx_runtime *rt;
 	int rc;
@@ -104,7 +136,7 @@ struct opener {
 static void *opener_main(void *arg)
 {
 	struct opener *o = arg;
-	o->rc = mx_runtime_open(o->p, &o->rt, &o->err);
+	o->rc = open_runtime(o->p, o->sql_tools, &o->rt, &o->err);
 	return NULL;
 }
 
@@ -122,7 +154,7 @@ static int opener_finish(struct opener *o, struct mx_runtime **rt, struct mx_err
 	if (o->started)
 		pthread_join(o->thread, NULL);
 	else if (o->p)
-		o->rc = mx_runtime_open(o->p, &o->rt, &o->err);
+		o->rc = open_runtime(o->p, o->sql_tools, &o->rt, &o->err);
 	mx_project_unref(o->p);
 	o->p = NULL;
 	if (o->rt == NULL) {
@@ -178,6 +210,20 @@ static void print_report(const struct mx_cli *cli, const struct failure *v, size
 	                "--ignore-errors to serve the valid endpoints and skip the invalid ones.\n");
 }
 
+/* DuckDB refused an endpoint's file: in the SQL tools' sandbox (DuckDB's
+ * settings are per database, so the endpoints' SQL shares it) say which
+ * settings allow it. */
+static void sandbox_hint(const struct mx_db *db, struct mx_err *err)
+{
+	if (!mx_db_sandboxed(db) || strstr(err->msg, "Permission Error:") == NULL)
+		return;
+	size_t n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof err->msg - n, "%s",
+	         "\n(the server serves the SQL tools, so DuckDB reaches only the folders and files of "
+	         "sql_tools.allowed_directories and allowed_paths in mxcp-site.yml, for the endpoints' SQL "
+	         "too)");
+}
+
 /* Validate every endpoint; load failures count too. On return *out holds
  * the failures (relpaths borrowed from p) and drop[i] marks endpoint i. */
 static int validate_all(struct mx_project *p, struct mx_runtime *rt, struct failure **out, size_t *nout,
@@ -204,6 +250,7 @@ static int validate_all(struct mx_project *p, struct mx_runtime *rt, struct fail
 		const struct mx_endpoint *ep = p->endpoints[i];
 		if (mx_validate_endpoint(ep, conn, &v[n].err) == 0)
 			continue;
+		sandbox_hint(mx_runtime_db(rt), &v[n].err);
 		v[n++].relpath = ep->relpath;
 		drop[i] = 1;
 	}
@@ -225,8 +272,31 @@ struct reloader {
 	struct mx_runtime *rt;
 	const struct mx_cli *cli;
 	int ignore_errors;
+	int sql_tools; /* --sql-tools, -1 when not given */
 	struct mx_admin *admin; /* NULL unless the admin socket is on: told how each reload ended */
 };
+
+/* The SQL tools of p against the database as it was opened: 0 when p
+ * would serve them outside the sandbox they need (msg says why). A sandbox
+ * that is on stays as it was opened until restart. */
+static int reload_sql_tools_ok(const struct reloader *r, const struct mx_project *p, char *msg, size_t n)
+{
+	const struct mx_db *db = mx_runtime_db(r->rt);
+	int want = sql_tools_sandboxed(p, r->sql_tools);
+	if (want && !mx_db_sandboxed(db)) {
+		snprintf(msg, n,
+		         "the SQL tools would be served in DuckDB's file sandbox, which is set when the "
+		         "database opens: restart the server to serve them");
+		return 0;
+	}
+	if (mx_db_sandboxed(db) &&
+	    (!want ||
+	     !mx_site_sql_sandbox_equal(&p->site->sql_tools, &mx_runtime_project(r->rt)->site->sql_tools)))
+		mx_warn("reload: DuckDB's file sandbox stays as the server opened it; changes to "
+		        "sql_tools.external_access, allowed_directories and allowed_paths take effect on "
+		        "restart");
+	return 1;
+}
 
 static void reload_project(void *ctx)
 {
@@ -246,6 +316,10 @@ static void reload_project(void *ctx)
 		         mx_err_format(&err, msg, sizeof msg));
 		mx_admin_reload_end(r->admin, NULL, msg);
 		return;
+	}
+	if (!reload_sql_tools_ok(r, p, msg, sizeof msg)) {
+		mx_error("reload refused, still serving the previous project: %s", msg);
+		goto out;
 	}
 	/* Extensions the new site config lists, before its SQL is validated. */
 	if (mx_runtime_load_extensions(r->rt, p, &err)) {
@@ -279,6 +353,9 @@ static void reload_project(void *ctx)
 	}
 	ok = 1;
 	mx_info("reload done: %zu endpoint(s)", p->nendpoints);
+	/* SQL tools served from now on: nothing may change DuckDB's settings. */
+	if (sql_tools_served(p, r->sql_tools) && mx_db_lock_config(mx_runtime_db(r->rt), &err))
+		mx_error("reload: %s", mx_err_format(&err, msg, sizeof msg));
 	/* The user config's secrets, re-resolved, replace DuckDB's. */
 	if (mx_runtime_set_secrets(r->rt, p, &err))
 		mx_error("reload: DuckDB secrets not updated: %s", mx_err_format(&err, msg, sizeof msg));
@@ -350,6 +427,24 @@ static int auth_unavailable(const struct mx_project *p, struct mx_err *err)
 		return 1;
 	}
 	return 0;
+}
+
+/* The SQL tools are served: DuckDB's settings are locked now that the
+ * worker pool has made its own (thread lending), and the log says what the
+ * tools reach. */
+static int sql_tools_lock(const struct mx_project *p, struct mx_runtime *rt, struct mx_err *err)
+{
+	struct mx_db *db = mx_runtime_db(rt);
+	const struct mx_site_sql_tools *t = &p->site->sql_tools;
+	if (mx_db_sandboxed(db))
+		mx_info("SQL tools: DuckDB reaches %zu folder(s) and %zu file(s) "
+		        "of sql_tools.allowed_directories and allowed_paths, nothing else%s",
+		        t->nallowed_directories, t->nallowed_paths,
+		        mx_db_readonly(db) ? "; read-only: SELECT statements only" : "");
+	else
+		mx_warn("SQL tools: sql_tools.external_access is true, "
+		        "so their SQL reaches every file and URL this process can");
+	return mx_db_lock_config(db, err);
 }
 
 static int is_http(const char *t)
@@ -498,7 +593,7 @@ int mx_cmd_serve(int argc, char **argv)
 	if (transport && !is_http(transport) && (proto_fd = mx_stdio_take_stdout()) < 0)
 		return mx_cli_failf(&cli, "cannot take over stdout: %s", strerror(errno));
 
-	struct opener op = {0};
+	struct opener op = {.sql_tools = f.sql_tools};
 	struct mx_project_options popt = {.profile = cli.profile,
 	                                  .readonly = cli.readonly,
 	                                  .on_config = on_config,
@@ -584,6 +679,10 @@ int mx_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	mx_metrics_set_db_pool_source(pool_metrics, mx_mcp_server_workers(srv));
+	if (sql_tools_served(p, f.sql_tools) && sql_tools_lock(p, rt, &err)) {
+		status = mx_cli_fail(&cli, &err);
+		goto out;
+	}
 	if (mx_admin_enabled()) {
 		struct mx_admin_options aopt = {
 		        .path = mx_admin_socket_path(),
@@ -602,8 +701,12 @@ int mx_cmd_serve(int argc, char **argv)
 			goto out;
 		}
 	}
-	struct reloader reload = {
-	        .srv = srv, .rt = rt, .cli = &cli, .ignore_errors = f.ignore_errors, .admin = admin};
+	struct reloader reload = {.srv = srv,
+	                          .rt = rt,
+	                          .cli = &cli,
+	                          .ignore_errors = f.ignore_errors,
+	                          .sql_tools = f.sql_tools,
+	                          .admin = admin};
 	if (http) {
 		status = serve_http(&cli, &f, transport, p, rt, srv, &reload);
 		goto out;

@@ -339,11 +339,100 @@ static int load_dbt(const char *file, const struct mx_yaml_node *root, struct mx
 	return mx_yaml_get_str(file, m, p, "target_path", 0, &d->target_path, err);
 }
 
-static int load_sql_tools(const char *file, const struct mx_yaml_node *root, struct mx_site_sql_tools *t,
-                          struct mx_err *err)
+/* A URL prefix (scheme://…), kept as written. */
+static int is_url(const char *s)
 {
-	static const char *const keys[] = {"enabled", "execute_sql_query", "list_tables", "get_table_schema",
-	                                   NULL};
+	if (!isalpha((unsigned char)s[0]))
+		return 0;
+	const char *p = s + 1;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return strncmp(p, "://", 3) == 0;
+}
+
+/* An allowed_directories / allowed_paths entry as DuckDB is to compare it
+ * (it matches paths as written, by prefix): a URL as written; a path made
+ * absolute against the project root, with `.`, `..` and repeated slashes
+ * folded, so that `data/../..` cannot mean more than it says. NULL when
+ * out of memory. */
+static char *sandbox_entry(const char *root, const char *entry)
+{
+	if (is_url(entry))
+		return mx_strdup(entry);
+	size_t n = strlen(root) + strlen(entry) + 3;
+	char *in = mx_malloc(n), *out = mx_malloc(n);
+	if (in == NULL || out == NULL) {
+		mx_free(in);
+		mx_free(out);
+		return NULL;
+	}
+	snprintf(in, n, "%s/%s", entry[0] == '/' ? "" : root, entry);
+	size_t len = 0;
+	for (const char *p = in; *p;) {
+		while (*p == '/')
+			p++;
+		const char *end = strchr(p, '/');
+		size_t seg = end ? (size_t)(end - p) : strlen(p);
+		if (seg == 0 || (seg == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (seg == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--; /* the slash before the dropped name */
+		} else {
+			out[len++] = '/';
+			memcpy(out + len, p, seg);
+			len += seg;
+		}
+		p += seg;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	mx_free(in);
+	return out;
+}
+
+/* sql_tools.<key>: a list of non-empty strings, resolved by sandbox_entry. */
+static int load_sandbox_list(const char *file, const struct mx_yaml_node *m, const char *path,
+                             const char *key, const char *root, char ***out, size_t *nout, struct mx_err *err)
+{
+	char p[PATH_BUF];
+	const struct mx_yaml_node *v = mx_yaml_map_get(m, key);
+	mx_yaml_path(p, sizeof p, path, key);
+	if (is_null(v))
+		return 0;
+	if (v->kind != MX_YAML_SEQ)
+		return type_error(file, v, p, "a list of strings", err);
+	if (v->n == 0)
+		return 0;
+	char **list = mx_calloc(v->n, sizeof *list);
+	if (list == NULL)
+		return oom(err);
+	*out = list;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct mx_yaml_node *item = v->items[i];
+		char ip[PATH_BUF];
+		mx_yaml_path_index(ip, sizeof ip, p, i);
+		if (!mx_yaml_is_str(item))
+			return type_error(file, item, ip, "a string", err);
+		if (item->len == 0 || strlen(item->str) != item->len)
+			return mx_err_at(err, MX_EINVAL, file, item->line, item->col,
+			                 "%s: must be a folder, a file or a URL prefix, not empty", ip);
+		if ((list[i] = sandbox_entry(root, item->str)) == NULL)
+			return oom(err);
+		*nout = i + 1;
+	}
+	return 0;
+}
+
+static int load_sql_tools(const char *file, const struct mx_yaml_node *root, const char *project_root,
+                          struct mx_site_sql_tools *t, struct mx_err *err)
+{
+	static const char *const keys[] = {
+	        "enabled",         "execute_sql_query",   "list_tables",   "get_table_schema",
+	        "external_access", "allowed_directories", "allowed_paths", NULL};
 	static const char *const tool_keys[] = {"description", NULL};
 	struct {
 		const char *key;
@@ -379,7 +468,44 @@ static int load_sql_tools(const char *file, const struct mx_yaml_node *root, str
 			                 "%s.description: must not be empty", tp);
 		}
 	}
+	if ((rc = mx_yaml_get_bool(file, m, p, "external_access", &t->external_access, err)) != 0 ||
+	    (rc = load_sandbox_list(file, m, p, "allowed_directories", project_root, &t->allowed_directories,
+	                            &t->nallowed_directories, err)) != 0 ||
+	    (rc = load_sandbox_list(file, m, p, "allowed_paths", project_root, &t->allowed_paths,
+	                            &t->nallowed_paths, err)) != 0)
+		return rc;
+	/* external_access: true reaches everything: a list beside it would
+	 * suggest a limit that is not there. */
+	const char *lists[] = {"allowed_directories", "allowed_paths"};
+	size_t counts[] = {t->nallowed_directories, t->nallowed_paths};
+	for (size_t i = 0; t->external_access && i < 2; i++) {
+		if (counts[i] == 0)
+			continue;
+		const struct mx_yaml_node *lv = mx_yaml_map_get(m, lists[i]);
+		return mx_err_at(err, MX_EINVAL, file, lv->line, lv->col,
+		                 "%s.%s: has no effect with external_access: true, which lets DuckDB reach "
+		                 "every file and URL; remove one of the two",
+		                 p, lists[i]);
+	}
 	return 0;
+}
+
+static int strings_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+int mx_site_sql_sandbox_equal(const struct mx_site_sql_tools *a, const struct mx_site_sql_tools *b)
+{
+	return !a->external_access == !b->external_access &&
+	       strings_equal(a->allowed_directories, a->nallowed_directories, b->allowed_directories,
+	                     b->nallowed_directories) &&
+	       strings_equal(a->allowed_paths, a->nallowed_paths, b->allowed_paths, b->nallowed_paths);
 }
 
 static int load_paths(const char *file, const struct mx_yaml_node *root, struct mx_site_paths *ps,
@@ -644,7 +770,7 @@ static int load_tree(const char *file, const struct mx_yaml_node *root, struct m
 	if ((rc = load_secrets(file, root, s, err)) != 0 || (rc = load_plugins(file, root, s, err)) != 0 ||
 	    (rc = load_extensions(file, root, s, err)) != 0 ||
 	    (rc = load_dbt(file, root, &s->dbt, err)) != 0 ||
-	    (rc = load_sql_tools(file, root, &s->sql_tools, err)) != 0 ||
+	    (rc = load_sql_tools(file, root, s->root, &s->sql_tools, err)) != 0 ||
 	    (rc = load_paths(file, root, &s->paths, err)) != 0 ||
 	    (rc = load_profiles(file, root, s, err)) != 0)
 		return rc;
@@ -725,6 +851,12 @@ void mx_site_free(struct mx_site_config *s)
 	mx_free(s->sql_tools.execute_sql_query_description);
 	mx_free(s->sql_tools.list_tables_description);
 	mx_free(s->sql_tools.get_table_schema_description);
+	for (size_t i = 0; i < s->sql_tools.nallowed_directories; i++)
+		mx_free(s->sql_tools.allowed_directories[i]);
+	mx_free(s->sql_tools.allowed_directories);
+	for (size_t i = 0; i < s->sql_tools.nallowed_paths; i++)
+		mx_free(s->sql_tools.allowed_paths[i]);
+	mx_free(s->sql_tools.allowed_paths);
 	char **paths[] = {&s->paths.tools,  &s->paths.resources, &s->paths.prompts, &s->paths.evals,
 	                  &s->paths.python, &s->paths.plugins,   &s->paths.sql,     &s->paths.drift,
 	                  &s->paths.audit,  &s->paths.data};

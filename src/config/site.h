@@ -75,7 +75,21 @@ struct mx_site_sql_tools {
 	char *execute_sql_query_description;
 	char *list_tables_description;
 	char *get_table_schema_description;
+	/* mxcp's own keys: what DuckDB may reach while the SQL tools are
+	 * served (DuckDB's file sandbox, exec/sql.h struct mx_db_sandbox).
+	 * external_access true lifts it (MXCP's behaviour). Each entry is an
+	 * absolute path (a relative one is resolved against the project root,
+	 * `.` and `..` folded) or a URL prefix kept as written. */
+	int external_access; /* default false */
+	char **allowed_directories;
+	size_t nallowed_directories;
+	char **allowed_paths;
+	size_t nallowed_paths;
 };
+
+/* Whether two sql_tools sections ask for the same file sandbox (external
+ * access and both lists, in order). */
+int mx_site_sql_sandbox_equal(const struct mx_site_sql_tools *a, const struct mx_site_sql_tools *b);
 
 struct mx_site_config {
 	char *file; /* absolute path of mxcp-site.yml */

@@ -36,6 +36,12 @@ static int site_extensions(const struct mx_site_config *site, struct mx_db_exten
 
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err)
 {
+	return mx_runtime_open_sandboxed(p, NULL, out, err);
+}
+
+int mx_runtime_open_sandboxed(struct mx_project *p, const struct mx_db_sandbox *sb, struct mx_runtime **out,
+                              struct mx_err *err)
+{
 	*out = NULL;
 	struct mx_runtime *rt = mx_calloc(1, sizeof *rt);
 	if (rt == NULL)
@@ -52,6 +58,7 @@ int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err
 	        .extensions = ext,
 	        .nextensions = p->site->nextensions,
 	        .secrets = mx_user_secrets(p->user, p->site->project, p->profile),
+	        .sandbox = sb,
 	};
 	rc = mx_db_open(&opt, &rt->db, err);
 	mx_free(ext);

@@ -39,6 +39,10 @@ struct mx_runtime;
 /* Open the profile's database (path, read-only flag, extensions). The
  * runtime holds a reference on the project. */
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err);
+/* The same with the database in DuckDB's file sandbox (exec/sql.h): a
+ * server whose clients run their own SQL. */
+int mx_runtime_open_sandboxed(struct mx_project *p, const struct mx_db_sandbox *sb, struct mx_runtime **out,
+                              struct mx_err *err);
 void mx_runtime_close(struct mx_runtime *rt);
 /* For a reload (SIGHUP): LOAD the extensions p's site config lists, and
  * make p's user-config secrets DuckDB's (mx_db_set_secrets). The database

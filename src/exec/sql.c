@@ -12,6 +12,12 @@
  *   - the database is opened with autoinstall/autoload of extensions off, so
  *     no statement reaches for the network; configured extensions are LOADed
  *     once at open, never INSTALLed;
+ *   - with a sandbox (sql.h) it is opened with persistent secrets off, and
+ *     external access goes off once the server's own setup is done (its
+ *     extensions, secrets and SQL functions); DuckDB allows no way back;
+ *   - once the configuration is locked (mx_db_lock_config) nothing here
+ *     issues a SET: a connection made afterwards goes without the progress
+ *     settings;
  *   - a cached statement is always exactly one statement that prepared
  *     successfully; its bindings are cleared before and after each use, and
  *     a statement whose execution failed is dropped from the cache;
@@ -39,6 +45,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +67,12 @@ __extension__ typedef unsigned __int128 mx_u128;
 struct mx_db {
 	duckdb_database db;
 	char *path;
-	int readonly;
+	int readonly; /* DuckDB's access_mode is READ_ONLY */
+	int readonly_requested; /* opt->readonly, also for :memory: */
+	int sandboxed; /* external access off (struct mx_db_sandbox) */
+	atomic_int locked; /* lock_configuration on (/ready connects from an HTTP thread) */
+	char **loaded; /* the extensions LOADed (mx_db_load_extensions) */
+	size_t nloaded;
 	struct mx_udf_registry *udf; /* the request-context SQL functions (udf.h) */
 	char **secret_names; /* the secrets made (mx_db_set_secrets), to drop when gone */
 	size_t nsecrets;
@@ -156,7 +168,7 @@ static int threads_setting(long *out, struct mx_err *err)
 	return 0;
 }
 
-static int open_raw(const char *path, int readonly, duckdb_database *out, struct mx_err *err)
+static int open_raw(const char *path, int readonly, int sandboxed, duckdb_database *out, struct mx_err *err)
 {
 	long nthreads = 1;
 	int trc = threads_setting(&nthreads, err);
@@ -174,6 +186,9 @@ static int open_raw(const char *path, int readonly, duckdb_database *out, struct
 	        {"autoload_known_extensions", "false"},
 	        {"access_mode", readonly ? "READ_ONLY" : "AUTOMATIC"},
 	        {"threads", threads},
+	        /* DuckDB keeps persistent secrets in ~/.duckdb, outside any
+	         * sandbox, and decides on them before the first secret is made. */
+	        {"allow_persistent_secrets", sandboxed ? "false" : "true"},
 	};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
 		if (duckdb_set_config(cfg, opts[i][0], opts[i][1]) != DuckDBSuccess) {
@@ -243,37 +258,66 @@ void mx_dbconn_set_helper(struct mx_dbconn *c, const struct mx_sql_helper *help)
 	c->help = help ? *help : (struct mx_sql_helper){0};
 }
 
-static int load_extensions(duckdb_database db, const struct mx_db_options *opt, struct mx_err *err)
+/* Whether this database LOADed the extension already. */
+static int extension_loaded(const struct mx_db *db, const char *name)
 {
-	if (opt->nextensions == 0)
+	for (size_t i = 0; i < db->nloaded; i++)
+		if (strcmp(db->loaded[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* LOAD the extensions not loaded yet. In a sandbox DuckDB loads no
+ * extension from disk (external access is off, and it cannot even list
+ * them): one loaded at open is fine (a reload lists it again), and one
+ * linked into DuckDB loads; any other needs a restart. */
+int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err)
+{
+	if (n == 0)
 		return 0;
+	char **loaded = mx_calloc(db->nloaded + n, sizeof *loaded);
+	if (loaded == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	if (db->nloaded > 0)
+		memcpy(loaded, db->loaded, db->nloaded * sizeof *loaded);
+	mx_free(db->loaded);
+	db->loaded = loaded;
 	duckdb_connection conn;
-	if (duckdb_connect(db, &conn) != DuckDBSuccess)
-		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", opt->path);
+	if (duckdb_connect(db->db, &conn) != DuckDBSuccess)
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
 	int rc = 0;
-	for (size_t i = 0; i < opt->nextensions && rc == 0; i++) {
-		const char *name = opt->extensions[i].name;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *name = ext[i].name;
 		if (!valid_extension_name(name)) {
 			rc = mx_err_set(err, MX_EINVAL, "Invalid extension name '%s'", name ? name : "");
 			break;
 		}
+		if (extension_loaded(db, name))
+			continue;
 		char sql[160];
 		snprintf(sql, sizeof sql, "LOAD %s", name);
 		duckdb_result res;
 		const char *msg = NULL;
-		if (run_simple(conn, sql, &msg, &res) != 0)
-			rc = mx_err_set(err, MX_EDB, "Extension '%s' is not available offline: %s", name,
-			                msg ? msg : "unknown error");
+		if (run_simple(conn, sql, &msg, &res) != 0) {
+			if (db->sandboxed)
+				rc = mx_err_set(
+				        err, MX_EDB,
+				        "Extension '%s' cannot be loaded while the database runs in the "
+				        "SQL tools' file sandbox (DuckDB loads no extension from disk once "
+				        "external access is off); restart the server to load it",
+				        name);
+			else
+				rc = mx_err_set(err, MX_EDB, "Extension '%s' is not available offline: %s",
+				                name, msg ? msg : "unknown error");
+		} else if ((db->loaded[db->nloaded] = mx_strdup(name)) == NULL) {
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+		} else {
+			db->nloaded++;
+		}
 		duckdb_destroy_result(&res);
 	}
 	duckdb_disconnect(&conn);
 	return rc;
-}
-
-int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err)
-{
-	struct mx_db_options opt = {.path = db->path, .extensions = ext, .nextensions = n};
-	return load_extensions(db->db, &opt, err);
 }
 
 /* A DuckDB identifier as MXCP writes it (bare), quoted when it is not a
@@ -444,6 +488,65 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 	return 0;
 }
 
+/* One sandbox entry, and its form relative to the working folder cwd when
+ * it lies inside it, into the SQL list literal b. */
+static int put_sandbox_entry(struct mx_buf *b, const char *entry, const char *cwd, int *first)
+{
+	int rc = mx_buf_printf(b, *first ? "" : ", ");
+	rc = rc ? rc : mx_sql_put_string(b, entry);
+	*first = 0;
+	size_t n = cwd ? strlen(cwd) : 0;
+	if (rc == 0 && n > 0 && entry[0] == '/') {
+		const char *rel = NULL;
+		if (strcmp(cwd, "/") == 0)
+			rel = entry + 1;
+		else if (strncmp(entry, cwd, n) == 0 && entry[n] == '/')
+			rel = entry + n + 1;
+		if (rel != NULL && *rel != '\0') {
+			rc = mx_buf_printf(b, ", ");
+			rc = rc ? rc : mx_sql_put_string(b, rel);
+		}
+	}
+	return rc;
+}
+
+/* External access off, but for the sandbox's entries. */
+static int apply_sandbox(struct mx_db *db, const struct mx_db_sandbox *sb, struct mx_err *err)
+{
+	char cwdbuf[4096];
+	const char *cwd = getcwd(cwdbuf, sizeof cwdbuf);
+	struct mx_buf b;
+	mx_buf_init(&b, MX_BUF_UNBOUNDED);
+	int first = 1;
+	int rc = mx_buf_printf(&b, "SET allowed_directories = [");
+	for (size_t i = 0; rc == 0 && i < sb->ndirectories; i++)
+		rc = put_sandbox_entry(&b, sb->directories[i], cwd, &first);
+	first = 1;
+	rc = rc ? rc : mx_buf_printf(&b, "]; SET allowed_paths = [");
+	for (size_t i = 0; rc == 0 && i < sb->npaths; i++)
+		rc = put_sandbox_entry(&b, sb->paths[i], cwd, &first);
+	rc = rc ? rc : mx_buf_printf(&b, "]; SET enable_external_access = false");
+	if (rc != 0) {
+		mx_buf_free(&b);
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	}
+	duckdb_connection conn;
+	if (duckdb_connect(db->db, &conn) != DuckDBSuccess) {
+		mx_buf_free(&b);
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
+	}
+	duckdb_result res;
+	const char *msg = NULL;
+	if (run_simple(conn, mx_buf_str(&b), &msg, &res) != 0)
+		rc = mx_err_set(err, MX_EDB, "Cannot set DuckDB's file sandbox: %s", msg ? msg : "");
+	else
+		db->sandboxed = 1;
+	duckdb_destroy_result(&res);
+	duckdb_disconnect(&conn);
+	mx_buf_free(&b);
+	return rc;
+}
+
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err)
 {
 	*out = NULL;
@@ -460,7 +563,7 @@ int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_er
 			/* As MXCP: a read-only server on a missing file first
 			 * creates an empty database. */
 			duckdb_database tmp;
-			if ((rc = open_raw(path, 0, &tmp, err)) != 0)
+			if ((rc = open_raw(path, 0, opt->sandbox != NULL, &tmp, err)) != 0)
 				return rc;
 			duckdb_close(&tmp);
 		}
@@ -471,14 +574,16 @@ int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_er
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
 	db->readonly = readonly;
-	if ((rc = open_raw(path, readonly, &db->db, err)) != 0) {
+	db->readonly_requested = opt->readonly != 0;
+	if ((rc = open_raw(path, readonly, opt->sandbox != NULL, &db->db, err)) != 0) {
 		mx_free(db->path);
 		mx_free(db);
 		return rc;
 	}
-	if ((rc = load_extensions(db->db, opt, err)) != 0 ||
+	if ((rc = mx_db_load_extensions(db, opt->extensions, opt->nextensions, err)) != 0 ||
 	    (rc = mx_db_set_secrets(db, opt->secrets, err)) != 0 ||
-	    (rc = mx_udf_register(db->db, &db->udf, err)) != 0) {
+	    (rc = mx_udf_register(db->db, &db->udf, err)) != 0 ||
+	    (opt->sandbox != NULL && (rc = apply_sandbox(db, opt->sandbox, err)) != 0)) {
 		mx_db_close(db);
 		return rc;
 	}
@@ -491,10 +596,40 @@ void mx_db_close(struct mx_db *db)
 	if (db == NULL)
 		return;
 	free_strings(db->secret_names, db->nsecrets);
+	free_strings(db->loaded, db->nloaded);
 	duckdb_close(&db->db);
 	mx_udf_registry_free(db->udf);
 	mx_free(db->path);
 	mx_free(db);
+}
+
+int mx_db_readonly(const struct mx_db *db)
+{
+	return db->readonly_requested;
+}
+
+int mx_db_sandboxed(const struct mx_db *db)
+{
+	return db->sandboxed;
+}
+
+int mx_db_lock_config(struct mx_db *db, struct mx_err *err)
+{
+	if (atomic_load(&db->locked))
+		return 0;
+	duckdb_connection conn;
+	if (duckdb_connect(db->db, &conn) != DuckDBSuccess)
+		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
+	duckdb_result res;
+	const char *msg = NULL;
+	int rc = 0;
+	if (run_simple(conn, "SET lock_configuration = true", &msg, &res) != 0)
+		rc = mx_err_set(err, MX_EDB, "Cannot lock DuckDB's configuration: %s", msg ? msg : "");
+	else
+		atomic_store(&db->locked, 1);
+	duckdb_destroy_result(&res);
+	duckdb_disconnect(&conn);
+	return rc;
 }
 
 int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
@@ -511,20 +646,24 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 	c->max_rows = MX_SQL_MAX_ROWS_DEFAULT;
 	c->max_bytes = MX_SQL_MAX_BYTES_DEFAULT;
 	/* DuckDB tracks query progress (mx_dbconn_progress) only with its
-	 * progress bar on; the bar itself is never printed. */
+	 * progress bar on; the bar itself is never printed. These are
+	 * per-connection settings DuckDB takes neither at open nor globally,
+	 * so a connection made once the configuration is locked goes without. */
 	duckdb_result res;
 	const char *msg = NULL;
-	if (run_simple(c->conn,
-	               "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
-	               "SET progress_bar_time = 500",
-	               &msg, &res) != 0) {
+	int locked = atomic_load(&db->locked);
+	if (!locked && run_simple(c->conn,
+	                          "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
+	                          "SET progress_bar_time = 500",
+	                          &msg, &res) != 0) {
 		int rc = mx_err_set(err, MX_EDB, "Cannot configure DuckDB connection: %s", msg ? msg : "");
 		duckdb_destroy_result(&res);
 		duckdb_disconnect(&c->conn);
 		mx_free(c);
 		return rc;
 	}
-	duckdb_destroy_result(&res);
+	if (!locked)
+		duckdb_destroy_result(&res);
 	int rc = mx_udf_attach(db->udf, c->conn, &c->udf, err);
 	if (rc != 0) {
 		duckdb_disconnect(&c->conn);
@@ -2445,8 +2584,109 @@ int mx_sql_check(struct mx_dbconn *c, const char *sql, json_t **names, struct mx
 	return 0;
 }
 
-int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
-                  json_t **rows, struct mx_err *err)
+/* ------------------------------------------------------------------------ */
+/* Scripts                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static enum mx_sql_kind statement_kind(duckdb_prepared_statement st)
+{
+	switch (duckdb_prepared_statement_type(st)) {
+	case DUCKDB_STATEMENT_TYPE_SELECT: return MX_SQL_SELECT;
+	case DUCKDB_STATEMENT_TYPE_INSERT: return MX_SQL_INSERT;
+	case DUCKDB_STATEMENT_TYPE_UPDATE: return MX_SQL_UPDATE;
+	case DUCKDB_STATEMENT_TYPE_DELETE: return MX_SQL_DELETE;
+	case DUCKDB_STATEMENT_TYPE_CREATE:
+	case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return MX_SQL_CREATE;
+	case DUCKDB_STATEMENT_TYPE_DROP: return MX_SQL_DROP;
+	case DUCKDB_STATEMENT_TYPE_ALTER: return MX_SQL_ALTER;
+	case DUCKDB_STATEMENT_TYPE_COPY: return MX_SQL_COPY;
+	case DUCKDB_STATEMENT_TYPE_EXPORT: return MX_SQL_EXPORT;
+	case DUCKDB_STATEMENT_TYPE_EXPLAIN: return MX_SQL_EXPLAIN;
+	case DUCKDB_STATEMENT_TYPE_ANALYZE: return MX_SQL_ANALYZE;
+	case DUCKDB_STATEMENT_TYPE_VACUUM: return MX_SQL_VACUUM;
+	case DUCKDB_STATEMENT_TYPE_CALL: return MX_SQL_CALL;
+	case DUCKDB_STATEMENT_TYPE_SET:
+	case DUCKDB_STATEMENT_TYPE_VARIABLE_SET: return MX_SQL_SET;
+	case DUCKDB_STATEMENT_TYPE_PRAGMA: return MX_SQL_PRAGMA;
+	case DUCKDB_STATEMENT_TYPE_LOAD: return MX_SQL_LOAD;
+	case DUCKDB_STATEMENT_TYPE_ATTACH: return MX_SQL_ATTACH;
+	case DUCKDB_STATEMENT_TYPE_DETACH: return MX_SQL_DETACH;
+	case DUCKDB_STATEMENT_TYPE_TRANSACTION: return MX_SQL_TRANSACTION;
+	case DUCKDB_STATEMENT_TYPE_PREPARE: return MX_SQL_PREPARE;
+	case DUCKDB_STATEMENT_TYPE_EXECUTE: return MX_SQL_EXECUTE;
+	default: return MX_SQL_UNKNOWN;
+	}
+}
+
+const char *mx_sql_kind_name(enum mx_sql_kind kind)
+{
+	static const char *const names[] = {
+	        [MX_SQL_UNKNOWN] = "unclassified",
+	        [MX_SQL_SELECT] = "SELECT",
+	        [MX_SQL_INSERT] = "INSERT",
+	        [MX_SQL_UPDATE] = "UPDATE",
+	        [MX_SQL_DELETE] = "DELETE",
+	        [MX_SQL_CREATE] = "CREATE",
+	        [MX_SQL_DROP] = "DROP",
+	        [MX_SQL_ALTER] = "ALTER",
+	        [MX_SQL_COPY] = "COPY",
+	        [MX_SQL_EXPORT] = "EXPORT",
+	        [MX_SQL_EXPLAIN] = "EXPLAIN",
+	        [MX_SQL_ANALYZE] = "ANALYZE",
+	        [MX_SQL_VACUUM] = "VACUUM",
+	        [MX_SQL_CALL] = "CALL",
+	        [MX_SQL_SET] = "SET",
+	        [MX_SQL_PRAGMA] = "PRAGMA",
+	        [MX_SQL_LOAD] = "LOAD",
+	        [MX_SQL_ATTACH] = "ATTACH",
+	        [MX_SQL_DETACH] = "DETACH",
+	        [MX_SQL_TRANSACTION] = "TRANSACTION",
+	        [MX_SQL_PREPARE] = "PREPARE",
+	        [MX_SQL_EXECUTE] = "EXECUTE",
+	};
+	return (unsigned)kind < sizeof names / sizeof names[0] && names[kind] ? names[kind] : "unclassified";
+}
+
+static int prepare_extracted(struct mx_dbconn *c, duckdb_extracted_statements ex, idx_t i,
+                             duckdb_prepared_statement *st, struct mx_err *err)
+{
+	if (duckdb_prepare_extracted_statement(c->conn, ex, i, st) == DuckDBSuccess)
+		return 0;
+	const char *msg = duckdb_prepare_error(*st);
+	return mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
+}
+
+/* Run st; with want_rows, its rows into *rows. */
+static int run_prepared(struct mx_dbconn *c, duckdb_prepared_statement st, const struct mx_sql_param *params,
+                        size_t nparams, int want_rows, json_t **rows, struct mx_err *err)
+{
+	int rc = bind_params(st, params, nparams, err);
+	if (rc != 0)
+		return rc;
+	duckdb_result res;
+	if (execute(c, st, &res) != DuckDBSuccess) {
+		const char *msg = duckdb_result_error(&res);
+		rc = mx_err_set(err,
+		                duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED
+		                                                                         : MX_EDB,
+		                "%s", msg ? msg : "query failed");
+	} else if (want_rows) {
+		rc = result_rows(c, &res, rows, err);
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+static int check_statement(const struct mx_sql_guard *guard, duckdb_prepared_statement st, idx_t i, idx_t n,
+                           struct mx_err *err)
+{
+	if (guard == NULL)
+		return 0;
+	return guard->check(guard->ctx, (size_t)i, (size_t)n, statement_kind(st), err);
+}
+
+static int run_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
+                      const struct mx_sql_guard *guard, json_t **rows, struct mx_err *err)
 {
 	*rows = NULL;
 	duckdb_extracted_statements ex = NULL;
@@ -2459,27 +2699,45 @@ int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_para
 		return rc;
 	}
 	int rc = 0;
-	for (idx_t i = 0; rc == 0 && i < n; i++) {
-		duckdb_prepared_statement st = NULL;
-		if (duckdb_prepare_extracted_statement(c->conn, ex, i, &st) != DuckDBSuccess) {
-			const char *msg = duckdb_prepare_error(st);
-			rc = mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
-		} else if ((rc = bind_params(st, params, nparams, err)) == 0) {
-			duckdb_result res;
-			if (execute(c, st, &res) != DuckDBSuccess) {
-				const char *msg = duckdb_result_error(&res);
-				rc = mx_err_set(err,
-				                duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT
-				                        ? MX_ECANCELLED
-				                        : MX_EDB,
-				                "%s", msg ? msg : "query failed");
-			} else if (i + 1 == n) {
-				rc = result_rows(c, &res, rows, err);
-			}
-			duckdb_destroy_result(&res);
+	if (guard != NULL && guard->check_all_first) {
+		duckdb_prepared_statement *st = mx_calloc((size_t)n, sizeof *st);
+		if (st == NULL)
+			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
+		idx_t prepared = 0;
+		for (; rc == 0 && prepared < n; prepared++) {
+			rc = prepare_extracted(c, ex, prepared, &st[prepared], err);
+			rc = rc ? rc : check_statement(guard, st[prepared], prepared, n, err);
 		}
-		duckdb_destroy_prepare(&st);
+		for (idx_t i = 0; rc == 0 && i < n; i++)
+			rc = run_prepared(c, st[i], params, nparams, i + 1 == n, rows, err);
+		for (idx_t i = 0; st != NULL && i < prepared; i++)
+			duckdb_destroy_prepare(&st[i]);
+		mx_free(st);
+	} else {
+		for (idx_t i = 0; rc == 0 && i < n; i++) {
+			duckdb_prepared_statement st = NULL;
+			rc = prepare_extracted(c, ex, i, &st, err);
+			rc = rc ? rc : check_statement(guard, st, i, n, err);
+			rc = rc ? rc : run_prepared(c, st, params, nparams, i + 1 == n, rows, err);
+			duckdb_destroy_prepare(&st);
+		}
 	}
 	duckdb_destroy_extracted(&ex);
+	if (rc != 0) {
+		json_decref(*rows);
+		*rows = NULL;
+	}
 	return rc;
+}
+
+int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
+                  json_t **rows, struct mx_err *err)
+{
+	return run_script(c, sql, params, nparams, NULL, rows, err);
+}
+
+int mx_sql_script_guarded(struct mx_dbconn *c, const char *sql, const struct mx_sql_guard *guard,
+                          json_t **rows, struct mx_err *err)
+{
+	return run_script(c, sql, NULL, 0, guard, rows, err);
 }

@@ -8,6 +8,12 @@
  * never used by two threads at once. Each connection keeps a cache of
  * prepared statements keyed by SQL text.
  *
+ * A server that runs SQL written by its clients (the built-in SQL tools)
+ * opens the database in DuckDB's file sandbox (struct mx_db_sandbox), locks
+ * DuckDB's configuration once its own settings are made
+ * (mx_db_lock_config), and runs the clients' scripts through a guard that
+ * sees how DuckDB's parser classified each statement (mx_sql_script_guarded).
+ *
  * Statements use MXCP's named parameters ($name), bound by the parameter's
  * declared type (a `format: date` string binds as DATE, and so on). Results
  * come back as JSON: an array of row objects, column order preserved, every
@@ -30,6 +36,30 @@ struct mx_db_extension {
 	const char *repo; /* NULL, "community" or "core_nightly" */
 };
 
+/*
+ * DuckDB's file sandbox: enable_external_access off, so that SQL run on the
+ * database reads and writes no file and reaches no URL but these. DuckDB
+ * compares the path a statement names, as written with `.` and `..`
+ * folded, with each entry: a directory by prefix, a path exactly. Entries
+ * are absolute paths or URL prefixes (`https://host/dir/`, `s3://bucket/`);
+ * since DuckDB reads a relative path against the working folder, an entry
+ * inside that folder is also allowed in its relative form. The database
+ * file itself, its WAL and its temporary files are DuckDB's own and stay
+ * reachable.
+ *
+ * The sandbox is set when the database opens, after its extensions are
+ * loaded and its secrets made, and cannot be lifted while it is open. It
+ * also turns DuckDB's persistent secrets off (DuckDB stores them under
+ * ~/.duckdb, a write outside any sandbox), and DuckDB then loads no
+ * extension it has not loaded already.
+ */
+struct mx_db_sandbox {
+	const char *const *directories;
+	size_t ndirectories;
+	const char *const *paths;
+	size_t npaths;
+};
+
 struct mx_db_options {
 	const char *path; /* file path, or ":memory:" */
 	int readonly; /* open read-only (the file is created first if missing) */
@@ -38,6 +68,8 @@ struct mx_db_options {
 	/* The active profile's `secrets` of the user config, or NULL: see
 	 * mx_db_set_secrets. */
 	const json_t *secrets;
+	/* NULL: SQL on the database reaches whatever the process can. */
+	const struct mx_db_sandbox *sandbox;
 };
 
 /* Open the database (creating the file and its parent folder when missing
@@ -45,11 +77,23 @@ struct mx_db_options {
  * installed; a clear error otherwise). */
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
 void mx_db_close(struct mx_db *db);
+/* Whether it was opened with opt->readonly (also for ":memory:", which
+ * DuckDB cannot open read-only), and with a sandbox. */
+int mx_db_readonly(const struct mx_db *db);
+int mx_db_sandboxed(const struct mx_db *db);
+/* DuckDB's lock_configuration: from now on no statement changes a
+ * setting, the server's own included (DuckDB keeps its threads as they are
+ * then: call it after mx_db_lend_threads). Connections made afterwards do
+ * without the settings they would make (query progress: mx_dbconn_progress
+ * answers -1). Once only; it cannot be undone. */
+int mx_db_lock_config(struct mx_db *db, struct mx_err *err);
 /* s as a SQL string literal: in single quotes, quotes doubled. */
 struct mx_buf;
 int mx_sql_put_string(struct mx_buf *b, const char *s);
 
-/* LOAD extensions into an open database (a reload that lists new ones). */
+/* LOAD extensions into an open database (a reload that lists new ones);
+ * those it loaded before are skipped. In a sandbox only those linked into
+ * DuckDB load: another is an error saying a restart loads it. */
 int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, size_t n, struct mx_err *err);
 
 /* The user config's secrets (a JSON array of {name, type, parameters}) as
@@ -108,6 +152,55 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
  */
 int mx_sql_script(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
                   json_t **rows, struct mx_err *err);
+
+/* What DuckDB's parser made of a statement (duckdb_prepared_statement_type).
+ * SET also stands for RESET, USE and SET VARIABLE; LOAD for INSTALL; CREATE
+ * for CREATE MACRO/FUNCTION; DROP for DEALLOCATE; VACUUM for ANALYZE; CALL
+ * for CHECKPOINT. UNKNOWN is what DuckDB's C API does not classify (MERGE
+ * INTO, UPDATE EXTENSIONS, COPY FROM DATABASE, extension statements). */
+enum mx_sql_kind {
+	MX_SQL_UNKNOWN,
+	MX_SQL_SELECT,
+	MX_SQL_INSERT,
+	MX_SQL_UPDATE,
+	MX_SQL_DELETE,
+	MX_SQL_CREATE,
+	MX_SQL_DROP,
+	MX_SQL_ALTER,
+	MX_SQL_COPY,
+	MX_SQL_EXPORT,
+	MX_SQL_EXPLAIN,
+	MX_SQL_ANALYZE,
+	MX_SQL_VACUUM,
+	MX_SQL_CALL,
+	MX_SQL_SET,
+	MX_SQL_PRAGMA,
+	MX_SQL_LOAD,
+	MX_SQL_ATTACH,
+	MX_SQL_DETACH,
+	MX_SQL_TRANSACTION,
+	MX_SQL_PREPARE,
+	MX_SQL_EXECUTE,
+};
+/* "SELECT", "COPY", "SET", …; "unclassified" for MX_SQL_UNKNOWN. */
+const char *mx_sql_kind_name(enum mx_sql_kind kind);
+
+/* Called for each statement of a guarded script once DuckDB has parsed and
+ * prepared it, before it runs: 0 lets it run; an error code (err filled)
+ * stops the script there. index counts from 0 among count statements. */
+struct mx_sql_guard {
+	int (*check)(void *ctx, size_t index, size_t count, enum mx_sql_kind kind, struct mx_err *err);
+	void *ctx;
+	/* Prepare and check every statement before the first runs (nothing
+	 * runs unless all pass). Only for scripts whose statements do not
+	 * depend on one another's effects (SELECTs); otherwise each statement
+	 * is checked right before it runs. */
+	int check_all_first;
+};
+
+/* mx_sql_script, without parameters, each statement passed by guard. */
+int mx_sql_script_guarded(struct mx_dbconn *c, const char *sql, const struct mx_sql_guard *guard,
+                          json_t **rows, struct mx_err *err);
 
 /*
  * Validate SQL without running it: exactly one statement, and it prepares

@@ -271,6 +271,86 @@ static void test_wrong_types(void **state)
 	expect_error("- a\n- b\n", MX_EINVAL, 1, 1, "document: expected a mapping, got list");
 }
 
+/* sql_tools' sandbox keys: relative entries under the project root with
+ * `.` and `..` folded, absolute ones folded, URL prefixes as written. */
+static void test_sql_tools_sandbox(void **state)
+{
+	(void)state;
+	struct project p;
+	struct mx_site_config *s = load_ok(&p, "mxcp: 1\nproject: demo\nprofile: dev\n");
+	assert_false(s->sql_tools.external_access);
+	assert_int_equal(0, s->sql_tools.nallowed_directories);
+	assert_int_equal(0, s->sql_tools.nallowed_paths);
+	mx_site_free(s);
+	mx_test_rmrf(p.dir);
+
+	s = load_ok(&p, "mxcp: 1\nproject: demo\nprofile: dev\n"
+	                "sql_tools:\n"
+	                "  enabled: true\n"
+	                "  allowed_directories: [data, ./seeds/, data/../../outside, /srv//shared/./x/.., "
+	                "'s3://bucket/prefix/', 'https://host.example/dir']\n"
+	                "  allowed_paths: [ref/countries.csv, /etc/hostname]\n");
+	char want[PATH_MAX + 64];
+	assert_int_equal(6, s->sql_tools.nallowed_directories);
+	snprintf(want, sizeof want, "%s/data", p.root);
+	assert_string_equal(want, s->sql_tools.allowed_directories[0]);
+	snprintf(want, sizeof want, "%s/seeds", p.root);
+	assert_string_equal(want, s->sql_tools.allowed_directories[1]);
+	/* `..` goes up from the project root, as written: never past "/" */
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", p.root);
+	*strrchr(parent, '/') = '\0';
+	snprintf(want, sizeof want, "%s/outside", parent);
+	assert_string_equal(want, s->sql_tools.allowed_directories[2]);
+	assert_string_equal("/srv/shared", s->sql_tools.allowed_directories[3]);
+	assert_string_equal("s3://bucket/prefix/", s->sql_tools.allowed_directories[4]);
+	assert_string_equal("https://host.example/dir", s->sql_tools.allowed_directories[5]);
+	assert_int_equal(2, s->sql_tools.nallowed_paths);
+	snprintf(want, sizeof want, "%s/ref/countries.csv", p.root);
+	assert_string_equal(want, s->sql_tools.allowed_paths[0]);
+	assert_string_equal("/etc/hostname", s->sql_tools.allowed_paths[1]);
+
+	struct mx_site_config *same = NULL, *other = NULL;
+	struct mx_err err;
+	assert_int_equal(0, mx_site_load(p.dir, &same, &err));
+	assert_true(mx_site_sql_sandbox_equal(&s->sql_tools, &same->sql_tools));
+	mx_test_write(p.dir, "mxcp-site.yml",
+	              "mxcp: 1\nproject: demo\nprofile: dev\nsql_tools: {external_access: true}\n");
+	assert_int_equal(0, mx_site_load(p.dir, &other, &err));
+	assert_true(other->sql_tools.external_access);
+	assert_false(mx_site_sql_sandbox_equal(&s->sql_tools, &other->sql_tools));
+	mx_site_free(other);
+	mx_site_free(same);
+	mx_site_free(s);
+	mx_test_rmrf(p.dir);
+
+	s = load_ok(&p, "mxcp: 1\nproject: demo\nprofile: dev\nsql_tools: {allowed_directories: ['/..']}\n");
+	assert_string_equal("/", s->sql_tools.allowed_directories[0]);
+	mx_site_free(s);
+	mx_test_rmrf(p.dir);
+
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  allowed_directories: data\n",
+	             MX_EINVAL, 5, 24,
+	             "sql_tools.allowed_directories: expected a list of strings, got string 'data'");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  allowed_paths: [a, 3]\n", MX_EINVAL,
+	             5, 22, "sql_tools.allowed_paths[1]: expected a string, got integer '3'");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  allowed_directories: ['']\n",
+	             MX_EINVAL, 5, 25,
+	             "sql_tools.allowed_directories[0]: must be a folder, a file or a URL prefix, not empty");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  external_access: sometimes\n",
+	             MX_EINVAL, 5, 20,
+	             "sql_tools.external_access: expected a boolean, got string 'sometimes'");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  external_access: true\n"
+	             "  allowed_paths: [x.csv]\n",
+	             MX_EINVAL, 6, 18,
+	             "sql_tools.allowed_paths: has no effect with external_access: true, which lets DuckDB "
+	             "reach every file and URL; remove one of the two");
+	expect_error("mxcp: 1\nproject: demo\nprofile: dev\nsql_tools:\n  allowed_dirs: [x]\n", MX_EINVAL, 5,
+	             3,
+	             "sql_tools.allowed_dirs: unknown key (expected one of: enabled, execute_sql_query, "
+	             "list_tables, get_table_schema, external_access, allowed_directories, allowed_paths)");
+}
+
 static void test_version(void **state)
 {
 	(void)state;
@@ -570,6 +650,7 @@ int main(void)
 	        cmocka_unit_test(test_single_values),
 	        cmocka_unit_test(test_unknown_keys),
 	        cmocka_unit_test(test_wrong_types),
+	        cmocka_unit_test(test_sql_tools_sandbox),
 	        cmocka_unit_test(test_version),
 	        cmocka_unit_test(test_required),
 	        cmocka_unit_test(test_yaml_error_location),

@@ -11,6 +11,7 @@
 #include "exec/sql.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -917,6 +918,204 @@ static void test_extensions(void **state)
 	assert_int_equal(MX_EINVAL, mx_db_open(&opt, &db, &err));
 }
 
+/* ------------------------------------------------------------------------ */
+/* The file sandbox, the locked configuration, guarded scripts              */
+/* ------------------------------------------------------------------------ */
+
+/* A query that must fail with DuckDB's error; returns the message. */
+static const char *q_fails(struct mx_dbconn *c, const char *sql, struct mx_err *err)
+{
+	json_t *rows = NULL;
+	if (mx_sql_query(c, sql, NULL, 0, &rows, err) == 0)
+		fail_msg("expected an error from: %s", sql);
+	return err->msg;
+}
+
+static void test_sandbox(void **state)
+{
+	(void)state;
+	char dir[512], data[600], cwd[4096], sql[2048], path[700];
+	mx_test_tmpdir(dir, sizeof dir);
+	mx_test_write(dir, "data/people.csv", "id,name\n1,ann\n");
+	mx_test_write(dir, "secret.txt", "s3cr3t\n");
+	mx_test_write(dir, "one.csv", "a\n7\n");
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(path, sizeof path, "%s/one.csv", dir);
+	const char *dirs[] = {data, "https://example.invalid/d/"};
+	const char *paths[] = {path};
+	struct mx_db_sandbox sb = {.directories = dirs, .ndirectories = 2, .paths = paths, .npaths = 1};
+	/* Relative paths are read against the working folder: run from the
+	 * project folder, as a server does. */
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(0, chdir(dir));
+	struct mx_db_extension ext[] = {{"json", NULL}};
+	struct mx_db_options opt = {.path = ":memory:", .extensions = ext, .nextensions = 1, .sandbox = &sb};
+	struct mx_db *db;
+	struct mx_dbconn *c;
+	struct mx_err err;
+	if (mx_db_open(&opt, &db, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(mx_db_sandboxed(db));
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+
+	snprintf(sql, sizeof sql, "SELECT name FROM read_csv('%s/people.csv')", data);
+	ASSERT_QUERY(c, sql, "[{\"name\":\"ann\"}]");
+	ASSERT_QUERY(c, "SELECT name FROM read_csv('data/people.csv')", "[{\"name\":\"ann\"}]");
+	ASSERT_QUERY(c, "SELECT name FROM read_csv('./data/people.csv')", "[{\"name\":\"ann\"}]");
+	ASSERT_QUERY(c, "SELECT a FROM read_csv('one.csv')", "[{\"a\":7}]");
+	assert_non_null(
+	        strstr(q_fails(c, "SELECT * FROM read_csv('/etc/passwd')", &err), "Permission Error"));
+	assert_non_null(
+	        strstr(q_fails(c, "SELECT * FROM read_text('secret.txt')", &err), "Permission Error"));
+	assert_non_null(strstr(q_fails(c, "SELECT * FROM read_text('data/../secret.txt')", &err),
+	                       "Permission Error"));
+	assert_non_null(strstr(q_fails(c, "SELECT * FROM glob('/*')", &err), "Permission Error"));
+	/* writes follow the same list */
+	assert_non_null(strstr(q_fails(c, "COPY (SELECT 1 AS a) TO 'out.csv'", &err), "Permission Error"));
+	assert_int_equal(-1, access("out.csv", F_OK));
+	exec(c, "COPY (SELECT 1 AS a) TO 'data/out.csv'");
+	assert_int_equal(0, access("data/out.csv", F_OK));
+	assert_non_null(strstr(q_fails(c, "ATTACH 'other.duckdb' AS o", &err), "Permission Error"));
+	assert_int_equal(-1, access("other.duckdb", F_OK));
+	/* no way back, and no secrets stored outside it */
+	assert_non_null(strstr(q_fails(c, "SET enable_external_access = true", &err), "external"));
+	assert_non_null(strstr(q_fails(c, "CREATE PERSISTENT SECRET p (TYPE http, BEARER_TOKEN 'x')", &err),
+	                       "Persistent secrets are disabled"));
+	exec(c, "CREATE TEMPORARY SECRET t (TYPE http, BEARER_TOKEN 'x')");
+	/* an extension loaded already is fine on reload; a new one needs a restart */
+	assert_int_equal(0, mx_db_load_extensions(db, ext, 1, &err));
+	struct mx_db_extension more[] = {{"json", NULL}, {"httpfs", NULL}};
+	assert_int_equal(MX_EDB, mx_db_load_extensions(db, more, 2, &err));
+	assert_non_null(strstr(err.msg, "Extension 'httpfs' cannot be loaded while the database runs in the "
+	                                "SQL tools' file sandbox"));
+	mx_dbconn_close(c);
+	mx_db_close(db);
+	assert_int_equal(0, chdir(cwd));
+	mx_test_rmrf(dir);
+}
+
+static void test_lock_config(void **state)
+{
+	(void)state;
+	struct mx_db_options opt = {.path = ":memory:", .readonly = 1};
+	struct mx_db *db;
+	struct mx_dbconn *c, *later;
+	struct mx_err err;
+	if (mx_db_open(&opt, &db, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(mx_db_readonly(db)); /* asked for, though DuckDB cannot open :memory: read-only */
+	assert_false(mx_db_sandboxed(db));
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	assert_int_equal(0, mx_db_lock_config(db, &err));
+	assert_int_equal(0, mx_db_lock_config(db, &err));
+	assert_non_null(strstr(q_fails(c, "SET threads = 1", &err), "the configuration has been locked"));
+	assert_non_null(strstr(q_fails(c, "RESET memory_limit", &err), "the configuration has been locked"));
+	assert_non_null(strstr(q_fails(c, "PRAGMA threads = 1", &err), "the configuration has been locked"));
+	/* a connection made now does without its own settings */
+	assert_int_equal(0, mx_db_connect(db, &later, &err));
+	ASSERT_QUERY(later, "SELECT 42 AS n", "[{\"n\":42}]");
+	mx_dbconn_close(later);
+	mx_dbconn_close(c);
+	mx_db_close(db);
+}
+
+struct seen {
+	enum mx_sql_kind kinds[16];
+	size_t n, count;
+	size_t refuse_at; /* refuse the statement with this index (SIZE_MAX: none) */
+};
+
+static int record_kind(void *ctx, size_t index, size_t count, enum mx_sql_kind kind, struct mx_err *err)
+{
+	struct seen *s = ctx;
+	assert_int_equal(s->n, index);
+	s->kinds[s->n++] = kind;
+	s->count = count;
+	if (index == s->refuse_at)
+		return mx_err_set(err, MX_EPOLICY, "%s refused", mx_sql_kind_name(kind));
+	return 0;
+}
+
+static void test_guarded_script(void **state)
+{
+	struct mx_dbconn *c = conn(state);
+	struct seen s = {.refuse_at = SIZE_MAX};
+	struct mx_sql_guard g = {.check = record_kind, .ctx = &s};
+	struct mx_err err;
+	json_t *rows = NULL;
+	/* each statement is classified by DuckDB's parser, then runs */
+	assert_int_equal(0, mx_sql_script_guarded(c,
+	                                          "CREATE TABLE g(a INTEGER); INSERT INTO g VALUES (1); "
+	                                          "UPDATE g SET a = 2; SELECT a FROM g; DELETE FROM g; "
+	                                          "DROP TABLE g",
+	                                          &g, &rows, &err));
+	assert_int_equal(6, s.count);
+	enum mx_sql_kind want[] = {MX_SQL_CREATE, MX_SQL_INSERT, MX_SQL_UPDATE,
+	                           MX_SQL_SELECT, MX_SQL_DELETE, MX_SQL_DROP};
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(want[i], s.kinds[i]);
+	json_decref(rows);
+	const struct {
+		const char *sql;
+		enum mx_sql_kind kind;
+	} kinds[] = {
+	        {"SET threads = 1", MX_SQL_SET},
+	        {"RESET threads", MX_SQL_SET},
+	        {"USE memory", MX_SQL_SET},
+	        {"SET VARIABLE v = 1", MX_SQL_SET},
+	        {"PRAGMA enable_profiling", MX_SQL_PRAGMA},
+	        {"CALL pragma_version()", MX_SQL_CALL},
+	        {"CHECKPOINT", MX_SQL_CALL},
+	        {"LOAD json", MX_SQL_LOAD},
+	        {"INSTALL json", MX_SQL_LOAD},
+	        {"ATTACH ':memory:' AS m2", MX_SQL_ATTACH},
+	        {"DETACH m2", MX_SQL_DETACH},
+	        {"BEGIN", MX_SQL_TRANSACTION},
+	        {"PREPARE p AS SELECT 1", MX_SQL_PREPARE},
+	        {"EXPLAIN ANALYZE SELECT 1", MX_SQL_EXPLAIN},
+	        {"COPY (SELECT 1) TO '/nonexistent/x.csv'", MX_SQL_COPY},
+	        {"EXPORT DATABASE '/nonexistent/x'", MX_SQL_EXPORT},
+	        {"CREATE MACRO m(x) AS x", MX_SQL_CREATE},
+	        {"VACUUM", MX_SQL_VACUUM},
+	        {"SHOW TABLES", MX_SQL_SELECT},
+	        {"SUMMARIZE SELECT 1 AS a", MX_SQL_SELECT},
+	        {"UPDATE EXTENSIONS", MX_SQL_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		s = (struct seen){.refuse_at = 0};
+		assert_int_equal(MX_EPOLICY, mx_sql_script_guarded(c, kinds[i].sql, &g, &rows, &err));
+		assert_null(rows);
+		if (s.kinds[0] != kinds[i].kind)
+			fail_msg("%s: kind %s, expected %s", kinds[i].sql, mx_sql_kind_name(s.kinds[0]),
+			         mx_sql_kind_name(kinds[i].kind));
+	}
+	ASSERT_QUERY(c, "SELECT count(*) AS n FROM duckdb_databases() WHERE database_name = 'm2'",
+	             "[{\"n\":0}]");
+	assert_string_equal("SELECT", mx_sql_kind_name(MX_SQL_SELECT));
+	assert_string_equal("unclassified", mx_sql_kind_name(MX_SQL_UNKNOWN));
+	/* checked right before it runs: what came first has run */
+	s = (struct seen){.refuse_at = 1};
+	assert_int_equal(MX_EPOLICY, mx_sql_script_guarded(c, "CREATE TABLE g1(a INTEGER); SET threads = 1",
+	                                                   &g, &rows, &err));
+	assert_string_equal("SET refused", err.msg);
+	ASSERT_QUERY(c, "SELECT count(*) AS n FROM g1", "[{\"n\":0}]");
+	/* check_all_first: nothing runs unless every statement passes */
+	s = (struct seen){.refuse_at = 1};
+	g.check_all_first = 1;
+	assert_int_equal(MX_EPOLICY, mx_sql_script_guarded(c, "INSERT INTO g1 VALUES (1); SET threads = 1",
+	                                                   &g, &rows, &err));
+	ASSERT_QUERY(c, "SELECT count(*) AS n FROM g1", "[{\"n\":0}]");
+	s = (struct seen){.refuse_at = SIZE_MAX};
+	assert_int_equal(0, mx_sql_script_guarded(c, "SELECT 1 AS a; SELECT 2 AS b", &g, &rows, &err));
+	MX_ASSERT_JSON_EQ("[{\"b\":2}]", rows);
+	json_decref(rows);
+	/* DuckDB's own errors are unchanged */
+	assert_int_equal(MX_EDB, mx_sql_script_guarded(c, "SELEC 1", &g, &rows, &err));
+	assert_non_null(strstr(err.msg, "syntax error"));
+	assert_int_equal(MX_EDB, mx_sql_script_guarded(c, "SELECT * FROM nope", &g, &rows, &err));
+	assert_non_null(strstr(err.msg, "nope"));
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
@@ -955,6 +1154,9 @@ int main(void)
 	        cmocka_unit_test(test_open_readonly_missing_file),
 	        cmocka_unit_test(test_open_errors),
 	        cmocka_unit_test(test_extensions),
+	        cmocka_unit_test(test_sandbox),
+	        cmocka_unit_test(test_lock_config),
+	        cmocka_unit_test_setup_teardown(test_guarded_script, mx_test_db_setup, mx_test_db_teardown),
 	};
 	int failed =
 	        cmocka_run_group_tests_name("sql (in memory)", mem, mx_test_db_setup, mx_test_db_teardown);
