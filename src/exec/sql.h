@@ -18,6 +18,8 @@
  * declared type (a `format: date` string binds as DATE, and so on). Results
  * come back as JSON: an array of row objects, column order preserved, every
  * DuckDB type converted faithfully (see mx_sql_query).
+ *
+ * The implementation is src/exec/sql/ (sql/sql_int.h lists its files).
  */
 #ifndef MX_EXEC_SQL_H
 #define MX_EXEC_SQL_H

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Tests for src/exec/sql.c: opening (files, folders, read-only, offline
- * extensions), the one-statement rule, the statement cache, parameter
- * binding by declared type, and the conversion of every DuckDB type.
+ * Tests for src/exec/sql/ (exec/sql.h): opening (files, folders, read-only,
+ * offline extensions), the one-statement rule, the statement cache,
+ * parameter binding by declared type, and the conversion of every DuckDB
+ * type.
  */
 #include "harness.h"
 
