@@ -86,7 +86,10 @@ test('transport.shutdown_grace bounds how long SIGTERM waits for a call in fligh
 	const { code } = await srv.exited;
 	assert.equal(code, 0, srv.output);
 	assert.match(srv.output, /shutdown grace of 1 s is over: cancelled 1 call\(s\) still in flight/);
-	// The cancelled call was answered (with an error), not left hanging.
+	// The cancelled call was answered (503, an error naming its request),
+	// not left hanging.
 	const r = await slow;
-	assert.deepEqual(r.body?.error, { code: -32001, message: 'Session terminated' }, JSON.stringify(r));
+	assert.equal(r.status, 503, JSON.stringify(r));
+	assert.deepEqual(r.body?.error, { code: -32000, message: 'Service Unavailable: the server is shutting down' }, JSON.stringify(r));
+	assert.notEqual(r.body?.id, null, JSON.stringify(r));
 });
