@@ -176,10 +176,11 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
 				        "Invalid value for '--max-sessions': '%s' is not a positive integer.",
 				        optarg);
 			break;
-		case '?': return mx_cli_bad_option(cli, argv);
-		default:
-			if (!mx_cli_common_option(cli, c, optarg))
-				return mx_cli_usage_error(cli, "No such option: %s", argv[optind - 1]);
+		default: {
+			int rc = mx_cli_other_option(cli, c, argv);
+			if (rc)
+				return rc;
+		}
 		}
 	}
 	if (optind < argc)

@@ -179,6 +179,20 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 
 /* ------------------------------------------------- /mcp GET and DELETE */
 
+/* The session a GET or DELETE names in Mcp-Session-Id (a reference), or
+ * NULL with the refusal answered in *refused. */
+static struct hsession *named_session(struct mx_http *h, struct MHD_Connection *c, enum MHD_Result *refused)
+{
+	const char *sid = mx_http_header(c, "Mcp-Session-Id");
+	struct hsession *hss = sid ? mx_http_session_find(h, sid, 0) : NULL;
+	if (sid == NULL)
+		*refused = mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL,
+		                          "Bad Request: Mcp-Session-Id header is required");
+	else if (hss == NULL)
+		*refused = mx_http_refuse(c, MHD_HTTP_NOT_FOUND, -32001, NULL, "Session not found");
+	return hss;
+}
+
 enum MHD_Result mx_http_get_mcp(struct mx_http *h, struct MHD_Connection *c, struct req *rq)
 {
 	(void)rq;
@@ -191,13 +205,10 @@ enum MHD_Result mx_http_get_mcp(struct mx_http *h, struct MHD_Connection *c, str
 	if (hpv && !mx_http_supported_revision(hpv))
 		return mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL,
 		                      "Bad Request: Unsupported protocol version: %.64s", hpv);
-	const char *sid = mx_http_header(c, "Mcp-Session-Id");
-	if (sid == NULL)
-		return mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL,
-		                      "Bad Request: Mcp-Session-Id header is required");
-	struct hsession *hss = mx_http_session_find(h, sid, 0);
+	enum MHD_Result refused;
+	struct hsession *hss = named_session(h, c, &refused);
 	if (hss == NULL)
-		return mx_http_refuse(c, MHD_HTTP_NOT_FOUND, -32001, NULL, "Session not found");
+		return refused;
 	pthread_mutex_lock(&hss->mu);
 	/* A client whose GET stream dropped (network blip, restart) comes back
 	 * with a new one; the server learns of the drop only when it next
@@ -236,13 +247,10 @@ enum MHD_Result mx_http_delete_mcp(struct mx_http *h, struct MHD_Connection *c, 
 	const char *hpv = mx_http_header(c, "MCP-Protocol-Version");
 	if (h->opt.stateless || (hpv && strcmp(hpv, MX_MCP_STATELESS_REVISION) == 0))
 		return mx_http_refuse(c, MHD_HTTP_METHOD_NOT_ALLOWED, -32000, NULL, "Method Not Allowed");
-	const char *sid = mx_http_header(c, "Mcp-Session-Id");
-	if (sid == NULL)
-		return mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL,
-		                      "Bad Request: Mcp-Session-Id header is required");
-	struct hsession *hss = mx_http_session_find(h, sid, 0);
+	enum MHD_Result refused;
+	struct hsession *hss = named_session(h, c, &refused);
 	if (hss == NULL)
-		return mx_http_refuse(c, MHD_HTTP_NOT_FOUND, -32001, NULL, "Session not found");
+		return refused;
 	mx_http_retire(h, hss);
 	mx_http_session_unref(hss);
 	mx_metrics_http_request("DELETE /mcp", "", "ok", 0);

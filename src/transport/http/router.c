@@ -24,8 +24,6 @@
 
 /* ------------------------------------------------------------- responses */
 
-/* Set once SIGTERM is taken: every response from then on closes its
- * connection (one server per process). */
 atomic_int mx_http_closing;
 
 enum MHD_Result mx_http_queue(struct MHD_Connection *conn, unsigned status, const char *ctype,
@@ -75,7 +73,7 @@ enum MHD_Result mx_http_refuse(struct MHD_Connection *conn, unsigned status, int
 	mx_metrics_http_request("/mcp", "", "error", 0);
 	return mx_http_queue_json(conn, status, mx_rpc_error(id, code, msg, NULL));
 }
-/* ---------------------------------------------------------------- router */
+/* ------------------------------------------------------------ the body */
 
 #define STOPPING_BODY                                                              \
 	"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":" \
