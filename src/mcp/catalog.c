@@ -257,6 +257,7 @@ void mx_mcp_catalog_unref(struct mx_mcp_catalog *c)
 		}
 	}
 	page_clear(&c->discover);
+	page_clear(&c->all_tools);
 	for (size_t i = 0; c->compiled && i < c->ntemplates; i++)
 		mx_uri_template_free(c->compiled[i]);
 	mx_free(c->compiled);
@@ -374,6 +375,20 @@ const struct mx_mcp_page *mx_mcp_catalog_discover(struct mx_mcp_catalog *c)
 	}
 	pthread_mutex_unlock(&c->mu);
 	return c->discover.text ? &c->discover : NULL;
+}
+
+const struct mx_mcp_page *mx_mcp_catalog_all_tools(struct mx_mcp_catalog *c)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->all_tools.text == NULL) {
+		/* The items as every session revision from 2025-06-18 lists them. */
+		json_t *r = json_pack("{s:O}", "tools", c->items[MX_MCP_L_TOOLS]);
+		c->all_tools.text = r ? mx_json_dumps(r, MX_JSON_COMPACT) : NULL;
+		c->all_tools.len = c->all_tools.text ? strlen(c->all_tools.text) : 0;
+		json_decref(r);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return c->all_tools.text ? &c->all_tools : NULL;
 }
 
 /* ---------------------------------------------------------------- lookups */

@@ -75,6 +75,7 @@ struct mx_mcp_catalog {
 	struct mx_mcp_page *pages[MX_MCP_L_COUNT][MX_MCP_D_COUNT];
 	size_t npages[MX_MCP_L_COUNT];
 	struct mx_mcp_page discover;
+	struct mx_mcp_page all_tools; /* {"tools":[every item]}, for GET /tools/list */
 };
 
 int mx_mcp_catalog_new(struct mx_project *p, int sql_tools, size_t page_size, struct mx_mcp_catalog **out,
@@ -87,6 +88,8 @@ void mx_mcp_catalog_unref(struct mx_mcp_catalog *c);
 int mx_mcp_catalog_page(struct mx_mcp_catalog *c, enum mx_mcp_list kind, enum mx_mcp_dialect d,
                         const json_t *cursor, const struct mx_mcp_page **out);
 const struct mx_mcp_page *mx_mcp_catalog_discover(struct mx_mcp_catalog *c);
+/* Every tool in one object, {"tools":[…]} (text only); NULL on out of memory. */
+const struct mx_mcp_page *mx_mcp_catalog_all_tools(struct mx_mcp_catalog *c);
 
 const struct mx_endpoint *mx_mcp_catalog_tool(const struct mx_mcp_catalog *c, const char *name);
 const struct mx_endpoint *mx_mcp_catalog_prompt(const struct mx_mcp_catalog *c, const char *name);

@@ -869,3 +869,50 @@ struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s)
 {
 	return s->workers;
 }
+
+/* ------------------------------------------------------------ transports */
+
+int mx_mcp_server_saturated(struct mx_mcp_server *s)
+{
+	return mx_workers_saturated(s->workers);
+}
+
+size_t mx_mcp_server_pending(struct mx_mcp_server *s)
+{
+	return mx_workers_pending(s->workers);
+}
+
+int mx_mcp_server_tools_json(struct mx_mcp_server *s, struct mx_buf *out)
+{
+	pthread_mutex_lock(&s->mu);
+	struct mx_mcp_catalog *cat = mx_mcp_catalog_ref(s->cat);
+	pthread_mutex_unlock(&s->mu);
+	const struct mx_mcp_page *pg = mx_mcp_catalog_all_tools(cat);
+	int rc = pg ? mx_buf_append(out, pg->text, pg->len) : MX_ENOMEM;
+	mx_mcp_catalog_unref(cat);
+	return rc;
+}
+
+int mx_mcp_session_may_notify(struct mx_mcp_session *ss, const json_t *msg)
+{
+	const char *name = json_string_value(json_object_get(msg, "method"));
+	const struct method *m = name ? find_method(name) : NULL;
+	if (m == NULL || !m->on_worker)
+		return 0;
+	const json_t *meta = json_object_get(json_object_get(msg, "params"), "_meta");
+	if (json_object_get(meta, "progressToken"))
+		return 1;
+	/* The revision is the one pick_dialect serves it in: _meta's, or the session's. */
+	if (json_object_get(meta, "io.modelcontextprotocol/protocolVersion"))
+		return json_object_get(meta, "io.modelcontextprotocol/logLevel") != NULL;
+	pthread_mutex_lock(&ss->mu);
+	int logging = ss->log_level >= 0;
+	pthread_mutex_unlock(&ss->mu);
+	return logging;
+}
+
+int mx_mcp_message_failed(const json_t *msg)
+{
+	return json_object_get(msg, "error") != NULL ||
+	       json_is_true(json_object_get(json_object_get(msg, "result"), "isError"));
+}

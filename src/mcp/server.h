@@ -24,6 +24,7 @@
 #ifndef MX_MCP_SERVER_H
 #define MX_MCP_SERVER_H
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "exec/invoke.h"
 #include "exec/observer.h"
@@ -74,6 +75,16 @@ size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s);
  * all of them when id is NULL; returns how many. Safe whether or not the
  * session still exists: a transport whose client went away calls it. */
 size_t mx_mcp_server_cancel(struct mx_mcp_server *s, uint64_t serial, const json_t *id);
+/* Is every worker busy and the queue full, so that a call now would be
+ * refused? A transport answers 503 early instead of taking the body. */
+int mx_mcp_server_saturated(struct mx_mcp_server *s);
+/* Calls waiting for a worker plus those running (status pages). */
+size_t mx_mcp_server_pending(struct mx_mcp_server *s);
+/* Every tool of the current snapshot, all pages, as the object
+ * {"tools":[…]} (items as the latest session revision lists them),
+ * serialised once per snapshot and appended to out. 0, or MX_ENOMEM /
+ * MX_ELIMIT from out. */
+int mx_mcp_server_tools_json(struct mx_mcp_server *s, struct mx_buf *out);
 /* Stop the workers (in-flight calls finish first) and free. Sessions must be gone. */
 void mx_mcp_server_free(struct mx_mcp_server *s);
 
@@ -102,6 +113,14 @@ void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, siz
 /* Does the method run on the worker pool (tools/call, resources/read,
  * prompts/get)? The others are answered on the receiving thread. */
 int mx_mcp_method_on_worker(const char *name);
+/* May answering msg (one request) send notifications before the response:
+ * progress (a progressToken) or log messages (the log level its revision
+ * takes from the session or from _meta)? A transport that answers in one
+ * piece otherwise picks a stream for it. */
+int mx_mcp_session_may_notify(struct mx_mcp_session *ss, const json_t *msg);
+/* Did an outgoing message report a failure: a JSON-RPC error, or a result
+ * that says isError? For counting outcomes. */
+int mx_mcp_message_failed(const json_t *msg);
 /* Treat the session as initialised at `revision` (NULL or unknown: 2025-03-26)
  * without a handshake: stateless HTTP serves each POST on a throwaway
  * session, the way the Python SDK's stateless mode does. */

@@ -15,52 +15,39 @@
  * state of the last reload that /status reports. Handlers take a reference
  * for the length of one request.
  *
- * Audit. /audit/query and /audit/stats read the trail through
- * audit/query.c: the records that match the filters it knows (type, name,
- * status, user, start time) are exported into a scratch DuckDB file in a
- * private temporary folder, where the rest (end time, trace id, paging,
- * grouping) is plain SQL; memory stays bounded however long the trail is.
- * One audit query runs at a time (a.audit_mu); the folder is removed after.
- *
- * System. The /system routes read /proc, /sys, statvfs and uname, and
- * compute what MXCP's metrics library computes on Linux (CPU percentages
- * over a 100 ms sample, "used" memory without buffers and page cache, …).
+ * The answers come from their owners; this file parses the query, asks and
+ * writes MXCP's JSON: /system/… from ops/system.h, /audit/… from
+ * audit/search.h, active requests from the protocol core, and POST
+ * /reload goes to the server's reload through opt->request_reload.
  */
 #include "transport/admin.h"
 
 #include "audit/query.h"
-#include "audit/writer.h"
-#include "core/uuid.h"
+#include "audit/search.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
-#include "exec/sql.h"
-#include "exec/workers.h"
+#include "core/uuid.h"
+#include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "ops/system.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,10 +57,6 @@
 #define ADMIN_MAX_RESPONSE ((size_t)32 << 20)
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000
-#define AUDIT_SCHEMA_NAME "mxcp.endpoints"
-#define AUDIT_FLUSH_MS 2000
-#define SAMPLE_NS 100000000L /* the CPU sampling window: 100 ms */
-#define MAX_CPUS 4096
 
 struct mx_admin {
 	struct MHD_Daemon *d;
@@ -82,23 +65,21 @@ struct mx_admin {
 	ino_t ino;
 	struct mx_audit *audit;
 	char *audit_path;
-	struct mx_workers *workers;
+	struct mx_mcp_server *mcp;
+	int (*request_reload)(void *ctx);
+	void *reload_ctx;
 	char transport[32];
 	int sql_tools;
 	int debug;
-	struct sigaction old_hup;
-	int hup_ignored; /* we set SIGHUP to SIG_IGN and restore old_hup at stop */
 
 	pthread_mutex_t mu; /* guards the fields below */
 	struct mx_project *project;
-	int reload_pending; /* POST /reload raised SIGHUP; no reload started since */
+	int reload_pending; /* POST /reload asked for one; no reload started since */
 	int reload_running;
 	int reloaded; /* a reload has finished */
 	struct timespec last_reload;
 	int last_reload_ok;
 	char last_reload_error[512];
-
-	pthread_mutex_t audit_mu; /* one audit query at a time */
 };
 
 /* ----------------------------------------------------------- small helpers */
@@ -116,16 +97,6 @@ static void iso_now(char out[40])
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	iso_time(&ts, out);
-}
-
-static double round1(double x)
-{
-	return round(x * 10.0) / 10.0;
-}
-
-static double percent(double part, double whole)
-{
-	return whole > 0 ? round1(part / whole * 100.0) : 0.0;
 }
 
 /* FastAPI's error body for HTTPException: {"detail": "…"}. */
@@ -148,48 +119,6 @@ static struct mx_project *project_ref(struct mx_admin *a)
 	struct mx_project *p = a->project ? mx_project_ref(a->project) : NULL;
 	pthread_mutex_unlock(&a->mu);
 	return p;
-}
-
-/* Read a small /proc or /sys file whole into buf (terminated). Its length, or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t len = 0;
-	while (len + 1 < n) {
-		ssize_t r = read(fd, buf + len, n - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0) {
-				close(fd);
-				return -1;
-			}
-			break;
-		}
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-/* The number after "key:" at the start of a line of text (e.g. /proc/meminfo), or -1. */
-static long long field_value(const char *text, const char *key)
-{
-	size_t k = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, key, k) == 0 && p[k] == ':')
-			return strtoll(p + k + 1, NULL, 10);
-	return -1;
-}
-
-static void sleep_ns(long ns)
-{
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = ns};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* ------------------------------------------------------ status and reload */
@@ -218,7 +147,7 @@ static json_t *reload_info(struct mx_admin *a)
 		iso_time(&a->last_reload, ts);
 	json_t *error = !reloaded || ok ? json_null() : json_string(a->last_reload_error);
 	pthread_mutex_unlock(&a->mu);
-	size_t active = a->workers ? mx_workers_pending(a->workers) : 0;
+	size_t active = a->mcp ? mx_mcp_server_pending(a->mcp) : 0;
 	return json_pack("{s:b, s:b, s:I, s:s?, s:s?, s:o}", "in_progress", in_progress, "draining", 0,
 	                 "active_requests", (json_int_t)active, "last_reload", reloaded ? ts : NULL,
 	                 "last_reload_status", reloaded ? (ok ? "success" : "error") : NULL,
@@ -256,8 +185,8 @@ static json_t *h_reload(struct mx_admin *a, struct MHD_Connection *c, unsigned *
 	pthread_mutex_lock(&a->mu);
 	a->reload_pending = 1;
 	pthread_mutex_unlock(&a->mu);
-	/* The transports already turn SIGHUP into a reload on their own thread. */
-	if (kill(getpid(), SIGHUP) != 0) {
+	/* The reload itself runs on the server's thread, as a SIGHUP's does. */
+	if (a->request_reload == NULL || a->request_reload(a->reload_ctx) != 0) {
 		pthread_mutex_lock(&a->mu);
 		a->reload_pending = 0;
 		pthread_mutex_unlock(&a->mu);
@@ -389,354 +318,94 @@ static json_t *h_endpoints(struct mx_admin *a, struct MHD_Connection *c, unsigne
 
 /* ------------------------------------------------------------------ system */
 
-struct cpu_sample {
-	unsigned long long busy, total;
-};
-
-/* One pass over /proc/stat: the aggregate "cpu" line, the per-CPU lines
- * (index = CPU number, up to max) and btime. Lines longer than the buffer
- * (the interrupt counters) are skipped whole. */
-static int read_proc_stat(struct cpu_sample *all, struct cpu_sample *per, size_t max, size_t *nper,
-                          long long *btime)
-{
-	FILE *fp = fopen("/proc/stat", "re");
-	if (fp == NULL)
-		return -1;
-	char line[1024];
-	int at_start = 1;
-	*nper = 0;
-	while (fgets(line, sizeof line, fp)) {
-		size_t len = strlen(line);
-		int starts = at_start;
-		at_start = len > 0 && line[len - 1] == '\n';
-		if (!starts)
-			continue;
-		if (strncmp(line, "btime ", 6) == 0) {
-			if (btime)
-				*btime = strtoll(line + 6, NULL, 10);
-			continue;
-		}
-		if (strncmp(line, "cpu", 3) != 0)
-			continue;
-		char *p = line + 3;
-		long idx = -1;
-		if (*p >= '0' && *p <= '9')
-			idx = strtol(p, &p, 10);
-		/* user nice system idle iowait irq softirq steal (guest time is inside user/nice) */
-		unsigned long long v[8] = {0};
-		for (int k = 0; k < 8; k++) {
-			char *end;
-			v[k] = strtoull(p, &end, 10);
-			if (end == p)
-				break;
-			p = end;
-		}
-		struct cpu_sample s = {0, 0};
-		for (int k = 0; k < 8; k++)
-			s.total += v[k];
-		s.busy = s.total - v[3] - v[4];
-		if (idx < 0)
-			*all = s;
-		else if ((size_t)idx < max) {
-			per[idx] = s;
-			if ((size_t)idx + 1 > *nper)
-				*nper = (size_t)idx + 1;
-		}
-	}
-	fclose(fp);
-	return 0;
-}
-
-static double cpu_percent(const struct cpu_sample *t0, const struct cpu_sample *t1)
-{
-	if (t1->total <= t0->total || t1->busy < t0->busy)
-		return 0.0;
-	double pct = percent((double)(t1->busy - t0->busy), (double)(t1->total - t0->total));
-	return pct > 100.0 ? 100.0 : pct;
-}
-
-/* Distinct physical cores: the distinct core_cpus_list (older kernels:
- * thread_siblings_list) of every CPU in /sys. */
-static long physical_cores(void)
-{
-	DIR *dir = opendir("/sys/devices/system/cpu");
-	if (dir == NULL)
-		return 0;
-	enum { KEY = 64 };
-	char(*seen)[KEY] = mx_calloc(MAX_CPUS, KEY);
-	long n = 0;
-	struct dirent *de;
-	while (seen && (de = readdir(dir)) != NULL && n < MAX_CPUS) {
-		if (strncmp(de->d_name, "cpu", 3) != 0 || de->d_name[3] < '0' || de->d_name[3] > '9')
-			continue;
-		char path[PATH_MAX], key[KEY];
-		snprintf(path, sizeof path, "/sys/devices/system/cpu/%s/topology/core_cpus_list", de->d_name);
-		if (read_small(path, key, sizeof key) < 0) {
-			snprintf(path, sizeof path,
-			         "/sys/devices/system/cpu/%s/topology/thread_siblings_list", de->d_name);
-			if (read_small(path, key, sizeof key) < 0)
-				continue;
-		}
-		key[strcspn(key, "\n")] = '\0';
-		long i = 0;
-		while (i < n && strcmp(seen[i], key) != 0)
-			i++;
-		if (i == n)
-			snprintf(seen[n++], KEY, "%s", key);
-	}
-	closedir(dir);
-	mx_free(seen);
-	return n;
-}
-
 static json_t *h_system_info(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	(void)a, (void)c;
-	struct cpu_sample all, *per = mx_calloc(MAX_CPUS, sizeof *per);
-	size_t nper = 0;
-	long long btime = 0;
-	char mem[8192];
-	int rc = per ? read_proc_stat(&all, per, MAX_CPUS, &nper, &btime) : -1;
-	mx_free(per);
-	if (rc != 0 || read_small("/proc/meminfo", mem, sizeof mem) < 0)
+	struct mx_system_info s;
+	if (mx_system_info(&s) != 0)
 		return detail(status, 500, "Failed to get system info: %s", strerror(errno));
-	struct utsname u;
-	if (uname(&u) != 0)
-		memset(&u, 0, sizeof u);
-	long logical = sysconf(_SC_NPROCESSORS_ONLN);
 	/* MXCP's four fields, then the host and kernel */
-	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}", "boot_time_seconds", (json_int_t)btime,
-	                 "cpu_count_physical", (json_int_t)physical_cores(), "cpu_count_logical",
-	                 (json_int_t)(logical > 0 ? logical : 0), "memory_total_bytes",
-	                 (json_int_t)field_value(mem, "MemTotal") * 1024, "hostname", u.nodename, "system",
-	                 u.sysname, "release", u.release, "machine", u.machine);
+	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s}", "boot_time_seconds",
+	                 (json_int_t)s.boot_time, "cpu_count_physical", (json_int_t)s.cpu_physical,
+	                 "cpu_count_logical", (json_int_t)s.cpu_logical, "memory_total_bytes",
+	                 (json_int_t)s.memory_total, "hostname", s.hostname, "system", s.system, "release",
+	                 s.release, "machine", s.machine);
 }
 
 static json_t *h_system_cpu(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	(void)a, (void)c;
-	struct cpu_sample all0, all1, *p0 = mx_calloc(MAX_CPUS, sizeof *p0),
-	                              *p1 = mx_calloc(MAX_CPUS, sizeof *p1);
-	size_t n0 = 0, n1 = 0;
+	struct mx_system_cpu s;
 	json_t *doc = NULL;
-	if (p0 && p1 && read_proc_stat(&all0, p0, MAX_CPUS, &n0, NULL) == 0) {
-		sleep_ns(SAMPLE_NS);
-		if (read_proc_stat(&all1, p1, MAX_CPUS, &n1, NULL) == 0) {
-			double load[3] = {0, 0, 0};
-			if (getloadavg(load, 3) != 3)
-				load[0] = load[1] = load[2] = 0;
-			json_t *percpu = json_array();
-			for (size_t i = 0; percpu && i < n1 && i < n0; i++)
-				if (p1[i].total) /* offline CPUs have no line */
-					json_array_append_new(percpu, json_real(cpu_percent(&p0[i], &p1[i])));
-			doc = json_pack("{s:f, s:o, s:f, s:f, s:f}", "percent", cpu_percent(&all0, &all1),
-			                "per_cpu_percent", percpu, "load_avg_1min", load[0], "load_avg_5min",
-			                load[1], "load_avg_15min", load[2]);
-		}
+	if (mx_system_cpu(&s) == 0) {
+		json_t *percpu = json_array();
+		for (size_t i = 0; percpu && i < s.ncpu; i++)
+			json_array_append_new(percpu, json_real(s.per_cpu[i]));
+		doc = json_pack("{s:f, s:o, s:f, s:f, s:f}", "percent", s.percent, "per_cpu_percent", percpu,
+		                "load_avg_1min", s.load[0], "load_avg_5min", s.load[1], "load_avg_15min",
+		                s.load[2]);
+		mx_free(s.per_cpu);
 	}
-	mx_free(p0);
-	mx_free(p1);
 	return doc ? doc : detail(status, 500, "Failed to get CPU stats: %s", strerror(errno));
-}
-
-/* This process's resident and virtual size in bytes, from /proc/self/statm. */
-static void self_memory(long long *rss, long long *vms)
-{
-	char buf[256];
-	long long size = 0, resident = 0;
-	long page = sysconf(_SC_PAGESIZE);
-	if (read_small("/proc/self/statm", buf, sizeof buf) > 0 &&
-	    sscanf(buf, "%lld %lld", &size, &resident) == 2) {
-		*vms = size * page;
-		*rss = resident * page;
-	} else {
-		*vms = *rss = 0;
-	}
 }
 
 static json_t *h_system_memory(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	(void)a, (void)c;
-	char mem[8192];
-	if (read_small("/proc/meminfo", mem, sizeof mem) < 0)
+	struct mx_system_memory s;
+	if (mx_system_memory(&s) != 0)
 		return detail(status, 500, "Failed to get memory stats: %s", strerror(errno));
-	long long total = field_value(mem, "MemTotal") * 1024, mem_free = field_value(mem, "MemFree") * 1024;
-	long long buffers = field_value(mem, "Buffers") * 1024;
-	long long cached = field_value(mem, "Cached") * 1024;
-	long long sreclaimable = field_value(mem, "SReclaimable");
-	cached += sreclaimable > 0 ? sreclaimable * 1024 : 0;
-	long long avail = field_value(mem, "MemAvailable");
-	avail = avail >= 0 ? avail * 1024 : mem_free + buffers + cached;
-	long long used = total - mem_free - buffers - cached;
-	if (used < 0)
-		used = total - mem_free;
-	long long swap_total = field_value(mem, "SwapTotal") * 1024,
-	          swap_free = field_value(mem, "SwapFree") * 1024;
-	if (swap_total < 0)
-		swap_total = swap_free = 0;
-	long long rss, vms;
-	self_memory(&rss, &vms);
-	return json_pack(
-	        "{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:f, s:I, s:I}", "total_bytes", (json_int_t)total,
-	        "available_bytes", (json_int_t)avail, "used_bytes", (json_int_t)used, "free_bytes",
-	        (json_int_t)mem_free, "percent", percent((double)(total - avail), (double)total),
-	        "swap_total_bytes", (json_int_t)swap_total, "swap_used_bytes",
-	        (json_int_t)(swap_total - swap_free), "swap_free_bytes", (json_int_t)swap_free,
-	        "swap_percent", percent((double)(swap_total - swap_free), (double)swap_total),
-	        "mxcp_process_rss_bytes", (json_int_t)rss, "mxcp_process_vms_bytes", (json_int_t)vms);
-}
-
-/* Is name a whole disk (a /sys/block entry), not a partition? */
-static int is_block_device(const char *name)
-{
-	char path[PATH_MAX], dev[NAME_MAX + 1];
-	snprintf(dev, sizeof dev, "%s", name);
-	for (char *p = dev; *p; p++)
-		if (*p == '/')
-			*p = '!';
-	snprintf(path, sizeof path, "/sys/block/%s", dev);
-	return access(path, F_OK) == 0;
+	return json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:f, s:I, s:I}", "total_bytes",
+	                 (json_int_t)s.total, "available_bytes", (json_int_t)s.available, "used_bytes",
+	                 (json_int_t)s.used, "free_bytes", (json_int_t)s.free, "percent", s.percent,
+	                 "swap_total_bytes", (json_int_t)s.swap_total, "swap_used_bytes",
+	                 (json_int_t)s.swap_used, "swap_free_bytes", (json_int_t)s.swap_free, "swap_percent",
+	                 s.swap_percent, "mxcp_process_rss_bytes", (json_int_t)s.process_rss,
+	                 "mxcp_process_vms_bytes", (json_int_t)s.process_vms);
 }
 
 static json_t *h_system_disk(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	(void)a, (void)c;
-	struct statvfs vfs;
-	if (statvfs("/", &vfs) != 0)
+	struct mx_system_disk s;
+	if (mx_system_disk(&s) != 0)
 		return detail(status, 500, "Failed to get disk stats: %s", strerror(errno));
-	unsigned long long total = (unsigned long long)vfs.f_blocks * vfs.f_frsize;
-	unsigned long long free_user = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
-	unsigned long long used = total - (unsigned long long)vfs.f_bfree * vfs.f_frsize;
-	unsigned long long rbytes = 0, wbytes = 0, rcount = 0, wcount = 0;
-	FILE *fp = fopen("/proc/diskstats", "re");
-	char line[512];
-	while (fp && fgets(line, sizeof line, fp)) {
-		unsigned major, minor;
-		char name[NAME_MAX + 1];
-		unsigned long long reads, rmerged, rsectors, rtime, writes, wmerged, wsectors;
-		if (sscanf(line, "%u %u %255s %llu %llu %llu %llu %llu %llu %llu", &major, &minor, name,
-		           &reads, &rmerged, &rsectors, &rtime, &writes, &wmerged, &wsectors) != 10 ||
-		    !is_block_device(name))
-			continue;
-		rcount += reads;
-		wcount += writes;
-		rbytes += rsectors * 512;
-		wbytes += wsectors * 512;
-	}
-	if (fp)
-		fclose(fp);
-	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I}", "total_bytes", (json_int_t)total,
-	                 "used_bytes", (json_int_t)used, "free_bytes", (json_int_t)free_user, "percent",
-	                 percent((double)used, (double)(used + free_user)), "read_bytes", (json_int_t)rbytes,
-	                 "write_bytes", (json_int_t)wbytes, "read_count", (json_int_t)rcount, "write_count",
-	                 (json_int_t)wcount);
+	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I}", "total_bytes", (json_int_t)s.total,
+	                 "used_bytes", (json_int_t)s.used, "free_bytes", (json_int_t)s.free, "percent",
+	                 s.percent, "read_bytes", (json_int_t)s.read_bytes, "write_bytes",
+	                 (json_int_t)s.write_bytes, "read_count", (json_int_t)s.read_count, "write_count",
+	                 (json_int_t)s.write_count);
 }
 
 static json_t *h_system_network(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	(void)a, (void)c;
-	FILE *fp = fopen("/proc/net/dev", "re");
-	if (fp == NULL)
+	struct mx_system_network s;
+	if (mx_system_network(&s) != 0)
 		return detail(status, 500, "Failed to get network stats: %s", strerror(errno));
-	/* per interface: rx bytes packets errs drop fifo frame compressed multicast, then tx bytes packets errs drop … */
-	unsigned long long sum[16] = {0};
-	char line[512];
-	while (fgets(line, sizeof line, fp)) {
-		char *p = strchr(line, ':');
-		if (p == NULL)
-			continue;
-		p++;
-		for (int k = 0; k < 16; k++) {
-			char *end;
-			unsigned long long v = strtoull(p, &end, 10);
-			if (end == p)
-				break;
-			sum[k] += v;
-			p = end;
-		}
-	}
-	fclose(fp);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "bytes_sent", (json_int_t)sum[8],
-	                 "bytes_recv", (json_int_t)sum[0], "packets_sent", (json_int_t)sum[9], "packets_recv",
-	                 (json_int_t)sum[1], "errin", (json_int_t)sum[2], "errout", (json_int_t)sum[10],
-	                 "dropin", (json_int_t)sum[3], "dropout", (json_int_t)sum[11]);
-}
-
-static const char *process_state(char s)
-{
-	switch (s) {
-	case 'R': return "running";
-	case 'S': return "sleeping";
-	case 'D': return "disk-sleep";
-	case 'T': return "stopped";
-	case 't': return "tracing-stop";
-	case 'Z': return "zombie";
-	case 'X':
-	case 'x': return "dead";
-	case 'K': return "wake-kill";
-	case 'W': return "waking";
-	case 'I': return "idle";
-	case 'P': return "parked";
-	default: return "unknown";
-	}
-}
-
-static double rusage_seconds(void)
-{
-	struct rusage ru;
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* Open descriptors, not counting the one that lists them. */
-static long count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	if (dir == NULL)
-		return 0;
-	long n = 0;
-	struct dirent *de;
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n > 0 ? n - 1 : 0;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "bytes_sent", (json_int_t)s.bytes_sent,
+	                 "bytes_recv", (json_int_t)s.bytes_recv, "packets_sent", (json_int_t)s.packets_sent,
+	                 "packets_recv", (json_int_t)s.packets_recv, "errin", (json_int_t)s.errin, "errout",
+	                 (json_int_t)s.errout, "dropin", (json_int_t)s.dropin, "dropout",
+	                 (json_int_t)s.dropout);
 }
 
 static json_t *h_system_process(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
 	(void)a, (void)c;
-	char stat[1024], st[4096];
-	if (read_small("/proc/self/stat", stat, sizeof stat) < 0 ||
-	    read_small("/proc/self/status", st, sizeof st) < 0)
+	struct mx_system_process s;
+	if (mx_system_process(&s) != 0)
 		return detail(status, 500, "Failed to get process stats: %s", strerror(errno));
-	const char *rp = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
-	char state = rp && rp[1] == ' ' ? rp[2] : '?';
-	double cpu0 = rusage_seconds(), t0 = mx_mono_s();
-	sleep_ns(SAMPLE_NS);
-	double cpu1 = rusage_seconds(), t1 = mx_mono_s();
-	double cpu = t1 > t0 ? round1((cpu1 - cpu0) / (t1 - t0) * 100.0) : 0.0;
-	long long rss, vms;
-	self_memory(&rss, &vms);
-	long long threads = field_value(st, "Threads");
-	return json_pack("{s:I, s:s, s:f, s:I, s:I, s:I, s:I}", "pid", (json_int_t)getpid(), "status",
-	                 process_state(state), "cpu_percent", cpu > 0 ? cpu : 0.0, "memory_rss_bytes",
-	                 (json_int_t)rss, "memory_vms_bytes", (json_int_t)vms, "num_threads",
-	                 (json_int_t)(threads > 0 ? threads : 0), "num_fds", (json_int_t)count_fds());
+	return json_pack("{s:I, s:s, s:f, s:I, s:I, s:I, s:I}", "pid", (json_int_t)s.pid, "status", s.status,
+	                 "cpu_percent", s.cpu_percent, "memory_rss_bytes", (json_int_t)s.rss,
+	                 "memory_vms_bytes", (json_int_t)s.vms, "num_threads", (json_int_t)s.threads,
+	                 "num_fds", (json_int_t)s.fds);
 }
 
 /* ------------------------------------------------------------------- audit */
 
-/* Query parameters, checked the way FastAPI does: every problem is one
+/* Query parameters are checked the way FastAPI does: every problem is one
  * item of a 422's "detail" list. */
-struct audit_args {
-	const char *schema_name, *operation_type, *operation_name, *operation_status, *user_id, *trace_id;
-	int64_t start_ms, end_ms;
-	int has_start, has_end;
-	long long limit, offset;
-};
 
 static const char *query_arg(struct MHD_Connection *c, const char *key)
 {
@@ -801,236 +470,17 @@ static void time_arg(struct MHD_Connection *c, const char *key, int64_t *out, in
 	*has = 1;
 }
 
-/* The scratch database a query works in: the matching records as table
- * `logs` (audit/query.h's normalised columns), newest first. */
-struct scratch {
-	char dir[PATH_MAX];
-	char file[PATH_MAX + 16];
-	struct mx_db *db;
-	struct mx_dbconn *conn;
-};
-
-static void remove_tree(const char *path, int depth)
+/* A failed audit question: logged, and a 500 that starts with `what`. */
+static json_t *audit_failed(const char *what, const struct mx_err *err, unsigned *status)
 {
-	DIR *dir = depth > 0 ? opendir(path) : NULL;
-	struct dirent *de;
-	while (dir && (de = readdir(dir)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char sub[PATH_MAX];
-		snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-		if (unlink(sub) != 0 && errno == EISDIR)
-			remove_tree(sub, depth - 1);
-	}
-	if (dir)
-		closedir(dir);
-	rmdir(path);
-}
-
-static void scratch_close(struct scratch *s)
-{
-	mx_dbconn_close(s->conn);
-	mx_db_close(s->db);
-	s->conn = NULL;
-	s->db = NULL;
-	if (s->dir[0])
-		remove_tree(s->dir, 3);
-	s->dir[0] = '\0';
-}
-
-static int scratch_open(struct mx_admin *a, const struct mx_audit_filter *f, struct scratch *s,
-                        struct mx_err *err)
-{
-	memset(s, 0, sizeof *s);
-	mx_audit_flush(a->audit, AUDIT_FLUSH_MS); /* calls answered so far are on disk */
-	const char *tmp = getenv("TMPDIR");
-	snprintf(s->dir, sizeof s->dir, "%s/mxcp-admin-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(s->dir) == NULL) {
-		s->dir[0] = '\0';
-		return mx_err_set(err, MX_EIO, "cannot create a scratch folder: %s", strerror(errno));
-	}
-	snprintf(s->file, sizeof s->file, "%s/audit.duckdb", s->dir);
-	int64_t count = 0;
-	int rc = mx_audit_export_duckdb(a->audit_path, f, s->file, &count, err);
-	if (rc == 0) {
-		struct mx_db_options o = {.path = s->file};
-		rc = mx_db_open(&o, &s->db, err);
-	}
-	if (rc == 0)
-		rc = mx_db_connect(s->db, &s->conn, err);
-	if (rc)
-		scratch_close(s);
-	return rc;
-}
-
-/* The record in MXCP's shape. Timestamps are UTC and written the way
- * MXCP's isoformat() does ("…T10:30:00.123456+00:00"); every record of
- * ours is an endpoint execution, schema AUDIT_SCHEMA_NAME. */
-static const char RECORDS_SELECT[] =
-        "SELECT record_id, strftime(\"timestamp\", '%Y-%m-%dT%H:%M:%S.%f') || '+00:00' AS \"timestamp\", "
-        "'mxcp.endpoints' AS schema_name, schema_version, \"type\" AS operation_type, "
-        "name AS operation_name, status AS operation_status, "
-        "CAST(round(duration_ms) AS BIGINT) AS duration_ms, caller AS caller_type, "
-        "user_id, session_id, trace_id, \"input\" AS input_data, output AS output_data, error, "
-        "CAST(NULL AS VARCHAR[]) AS policies_evaluated, policy_decision, reason AS policy_reason, "
-        "CAST(NULL AS JSON) AS business_context, CAST(NULL AS JSON) AS execution_events FROM logs WHERE TRUE";
-
-static const char STATS_SELECT[] =
-        "SELECT count(*) AS total, "
-        "strftime(min(\"timestamp\"), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00' AS earliest, "
-        "strftime(max(\"timestamp\"), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00' AS latest FROM logs WHERE TRUE";
-
-/* Append the filters the export does not apply; bind their values. */
-static int where_rest(struct mx_buf *sql, const struct audit_args *q, struct mx_sql_param *ps, json_t **vals,
-                      size_t *np)
-{
-	int rc = 0;
-	*np = 0;
-	if (q->has_end) {
-		char ts[32];
-		mx_audit_format_time(q->end_ms, ts);
-		ts[23] = '\0'; /* a plain UTC TIMESTAMP */
-		vals[*np] = json_string(ts);
-		ps[*np] = (struct mx_sql_param){"end_time", vals[*np], NULL};
-		(*np)++;
-		rc = mx_buf_puts(sql, " AND \"timestamp\" <= CAST($end_time AS TIMESTAMP)");
-	}
-	if (rc == 0 && q->trace_id) {
-		vals[*np] = json_string(q->trace_id);
-		ps[*np] = (struct mx_sql_param){"trace_id", vals[*np], NULL};
-		(*np)++;
-		rc = mx_buf_puts(sql, " AND trace_id = $trace_id");
-	}
-	return rc;
-}
-
-static void free_vals(json_t **vals, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		json_decref(vals[i]);
-}
-
-/* Run head, the filters where_rest adds, then tail, on the scratch database. */
-static int query_filtered(struct scratch *s, const struct audit_args *q, const char *head, const char *tail,
-                          json_t **rows, struct mx_err *err)
-{
-	struct mx_buf sql;
-	struct mx_sql_param ps[2];
-	json_t *vals[2];
-	size_t np = 0;
-	*rows = NULL;
-	mx_buf_init(&sql, 1 << 16);
-	int rc = mx_buf_puts(&sql, head) || where_rest(&sql, q, ps, vals, &np) || mx_buf_puts(&sql, tail);
-	if (rc)
-		rc = mx_err_set(err, MX_ELIMIT, "audit query too large");
-	else
-		rc = mx_sql_query(s->conn, sql.p, ps, np, rows, err);
-	free_vals(vals, np);
-	mx_buf_free(&sql);
-	return rc;
-}
-
-static int run_records(struct scratch *s, const struct audit_args *q, json_t **rows, struct mx_err *err)
-{
-	char tail[128];
-	snprintf(tail, sizeof tail, " ORDER BY \"timestamp\" DESC, rowid LIMIT %lld OFFSET %lld", q->limit,
-	         q->offset);
-	int rc = query_filtered(s, q, RECORDS_SELECT, tail, rows, err);
-	if (rc == 0) {
-		/* MXCP reports an empty input as null */
-		size_t i;
-		json_t *row;
-		json_array_foreach (*rows, i, row) {
-			json_t *in = json_object_get(row, "input_data");
-			if (json_is_object(in) && json_object_size(in) == 0)
-				json_object_set_new(row, "input_data", json_null());
-		}
-	}
-	return rc;
-}
-
-/* {value: count} of one column over the records in range (NULLs left out). */
-static int run_group(struct scratch *s, const char *col, const struct audit_args *q, json_t **out,
-                     struct mx_err *err)
-{
-	char head[256];
-	snprintf(head, sizeof head, "SELECT %s AS k, count(*) AS n FROM logs WHERE %s IS NOT NULL", col, col);
-	json_t *rows = NULL;
-	int rc = query_filtered(s, q, head, " GROUP BY 1 ORDER BY 2 DESC, 1", &rows, err);
-	*out = rc ? NULL : json_object();
-	size_t i;
-	json_t *row;
-	json_array_foreach (rows, i, row) {
-		const char *k = json_string_value(json_object_get(row, "k"));
-		if (k && *out)
-			json_object_set(*out, k, json_object_get(row, "n"));
-	}
-	json_decref(rows);
-	return rc;
-}
-
-static int run_stats(struct scratch *s, const struct audit_args *q, json_t **doc, struct mx_err *err)
-{
-	json_t *rows = NULL, *by_type = NULL, *by_status = NULL, *by_policy = NULL;
-	int rc = query_filtered(s, q, STATS_SELECT, "", &rows, err);
-	if (rc == 0)
-		rc = run_group(s, "\"type\"", q, &by_type, err);
-	if (rc == 0)
-		rc = run_group(s, "status", q, &by_status, err);
-	if (rc == 0)
-		rc = run_group(s, "policy_decision", q, &by_policy, err);
-	if (rc == 0) {
-		json_t *row = json_array_get(rows, 0);
-		*doc = json_pack("{s:O, s:o, s:o, s:o, s:O, s:O}", "total_records",
-		                 json_object_get(row, "total"), "by_type", by_type, "by_status", by_status,
-		                 "by_policy", by_policy, "earliest_timestamp",
-		                 json_object_get(row, "earliest"), "latest_timestamp",
-		                 json_object_get(row, "latest"));
-		by_type = by_status = by_policy = NULL;
-		if (*doc == NULL)
-			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
-	}
-	json_decref(by_type);
-	json_decref(by_status);
-	json_decref(by_policy);
-	json_decref(rows);
-	return rc;
-}
-
-static json_t *empty_stats(void)
-{
-	return json_pack("{s:i, s:{}, s:{}, s:{}, s:n, s:n}", "total_records", 0, "by_type", "by_status",
-	                 "by_policy", "earliest_timestamp", "latest_timestamp");
-}
-
-/* Export the records f selects into a scratch database, run `run` there
- * (one audit question at a time), and answer its document, or a 500 that
- * starts with `what`. */
-static json_t *audit_run(struct mx_admin *a, const struct mx_audit_filter *f, const struct audit_args *q,
-                         int (*run)(struct scratch *, const struct audit_args *, json_t **, struct mx_err *),
-                         const char *what, unsigned *status)
-{
-	struct scratch s;
-	struct mx_err err;
-	json_t *doc = NULL;
-	pthread_mutex_lock(&a->audit_mu);
-	int rc = scratch_open(a, f, &s, &err);
-	if (rc == 0) {
-		rc = run(&s, q, &doc, &err);
-		scratch_close(&s);
-	}
-	pthread_mutex_unlock(&a->audit_mu);
-	if (rc) {
-		char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
-		mx_error("admin: %s: %s", what, mx_err_format(&err, msg, sizeof msg));
-		return detail(status, 500, "%s: %s", what, msg);
-	}
-	return doc;
+	char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+	mx_error("admin: %s: %s", what, mx_err_format(err, msg, sizeof msg));
+	return detail(status, 500, "%s: %s", what, msg);
 }
 
 static json_t *h_audit_query(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
-	struct audit_args q = {
+	struct mx_audit_search q = {
 	        .schema_name = query_arg(c, "schema_name"),
 	        .operation_type = query_arg(c, "operation_type"),
 	        .operation_name = query_arg(c, "operation_name"),
@@ -1048,33 +498,17 @@ static json_t *h_audit_query(struct mx_admin *a, struct MHD_Connection *c, unsig
 		return json_pack("{s:o}", "detail", errors);
 	}
 	json_decref(errors);
-	/* every record of ours is an endpoint execution */
-	if (a->audit == NULL || (q.schema_name && strcmp(q.schema_name, AUDIT_SCHEMA_NAME) != 0))
-		return json_pack("{s:[], s:i}", "records", "count", 0);
-	const char *name[1] = {q.operation_name};
-	struct mx_audit_filter f = {
-	        .tools = name,
-	        .ntools = q.operation_name ? 1 : 0,
-	        .resources = name,
-	        .nresources = q.operation_name ? 1 : 0,
-	        .prompts = name,
-	        .nprompts = q.operation_name ? 1 : 0,
-	        .type = q.operation_type,
-	        .status = q.operation_status,
-	        .user = q.user_id,
-	        .since_ms = q.has_start ? q.start_ms : 0,
-	        .limit = -1,
-	};
-	json_t *rows = audit_run(a, &f, &q, run_records, "Failed to query audit logs", status);
-	if (*status != 200)
-		return rows;
+	json_t *rows = NULL;
+	struct mx_err err;
+	if (mx_audit_search_records(a->audit, a->audit_path, &q, &rows, &err) != 0)
+		return audit_failed("Failed to query audit logs", &err, status);
 	json_int_t count = (json_int_t)json_array_size(rows);
 	return json_pack("{s:o, s:I}", "records", rows, "count", count);
 }
 
 static json_t *h_audit_stats(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
 {
-	struct audit_args q = {.limit = 0};
+	struct mx_audit_search q = {.limit = 0};
 	json_t *errors = json_array();
 	time_arg(c, "start_time", &q.start_ms, &q.has_start, errors);
 	time_arg(c, "end_time", &q.end_ms, &q.has_end, errors);
@@ -1083,10 +517,11 @@ static json_t *h_audit_stats(struct mx_admin *a, struct MHD_Connection *c, unsig
 		return json_pack("{s:o}", "detail", errors);
 	}
 	json_decref(errors);
-	if (a->audit == NULL)
-		return empty_stats();
-	struct mx_audit_filter f = {.since_ms = q.has_start ? q.start_ms : 0, .limit = -1};
-	return audit_run(a, &f, &q, run_stats, "Failed to get audit statistics", status);
+	json_t *doc = NULL;
+	struct mx_err err;
+	if (mx_audit_search_stats(a->audit, a->audit_path, &q, &doc, &err) != 0)
+		return audit_failed("Failed to get audit statistics", &err, status);
+	return doc;
 }
 
 /* ------------------------------------------------------------------ routing */
@@ -1294,12 +729,13 @@ int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, st
 	memcpy(a->path, sa.sun_path, sizeof a->path);
 	a->project = opt->project ? mx_project_ref(opt->project) : NULL;
 	a->audit = opt->audit_path ? opt->audit : NULL;
-	a->workers = opt->workers;
+	a->mcp = opt->mcp;
+	a->request_reload = opt->request_reload;
+	a->reload_ctx = opt->reload_ctx;
 	snprintf(a->transport, sizeof a->transport, "%s", opt->transport ? opt->transport : "");
 	a->sql_tools = opt->sql_tools;
 	a->debug = opt->debug;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_mutex_init(&a->audit_mu, NULL);
 
 	int fd = make_socket(a, &sa, err);
 	if (fd < 0) {
@@ -1317,13 +753,6 @@ int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, st
 		close(fd);
 		mx_admin_stop(a);
 		return mx_err_set(err, MX_EIO, "cannot serve the admin socket %s", opt->path);
-	}
-	/* SIGHUP is how POST /reload reaches the transport; outside the
-	 * transport's handler it must not end the process. */
-	struct sigaction cur;
-	if (sigaction(SIGHUP, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
-		struct sigaction ign = {.sa_handler = SIG_IGN};
-		a->hup_ignored = sigaction(SIGHUP, &ign, &a->old_hup) == 0;
 	}
 	mx_info("admin: serving the admin API on %s", a->path);
 	*out = a;
@@ -1343,14 +772,8 @@ void mx_admin_stop(struct mx_admin *a)
 	remove_socket(a);
 	if (a->d)
 		mx_info("admin: stopped; %s removed", a->path);
-	if (a->hup_ignored) {
-		struct sigaction cur;
-		if (sigaction(SIGHUP, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)
-			sigaction(SIGHUP, &a->old_hup, NULL);
-	}
 	mx_project_unref(a->project);
 	pthread_mutex_destroy(&a->mu);
-	pthread_mutex_destroy(&a->audit_mu);
 	mx_free(a->audit_path);
 	mx_free(a);
 }

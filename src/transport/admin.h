@@ -15,11 +15,9 @@
  *
  * Threads: libmicrohttpd serves the socket on its own threads (one per
  * connection, at most a handful), so a slow audit query never holds up
- * /health. POST /reload raises SIGHUP, which the transport already turns
- * into a reload on its own thread; the reload path reports back through
- * mx_admin_reload_begin/end. While the admin socket is up, a SIGHUP that
- * arrives when no transport handler is installed (startup, shutdown) is
- * ignored instead of ending the process.
+ * /health. POST /reload asks the server for a reload (opt->request_reload)
+ * and answers at once; the server runs it on its own thread, the one
+ * reload a SIGHUP runs, and reports back through mx_admin_reload_begin/end.
  */
 #ifndef MX_TRANSPORT_ADMIN_H
 #define MX_TRANSPORT_ADMIN_H
@@ -28,8 +26,8 @@
 
 struct mx_admin;
 struct mx_audit;
+struct mx_mcp_server;
 struct mx_project;
-struct mx_workers;
 
 #define MX_ADMIN_DEFAULT_SOCKET "/run/mxcp/mxcp.sock"
 
@@ -38,7 +36,11 @@ struct mx_admin_options {
 	struct mx_project *project; /* the snapshot being served; the admin takes a reference */
 	struct mx_audit *audit; /* borrowed; NULL: audit is off */
 	const char *audit_path; /* the trail the writer appends to (for /audit/…) */
-	struct mx_workers *workers; /* borrowed, for active_requests; may be NULL */
+	struct mx_mcp_server *mcp; /* borrowed, for active_requests; may be NULL */
+	/* POST /reload: ask for a reload and return at once (0), or -1 with
+	 * errno set. NULL: refused. Called on an admin thread. */
+	int (*request_reload)(void *ctx);
+	void *reload_ctx;
 	const char *transport; /* "stdio", "streamable-http" or "sse" */
 	int sql_tools; /* -1: from mxcp-site.yml; 0/1: --sql-tools */
 	int debug;

@@ -7,8 +7,8 @@
  * session as they complete; a line that fills the buffer without a newline
  * is answered with a JSON-RPC -32600 error (id null) and the rest of it is
  * discarded up to its newline, so one bad client message never ends the
- * session. The reader waits in poll() on stdin and a self-pipe, which the
- * SIGTERM/SIGINT handler and a failed write both poke.
+ * session. The reader thread waits in poll() on stdin and a wake pipe,
+ * which mx_stdio_stop ('s') and a failed write ('p') poke.
  *
  * Writer (the sink): any thread; one writev() loop per message under a
  * mutex. After the first failed write the sink reports the peer gone.
@@ -24,7 +24,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,21 +91,6 @@ static void send_error(struct stdio_out *o, int code, const char *message)
 		stdio_send(o, s, strlen(s), NULL);
 	mx_free(s);
 	json_decref(e);
-}
-
-/* ------------------------------------------------------------- signals */
-
-static volatile sig_atomic_t signal_wake_fd = -1;
-
-static void on_stop_signal(int sig)
-{
-	int saved = errno;
-	if (signal_wake_fd >= 0) {
-		char c = sig == SIGINT ? 'i' : sig == SIGHUP ? 'h' : 't';
-		ssize_t w = write(signal_wake_fd, &c, 1);
-		(void)w;
-	}
-	errno = saved;
 }
 
 int mx_stdio_take_stdout(void)
@@ -184,28 +168,33 @@ static void cut_lines(struct reader *r)
 	}
 }
 
-enum stop_reason { STOP_EOF, STOP_SIGNAL, STOP_PEER_GONE, STOP_READ_ERROR };
+enum stop_reason { STOP_ASKED, STOP_EOF, STOP_PEER_GONE, STOP_READ_ERROR };
 
-static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd,
-                                  const struct mx_stdio_options *opt)
+struct mx_stdio {
+	struct reader r;
+	struct stdio_out out;
+	struct mx_stdio_options opt;
+	int pipefd[2]; /* the reader's wake pipe */
+	pthread_t thread;
+	enum stop_reason why;
+	int read_errno;
+};
+
+static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd, int *read_errno)
 {
 	struct pollfd pfd[2] = {{.fd = in_fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
+			*read_errno = errno;
 			return STOP_READ_ERROR;
 		}
 		if (pfd[1].revents & POLLIN) {
 			char c = 0;
 			ssize_t n = read(wake_fd, &c, 1);
 			(void)n;
-			if (c == 'h') {
-				if (opt->on_reload)
-					opt->on_reload(opt->reload_ctx);
-				continue;
-			}
-			return c == 'p' ? STOP_PEER_GONE : STOP_SIGNAL;
+			return c == 'p' ? STOP_PEER_GONE : STOP_ASKED;
 		}
 		if (pfd[0].revents == 0)
 			continue;
@@ -213,6 +202,7 @@ static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd,
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			*read_errno = errno;
 			return STOP_READ_ERROR;
 		}
 		if (n == 0) {
@@ -226,61 +216,76 @@ static enum stop_reason read_loop(struct reader *r, int in_fd, int wake_fd,
 	}
 }
 
-int mx_stdio_serve(struct mx_mcp_server *s, const struct mx_stdio_options *opt, struct mx_err *err)
+static void *reader_main(void *arg)
 {
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0)
+	struct mx_stdio *t = arg;
+	t->why = read_loop(&t->r, t->opt.in_fd, t->pipefd[0], &t->read_errno);
+	if (t->why != STOP_ASKED && t->opt.on_end)
+		t->opt.on_end(t->opt.end_ctx);
+	return NULL;
+}
+
+static void stdio_free(struct mx_stdio *t)
+{
+	mx_mcp_session_free(t->r.ss);
+	mx_free(t->r.buf);
+	close(t->pipefd[0]);
+	close(t->pipefd[1]);
+	pthread_mutex_destroy(&t->out.mu);
+	mx_free(t);
+}
+
+int mx_stdio_start(struct mx_mcp_server *s, const struct mx_stdio_options *opt, struct mx_stdio **out,
+                   struct mx_err *err)
+{
+	*out = NULL;
+	struct mx_stdio *t = mx_calloc(1, sizeof *t);
+	if (t == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	if (pipe2(t->pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		mx_free(t);
 		return mx_err_set(err, MX_EIO, "stdio: cannot create a pipe: %s", strerror(errno));
-	struct stdio_out out = {.fd = opt->out_fd, .wake_fd = pipefd[1]};
-	pthread_mutex_init(&out.mu, NULL);
-	atomic_init(&out.gone, 0);
-	struct reader r = {.out = &out};
-	r.max_line = opt->max_line ? opt->max_line : MX_RPC_MAX_BYTES_DEFAULT;
-	r.cap = r.max_line + 1;
-	r.buf = mx_malloc(r.cap);
-	struct mx_mcp_sink sink = {.send = stdio_send, .ctx = &out};
-	r.ss = r.buf ? mx_mcp_session_new(s, &sink) : NULL;
-	if (r.ss == NULL) {
-		mx_free(r.buf);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		pthread_mutex_destroy(&out.mu);
+	}
+	t->opt = *opt;
+	t->out.fd = opt->out_fd;
+	t->out.wake_fd = t->pipefd[1];
+	pthread_mutex_init(&t->out.mu, NULL);
+	atomic_init(&t->out.gone, 0);
+	t->r.out = &t->out;
+	t->r.max_line = opt->max_line ? opt->max_line : MX_RPC_MAX_BYTES_DEFAULT;
+	t->r.cap = t->r.max_line + 1;
+	t->r.buf = mx_malloc(t->r.cap);
+	struct mx_mcp_sink sink = {.send = stdio_send, .ctx = &t->out};
+	t->r.ss = t->r.buf ? mx_mcp_session_new(s, &sink) : NULL;
+	if (t->r.ss == NULL) {
+		stdio_free(t);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
-
-	/* Stop signals poke the pipe; a closed stdout is a failed write, not a death. */
-	struct sigaction sa = {.sa_handler = on_stop_signal}, old_term, old_int, old_pipe, old_hup;
-	sigemptyset(&sa.sa_mask);
-	signal_wake_fd = pipefd[1];
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGHUP, &sa, &old_hup);
-	struct sigaction ign = {.sa_handler = SIG_IGN};
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, &old_pipe);
-
+	if (pthread_create(&t->thread, NULL, reader_main, t) != 0) {
+		stdio_free(t);
+		return mx_err_set(err, MX_EINTERNAL, "stdio: cannot start the reader thread");
+	}
 	mx_debug("stdio: serving on fd %d/%d", opt->in_fd, opt->out_fd);
-	enum stop_reason why = read_loop(&r, opt->in_fd, pipefd[0], opt);
+	*out = t;
+	return 0;
+}
+
+int mx_stdio_stop(struct mx_stdio *t, struct mx_err *err)
+{
+	if (t == NULL)
+		return 0;
+	ssize_t w = write(t->pipefd[1], "s", 1); /* a reader already gone leaves it unread */
+	(void)w;
+	pthread_join(t->thread, NULL);
 	int rc = 0;
-	if (why == STOP_READ_ERROR)
-		rc = mx_err_set(err, MX_EIO, "stdio: reading stdin failed: %s", strerror(errno));
-	mx_debug("stdio: stopping (%s); draining in-flight calls", why == STOP_EOF         ? "end of input"
-	                                                           : why == STOP_SIGNAL    ? "signal"
-	                                                           : why == STOP_PEER_GONE ? "stdout closed"
-	                                                                                   : "read error");
-
-	/* A second SIGTERM/SIGINT while draining ends the process the usual way. */
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	signal_wake_fd = -1;
-
-	mx_mcp_session_drain(r.ss);
-	mx_mcp_session_free(r.ss);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-	mx_free(r.buf);
-	close(pipefd[0]);
-	close(pipefd[1]);
-	pthread_mutex_destroy(&out.mu);
+	if (t->why == STOP_READ_ERROR)
+		rc = mx_err_set(err, MX_EIO, "stdio: reading stdin failed: %s", strerror(t->read_errno));
+	mx_debug("stdio: stopping (%s); draining in-flight calls", t->why == STOP_EOF     ? "end of input"
+	                                                           : t->why == STOP_ASKED ? "signal"
+	                                                           : t->why == STOP_PEER_GONE
+	                                                                   ? "stdout closed"
+	                                                                   : "read error");
+	mx_mcp_session_drain(t->r.ss);
+	stdio_free(t);
 	return rc;
 }

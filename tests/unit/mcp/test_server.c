@@ -9,6 +9,7 @@
 #include "harness.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "mcp/server.h"
 
@@ -730,6 +731,64 @@ static void test_reload(void **state)
 	           "\"{\\\"one\\\":1}\"}],\"isError\":false}}");
 }
 
+/* What a transport asks instead of knowing the protocol itself. */
+static void test_transport_questions(void **state)
+{
+	struct fx *f = *state;
+	/* every tool in one object: the items of the latest session revision, every page */
+	struct mx_buf b;
+	mx_buf_init(&b, MX_BUF_UNBOUNDED);
+	assert_int_equal(0, mx_mcp_server_tools_json(f->srv, &b));
+	json_t *all = json_loadb(b.p, b.len, 0, NULL);
+	mx_buf_free(&b);
+	assert_non_null(all);
+	json_t *tools = json_object_get(all, "tools");
+	assert_int_equal(8, json_array_size(tools));
+	assert_int_equal(1, json_object_size(all));
+	initialize(f, "2025-11-25");
+	json_t *first = rpc(f, 1, "tools/list", NULL);
+	json_t *page = json_object_get(json_object_get(first, "result"), "tools");
+	for (size_t i = 0; i < json_array_size(page); i++)
+		assert_true(json_equal(json_array_get(page, i), json_array_get(tools, i)));
+	json_decref(first);
+	json_decref(all);
+
+	/* may a request notify? progress, or a log level (the session's, or 2026-07-28's _meta) */
+	json_t *m = mx_test_json("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{}}");
+	assert_false(mx_mcp_session_may_notify(f->ss, m));
+	json_decref(m);
+	m = mx_test_json("{\"id\":1,\"method\":\"tools/call\",\"params\":{\"_meta\":{\"progressToken\":7}}}");
+	assert_true(mx_mcp_session_may_notify(f->ss, m));
+	json_decref(m);
+	m = mx_test_json("{\"id\":1,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"progressToken\":7}}}");
+	assert_false(mx_mcp_session_may_notify(f->ss, m)); /* answered at once */
+	json_decref(m);
+	m = mx_test_json("{\"id\":1,\"method\":\"prompts/get\",\"params\":{\"_meta\":{"
+	                 "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+	                 "\"io.modelcontextprotocol/logLevel\":\"info\"}}}");
+	assert_true(mx_mcp_session_may_notify(f->ss, m));
+	json_decref(m);
+	m = mx_test_json("{\"id\":1,\"method\":\"resources/read\",\"params\":{}}");
+	assert_false(mx_mcp_session_may_notify(f->ss, m));
+	json_decref(rpc(f, 2, "logging/setLevel", "{\"level\":\"info\"}"));
+	assert_true(mx_mcp_session_may_notify(f->ss, m));
+	json_decref(m);
+
+	/* a failed answer: a JSON-RPC error, or a tool result that says isError */
+	m = mx_test_json("{\"id\":1,\"error\":{\"code\":-32602,\"message\":\"x\"}}");
+	assert_true(mx_mcp_message_failed(m));
+	json_decref(m);
+	m = mx_test_json("{\"id\":1,\"result\":{\"content\":[],\"isError\":true}}");
+	assert_true(mx_mcp_message_failed(m));
+	json_decref(m);
+	m = mx_test_json("{\"id\":1,\"result\":{\"content\":[],\"isError\":false}}");
+	assert_false(mx_mcp_message_failed(m));
+	json_decref(m);
+
+	assert_false(mx_mcp_server_saturated(f->srv));
+	assert_int_equal(0, mx_mcp_server_pending(f->srv));
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
@@ -747,6 +806,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_free_cancels_running, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_transport_questions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,8 @@
  * Latin-1, as HTTP's own default charset. Runs on the libmicrohttpd thread
  * that handles the request.
  */
-#ifndef MX_TRANSPORT_REQUEST_HEADERS_H
-#define MX_TRANSPORT_REQUEST_HEADERS_H
+#ifndef MX_TRANSPORT_HTTP_REQUEST_HEADERS_H
+#define MX_TRANSPORT_HTTP_REQUEST_HEADERS_H
 
 #include <jansson.h>
 #include <microhttpd.h>

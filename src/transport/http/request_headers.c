@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* request_headers — see request_headers.h. */
-#include "transport/request_headers.h"
+#include "transport/http/request_headers.h"
 
 #include "core/buf.h"
 #include "core/utf8.h"

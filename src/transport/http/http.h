@@ -6,9 +6,18 @@
  * (GET /sse + POST /messages/?session_id=…), and the operations routes
  * /health, /ready, /tools/list and /metrics, never behind auth.
  *
- * mx_http_serve runs on the calling thread until SIGTERM/SIGINT: it stops
- * accepting, drains the calls in flight, closes every stream and returns 0.
- * SIGHUP calls on_reload on that same thread.
+ * A start/stop object driven by the server (src/server/): mx_http_start
+ * binds and returns once the socket listens, the daemon serving on its own
+ * threads; mx_http_stop closes the listening socket, answers 503 (with
+ * Connection: close) to requests on connections already open, drains the
+ * calls in flight within shutdown_grace, then cancels what still runs,
+ * answers every request still waiting, stops the daemon and frees. The
+ * transport installs no signal handler.
+ *
+ * Files: server.c (this life), session.c (sessions, the reaper), stream.c
+ * (responses waiting for messages, the sink), conn.c (connections, the
+ * peer watch), checks.c (Origin/Host, revision headers), mcp_routes.c,
+ * ops_routes.c, router.c (the route table); internal.h ties them.
  */
 #ifndef MX_TRANSPORT_HTTP_H
 #define MX_TRANSPORT_HTTP_H
@@ -18,7 +27,8 @@
 
 #include <stddef.h>
 
-struct mx_runtime;
+struct mx_http;
+struct mx_ready;
 
 struct mx_http_options {
 	const char *host; /* "localhost" (bound as 127.0.0.1), an address, or "0.0.0.0" */
@@ -36,12 +46,16 @@ struct mx_http_options {
 	unsigned connection_timeout; /* idle keep-alive seconds (0: 120) */
 	unsigned read_timeout; /* seconds for a whole request (line, headers, body) to arrive (0: 30) */
 	unsigned max_connections_per_client; /* per peer address (0: 1024, or none behind a trusted proxy) */
-	unsigned shutdown_grace; /* seconds SIGTERM waits for in-flight calls (0: 30) */
-	struct mx_runtime *rt; /* for /ready */
-	void (*on_reload)(void *ctx);
-	void *reload_ctx;
+	unsigned shutdown_grace; /* seconds mx_http_stop waits for in-flight calls (0: 30) */
+	struct mx_ready *ready; /* the checks GET /ready runs (borrowed; NULL: none) */
 };
 
-int mx_http_serve(struct mx_mcp_server *s, const struct mx_http_options *opt, struct mx_err *err);
+/* Bind, start the daemon and its helper threads; *out serves until
+ * mx_http_stop. Nothing to stop when it fails. */
+int mx_http_start(struct mx_mcp_server *s, const struct mx_http_options *opt, struct mx_http **out,
+                  struct mx_err *err);
+/* Stop serving as described above and free h (NULL is fine). Blocks for up
+ * to shutdown_grace and a few seconds more. */
+void mx_http_stop(struct mx_http *h);
 
 #endif

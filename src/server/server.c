@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * server — see server.h.
+ *
+ * Startup is on the cold path of every Claude-Desktop launch, so it
+ * overlaps what it can: DuckDB is opened on a helper thread as soon as the
+ * profile settings are known (mx_project_options.on_config) while this
+ * thread reads the endpoint YAML files.
+ *
+ * A server that serves the built-in SQL tools runs its clients' SQL: unless
+ * sql_tools.external_access is true, DuckDB opens the database in its file
+ * sandbox (sql_tools.allowed_directories / allowed_paths; the endpoints'
+ * SQL is validated and runs in it too, DuckDB's settings being per
+ * database), and DuckDB's configuration is locked once the worker pool has
+ * made its settings. Neither can be undone while the database is open, so
+ * a reload that would need them otherwise is refused or takes effect on
+ * restart (reload.c).
+ *
+ * The run, on the caller's thread:
+ *   1. install the signal handlers (one self-pipe, s->wake);
+ *   2. start the admin socket (MXCP_ADMIN_ENABLED), then the transport;
+ *   3. wait on the pipe: 'h' (SIGHUP) and 'r' (POST /reload) run
+ *      mx_server_reload, 't'/'i' (SIGTERM/SIGINT) and 'e' (stdin ended)
+ *      stop;
+ *   4. give SIGTERM/SIGINT back (a second one ends the process), mark
+ *      /ready as stopping, stop the transport (it drains within the grace),
+ *      then the admin socket.
+ * mx_server_free then stops the protocol core (its workers finish what
+ * they run) and closes the audit trail after it, so no call is still
+ * logging, and the database last.
+ */
+#include "server/internal.h"
+
+#include "audit/writer.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "exec/invoke.h"
+#include "exec/sql.h"
+#include "exec/workers.h"
+#include "mcp/server.h"
+#include "model/project.h"
+#include "ops/metrics.h"
+#include "ops/ready.h"
+#include "server/observers.h"
+#include "transport/admin.h"
+#include "transport/http/http.h"
+#include "transport/stdio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int mx_server_transport_valid(const char *name)
+{
+	return !strcmp(name, "stdio") || !strcmp(name, "streamable-http") || !strcmp(name, "http") ||
+	       !strcmp(name, "sse");
+}
+
+static int is_http(const char *t)
+{
+	return strcmp(t, "stdio") != 0;
+}
+
+int mx_server_new(const struct mx_server_config *cfg, struct mx_server **out, struct mx_err *err)
+{
+	*out = NULL;
+	struct mx_server *s = mx_calloc(1, sizeof *s);
+	if (s == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	s->cfg = *cfg;
+	s->proto_fd = -1;
+	s->wake[0] = s->wake[1] = -1;
+	pthread_mutex_init(&s->ready_mu, NULL);
+	*out = s;
+	return 0;
+}
+
+/* ------------------------------------------------- database on the side */
+
+int mx_server_sql_tools_served(const struct mx_project *p, int flag)
+{
+	return flag >= 0 ? flag : p->site->sql_tools.enabled;
+}
+
+int mx_server_sql_tools_sandboxed(const struct mx_project *p, int flag)
+{
+	return mx_server_sql_tools_served(p, flag) && !p->site->sql_tools.external_access;
+}
+
+static int open_runtime(struct mx_project *p, int sql_tools, struct mx_runtime **rt, struct mx_err *err)
+{
+	const struct mx_site_sql_tools *t = &p->site->sql_tools;
+	struct mx_db_sandbox sb = {.directories = (const char *const *)t->allowed_directories,
+	                           .ndirectories = t->nallowed_directories,
+	                           .paths = (const char *const *)t->allowed_paths,
+	                           .npaths = t->nallowed_paths};
+	return mx_runtime_open_sandboxed(p, mx_server_sql_tools_sandboxed(p, sql_tools) ? &sb : NULL, rt,
+	                                 err);
+}
+
+struct opener {
+	pthread_t thread;
+	int started;
+	int sql_tools; /* --sql-tools, -1 when not given */
+	struct mx_project *p; /* our reference, taken on the loading thread */
+	struct mx_runtime *rt;
+	int rc;
+	struct mx_err err;
+};
+
+static void *opener_main(void *arg)
+{
+	struct opener *o = arg;
+	o->rc = open_runtime(o->p, o->sql_tools, &o->rt, &o->err);
+	return NULL;
+}
+
+static void on_config(struct mx_project *p, void *ctx)
+{
+	struct opener *o = ctx;
+	o->p = mx_project_ref(p);
+	if (pthread_create(&o->thread, NULL, opener_main, o) == 0)
+		o->started = 1;
+}
+
+/* Join the opener; on success hand over the runtime. */
+static int opener_finish(struct opener *o, struct mx_runtime **rt, struct mx_err *err)
+{
+	if (o->started)
+		pthread_join(o->thread, NULL);
+	else if (o->p)
+		o->rc = open_runtime(o->p, o->sql_tools, &o->rt, &o->err);
+	mx_project_unref(o->p);
+	o->p = NULL;
+	if (o->rt == NULL) {
+		*err = o->err;
+		return o->rc ? o->rc : MX_EINTERNAL;
+	}
+	*rt = o->rt;
+	o->rt = NULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------- startup */
+
+/* stdout is the protocol from here on. */
+static int take_stdout(struct mx_server *s, struct mx_err *err)
+{
+	if ((s->proto_fd = mx_stdio_take_stdout()) < 0)
+		return mx_err_set(err, MX_EIO, "cannot take over stdout: %s", strerror(errno));
+	return 0;
+}
+
+/* OAuth is not built yet. A profile that asks for it must not be served
+ * over HTTP without it, which would expose what the operator meant to
+ * protect: refuse, naming where the configuration asks (fail closed).
+ * Over stdio MXCP applies no OAuth either, so stdio serves. 1 and err set
+ * when refused. */
+static int auth_unavailable(const struct mx_project *p, struct mx_err *err)
+{
+	const struct mx_user_config *u = p->user;
+	if (u && u->auth_provider[0]) {
+		mx_err_at(err, MX_EINVAL, u->file ? u->file : "", u->auth_line, u->auth_col,
+		          "projects.%s.profiles.%s.auth.provider: OAuth (provider '%s') is not available in "
+		          "this mxcp yet; refusing to serve over HTTP without the authentication the "
+		          "configuration asks for (serve over --transport stdio, or set provider: none)",
+		          p->site->project, p->profile, u->auth_provider);
+		return 1;
+	}
+	const struct mx_site_profile *sp = mx_site_get_profile(p->site, p->profile);
+	const json_t *enabled = sp && sp->auth ? json_object_get(sp->auth, "enabled") : NULL;
+	const char *provider =
+	        sp && sp->auth ? json_string_value(json_object_get(sp->auth, "provider")) : NULL;
+	if (json_is_true(enabled) && !(provider && strcmp(provider, "none") == 0)) {
+		mx_err_at(err, MX_EINVAL, p->site->file, sp->auth_line, sp->auth_col,
+		          "profiles.%s.auth: authentication is enabled%s%s%s, but OAuth is not available in "
+		          "this mxcp yet; refusing to serve over HTTP without it (serve over --transport "
+		          "stdio, or set enabled: false)",
+		          p->profile, provider ? " (provider '" : "", provider ? provider : "",
+		          provider ? "')" : "");
+		return 1;
+	}
+	return 0;
+}
+
+/* The audit writer for the server's life: opened from the profile settings
+ * (audit.enabled / MXCP_AUDIT_ENABLED) before the protocol core, closed —
+ * queue drained, file synced — after it, on every exit path. */
+static int audit_open(const struct mx_project *p, struct mx_audit **out, struct mx_err *err)
+{
+	*out = NULL;
+	if (!p->settings.audit_enabled)
+		return 0;
+	struct mx_audit_options aopt;
+	mx_audit_options_from_settings(&p->settings, &aopt);
+	int rc = mx_audit_open(&aopt, out, err);
+	if (rc == 0)
+		mx_info("audit: recording every call to %s", aopt.path);
+	return rc;
+}
+
+/* -------------------------------------------------------- metric sources */
+
+/* The DuckDB pool's gauges for /metrics, read at render time (ctx: the protocol core). */
+static void pool_source(void *ctx, struct mx_metrics_pool *out)
+{
+	struct mx_workers *w = mx_mcp_server_workers(ctx);
+	out->size = mx_workers_count(w);
+	out->pending = mx_workers_pending(w);
+	out->loans = mx_workers_loans(w);
+}
+
+/* The SQL tools are served: DuckDB's settings are locked now that the
+ * worker pool has made its own (thread lending), and the log says what the
+ * tools reach. */
+static int sql_tools_lock(const struct mx_project *p, struct mx_runtime *rt, struct mx_err *err)
+{
+	struct mx_db *db = mx_runtime_db(rt);
+	const struct mx_site_sql_tools *t = &p->site->sql_tools;
+	if (mx_db_sandboxed(db))
+		mx_info("SQL tools: DuckDB reaches %zu folder(s) and %zu file(s) "
+		        "of sql_tools.allowed_directories and allowed_paths, nothing else%s",
+		        t->nallowed_directories, t->nallowed_paths,
+		        mx_db_readonly(db) ? "; read-only: SELECT statements only" : "");
+	else
+		mx_warn("SQL tools: sql_tools.external_access is true, "
+		        "so their SQL reaches every file and URL this process can");
+	return mx_db_lock_config(db, err);
+}
+
+int mx_server_load(struct mx_server *s, struct mx_err *err)
+{
+	/* Known to be stdio: stdout is the protocol's before anything can print. */
+	int rc = 0;
+	s->transport = s->cfg.transport;
+	if (s->transport && !is_http(s->transport) && (rc = take_stdout(s, err)) != 0)
+		return rc;
+
+	struct opener op = {.sql_tools = s->cfg.sql_tools};
+	struct mx_project_options popt = {.profile = s->cfg.profile,
+	                                  .readonly = s->cfg.readonly,
+	                                  .on_config = on_config,
+	                                  .on_config_ctx = &op};
+	int lrc = mx_project_load(&popt, &s->project, err);
+	mx_debug("serve: project loaded");
+	struct mx_err oerr;
+	int orc = op.p ? opener_finish(&op, &s->rt, &oerr) : 0;
+	mx_debug("serve: database open");
+	if (lrc)
+		return lrc;
+	struct mx_project *p = s->project;
+	if (s->transport == NULL) {
+		s->transport =
+		        p->user->transport.provider[0] ? p->user->transport.provider : "streamable-http";
+		if (!is_http(s->transport) && (rc = take_stdout(s, err)) != 0)
+			return rc;
+	}
+	s->http = is_http(s->transport);
+	if (orc) {
+		*err = oerr;
+		return orc;
+	}
+
+	s->drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
+	if (s->drop == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	if ((rc = mx_server_validate(p, s->rt, &s->failures, &s->nfailures, s->drop, err)) != 0)
+		return rc;
+	mx_debug("serve: %zu endpoint(s) validated, %zu with errors", p->nendpoints, s->nfailures);
+	if (s->nfailures && !s->cfg.ignore_errors)
+		return mx_err_set(err, MX_EINVAL, "%zu endpoint(s) with errors", s->nfailures);
+	if (s->nfailures) {
+		char msg[MX_ERR_MSG_MAX + MX_ERR_FILE_MAX + 64];
+		for (size_t i = 0; i < s->nfailures; i++)
+			mx_warn("Skipping invalid endpoint %s: %s", s->failures[i].relpath,
+			        mx_err_format(&s->failures[i].err, msg, sizeof msg));
+		mx_project_drop_endpoints(p, s->drop);
+		s->nfailures = 0; /* served without them */
+	}
+	if (s->http && auth_unavailable(p, err))
+		return MX_EINVAL;
+	if (!s->http && (s->cfg.port || s->cfg.host || s->cfg.stateless))
+		mx_debug("serve: --port/--host/--stateless apply to the HTTP transports; ignored for stdio");
+
+	if ((rc = audit_open(p, &s->audit, err)) != 0)
+		return rc;
+	mx_metrics_set_audit_source(s->audit ? mx_audit_metrics_source : NULL, s->audit);
+	const struct mx_user_transport *ut = &p->user->transport;
+	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
+	struct mx_mcp_server_options sopt = {
+	        .caller = s->http ? MX_CALLER_HTTP : MX_CALLER_STDIO,
+	        .sql_tools = s->cfg.sql_tools,
+	        .observers = observers,
+	        .nobservers = mx_server_observers(s->audit, observers),
+	        .workers = (int)ut->workers,
+	        .queue_size = (size_t)ut->queue_size,
+	        .max_message = (size_t)ut->max_message_bytes,
+	        .max_depth = (int)ut->max_json_depth,
+	};
+	if ((rc = mx_mcp_server_new(s->rt, &sopt, &s->mcp, err)) != 0)
+		return rc;
+	mx_metrics_set_db_pool_source(pool_source, s->mcp);
+	if (mx_server_sql_tools_served(p, s->cfg.sql_tools) && (rc = sql_tools_lock(p, s->rt, err)) != 0)
+		return rc;
+	return 0;
+}
+
+size_t mx_server_failures(const struct mx_server *s, const struct mx_server_failure **out)
+{
+	*out = s->failures;
+	return s->nfailures;
+}
+
+int mx_server_stdio(const struct mx_server *s)
+{
+	return s->proto_fd >= 0;
+}
+
+/* ------------------------------------------------------------ readiness */
+
+static int ready_project(void *ctx, char *why, size_t n)
+{
+	struct mx_server *s = ctx;
+	if (mx_runtime_project(s->rt) != NULL)
+		return 0;
+	snprintf(why, n, "not loaded");
+	return -1;
+}
+
+/* SELECT 1 on a connection of its own (never a worker's: /ready must not
+ * wait behind calls), then the database file still there. */
+static int ready_database(void *ctx, char *why, size_t n)
+{
+	struct mx_server *s = ctx;
+	pthread_mutex_lock(&s->ready_mu);
+	struct mx_err err;
+	int rc = 0;
+	if (s->ready_conn == NULL)
+		rc = mx_db_connect(mx_runtime_db(s->rt), &s->ready_conn, &err);
+	json_t *rows = NULL;
+	if (rc == 0)
+		rc = mx_sql_query(s->ready_conn, "SELECT 1", NULL, 0, &rows, &err);
+	json_decref(rows);
+	pthread_mutex_unlock(&s->ready_mu);
+	if (rc) {
+		snprintf(why, n, "%s", err.msg);
+		return rc;
+	}
+	return mx_ready_database_file(mx_runtime_project(s->rt)->settings.duckdb_path, why, n);
+}
+
+static int ready_audit(void *ctx, char *why, size_t n)
+{
+	struct mx_server *s = ctx;
+	return mx_ready_audit_path(mx_runtime_project(s->rt)->settings.audit_path, why, n);
+}
+
+static int ready_checks(struct mx_server *s, struct mx_err *err)
+{
+	int rc = mx_ready_new(&s->ready);
+	if (rc == 0)
+		rc = mx_ready_add(s->ready, "project", ready_project, s);
+	if (rc == 0)
+		rc = mx_ready_add(s->ready, "database", ready_database, s);
+	if (rc == 0 && mx_runtime_project(s->rt)->settings.audit_enabled)
+		rc = mx_ready_add(s->ready, "audit", ready_audit, s);
+	return rc ? mx_err_set(err, rc, "out of memory") : 0;
+}
+
+/* -------------------------------------------------------------- signals */
+
+static volatile sig_atomic_t signal_wake_fd = -1;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	if (signal_wake_fd >= 0) {
+		char c = sig == SIGHUP ? 'h' : sig == SIGINT ? 'i' : 't';
+		ssize_t w = write(signal_wake_fd, &c, 1);
+		(void)w;
+	}
+	errno = saved;
+}
+
+struct saved_signals {
+	struct sigaction term, intr, hup, pipe;
+};
+
+static void signals_install(struct mx_server *s, struct saved_signals *old)
+{
+	struct sigaction sa = {.sa_handler = on_signal}, ign = {.sa_handler = SIG_IGN};
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&ign.sa_mask);
+	signal_wake_fd = s->wake[1];
+	sigaction(SIGTERM, &sa, &old->term);
+	sigaction(SIGINT, &sa, &old->intr);
+	sigaction(SIGHUP, &sa, &old->hup);
+	/* A peer gone is a failed write, not a death. */
+	sigaction(SIGPIPE, &ign, &old->pipe);
+}
+
+/* Stopping: a second SIGTERM/SIGINT ends the process the usual way; a
+ * SIGHUP no longer reloads (and must not end the process). */
+static void signals_stopping(const struct saved_signals *old)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGTERM, &old->term, NULL);
+	sigaction(SIGINT, &old->intr, NULL);
+	sigaction(SIGHUP, &ign, NULL);
+	signal_wake_fd = -1;
+}
+
+static void signals_restore(const struct saved_signals *old)
+{
+	sigaction(SIGHUP, &old->hup, NULL);
+	sigaction(SIGPIPE, &old->pipe, NULL);
+}
+
+/* From another thread: the admin socket's POST /reload, the input's end. */
+static int poke(struct mx_server *s, char c)
+{
+	return write(s->wake[1], &c, 1) == 1 ? 0 : -1;
+}
+
+static int request_reload(void *ctx)
+{
+	return poke(ctx, 'r');
+}
+
+static void input_ended(void *ctx)
+{
+	poke(ctx, 'e');
+}
+
+/* ----------------------------------------------------------------- run */
+
+static int admin_start(struct mx_server *s, struct mx_err *err)
+{
+	if (!mx_admin_enabled())
+		return 0;
+	struct mx_admin_options aopt = {
+	        .path = mx_admin_socket_path(),
+	        .project = s->project,
+	        .audit = s->audit,
+	        .audit_path = s->project->settings.audit_path,
+	        .mcp = s->mcp,
+	        .request_reload = request_reload,
+	        .reload_ctx = s,
+	        .transport = !s->http                           ? "stdio"
+	                     : strcmp(s->transport, "sse") == 0 ? "sse"
+	                                                        : "streamable-http",
+	        .sql_tools = s->cfg.sql_tools,
+	        .debug = s->cfg.debug,
+	};
+	return mx_admin_start(&aopt, &s->admin, err);
+}
+
+static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *err)
+{
+	const struct mx_server_config *f = &s->cfg;
+	const struct mx_user_transport *ut = &s->project->user->transport;
+	int rc = ready_checks(s, err);
+	if (rc)
+		return rc;
+	struct mx_http_options hopt = {
+	        .host = f->host       ? f->host
+	                : ut->host[0] ? ut->host
+	                              : "localhost",
+	        .port = f->port    ? f->port
+	                : ut->port ? ut->port
+	                           : 8000,
+	        .stateless = f->stateless || ut->stateless,
+	        .legacy_only = strcmp(s->transport, "sse") == 0,
+	        .trust_proxy = ut->trust_proxy,
+	        .base_url = ut->base_url,
+	        .session_timeout = f->session_timeout ? f->session_timeout : (unsigned)ut->session_timeout,
+	        .max_sessions = f->max_sessions ? f->max_sessions : (size_t)ut->max_sessions,
+	        .max_body = (size_t)ut->max_message_bytes,
+	        .threads = (unsigned)ut->http_threads,
+	        .max_connections = (unsigned)ut->max_connections,
+	        .max_header_bytes = (size_t)ut->max_header_bytes,
+	        .connection_timeout = (unsigned)ut->connection_timeout,
+	        .read_timeout = (unsigned)ut->read_timeout,
+	        .max_connections_per_client = (unsigned)ut->max_connections_per_client,
+	        .shutdown_grace = (unsigned)ut->shutdown_grace,
+	        .ready = s->ready,
+	};
+	return mx_http_start(s->mcp, &hopt, out, err);
+}
+
+/* Wait on the self-pipe until told to stop, reloading when asked. */
+static void serve(struct mx_server *s)
+{
+	struct pollfd pfd = {.fd = s->wake[0], .events = POLLIN};
+	for (;;) {
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		char c = 0;
+		if (read(s->wake[0], &c, 1) != 1)
+			continue;
+		if (c == 'h' || c == 'r') {
+			mx_server_reload(s, c == 'h' ? "SIGHUP" : "admin POST /reload");
+			continue;
+		}
+		return; /* 't', 'i': a stop signal; 'e': the input ended */
+	}
+}
+
+int mx_server_run(struct mx_server *s, struct mx_err *err)
+{
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		return mx_err_set(err, MX_EIO, "cannot create a pipe: %s", strerror(errno));
+	struct saved_signals old;
+	signals_install(s, &old);
+	struct mx_http *http = NULL;
+	struct mx_stdio *stdio = NULL;
+	int rc = admin_start(s, err);
+	if (rc == 0 && s->http) {
+		rc = http_start(s, &http, err);
+	} else if (rc == 0) {
+		struct mx_stdio_options o = {.in_fd = STDIN_FILENO,
+		                             .out_fd = s->proto_fd,
+		                             .max_line =
+		                                     (size_t)s->project->user->transport.max_message_bytes,
+		                             .on_end = input_ended,
+		                             .end_ctx = s};
+		rc = mx_stdio_start(s->mcp, &o, &stdio, err);
+	}
+	if (rc == 0)
+		serve(s);
+	signals_stopping(&old);
+	mx_ready_set_stopping(s->ready);
+	mx_http_stop(http);
+	int src = mx_stdio_stop(stdio, err);
+	if (rc == 0)
+		rc = src;
+	mx_admin_stop(s->admin); /* before the protocol core: it reads the worker pool */
+	s->admin = NULL;
+	signals_restore(&old);
+	return rc;
+}
+
+void mx_server_free(struct mx_server *s)
+{
+	if (s == NULL)
+		return;
+	mx_admin_stop(s->admin);
+	if (s->ready_conn)
+		mx_dbconn_close(s->ready_conn);
+	mx_ready_free(s->ready);
+	mx_metrics_set_db_pool_source(NULL, NULL);
+	if (s->mcp)
+		mx_mcp_server_free(s->mcp);
+	mx_metrics_set_audit_source(NULL, NULL);
+	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
+	mx_free(s->failures);
+	mx_free(s->drop);
+	mx_runtime_close(s->rt);
+	mx_project_unref(s->project);
+	if (s->proto_fd >= 0)
+		close(s->proto_fd);
+	for (int i = 0; i < 2; i++)
+		if (s->wake[i] >= 0)
+			close(s->wake[i]);
+	pthread_mutex_destroy(&s->ready_mu);
+	mx_free(s);
+}
