@@ -75,10 +75,6 @@ enum MHD_Result mx_http_refuse(struct MHD_Connection *conn, unsigned status, int
 }
 /* ------------------------------------------------------------ the body */
 
-#define STOPPING_BODY                                                              \
-	"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":" \
-	"\"Service Unavailable: the server is shutting down\"}}"
-
 /* A body past the limit: declared so (Content-Length), or while it is still
  * coming (chunked). The 413 goes out now, before the body is read, and the
  * connection is closed. libmicrohttpd takes a response only before a body
@@ -92,21 +88,23 @@ static enum MHD_Result cut_too_big(struct mx_http *h, struct req *rq, const char
 	mx_metrics_http_request("/mcp", "", "error", 0);
 	if (rq->conn == NULL)
 		return MHD_NO;
-	char body[256], head[256];
-	int blen = strncmp(url, "/messages", 9) == 0
-	                   ? snprintf(body, sizeof body, "Request body too large")
-	                   : snprintf(body, sizeof body,
-	                              "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":%d,"
-	                              "\"message\":\"Request body larger than %zu bytes\"}}",
-	                              MX_RPC_INVALID_REQUEST, h->opt.max_body);
+	int legacy = strncmp(url, "/messages", 9) == 0;
+	char msg[128], head[256];
+	snprintf(msg, sizeof msg, "Request body larger than %zu bytes", h->opt.max_body);
+	json_t *e = legacy ? NULL : mx_rpc_error(NULL, MX_RPC_INVALID_REQUEST, msg, NULL);
+	char *json = e ? mx_json_dumps(e, MX_JSON_COMPACT) : NULL;
+	json_decref(e);
+	const char *body = legacy ? "Request body too large" : json ? json : "";
+	size_t blen = strlen(body);
 	int hlen = snprintf(head, sizeof head,
 	                    "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
-	                    "Content-Type: %s\r\nContent-Length: %d\r\n\r\n",
-	                    url[1] == 'm' && url[2] == 'e' ? "text/plain" : "application/json", blen);
-	struct iovec iov[2] = {{head, (size_t)hlen}, {body, (size_t)blen}};
+	                    "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+	                    legacy ? "text/plain" : "application/json", blen);
+	struct iovec iov[2] = {{head, (size_t)hlen}, {(void *)body, blen}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	ssize_t w = sendmsg(rq->conn->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w;
+	mx_free(json);
 	shutdown(rq->conn->fd, SHUT_WR);
 	mx_http_linger_close(h, rq->conn->fd);
 	return MHD_NO;
@@ -237,8 +235,8 @@ enum MHD_Result mx_http_on_request(void *cls, struct MHD_Connection *c, const ch
 		*con_cls = rq;
 		mx_http_conn_request_started(c, rq);
 		if (atomic_load(&mx_http_closing))
-			return mx_http_queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
-			                     STOPPING_BODY, sizeof STOPPING_BODY - 1, NULL);
+			return mx_http_refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, -32000, NULL,
+			                      "Service Unavailable: the server is shutting down");
 		/* A declared length past the limit is refused before a byte of
 		 * the body is read. */
 		const char *cl = mx_http_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
