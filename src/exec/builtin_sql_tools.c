@@ -159,14 +159,6 @@ const struct mx_endpoint *mx_builtin_sql_tools_find(const struct mx_builtin_sql_
 	return NULL;
 }
 
-int mx_builtin_sql_tools_owns(const struct mx_builtin_sql_tools *b, const struct mx_endpoint *ep)
-{
-	for (int i = 0; b && i < MX_BUILTIN_SQL_TOOLS; i++)
-		if (b->tools[i] == ep)
-			return 1;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* What a client's SQL may do                                                */
 /* ------------------------------------------------------------------------ */
@@ -323,25 +315,18 @@ static void sandbox_hint(struct mx_db *db, int rc, struct mx_err *err)
 int mx_builtin_sql_tools_call(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep,
                               const json_t *args, json_t **result, struct mx_err *err)
 {
+	(void)ep;
 	*result = NULL;
-	if (ep->source_code != NULL)
-		return mx_invoke(rt, conn, ep, args, NULL, NULL, result, err);
-	json_t *converted = NULL;
-	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
-	if (rc)
-		return rc;
-	const char *sql = json_string_value(json_object_get(converted, "sql"));
+	const char *sql = json_string_value(json_object_get(args, "sql"));
 	struct mx_db *db = mx_runtime_db(rt);
 	struct guard_ctx g = {.readonly = mx_db_readonly(db)};
 	struct mx_sql_guard guard = {.check = guard_check, .ctx = &g, .check_all_first = g.readonly};
-	if (g.readonly)
-		rc = check_readonly(conn, sql ? sql : "", err);
+	int rc = g.readonly ? check_readonly(conn, sql ? sql : "", err) : 0;
 	if (rc == 0) {
 		rc = mx_sql_script_guarded(conn, sql ? sql : "", &guard, result, err);
 		sandbox_hint(db, rc, err);
 		if (rc != 0 && rc != MX_EPOLICY)
 			mx_err_prefix(err, "Failed to execute SQL");
 	}
-	json_decref(converted);
 	return rc;
 }

@@ -27,10 +27,9 @@ int mx_builtin_sql_tools_new(const struct mx_site_sql_tools *cfg, struct mx_buil
                              struct mx_err *err);
 void mx_builtin_sql_tools_free(struct mx_builtin_sql_tools *b);
 const struct mx_endpoint *mx_builtin_sql_tools_find(const struct mx_builtin_sql_tools *b, const char *name);
-/* Whether ep is one of b's tools. */
-int mx_builtin_sql_tools_owns(const struct mx_builtin_sql_tools *b, const struct mx_endpoint *ep);
-
-/* Run one of the tools on conn (arguments converted by its parameters). */
+/* Run execute_sql_query (the tool of language MX_LANG_BUILTIN; list_tables
+ * and get_table_schema are plain SQL endpoints) on conn: the builtin
+ * executor's call, with args already converted by the call path. */
 int mx_builtin_sql_tools_call(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep,
                               const json_t *args, json_t **result, struct mx_err *err);
 
