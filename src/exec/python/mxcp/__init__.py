@@ -1,0 +1,1 @@
+"""mxcp — the package Python endpoints and plugins import (mxcp.runtime, mxcp.plugins, mxcp.sdk)."""
