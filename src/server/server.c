@@ -306,6 +306,7 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	        .nobservers = mx_server_observers(s->audit, observers),
 	        .workers = (int)ut->workers,
 	        .queue_size = (size_t)ut->queue_size,
+	        .call_timeout = (double)ut->call_timeout,
 	        .max_message = (size_t)ut->max_message_bytes,
 	        .max_depth = (int)ut->max_json_depth,
 	};
