@@ -27,6 +27,7 @@
 #include "core/err.h"
 #include "types/types.h"
 
+#include <duckdb.h>
 #include <jansson.h>
 #include <stddef.h>
 
@@ -146,6 +147,37 @@ struct mx_sql_param {
  */
 int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
                  json_t **rows, struct mx_err *err);
+
+/* A parameter given as a DuckDB value the caller built (the Python bridge's
+ * db.execute, whose values carry types JSON cannot: date, Decimal, bytes).
+ * value NULL binds SQL NULL; the caller keeps ownership. */
+struct mx_sql_value_param {
+	const char *name;
+	duckdb_value value;
+};
+
+/* Called for each chunk of a result, in order: res describes the columns
+ * (duckdb_column_count/_name/_logical_type), chunk is borrowed for the
+ * call. The callback adds its estimate of the chunk's size to *bytes
+ * (text and blob payloads plus 8 per value, as mx_sql_query counts).
+ * 0 goes on; an error code (err filled) stops the query with it. */
+typedef int (*mx_sql_chunk_fn)(void *ctx, duckdb_result *res, duckdb_data_chunk chunk, size_t *bytes,
+                               struct mx_err *err);
+
+/*
+ * mx_sql_query for callers that convert values themselves: exactly one
+ * statement (prepared once per connection and cached), parameters bound
+ * from DuckDB values by name (`$name`; "1", "2", … for `?`/`$1`), the
+ * result handed to on_chunk chunk by chunk instead of built as JSON. The
+ * row bound is checked before each chunk, the byte bound after it. A
+ * parameter the statement uses but params lack is MX_EINVAL worded as
+ * DuckDB's Python client words it ("Invalid Input Error: Values were not
+ * provided for the following prepared statement parameters: x"); extra
+ * parameters are ignored. Other errors as mx_sql_query. on_chunk runs on
+ * the calling thread after DuckDB has finished the statement.
+ */
+int mx_sql_query_values(struct mx_dbconn *c, const char *sql, const struct mx_sql_value_param *params,
+                        size_t nparams, mx_sql_chunk_fn on_chunk, void *ctx, struct mx_err *err);
 
 /*
  * Run a script of one or more statements in order (for `mxcp query`, e.g. a

@@ -635,3 +635,25 @@ int mx_sql_result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 	*rows = arr;
 	return 0;
 }
+
+/* Hand every chunk of res to fn, within the connection's limits (rows
+ * before a chunk, bytes as fn counts them after it). */
+int mx_sql_result_chunks(struct mx_dbconn *c, duckdb_result *res, mx_sql_chunk_fn fn, void *ctx,
+                         struct mx_err *err)
+{
+	size_t nrows = 0, bytes = 0;
+	int rc = 0;
+	duckdb_data_chunk chunk;
+	while (rc == 0 && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
+		idx_t n = duckdb_data_chunk_get_size(chunk);
+		if (n > c->max_rows - nrows)
+			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu rows",
+			                c->max_rows);
+		else if ((rc = fn(ctx, res, chunk, &bytes, err)) == 0 && bytes > c->max_bytes)
+			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu bytes",
+			                c->max_bytes);
+		nrows += n;
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	return rc;
+}
