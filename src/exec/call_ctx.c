@@ -3,6 +3,9 @@
 #include "exec/call_ctx.h"
 
 #include "auth/identity.h"
+#include "core/log.h"
+
+#include <string.h>
 
 struct mx_call_ctx mx_call_ctx_make(enum mx_caller caller)
 {
@@ -36,4 +39,34 @@ void mx_call_ctx_clear(struct mx_call_ctx *ctx)
 		return;
 	json_decref(ctx->user);
 	ctx->user = NULL;
+}
+
+void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger, const char *message)
+{
+	if (ctx && ctx->notifier && ctx->notifier->log) {
+		ctx->notifier->log(ctx->notifier->arg, level, logger, message);
+		return;
+	}
+	enum mx_log_level l = MX_LOG_INFO;
+	if (strcmp(level, "debug") == 0)
+		l = MX_LOG_DEBUG;
+	else if (strcmp(level, "info") == 0 || strcmp(level, "notice") == 0)
+		l = MX_LOG_INFO;
+	else if (strcmp(level, "warning") == 0)
+		l = MX_LOG_WARNING;
+	else
+		l = MX_LOG_ERROR;
+	mx_log(l, "%s: %s", logger && *logger ? logger : "mcp", message);
+}
+
+void mx_call_ctx_progress(const struct mx_call_ctx *ctx, double progress, double total, const char *message)
+{
+	if (ctx && ctx->notifier && ctx->notifier->progress) {
+		ctx->notifier->progress(ctx->notifier->arg, progress, total, message);
+		return;
+	}
+	if (total >= 0)
+		mx_info("progress: %g/%g%s%s", progress, total, message ? " " : "", message ? message : "");
+	else
+		mx_info("progress: %g%s%s", progress, message ? " " : "", message ? message : "");
 }

@@ -23,6 +23,17 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
+/* How a running call talks to its client (MCP notifications/message and
+ * notifications/progress on the call's own stream); set by the protocol
+ * core. Both may be called from any thread while the call runs. */
+struct mx_call_notifier {
+	/* level: an MCP log level name ("debug" … "emergency"). */
+	void (*log)(void *arg, const char *level, const char *logger, const char *message);
+	/* total < 0: none; message NULL: none. */
+	void (*progress)(void *arg, double progress, double total, const char *message);
+	void *arg;
+};
+
 /* Who started the call: the audit record's `caller`, the metrics' label. */
 enum mx_caller { MX_CALLER_CLI, MX_CALLER_TEST, MX_CALLER_EVALS, MX_CALLER_STDIO, MX_CALLER_HTTP };
 
@@ -43,6 +54,8 @@ struct mx_call_ctx {
 	double deadline; /* mx_mono_s() by which the call should end; 0: none */
 	const atomic_int *cancelled; /* non-zero once the call is cancelled; NULL: never */
 	json_t *user; /* built on first use: see mx_call_ctx_user */
+	/* NULL: no client listens (the CLI); messages go to the log. */
+	const struct mx_call_notifier *notifier;
 };
 
 /* A context for `caller` with nothing else set (the anonymous user). */
@@ -55,6 +68,11 @@ const json_t *mx_call_ctx_user(struct mx_call_ctx *ctx);
 
 /* Has the call been cancelled? */
 int mx_call_ctx_cancelled(const struct mx_call_ctx *ctx);
+
+/* Tell the client (or, without one, the log) a message at an MCP log
+ * level, or the call's progress (total < 0: unknown). */
+void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger, const char *message);
+void mx_call_ctx_progress(const struct mx_call_ctx *ctx, double progress, double total, const char *message);
 
 /* "cli", "test", "evals", "stdio", "http". */
 const char *mx_caller_name(enum mx_caller c);

@@ -49,6 +49,10 @@ struct mx_executor {
 	int shapes;
 	/* Run the call; a new reference in *out on success. */
 	int (*call)(const struct mx_exec_call *x, json_t **out, struct mx_err *err);
+	/* What `validate` checks beyond the files (NULL: nothing): for Python,
+	 * the module imported, the function exists and takes the declared
+	 * parameters. */
+	int (*validate)(const struct mx_endpoint *ep, struct mx_err *err);
 	int (*worker_init)(void);
 	void (*worker_fini)(void);
 };

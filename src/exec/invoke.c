@@ -2,6 +2,8 @@
 /* invoke — see invoke.h. */
 #include "exec/invoke.h"
 
+#include "exec/python.h"
+
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "exec/executor.h"
@@ -67,6 +69,12 @@ int mx_runtime_open_sandboxed(struct mx_project *p, const struct mx_db_sandbox *
 		return rc;
 	}
 	rt->project = mx_project_ref(p);
+	/* Python endpoints and plugins: the interpreter is loaded only here,
+	 * and only for a project that has them. */
+	if ((rc = mx_python_attach(rt, p, 0, err)) != 0) {
+		mx_runtime_close(rt);
+		return rc;
+	}
 	*out = rt;
 	return 0;
 }
@@ -90,6 +98,7 @@ void mx_runtime_close(struct mx_runtime *rt)
 {
 	if (rt == NULL)
 		return;
+	mx_python_detach(rt->project);
 	mx_db_close(rt->db);
 	mx_project_unref(rt->project);
 	mx_free(rt);

@@ -2,6 +2,8 @@
 /* validate — see validate.h. Messages are MXCP's; locations are ours. */
 #include "exec/validate.h"
 
+#include "exec/executor.h"
+
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "jinja/jinja.h"
@@ -178,7 +180,8 @@ int mx_validate_endpoint(const struct mx_endpoint *ep, struct mx_dbconn *conn, s
 		if (access(ep->source_path, R_OK) != 0)
 			return mx_err_at(err, MX_EINVAL, ep->path, ep->source_line, ep->source_col,
 			                 "Python source file not found: %s", ep->source_path);
-		return 0;
+		const struct mx_executor *x = mx_executor_of(ep);
+		return x && x->validate ? x->validate(ep, err) : 0;
 	}
 	return validate_sql(ep, conn, err);
 }

@@ -132,6 +132,8 @@ struct mx_mcp_call {
 	struct mx_call_ctx ctx; /* who and why, for every stage below (its strings and JSON are the call's) */
 	atomic_int cancel_flag; /* ctx.cancelled points here */
 	double last_progress;
+	int own_progress; /* the executor reports progress itself (Python's mcp.progress) */
+	struct mx_call_notifier notifier; /* ctx.notifier points here */
 	struct mx_dbconn *conn; /* set while running on a worker */
 	int running, cancelled;
 	struct mx_mcp_batch *batch;

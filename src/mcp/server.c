@@ -111,6 +111,52 @@ static void send_json(struct mx_mcp_session *ss, json_t *msg)
 	json_decref(msg);
 }
 
+static _Thread_local const json_t *related_request;
+
+const json_t *mx_mcp_related_request(void)
+{
+	return related_request;
+}
+
+/* A notification of the running call c, on its own request's stream. */
+static void send_related(struct mx_mcp_call *c, json_t *msg)
+{
+	const json_t *prev = related_request;
+	related_request = c->id;
+	send_json(c->ss, msg);
+	related_request = prev;
+}
+
+/* The call's notifier (struct mx_call_notifier): what an executor tells the
+ * client while the call runs. */
+static void notify_log(void *arg, const char *level, const char *logger, const char *message)
+{
+	struct mx_mcp_call *c = arg;
+	int lv = mx_mcp_log_level_parse(level);
+	if (lv < 0)
+		lv = MX_MCP_LOG_INFO, level = "info";
+	if (c->log_level < 0 || lv < c->log_level)
+		return;
+	send_related(c, mx_rpc_notification("notifications/message",
+	                                    json_pack("{s:s, s:s, s:s}", "level", level, "logger",
+	                                              logger && *logger ? logger : "mxcp", "data",
+	                                              message ? message : "")));
+}
+
+static void notify_progress(void *arg, double progress, double total, const char *message)
+{
+	struct mx_mcp_call *c = arg;
+	c->own_progress = 1; /* DuckDB's own percentages would not be monotone with these */
+	if (c->progress_token == NULL)
+		return;
+	json_t *params = json_pack("{s:O, s:f}", "progressToken", c->progress_token, "progress", progress);
+	if (params && total >= 0)
+		json_object_set_new(params, "total", json_real(total));
+	if (params && message)
+		json_object_set_new(params, "message", json_string(message));
+	send_related(c, mx_rpc_notification("notifications/progress", params));
+}
+
 static json_t *reply_json(struct mx_mcp_call *c, struct mx_mcp_reply *r)
 {
 	if (r->msg) {
@@ -536,6 +582,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	c->ctx.session_id = ss->session_id;
 	atomic_init(&c->cancel_flag, 0);
 	c->ctx.cancelled = &c->cancel_flag;
+	c->notifier = (struct mx_call_notifier){.log = notify_log, .progress = notify_progress, .arg = c};
+	c->ctx.notifier = &c->notifier;
 	const char *tp =
 	        json_is_object(headers) ? json_string_value(json_object_get(headers, "traceparent")) : NULL;
 	if (tp && strlen(tp) < sizeof c->ctx.traceparent)
@@ -744,7 +792,7 @@ static void tick_session(struct mx_mcp_session *ss)
 			mx_dbconn_interrupt(c->conn);
 			continue;
 		}
-		if (c->progress_token == NULL)
+		if (c->progress_token == NULL || c->own_progress)
 			continue;
 		double p = mx_dbconn_progress(c->conn);
 		if (p < 0 || p * 100 <= c->last_progress)

@@ -118,6 +118,11 @@ int mx_mcp_method_on_worker(const char *name);
  * takes from the session or from _meta)? A transport that answers in one
  * piece otherwise picks a stream for it. */
 int mx_mcp_session_may_notify(struct mx_mcp_session *ss, const json_t *msg);
+
+/* While a running call's notification is handed to the session's sink: the
+ * id of the request it belongs to (the transport sends it on that
+ * request's stream); NULL otherwise. Read on the sending thread only. */
+const json_t *mx_mcp_related_request(void);
 /* Did an outgoing message report a failure: a JSON-RPC error, or a result
  * that says isError? For counting outcomes. */
 int mx_mcp_message_failed(const json_t *msg);

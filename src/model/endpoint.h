@@ -65,6 +65,10 @@ struct mx_endpoint {
 	struct mx_policy_set *policy_set;
 	json_t *tests; /* array or NULL */
 	int line, col; /* the tool:/resource:/prompt: key */
+	/* The executor's handle for this endpoint (a Python endpoint's function),
+	 * set when its snapshot is attached to a runtime and owned by the
+	 * snapshot's exec_state (model/project.h); NULL otherwise. */
+	void *impl;
 };
 
 const char *mx_endpoint_kind_name(enum mx_endpoint_kind k); /* "tool" … */

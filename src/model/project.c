@@ -227,11 +227,6 @@ static int load_kind(struct mx_project *p, enum mx_endpoint_kind kind, const cha
 static void warn_unsupported(const struct mx_project *p)
 {
 	const struct mx_site_config *s = p->site;
-	for (size_t i = 0; i < s->nplugins; i++)
-		mx_warn("%s: plugin '%s' (module %s) is not loaded: Python plugins are not available in this "
-		        "build, so the SQL functions it defines are missing",
-		        s->file, s->plugins[i].name ? s->plugins[i].name : "",
-		        s->plugins[i].module ? s->plugins[i].module : "");
 	const json_t *t = json_object_get(mx_user_profile(p->user, s->project, p->profile), "telemetry");
 	const char *env = getenv("MXCP_TELEMETRY_ENABLED");
 	int on = env && *env ? mx_env_flag("MXCP_TELEMETRY_ENABLED")
@@ -316,6 +311,8 @@ void mx_project_unref(struct mx_project *p)
 {
 	if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
+	if (p->exec_state_free)
+		p->exec_state_free(p->exec_state);
 	for (size_t i = 0; i < p->nendpoints; i++)
 		mx_endpoint_free(p->endpoints[i]);
 	mx_free(p->endpoints);

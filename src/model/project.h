@@ -39,6 +39,11 @@ struct mx_project {
 	struct mx_load_failure *failures; /* ordered by path */
 	size_t nfailures;
 	size_t ndisabled;
+	/* What an executor keeps for this snapshot (exec/python.c: its Python
+	 * modules, plugins and hooks), released with the snapshot's last
+	 * reference by exec_state_free. */
+	void *exec_state;
+	void (*exec_state_free)(void *state);
 };
 
 struct mx_project_options {

@@ -37,6 +37,61 @@
 #include <duckdb.h>
 #include <jansson.h>
 
+/* ---------------------------------------------------- embed.c, module.c */
+
+struct mx_project;
+struct mx_runtime;
+struct mxpy_udfs;
+
+/* One snapshot's Python (the project's exec_state). */
+struct mxpy_state {
+	PyObject *project; /* mxcp._embed.Project */
+	PyObject *site_config, *user_config; /* dicts (config.site_config, …) */
+	PyObject *secrets; /* list: the active profile's secrets */
+	PyObject *plugins; /* dict name → plugin instance */
+	struct mxpy_udfs *udfs;
+	struct mx_runtime *rt;
+	struct mxpy_func *funcs; /* one per Python endpoint, in p->endpoints order */
+	size_t nfuncs;
+	int detached; /* the shutdown hooks ran */
+};
+
+/* A Python endpoint's function (struct mx_endpoint.impl). */
+struct mxpy_func {
+	PyObject *func; /* NULL when its module or the function is missing */
+	char *error; /* why func is NULL */
+	const struct mx_endpoint *ep;
+	struct mxpy_state *st;
+};
+
+/* The handle of a running call (or hook) that `mxcp.runtime` reaches
+ * through mxcp._embed.current: _mxcp.Call. */
+struct mxpy_call {
+	PyObject_HEAD const struct mx_exec_call *x; /* NULL for hooks */
+	struct mx_dbconn *conn; /* db.execute's connection; NULL: none */
+	struct mxpy_state *st;
+	PyObject *future; /* an async call's concurrent future (set by _embed) */
+	PyObject *user; /* the user context dict, built on first use */
+	int alive; /* cleared when the call ends: a kept handle is dead */
+};
+
+extern PyTypeObject mxpy_call_type;
+
+/* Create the `_mxcp` module (PyImport_AppendInittab before the
+ * interpreter starts). */
+PyObject *mxpy_module_init(void);
+
+/* A new handle; conn and x may be NULL. */
+struct mxpy_call *mxpy_call_new(struct mxpy_state *st, struct mx_dbconn *conn, const struct mx_exec_call *x);
+/* Mark the handle dead and drop it. */
+void mxpy_call_end(struct mxpy_call *h);
+
+/* The Python error now set, as text for a tool error (MXCP's words: the
+ * exception's str(); ImportError and SyntaxError wrapped as "Failed to
+ * execute Python code: …"); the traceback goes to the log at debug level.
+ * Clears the error. */
+void mxpy_error_text(char *out, size_t n, int wrap_import);
+
 /* ------------------------------------------------------------ convert.c */
 
 /* Call once with the GIL held after the interpreter starts (imports

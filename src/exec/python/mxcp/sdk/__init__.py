@@ -1,0 +1,1 @@
+"""mxcp.sdk — the parts of MXCP's SDK that endpoint code uses."""
