@@ -41,7 +41,8 @@ void mx_call_ctx_clear(struct mx_call_ctx *ctx)
 	ctx->user = NULL;
 }
 
-void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger, const char *message)
+void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger,
+                     const char *message)
 {
 	if (ctx && ctx->notifier && ctx->notifier->log) {
 		ctx->notifier->log(ctx->notifier->arg, level, logger, message);

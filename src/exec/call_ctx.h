@@ -71,7 +71,8 @@ int mx_call_ctx_cancelled(const struct mx_call_ctx *ctx);
 
 /* Tell the client (or, without one, the log) a message at an MCP log
  * level, or the call's progress (total < 0: unknown). */
-void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger, const char *message);
+void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger,
+                     const char *message);
 void mx_call_ctx_progress(const struct mx_call_ctx *ctx, double progress, double total, const char *message);
 
 /* "cli", "test", "evals", "stdio", "http". */

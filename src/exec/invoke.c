@@ -38,7 +38,20 @@ static int site_extensions(const struct mx_site_config *site, struct mx_db_exten
 
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err)
 {
-	return mx_runtime_open_sandboxed(p, NULL, out, err);
+	int rc = mx_runtime_open_sandboxed(p, NULL, out, err);
+	if (rc == 0 && (rc = mx_runtime_attach(*out, p, 0, err)) != 0) {
+		mx_runtime_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int mx_runtime_attach(struct mx_runtime *rt, struct mx_project *p, int strict, struct mx_err *err)
+{
+	int rc = mx_python_attach(rt, p, strict, err);
+	if (rc == 0)
+		mx_python_init_hooks(p);
+	return rc;
 }
 
 int mx_runtime_open_sandboxed(struct mx_project *p, const struct mx_db_sandbox *sb, struct mx_runtime **out,
@@ -69,12 +82,6 @@ int mx_runtime_open_sandboxed(struct mx_project *p, const struct mx_db_sandbox *
 		return rc;
 	}
 	rt->project = mx_project_ref(p);
-	/* Python endpoints and plugins: the interpreter is loaded only here,
-	 * and only for a project that has them. */
-	if ((rc = mx_python_attach(rt, p, 0, err)) != 0) {
-		mx_runtime_close(rt);
-		return rc;
-	}
 	*out = rt;
 	return 0;
 }

@@ -36,11 +36,18 @@
 
 struct mx_runtime;
 
-/* Open the profile's database (path, read-only flag, extensions). The
- * runtime holds a reference on the project. */
+/* Open the profile's database (path, read-only flag, extensions) and
+ * attach p's Python, if it has any (mx_runtime_attach). The runtime holds
+ * a reference on the project. */
 int mx_runtime_open(struct mx_project *p, struct mx_runtime **out, struct mx_err *err);
-/* The same with the database in DuckDB's file sandbox (exec/sql.h): a
- * server whose clients run their own SQL. */
+/* Attach the whole project p to rt: its Python endpoints and plugins
+ * (exec/python.h: the interpreter loads only for a project with Python),
+ * then its @on_init hooks. strict: a module that fails to import is an
+ * error rather than a logged one. */
+int mx_runtime_attach(struct mx_runtime *rt, struct mx_project *p, int strict, struct mx_err *err);
+/* Only the database, with it in DuckDB's file sandbox (exec/sql.h) when sb
+ * is set: a server whose clients run their own SQL; the server attaches
+ * the project once it is loaded. */
 int mx_runtime_open_sandboxed(struct mx_project *p, const struct mx_db_sandbox *sb, struct mx_runtime **out,
                               struct mx_err *err);
 void mx_runtime_close(struct mx_runtime *rt);

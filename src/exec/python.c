@@ -93,10 +93,11 @@ static int load(struct mx_err *err)
 		}
 	}
 	if (rc != 0)
-		return mx_err_set(err, MX_ENOTFOUND,
-		                  rc == -1 ? "Python endpoints need mxcp_python.so beside the mxcp binary (or "
-		                             "MXCP_PYTHON_MODULE); it was not found"
-		                           : "Python endpoints need mxcp_python.so, which did not load (see the log)");
+		return mx_err_set(
+		        err, MX_ENOTFOUND,
+		        rc == -1 ? "Python endpoints need mxcp_python.so beside the mxcp binary (or "
+		                   "MXCP_PYTHON_MODULE); it was not found"
+		                 : "Python endpoints need mxcp_python.so, which did not load (see the log)");
 	const struct mx_python_module *(*entry)(void) =
 	        (const struct mx_python_module *(*)(void))dlsym(h, "mxcp_python_module");
 	const struct mx_python_module *m = entry ? entry() : NULL;
@@ -124,6 +125,12 @@ int mx_python_attach(struct mx_runtime *rt, struct mx_project *p, int strict, st
 	if (rc)
 		return rc;
 	return m->attach(rt, p, strict, err);
+}
+
+void mx_python_init_hooks(struct mx_project *p)
+{
+	if (p && p->exec_state && mx_python_loaded())
+		py->init_hooks(p);
 }
 
 void mx_python_detach(struct mx_project *p)

@@ -7,8 +7,9 @@
  *
  * A project needs Python when it has an enabled Python endpoint or a
  * plugin. Attaching a project (a snapshot) imports its modules afresh
- * (every .py file under python/ but _* and __init__), makes its plugins, registers
- * their SQL functions on the database and runs the @on_init hooks; the
+ * (every .py file under python/ but _* and __init__), makes its plugins and
+ * registers their SQL functions on the database; then its @on_init hooks
+ * run (mx_python_init_hooks); the
  * state lives in the snapshot (model/project.h exec_state) and each Python
  * endpoint's function in its `impl`. Detaching runs the @on_shutdown hooks;
  * the modules go with the snapshot's last reference, so calls in flight on
@@ -41,6 +42,10 @@ int mx_python_loaded(void);
  * Python. */
 int mx_python_attach(struct mx_runtime *rt, struct mx_project *p, int strict, struct mx_err *err);
 
+/* Run p's @on_init hooks (once, after mx_python_attach; a reload runs the
+ * old snapshot's shutdown first). */
+void mx_python_init_hooks(struct mx_project *p);
+
 /* Run p's @on_shutdown hooks and its plugins' shutdown (once). */
 void mx_python_detach(struct mx_project *p);
 
@@ -64,6 +69,7 @@ struct mx_python_module {
 	int abi;
 	int (*start)(const char *package_dir, struct mx_err *err);
 	int (*attach)(struct mx_runtime *rt, struct mx_project *p, int strict, struct mx_err *err);
+	void (*init_hooks)(struct mx_project *p);
 	void (*detach)(struct mx_project *p);
 	void (*run_payload)(void *payload);
 	void (*stop)(void);

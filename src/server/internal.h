@@ -25,6 +25,10 @@ struct mx_server {
 	int proto_fd; /* the protocol's stdout (stdio), else -1 */
 	struct mx_project *project; /* the snapshot loaded at start */
 	struct mx_runtime *rt;
+	/* The snapshot whose Python (modules, hooks, plugins) serves now: its
+	 * @on_shutdown hooks run when a reload replaces it or the server
+	 * stops. A reference. */
+	struct mx_project *live;
 	struct mx_server_failure *failures; /* relpaths borrowed from project */
 	size_t nfailures;
 	unsigned char *drop; /* per endpoint of project: invalid */

@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "exec/invoke.h"
+#include "exec/python.h"
 #include "exec/sql.h"
 #include "exec/validate.h"
 #include "mcp/server.h"
@@ -124,6 +125,14 @@ void mx_server_reload(struct mx_server *s, const char *trigger)
 		         mx_err_format(&err, msg, sizeof msg));
 		goto out;
 	}
+	/* The new snapshot's Python, imported afresh: a module that does not
+	 * import refuses the reload (the old project serves on). Its @on_init
+	 * hooks run once it is swapped in, after the old one's @on_shutdown. */
+	if (mx_python_attach(s->rt, p, 1, &err)) {
+		mx_error("reload failed, still serving the previous project: %s",
+		         mx_err_format(&err, msg, sizeof msg));
+		goto out;
+	}
 	drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
 	if (drop == NULL || mx_server_validate(p, s->rt, &bad, &nbad, drop, &err)) {
 		if (drop)
@@ -150,6 +159,10 @@ void mx_server_reload(struct mx_server *s, const char *trigger)
 		goto out;
 	}
 	ok = 1;
+	mx_python_detach(s->live);
+	mx_project_unref(s->live);
+	s->live = mx_project_ref(p);
+	mx_python_init_hooks(p);
 	mx_info("reload done: %zu endpoint(s)", p->nendpoints);
 	/* SQL tools served from now on: nothing may change DuckDB's settings. */
 	if (mx_server_sql_tools_served(p, s->cfg.sql_tools) && mx_db_lock_config(mx_runtime_db(s->rt), &err))

@@ -35,6 +35,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "exec/invoke.h"
+#include "exec/python.h"
 #include "exec/sql.h"
 #include "exec/workers.h"
 #include "mcp/server.h"
@@ -265,6 +266,12 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 		*err = oerr;
 		return orc;
 	}
+	/* Python endpoints and plugins (the interpreter loads only for a
+	 * project that has them), then the @on_init hooks: before the
+	 * endpoints are validated, so a hook may make what their SQL needs. */
+	if ((rc = mx_runtime_attach(s->rt, p, 0, err)) != 0)
+		return rc;
+	s->live = mx_project_ref(p);
 
 	s->drop = mx_calloc(p->nendpoints ? p->nendpoints : 1, 1);
 	if (s->drop == NULL)
@@ -564,6 +571,8 @@ void mx_server_free(struct mx_server *s)
 	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
 	mx_free(s->failures);
 	mx_free(s->drop);
+	mx_python_detach(s->live); /* its @on_shutdown hooks, after the last call */
+	mx_project_unref(s->live);
 	mx_runtime_close(s->rt);
 	mx_project_unref(s->project);
 	if (s->proto_fd >= 0)

@@ -211,7 +211,8 @@ static int py_call(const struct mx_exec_call *x, json_t **out, struct mx_err *er
 	if (f == NULL)
 		return mx_err_set(err, MX_EINVAL, "Python is not loaded for %s", x->ep->relpath);
 	if (f->func == NULL)
-		return mx_err_set(err, MX_EINVAL, "%s", f->error ? f->error : "Python function not available");
+		return mx_err_set(err, MX_EINVAL, "%s",
+		                  f->error ? f->error : "Python function not available");
 	struct running r = {.ctx = x->ctx};
 	int rc = 0;
 	gil_take();
@@ -355,7 +356,8 @@ static int resolve_functions(struct mxpy_state *st, struct mx_project *p, int st
 			mxpy_error_text(msg, sizeof msg, 1);
 			f->error = mx_strdup(msg);
 			if (strict)
-				return mx_err_at(err, MX_EINVAL, ep->path, ep->source_line, ep->source_col, "%s", msg);
+				return mx_err_at(err, MX_EINVAL, ep->path, ep->source_line, ep->source_col,
+				                 "%s", msg);
 			mx_error("python: %s: %s", ep->relpath, msg);
 			continue;
 		}
@@ -406,20 +408,11 @@ static int py_attach(struct mx_runtime *rt, struct mx_project *p, int strict, st
 		goto out;
 	if ((rc = resolve_functions(st, p, strict, err)) != 0)
 		goto out;
-	PyObject *hooks = PyObject_GetAttrString(st->project, "init_hooks");
-	if (hooks == NULL)
-		goto py_error;
-	PyObject *runner = PyObject_GetAttrString(embed_mod, "run_init");
-	if (runner)
-		with_connection(st, runner, hooks);
-	Py_XDECREF(runner);
-	Py_DECREF(hooks);
-	PyErr_Clear();
 	p->exec_state = st;
 	p->exec_state_free = state_free;
 	st = NULL;
 	goto out;
-py_error: {
+py_error : {
 	char msg[MX_ERR_MSG_MAX];
 	mxpy_error_text(msg, sizeof msg, 0);
 	rc = mx_err_set(err, MX_EINVAL, "%s", msg);
@@ -436,6 +429,23 @@ out:
 	}
 	gil_drop();
 	return rc;
+}
+
+static void py_init_hooks(struct mx_project *p)
+{
+	struct mxpy_state *st = p->exec_state;
+	if (st == NULL || st->inited)
+		return;
+	st->inited = 1;
+	gil_take();
+	PyObject *hooks = PyObject_GetAttrString(st->project, "init_hooks");
+	PyObject *runner = hooks ? PyObject_GetAttrString(embed_mod, "run_init") : NULL;
+	if (runner)
+		with_connection(st, runner, hooks);
+	Py_XDECREF(runner);
+	Py_XDECREF(hooks);
+	PyErr_Clear();
+	gil_drop();
 }
 
 static void py_detach(struct mx_project *p)
@@ -572,10 +582,11 @@ static int py_start(const char *package_dir, struct mx_err *err)
 		goto py_error;
 	Py_DECREF(res);
 	goto out;
-py_error: {
+py_error : {
 	char msg[MX_ERR_MSG_MAX];
 	mxpy_error_text(msg, sizeof msg, 0);
-	rc = mx_err_set(err, MX_EINVAL, "python: cannot start mxcp's Python package (%s): %s", package_dir, msg);
+	rc = mx_err_set(err, MX_EINVAL, "python: cannot start mxcp's Python package (%s): %s", package_dir,
+	                msg);
 }
 out:
 	Py_XDECREF(dir);
@@ -611,6 +622,7 @@ static const struct mx_python_module module = {
         .abi = MX_PYTHON_ABI,
         .start = py_start,
         .attach = py_attach,
+        .init_hooks = py_init_hooks,
         .detach = py_detach,
         .run_payload = py_run_payload,
         .stop = py_stop,

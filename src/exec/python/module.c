@@ -105,12 +105,12 @@ static PyObject *call_user_context(PyObject *self, PyObject *unused)
 	const json_t *user = mx_call_ctx_user(ctx);
 	const json_t *uc = ctx->user_context;
 	PyObject *d = PyDict_New();
-	static const char *const keys[] = {"user_id", "username", "email", "name", "avatar_url", "raw_profile",
-	                                   "external_token", "capabilities"};
+	static const char *const keys[] = {"user_id",    "username",    "email",          "name",
+	                                   "avatar_url", "raw_profile", "external_token", "capabilities"};
 	if (d == NULL)
 		return NULL;
-	const char *provider = ctx->user_provider ? ctx->user_provider
-	                                          : json_string_value(json_object_get(uc, "provider"));
+	const char *provider =
+	        ctx->user_provider ? ctx->user_provider : json_string_value(json_object_get(uc, "provider"));
 	PyObject *pv = provider ? PyUnicode_FromString(provider) : Py_NewRef(Py_None);
 	if (pv == NULL || PyDict_SetItemString(d, "provider", pv) != 0) {
 		Py_XDECREF(pv);
@@ -149,14 +149,14 @@ static PyObject *call_headers(PyObject *self, PyObject *unused)
 	return mxpy_from_json(hd);
 }
 
-#define STATE_GETTER(fn, field)                                                                            \
-	static PyObject *fn(PyObject *self, PyObject *unused)                                               \
-	{                                                                                                   \
-		(void)unused;                                                                               \
-		struct mxpy_call *h = (struct mxpy_call *)self;                                             \
-		if (!alive(h))                                                                              \
-			return NULL;                                                                        \
-		return Py_NewRef(h->st && h->st->field ? h->st->field : Py_None);                            \
+#define STATE_GETTER(fn, field)                                                   \
+	static PyObject *fn(PyObject *self, PyObject *unused)                     \
+	{                                                                         \
+		(void)unused;                                                     \
+		struct mxpy_call *h = (struct mxpy_call *)self;                   \
+		if (!alive(h))                                                    \
+			return NULL;                                              \
+		return Py_NewRef(h->st && h->st->field ? h->st->field : Py_None); \
 	}
 STATE_GETTER(call_site_config, site_config)
 STATE_GETTER(call_user_config, user_config)
@@ -281,7 +281,7 @@ static PyObject *mod_log(PyObject *self, PyObject *args)
 	const char *text;
 	if (!PyArg_ParseTuple(args, "is:log", &levelno, &text))
 		return NULL;
-	enum mx_log_level l = levelno >= 40 ? MX_LOG_ERROR
+	enum mx_log_level l = levelno >= 40   ? MX_LOG_ERROR
 	                      : levelno >= 30 ? MX_LOG_WARNING
 	                      : levelno >= 20 ? MX_LOG_INFO
 	                                      : MX_LOG_DEBUG;
@@ -293,8 +293,11 @@ static PyObject *mod_log(PyObject *self, PyObject *args)
 static PyObject *mod_log_level(PyObject *self, PyObject *unused)
 {
 	(void)self, (void)unused;
-	static const int levels[] = {[MX_LOG_DEBUG] = 10, [MX_LOG_INFO] = 20, [MX_LOG_WARNING] = 30,
-	                             [MX_LOG_ERROR] = 40, [MX_LOG_OFF] = 50};
+	static const int levels[] = {[MX_LOG_DEBUG] = 10,
+	                             [MX_LOG_INFO] = 20,
+	                             [MX_LOG_WARNING] = 30,
+	                             [MX_LOG_ERROR] = 40,
+	                             [MX_LOG_OFF] = 50};
 	enum mx_log_level l = mx_log_get_level();
 	return PyLong_FromLong((unsigned)l <= MX_LOG_OFF ? levels[l] : 20);
 }
@@ -306,7 +309,15 @@ static PyMethodDef mod_methods[] = {
 };
 
 static struct PyModuleDef mod_def = {
-        PyModuleDef_HEAD_INIT, "_mxcp", "mxcp's embedding (internal)", -1, mod_methods, NULL, NULL, NULL, NULL,
+        PyModuleDef_HEAD_INIT,
+        "_mxcp",
+        "mxcp's embedding (internal)",
+        -1,
+        mod_methods,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
 };
 
 PyObject *mxpy_module_init(void)

@@ -53,6 +53,7 @@ struct mxpy_state {
 	struct mx_runtime *rt;
 	struct mxpy_func *funcs; /* one per Python endpoint, in p->endpoints order */
 	size_t nfuncs;
+	int inited; /* the init hooks ran */
 	int detached; /* the shutdown hooks ran */
 };
 

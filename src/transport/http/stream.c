@@ -148,7 +148,8 @@ int mx_http_sink_send(void *ctx, const char *json, size_t len, const json_t *msg
 		/* a running call's notification: on that request's stream */
 		const json_t *rel = mx_mcp_related_request();
 		for (t = hss->streams; t; t = t->next)
-			if (t->kind == ST_POST_SSE && !t->done && t->await_id && json_equal(t->await_id, (json_t *)rel))
+			if (t->kind == ST_POST_SSE && !t->done && t->await_id &&
+			    json_equal(t->await_id, (json_t *)rel))
 				break;
 	} else if (strcmp(method, "notifications/progress") == 0) {
 		const json_t *tok = json_object_get(json_object_get(m, "params"), "progressToken");
