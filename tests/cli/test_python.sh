@@ -56,6 +56,14 @@ expect_rc 0 "config"
 expect_json '.result.secret' '{"token":"abc"}'
 expect_json '.result.project' '"pyfix"'
 
+# the plugin: its @udf method is a DuckDB function <method>_<plugin>, made
+# with the user config's plugin.config, on every connection
+run run tool secret --param name=api --json-output
+expect_json '.result.plugins' '["demo"]'
+run query "SELECT greet_demo('Ann') AS g" --json-output
+expect_rc 0 "plugin UDF"
+expect_out_contains '"g": "hi Ann"'
+
 # the user context of `mxcp run --user-context`
 run run tool whoami --user-context '{"username":"ann","user_id":"u1"}' --json-output
 expect_rc 0 "user context"
