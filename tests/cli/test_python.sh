@@ -71,6 +71,12 @@ expect_json '.result' '{"user":"ann"}'
 run run tool whoami --json-output
 expect_json '.result' '{"user":null}'
 
+# reload_duckdb outside a server: MXCP's error
+run run tool request_reload --param marker="$SCRATCH/marker"
+expect_rc 1 "reload_duckdb from the CLI"
+expect_err_contains "This function can only be called from within MXCP server endpoints."
+[ ! -f "$SCRATCH/marker" ] || fail "the payload ran outside a server"
+
 # print() goes to the log, never to stdout (stdio serves JSON-RPC there)
 run run tool chatty --json-output --debug
 expect_rc 0 "print"

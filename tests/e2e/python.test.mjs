@@ -143,6 +143,17 @@ describe('Python endpoints over streamable HTTP', () => {
 		r = await client.callTool({ name: 'add_one', arguments: { n: 1 } });
 		assert.deepEqual(r.structuredContent, { x: 101 }, 'the previous snapshot serves on');
 		fs.writeFileSync(file, src);
+
+		// reload_duckdb(payload): the payload runs on the server, then the project reloads
+		const marker = path.join(dir, 'payload-ran');
+		const before = srv.stderr.split('reload done').length;
+		r = await client.callTool({ name: 'request_reload', arguments: { marker } });
+		assert.deepEqual(json(r), { queued: true });
+		for (let i = 0; i < 100 && srv.stderr.split('reload done').length === before; i++) await sleep(50);
+		assert.equal(fs.readFileSync(marker, 'utf8'), 'payload ran');
+		assert.ok(srv.stderr.split('reload done').length > before, 'the project reloaded');
+		r = await client.callTool({ name: 'add_one', arguments: { n: 1 } });
+		assert.deepEqual(r.structuredContent, { x: 2 }, 'the reload imported the restored module');
 		await client.close();
 	});
 });

@@ -41,7 +41,7 @@ test('Claude-Desktop launch on the bundled example: list and call everything', a
 		const tools = await client.listTools();
 		assert.deepEqual(
 			tools.tools.map((t) => t.name),
-			['get_customer', 'order_count', 'sales_by_month', 'search_products'],
+			['get_customer', 'order_count', 'recommend_products', 'sales_by_month', 'search_products'],
 		);
 		assert.equal(tools.nextCursor, undefined);
 		const search = tools.tools.find((t) => t.name === 'search_products');
