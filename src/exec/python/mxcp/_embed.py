@@ -7,7 +7,6 @@ GIL held, on a worker thread (a call), on the thread that loads a project
 
 import asyncio
 import contextvars
-import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -171,6 +170,8 @@ def _module_name(abs_path, python_dir):
         parts = rel.split(os.sep)
         parts[-1] = os.path.splitext(parts[-1])[0]
         return ".".join(parts)
+    import hashlib  # only here: it loads OpenSSL
+
     stem = os.path.splitext(os.path.basename(abs_path))[0]
     digest = hashlib.sha256(abs_path.encode()).hexdigest()[:8]
     return f"_mxcp_endpoint_{stem}_{digest}"
