@@ -17,7 +17,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { HttpServer, connect, copyProject, sleep } from './lib.mjs';
+import { spawn } from 'node:child_process';
+
+import { HttpServer, MXCP, connect, copyProject, serverEnv, sleep } from './lib.mjs';
 
 // The fixture's plugin config; workers: 2 so one slow call leaves one free.
 function userConfig(dir, extra = '') {
@@ -155,5 +157,62 @@ describe('Python endpoints over streamable HTTP', () => {
 		r = await client.callTool({ name: 'add_one', arguments: { n: 1 } });
 		assert.deepEqual(r.structuredContent, { x: 2 }, 'the reload imported the restored module');
 		await client.close();
+	});
+});
+
+// RSS of a process, in kB.
+function rssKb(pid) {
+	const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+	return Number(m[1]);
+}
+
+describe('Python memory', () => {
+	// No reference leaks: many calls of a tool that builds and returns a
+	// 100-row list leave the server's RSS flat once warm. The calls go over
+	// stdio, a window of them in flight, and only their count is kept.
+	test('RSS stays flat over many calls of a 100-row Python tool', { timeout: 600000 }, async () => {
+		const sanitized = /asan/.test(MXCP);
+		const total = sanitized ? 20000 : 100000;
+		const dir = copyProject('tests/projects/python');
+		const child = spawn(MXCP, ['serve', '--transport', 'stdio'], { cwd: dir, env: serverEnv(userConfig(dir)), stdio: ['pipe', 'pipe', 'pipe'] });
+		let stderr = '';
+		child.stderr.on('data', (d) => (stderr += d));
+		let answered = 0, failed = 0, buf = '';
+		let wake = () => {};
+		child.stdout.setEncoding('utf8');
+		child.stdout.on('data', (d) => {
+			buf += d;
+			let i;
+			while ((i = buf.indexOf('\n')) >= 0) {
+				const line = buf.slice(0, i);
+				buf = buf.slice(i + 1);
+				if (!line.includes('"id"')) continue;
+				answered++;
+				if (line.includes('"isError":true') || line.includes('"error"')) failed++;
+				wake();
+			}
+		});
+		const send = (m) => child.stdin.write(JSON.stringify(m) + '\n');
+		send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mem', version: '1' } } });
+		send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+		const window = 64;
+		let sent = 0;
+		const samples = {};
+		const marks = [Math.floor(total / 5), total];
+		while (answered < total + 1) {
+			while (sent < total && sent - (answered - 1) < window) {
+				sent++;
+				send({ jsonrpc: '2.0', id: sent, method: 'tools/call', params: { name: 'rows100', arguments: {} } });
+			}
+			await new Promise((r) => (wake = r));
+			for (const m of marks) if (answered - 1 >= m && !(m in samples)) samples[m] = rssKb(child.pid);
+		}
+		child.stdin.end();
+		await new Promise((r) => child.on('exit', r));
+		assert.equal(failed, 0, stderr);
+		const [warm, end] = marks.map((m) => samples[m]);
+		console.log(`python memory: RSS ${warm} kB after ${marks[0]} calls, ${end} kB after ${total}`);
+		// 100 rows × 80,000 calls would be hundreds of MB if any reference leaked
+		assert.ok(end - warm < 8 * 1024, `RSS grew ${end - warm} kB between call ${marks[0]} and ${total}`);
 	});
 });

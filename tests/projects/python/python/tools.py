@@ -75,3 +75,7 @@ def request_reload(marker: str) -> dict:
 
     reload_duckdb(payload, "test reload")
     return {"queued": True}
+
+
+def rows100() -> list:
+    return [{"i": i, "name": f"row {i}", "score": i / 3} for i in range(100)]
