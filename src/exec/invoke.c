@@ -32,6 +32,9 @@ static int site_extensions(const struct mx_site_config *site, struct mx_db_exten
 	for (size_t i = 0; i < site->nextensions; i++) {
 		ext[i].name = site->extensions[i].name;
 		ext[i].repo = site->extensions[i].repo;
+		ext[i].file = site->file;
+		ext[i].line = site->extensions[i].line;
+		ext[i].col = site->extensions[i].col;
 	}
 	*out = ext;
 	return 0;

@@ -2,9 +2,9 @@
 /*
  * sql — DuckDB execution.
  *
- * One struct mx_db per process (the database file, opened once, with
- * autoinstall/autoload of extensions turned off so nothing reaches for the
- * network), and one struct mx_dbconn per worker thread: a connection is
+ * One struct mx_db per process (the database file, opened once; as in
+ * MXCP, DuckDB installs and loads known extensions a statement needs,
+ * unless MXCP_OFFLINE is set or the SQL tools' sandbox is on), and one struct mx_dbconn per worker thread: a connection is
  * never used by two threads at once. Each connection keeps a cache of
  * prepared statements keyed by SQL text.
  *
@@ -37,6 +37,8 @@ struct mx_dbconn;
 struct mx_db_extension {
 	const char *name;
 	const char *repo; /* NULL, "community" or "core_nightly" */
+	const char *file; /* where it is listed (mxcp-site.yml), for errors; may be NULL */
+	int line, col;
 };
 
 /*
@@ -76,8 +78,9 @@ struct mx_db_options {
 };
 
 /* Open the database (creating the file and its parent folder when missing
- * unless read-only) and load configured extensions (LOAD only if already
- * installed; a clear error otherwise). */
+ * unless read-only) and load configured extensions as MXCP does (INSTALL
+ * name [FROM repo]; LOAD name), or, offline, LOAD only those installed (a
+ * clear error naming mxcp-site.yml:line:col otherwise). */
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
 void mx_db_close(struct mx_db *db);
 /* Whether it was opened with opt->readonly (also for ":memory:", which
@@ -93,6 +96,10 @@ int mx_db_lock_config(struct mx_db *db, struct mx_err *err);
 /* s as a SQL string literal: in single quotes, quotes doubled. */
 struct mx_buf;
 int mx_sql_put_string(struct mx_buf *b, const char *s);
+
+/* MXCP_OFFLINE: no extension is installed or autoloaded from the network
+ * (air-gapped servers); listed extensions must be installed already. */
+int mx_db_offline(void);
 
 /* LOAD extensions into an open database (a reload that lists new ones);
  * those it loaded before are skipped. In a sandbox only those linked into

@@ -456,7 +456,7 @@ static int get_statement(struct mx_dbconn *c, const char *sql, const struct mx_s
 	duckdb_prepared_statement st = NULL;
 	if (duckdb_prepare_extracted_statement(c->conn, ex, 0, &st) != DuckDBSuccess) {
 		const char *msg = duckdb_prepare_error(st);
-		rc = mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
+		rc = mx_sql_db_error(err, MX_EDB, msg ? msg : "Cannot prepare statement");
 		duckdb_destroy_prepare(&st);
 		duckdb_destroy_extracted(&ex);
 		return rc;
@@ -482,7 +482,7 @@ static int run_bound(struct mx_dbconn *c, duckdb_prepared_statement st, duckdb_r
 	if (mx_sql_execute(c, st, res) != DuckDBSuccess) {
 		const char *msg = duckdb_result_error(res);
 		int code = duckdb_result_error_type(res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED : MX_EDB;
-		int rc = mx_err_set(err, code, "%s", msg ? msg : "query failed");
+		int rc = mx_sql_db_error(err, code, msg ? msg : "query failed");
 		duckdb_destroy_result(res);
 		cache_drop(c, st);
 		return rc;

@@ -77,6 +77,11 @@ struct mx_db {
 	size_t nsecrets;
 };
 
+/* Set err from a DuckDB error message. DuckDB's advice for a missing
+ * extension (INSTALL/LOAD it, or SET autoinstall_known_extensions) becomes
+ * mxcp's: list it under `extensions:` in mxcp-site.yml. */
+int mx_sql_db_error(struct mx_err *err, int code, const char *msg);
+
 struct stmt_entry {
 	char *sql;
 	char *sig; /* the parameter type hints it may use ("" none) */
