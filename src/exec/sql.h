@@ -123,6 +123,11 @@ void mx_dbconn_close(struct mx_dbconn *c);
 struct mx_udf_slot;
 struct mx_udf_slot *mx_dbconn_udf_slot(struct mx_dbconn *c);
 
+/* A JSON-typed column (`::JSON`, `j -> '$.x'`) comes out as its JSON text,
+ * as MXCP returns it (DuckDB through pandas); with on, as the JSON value it
+ * holds (the audit trail's queries). */
+void mx_dbconn_parse_json(struct mx_dbconn *c, int on);
+
 struct mx_sql_param {
 	const char *name;
 	const json_t *value; /* NULL or json null binds SQL NULL */
@@ -138,7 +143,7 @@ struct mx_sql_param {
  * TIME "HH:MM:SS[.ffffff]", TIMESTAMP "YYYY-MM-DDTHH:MM:SS[.ffffff]",
  * TIMESTAMPTZ with "Z", INTERVAL as ISO 8601 duration, UUID as text, BLOB
  * base64, LIST/ARRAY arrays, STRUCT objects, MAP objects (non-string keys as
- * text), ENUM text, JSON parsed, NULL null.
+ * text), ENUM text, JSON as its text (parsed: mx_dbconn_parse_json), NULL null.
  * TIMESTAMP_NS keeps nanoseconds when it has them; DATE/TIMESTAMP infinities
  * are "infinity"/"-infinity"; BIGNUM and UBIGINT follow the HUGEINT rule.
  * Parameters: `format: date|time|date-time|timestamp` strings bind as

@@ -92,6 +92,11 @@ void mx_dbconn_close(struct mx_dbconn *c)
 	mx_free(c);
 }
 
+void mx_dbconn_parse_json(struct mx_dbconn *c, int on)
+{
+	c->parse_json = on;
+}
+
 struct mx_udf_slot *mx_dbconn_udf_slot(struct mx_dbconn *c)
 {
 	return c ? c->udf : NULL;

@@ -104,6 +104,7 @@ struct mx_dbconn {
 	size_t max_bytes;
 	struct mx_dbconn_stats stats;
 	struct mx_sql_helper help; /* begin == NULL: DuckDB schedules on its own */
+	int parse_json; /* JSON columns as JSON values (mx_dbconn_parse_json); 0: their text */
 };
 
 /* ---- database and connections (db.c, conn.c) ---- */

@@ -75,7 +75,7 @@ static void test_every_type(void **state)
 	        "\"dt\":\"2024-02-29\",\"t\":\"12:34:56.500000\",\"ts\":\"2024-01-02T03:04:05\","
 	        "\"tz\":\"2024-01-02T01:04:05Z\",\"i\":\"P1Y2M3DT4H\","
 	        "\"u\":\"550e8400-e29b-41d4-a716-446655440000\",\"b\":\"qrs=\",\"l\":[1,2,null],"
-	        "\"s\":{\"x\":1,\"y\":\"a\"},\"m\":{\"k\":1},\"e\":\"happy\",\"j\":{\"a\":1},\"nul\":null,"
+	        "\"s\":{\"x\":1,\"y\":\"a\"},\"m\":{\"k\":1},\"e\":\"happy\",\"j\":\"{\\\"a\\\":1}\",\"nul\":null,"
 	        "\"arr\":[1,2]}]");
 }
 
@@ -215,8 +215,14 @@ static void test_json_and_enum(void **state)
 	             "SELECT '[1,{\"b\":null}]'::JSON arr, '\"text\"'::JSON str, '3.5'::JSON num, "
 	             "'null'::JSON jnull, 'v299'::wide w, 'sad'::mood2 m, NULL::mood2 mn, "
 	             "['happy', 'sad']::mood2[] ml, {'j': '{\"x\":[true]}'::JSON} sj",
-	             "[{\"arr\":[1,{\"b\":null}],\"str\":\"text\",\"num\":3.5,\"jnull\":null,\"w\":\"v299\","
-	             "\"m\":\"sad\",\"mn\":null,\"ml\":[\"happy\",\"sad\"],\"sj\":{\"j\":{\"x\":[true]}}}]");
+	             "[{\"arr\":\"[1,{\\\"b\\\":null}]\",\"str\":\"\\\"text\\\"\",\"num\":\"3.5\",\"jnull\":\"null\","
+	             "\"w\":\"v299\",\"m\":\"sad\",\"mn\":null,\"ml\":[\"happy\",\"sad\"],"
+	             "\"sj\":{\"j\":\"{\\\"x\\\":[true]}\"}}]");
+	/* parsed, for the audit trail's queries */
+	mx_dbconn_parse_json(c, 1);
+	ASSERT_QUERY(c, "SELECT '[1,{\"b\":null}]'::JSON arr, {'j': '{\"x\":[true]}'::JSON} sj, ('{\"a\":{\"b\":2}}'::JSON) -> '$.a' p",
+	             "[{\"arr\":[1,{\"b\":null}],\"sj\":{\"j\":{\"x\":[true]}},\"p\":{\"b\":2}}]");
+	mx_dbconn_parse_json(c, 0);
 }
 
 static void test_nested(void **state)
