@@ -77,6 +77,10 @@ expect_rc 1 "reload_duckdb from the CLI"
 expect_err_contains "This function can only be called from within MXCP server endpoints."
 [ ! -f "$SCRATCH/marker" ] || fail "the payload ran outside a server"
 
+# MXCP's CapabilityMapper: exact (URI-style) keys, dotted paths, scope strings, booleans
+run run tool caps --json-output
+expect_json '.result' '["manage","read","verified","write"]'
+
 # print() goes to the log, never to stdout (stdio serves JSON-RPC there)
 run run tool chatty --json-output --debug
 expect_rc 0 "print"
@@ -140,16 +144,22 @@ rm python/at_import.py
 
 # A project without Python never loads the interpreter: no libpython in the
 # process while it serves.
-maps_of() { # project dir -> prints the libpython lines of a serving process's maps
-	(cd "$1" && sleep 3 | "$MXCP" serve --transport stdio >/dev/null 2>"$SCRATCH/serve.err") &
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		pid=$(pgrep -n -f "$MXCP serve --transport stdio" || true)
-		[ -n "$pid" ] && grep -q duckdb "/proc/$pid/maps" 2>/dev/null && break
-		sleep 0.2
+maps_of() { # project dir -> prints how many libpython mappings the serving process has
+	rm -f "$SCRATCH/fifo" "$SCRATCH/serve.out"
+	mkfifo "$SCRATCH/fifo"
+	(cd "$1" && exec "$MXCP" serve --transport stdio <"$SCRATCH/fifo" >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err") &
+	spid=$!
+	exec 8>"$SCRATCH/fifo"
+	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' >&8
+	i=0
+	while ! grep -q '"id":1' "$SCRATCH/serve.out" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
 	done
-	sleep 0.5
-	grep -c libpython "/proc/$pid/maps" || true
-	wait
+	grep -q '"id":1' "$SCRATCH/serve.out" || fail "the server did not answer initialize: $(cat "$SCRATCH/serve.err")"
+	grep -c libpython "/proc/$spid/maps" || true
+	exec 8>&-
+	wait $spid || true
 }
 sqlonly=$(copy_project "$SRC/tests/projects/e2e")
 n=$(maps_of "$sqlonly")

@@ -79,3 +79,23 @@ def request_reload(marker: str) -> dict:
 
 def rows100() -> list:
     return [{"i": i, "name": f"row {i}", "score": i / 3} for i in range(100)]
+
+
+def caps() -> list:
+    from mxcp.sdk.auth.capabilities import CapabilityMapper
+
+    mapper = CapabilityMapper(
+        {
+            "https://example.com/roles": {"admin": ["manage"]},
+            "realm_access.roles": {"reader": ["read"]},
+            "scope": {"write:all": ["write"]},
+            "email_verified": {"true": ["verified"]},
+        }
+    )
+    profile = {
+        "https://example.com/roles": ["admin"],
+        "realm_access": {"roles": ["reader", "other"]},
+        "scope": "openid write:all",
+        "email_verified": True,
+    }
+    return sorted(mapper.derive(profile))

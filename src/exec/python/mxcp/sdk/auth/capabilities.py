@@ -10,42 +10,46 @@ string (OAuth scopes).
 
 
 class CapabilityMapper:
+    """Maps IdP claims to capabilities by claim path: a top-level key
+    ("scope"), a dotted path ("realm_access.roles") or a URI-style key
+    ("https://example.com/roles", matched exactly before any dot traversal)."""
+
     def __init__(self, claim_mappings):
-        self._mappings = dict(claim_mappings or {})
+        self._mappings = claim_mappings
 
     def derive(self, raw_profile):
-        caps = set()
-        if not isinstance(raw_profile, dict):
-            return caps
-        for path, values in self._mappings.items():
-            claim = self._resolve_path(raw_profile, path)
-            if claim is None:
+        capabilities = set()
+        for claim_path, value_map in self._mappings.items():
+            claim_value = self._resolve_path(raw_profile, claim_path)
+            if claim_value is None:
                 continue
-            for v in self._normalize_claim_value(claim):
-                caps.update(values.get(v, []))
-        return caps
+            for value in self._normalize_claim_value(claim_value):
+                if value in value_map:
+                    capabilities.update(value_map[value])
+        return capabilities
 
     def _resolve_path(self, profile, path):
-        value = profile
+        if path in profile:
+            return profile[path]
+        current = profile
         for part in path.split("."):
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            else:
+            if not isinstance(current, dict) or part not in current:
                 return None
-        return value
+            current = current[part]
+        return current
 
     @staticmethod
     def _normalize_claim_value(value):
-        if isinstance(value, (list, tuple, set)):
-            return [CapabilityMapper._scalar_to_str(v) for v in value if v is not None]
-        if isinstance(value, str):
-            return [s for s in value.split() if s] or [value]
+        if isinstance(value, list):
+            return [CapabilityMapper._scalar_to_str(v) for v in value]
+        if isinstance(value, str) and " " in value:
+            return value.split()
         return [CapabilityMapper._scalar_to_str(value)]
 
     @staticmethod
     def _scalar_to_str(value):
         if isinstance(value, bool):
-            return "true" if value else "false"
+            return str(value).lower()
         return str(value)
 
 
