@@ -2,11 +2,26 @@
 /* convert_tmp — TEMPORARY stand-in until convert.c lands (via Python's json). */
 #include "exec/python/py_int.h"
 
-static PyObject *json_mod;
+static PyObject *json_mod, *json_default;
+/* The hook convert.c must have too: an object whose type has
+ * __mxcp_json__() converts as what that method returns (mxcp.content). */
+static const char DEFAULT_SRC[] = "def default(o):\n"
+                                  "    f = getattr(type(o), '__mxcp_json__', None)\n"
+                                  "    if f is None:\n"
+                                  "        raise TypeError(type(o).__name__)\n"
+                                  "    return f(o)\n";
 int mxpy_convert_init(void)
 {
 	json_mod = PyImport_ImportModule("json");
-	return json_mod ? 0 : -1;
+	PyObject *g = PyDict_New();
+	if (g == NULL || PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins()) != 0)
+		return -1;
+	PyObject *r = PyRun_String(DEFAULT_SRC, Py_file_input, g, g);
+	Py_XDECREF(r);
+	json_default = r ? PyDict_GetItemString(g, "default") : NULL;
+	Py_XINCREF(json_default);
+	Py_DECREF(g);
+	return json_mod && json_default ? 0 : -1;
 }
 PyObject *mxpy_from_json(const json_t *v)
 {
@@ -25,7 +40,13 @@ PyObject *mxpy_args(const json_t *args, struct mx_type *const *params, size_t np
 }
 int mxpy_to_json(PyObject *o, json_t **out, struct mx_err *err)
 {
-	PyObject *s = PyObject_CallMethod(json_mod, "dumps", "O", o);
+	PyObject *dumps = PyObject_GetAttrString(json_mod, "dumps");
+	PyObject *args = PyTuple_Pack(1, o);
+	PyObject *kw = Py_BuildValue("{s:O}", "default", json_default);
+	PyObject *s = dumps && args && kw ? PyObject_Call(dumps, args, kw) : NULL;
+	Py_XDECREF(dumps);
+	Py_XDECREF(args);
+	Py_XDECREF(kw);
 	if (s == NULL)
 		return mx_err_set(err, MX_EINVAL, "cannot convert");
 	*out = json_loads(PyUnicode_AsUTF8(s), JSON_DECODE_ANY, NULL);
