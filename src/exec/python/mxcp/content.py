@@ -8,9 +8,10 @@ ordinary values (each ordinary value becomes a text block, as any list
 result does). `Image` and `Audio` take FastMCP's arguments (path, data,
 format) and mxcp's `mime_type`.
 
-Wire form: a content object becomes, through its __mxcp_json__() method,
-the JSON object {"__mxcp_content__": <the MCP content block>} — one reserved
-key — which the protocol core (src/mcp/tools.c, resources.c) unwraps. A
+Wire form: a content object becomes, through its __mxcp_json__() method
+(also reachable as model_dump()), the JSON object
+{"__mxcp_content__": <the MCP content block>} — one reserved key — which the
+protocol core (src/mcp/tools.c, resources.c) unwraps. A
 resource that returns `bytes` is sent as a `blob` with its mime_type.
 """
 
@@ -48,6 +49,11 @@ class Content:
 
     def __mxcp_json__(self):
         return {CONTENT_KEY: self.to_mcp()}
+
+    def model_dump(self, **kwargs):
+        """The same marker through the pydantic protocol mxcp's result
+        conversion also honours (so content converts wherever a model does)."""
+        return self.__mxcp_json__()
 
     def __repr__(self):
         return f"{type(self).__name__}({self.to_mcp()!r})"
