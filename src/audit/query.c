@@ -143,7 +143,9 @@ static int session_open(struct session *s, const char *dbpath, struct mx_err *er
 	struct mx_db_options o = {.path = dbpath};
 	memset(s, 0, sizeof *s);
 	int rc = mx_db_open(&o, &s->db, err);
-	if (rc == 0 && (rc = mx_db_connect(s->db, &s->conn, err)) != 0) {
+	if (rc == 0 && (rc = mx_db_connect(s->db, &s->conn, err)) == 0)
+		mx_dbconn_parse_json(s->conn, 1); /* the records' input/output as values */
+	if (rc != 0) {
 		mx_db_close(s->db);
 		s->db = NULL;
 	}

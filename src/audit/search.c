@@ -78,8 +78,8 @@ static int scratch_open(struct mx_audit *writer, const char *path, const struct 
 		struct mx_db_options o = {.path = s->file};
 		rc = mx_db_open(&o, &s->db, err);
 	}
-	if (rc == 0)
-		rc = mx_db_connect(s->db, &s->conn, err);
+	if (rc == 0 && (rc = mx_db_connect(s->db, &s->conn, err)) == 0)
+		mx_dbconn_parse_json(s->conn, 1); /* the records' JSON fields as values */
 	if (rc)
 		scratch_close(s);
 	return rc;

@@ -284,6 +284,8 @@ static int load_extensions(const char *file, const struct mx_yaml_node *root, st
 		item_path(p, sizeof p, v, "extensions", i);
 		struct mx_site_extension *ext = &s->extensions[s->nextensions++];
 		const struct mx_yaml_node *it = items[i];
+		ext->line = it->line;
+		ext->col = it->col;
 		if (mx_yaml_is_str(it)) {
 			if ((ext->name = mx_strndup(it->str, it->len)) == NULL)
 				return oom(err);

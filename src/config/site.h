@@ -19,6 +19,7 @@
 struct mx_site_extension {
 	char *name;
 	char *repo; /* NULL, "community" or "core_nightly" */
+	int line, col; /* where it is listed */
 };
 
 struct mx_site_plugin {

@@ -145,6 +145,7 @@ static const struct field transport_fields[] = {
         INT("max_message_bytes"),
         INT("max_json_depth"),
         INT("shutdown_grace"),
+        INT("call_timeout"),
         END,
 };
 static const struct field model_fields[] = {
@@ -633,6 +634,7 @@ static int fill_transport(struct mx_user_config *u, const struct mx_yaml_node *r
 	        {"max_message_bytes", 0, 1024, (long)1 << 30, &t->max_message_bytes},
 	        {"max_json_depth", 0, 2, 10000, &t->max_json_depth},
 	        {"shutdown_grace", 0, 0, 3600, &t->shutdown_grace},
+	        {"call_timeout", 0, 0, 86400, &t->call_timeout},
 	        {"threads", 1, 2, 256, &t->http_threads},
 	        {"max_connections", 1, 1, 1000000, &t->max_connections},
 	        {"max_header_bytes", 1, 4096, (long)1 << 24, &t->max_header_bytes},

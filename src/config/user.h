@@ -26,10 +26,11 @@ struct mx_user_transport {
 	int stateless;
 	/* Limits (mxcp's own keys; 0 = the built-in default, see README):
 	 * transport.workers, queue_size, max_message_bytes, max_json_depth,
-	 * shutdown_grace, and transport.http.threads, max_connections,
+	 * shutdown_grace, call_timeout (seconds a call may run; 0: no limit),
+	 * and transport.http.threads, max_connections,
 	 * max_header_bytes, connection_timeout, read_timeout,
 	 * max_connections_per_client, max_sessions, session_timeout. */
-	long workers, queue_size, max_message_bytes, max_json_depth, shutdown_grace;
+	long workers, queue_size, max_message_bytes, max_json_depth, shutdown_grace, call_timeout;
 	long http_threads, max_connections, max_header_bytes, connection_timeout, read_timeout,
 	        max_connections_per_client, max_sessions, session_timeout;
 };

@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/time.h"
 #include "exec/executor.h"
 #include "policy/policy.h"
 
@@ -31,6 +32,9 @@ static int site_extensions(const struct mx_site_config *site, struct mx_db_exten
 	for (size_t i = 0; i < site->nextensions; i++) {
 		ext[i].name = site->extensions[i].name;
 		ext[i].repo = site->extensions[i].repo;
+		ext[i].file = site->file;
+		ext[i].line = site->extensions[i].line;
+		ext[i].col = site->extensions[i].col;
 	}
 	*out = ext;
 	return 0;
@@ -240,6 +244,8 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	}
 	struct mx_exec_call x = {.rt = rt, .conn = conn, .ep = ep, .args = converted, .ctx = ctx};
 	rc = execute(&x, opts, &value, &stage, err);
+	if (rc && ctx->deadline > 0 && !mx_call_ctx_cancelled(ctx) && mx_mono_s() >= ctx->deadline)
+		rc = mx_err_set(err, MX_ELIMIT, "Call timed out: it ran past transport.call_timeout");
 	if (rc == 0 && has_policies) {
 		stage = MX_STAGE_OUTPUT_POLICY;
 		rc = mx_policy_enforce_output(ps, ep->ret, user, &value, &pr, err);

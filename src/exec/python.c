@@ -19,7 +19,7 @@
 
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
 static const struct mx_python_module *py; /* set once, under load_mu */
-static void (*reload_hook)(void *payload, const char *description);
+static int (*reload_hook)(void *payload, const char *description);
 
 int mx_python_needed(const struct mx_project *p)
 {
@@ -139,17 +139,14 @@ void mx_python_detach(struct mx_project *p)
 		py->detach(p);
 }
 
-void mx_python_set_reload_hook(void (*hook)(void *payload, const char *description))
+void mx_python_set_reload_hook(int (*hook)(void *payload, const char *description))
 {
 	reload_hook = hook;
 }
 
 int mx_python_request_reload(void *payload, const char *description)
 {
-	if (reload_hook == NULL)
-		return -1;
-	reload_hook(payload, description);
-	return 0;
+	return reload_hook ? reload_hook(payload, description) : -1;
 }
 
 void mx_python_run_payload(void *payload)

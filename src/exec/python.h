@@ -51,8 +51,9 @@ void mx_python_detach(struct mx_project *p);
 
 /* The server's hook for mxcp.runtime.reload_duckdb(): queue a reload that
  * drains, runs payload (a Python callable, called by mx_python_run_payload
- * while nothing else runs) and rebuilds. NULL: not serving. */
-void mx_python_set_reload_hook(void (*hook)(void *payload, const char *description));
+ * on the serving thread) and reloads the project; 0, or -1 when the
+ * request cannot be taken. NULL: not serving. */
+void mx_python_set_reload_hook(int (*hook)(void *payload, const char *description));
 
 /* Run and release a reload payload handed to the hook above (NULL: none). */
 void mx_python_run_payload(void *payload);

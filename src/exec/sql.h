@@ -2,9 +2,9 @@
 /*
  * sql — DuckDB execution.
  *
- * One struct mx_db per process (the database file, opened once, with
- * autoinstall/autoload of extensions turned off so nothing reaches for the
- * network), and one struct mx_dbconn per worker thread: a connection is
+ * One struct mx_db per process (the database file, opened once; as in
+ * MXCP, DuckDB installs and loads known extensions a statement needs,
+ * unless MXCP_OFFLINE is set or the SQL tools' sandbox is on), and one struct mx_dbconn per worker thread: a connection is
  * never used by two threads at once. Each connection keeps a cache of
  * prepared statements keyed by SQL text.
  *
@@ -27,6 +27,7 @@
 #include "core/err.h"
 #include "types/types.h"
 
+#include <duckdb.h>
 #include <jansson.h>
 #include <stddef.h>
 
@@ -36,6 +37,8 @@ struct mx_dbconn;
 struct mx_db_extension {
 	const char *name;
 	const char *repo; /* NULL, "community" or "core_nightly" */
+	const char *file; /* where it is listed (mxcp-site.yml), for errors; may be NULL */
+	int line, col;
 };
 
 /*
@@ -75,8 +78,9 @@ struct mx_db_options {
 };
 
 /* Open the database (creating the file and its parent folder when missing
- * unless read-only) and load configured extensions (LOAD only if already
- * installed; a clear error otherwise). */
+ * unless read-only) and load configured extensions as MXCP does (INSTALL
+ * name [FROM repo]; LOAD name), or, offline, LOAD only those installed (a
+ * clear error naming mxcp-site.yml:line:col otherwise). */
 int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_err *err);
 void mx_db_close(struct mx_db *db);
 /* Whether it was opened with opt->readonly (also for ":memory:", which
@@ -92,6 +96,10 @@ int mx_db_lock_config(struct mx_db *db, struct mx_err *err);
 /* s as a SQL string literal: in single quotes, quotes doubled. */
 struct mx_buf;
 int mx_sql_put_string(struct mx_buf *b, const char *s);
+
+/* MXCP_OFFLINE: no extension is installed or autoloaded from the network
+ * (air-gapped servers); listed extensions must be installed already. */
+int mx_db_offline(void);
 
 /* LOAD extensions into an open database (a reload that lists new ones);
  * those it loaded before are skipped. In a sandbox only those linked into
@@ -115,6 +123,11 @@ void mx_dbconn_close(struct mx_dbconn *c);
 struct mx_udf_slot;
 struct mx_udf_slot *mx_dbconn_udf_slot(struct mx_dbconn *c);
 
+/* A JSON-typed column (`::JSON`, `j -> '$.x'`) comes out as its JSON text,
+ * as MXCP returns it (DuckDB through pandas); with on, as the JSON value it
+ * holds (the audit trail's queries). */
+void mx_dbconn_parse_json(struct mx_dbconn *c, int on);
+
 struct mx_sql_param {
 	const char *name;
 	const json_t *value; /* NULL or json null binds SQL NULL */
@@ -130,7 +143,7 @@ struct mx_sql_param {
  * TIME "HH:MM:SS[.ffffff]", TIMESTAMP "YYYY-MM-DDTHH:MM:SS[.ffffff]",
  * TIMESTAMPTZ with "Z", INTERVAL as ISO 8601 duration, UUID as text, BLOB
  * base64, LIST/ARRAY arrays, STRUCT objects, MAP objects (non-string keys as
- * text), ENUM text, JSON parsed, NULL null.
+ * text), ENUM text, JSON as its text (parsed: mx_dbconn_parse_json), NULL null.
  * TIMESTAMP_NS keeps nanoseconds when it has them; DATE/TIMESTAMP infinities
  * are "infinity"/"-infinity"; BIGNUM and UBIGINT follow the HUGEINT rule.
  * Parameters: `format: date|time|date-time|timestamp` strings bind as
@@ -146,6 +159,37 @@ struct mx_sql_param {
  */
 int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
                  json_t **rows, struct mx_err *err);
+
+/* A parameter given as a DuckDB value the caller built (the Python bridge's
+ * db.execute, whose values carry types JSON cannot: date, Decimal, bytes).
+ * value NULL binds SQL NULL; the caller keeps ownership. */
+struct mx_sql_value_param {
+	const char *name;
+	duckdb_value value;
+};
+
+/* Called for each chunk of a result, in order: res describes the columns
+ * (duckdb_column_count/_name/_logical_type), chunk is borrowed for the
+ * call. The callback adds its estimate of the chunk's size to *bytes
+ * (text and blob payloads plus 8 per value, as mx_sql_query counts).
+ * 0 goes on; an error code (err filled) stops the query with it. */
+typedef int (*mx_sql_chunk_fn)(void *ctx, duckdb_result *res, duckdb_data_chunk chunk, size_t *bytes,
+                               struct mx_err *err);
+
+/*
+ * mx_sql_query for callers that convert values themselves: exactly one
+ * statement (prepared once per connection and cached), parameters bound
+ * from DuckDB values by name (`$name`; "1", "2", … for `?`/`$1`), the
+ * result handed to on_chunk chunk by chunk instead of built as JSON. The
+ * row bound is checked before each chunk, the byte bound after it. A
+ * parameter the statement uses but params lack is MX_EINVAL worded as
+ * DuckDB's Python client words it ("Invalid Input Error: Values were not
+ * provided for the following prepared statement parameters: x"); extra
+ * parameters are ignored. Other errors as mx_sql_query. on_chunk runs on
+ * the calling thread after DuckDB has finished the statement.
+ */
+int mx_sql_query_values(struct mx_dbconn *c, const char *sql, const struct mx_sql_value_param *params,
+                        size_t nparams, mx_sql_chunk_fn on_chunk, void *ctx, struct mx_err *err);
 
 /*
  * Run a script of one or more statements in order (for `mxcp query`, e.g. a

@@ -56,6 +56,7 @@ struct mx_mcp_server {
 	struct mx_workers *workers;
 	int sql_tools; /* -1: from the site config */
 	size_t page_size;
+	double call_timeout; /* seconds a call may run on its worker, 0: no limit */
 	struct mx_rpc_limits limits;
 	pthread_mutex_t mu;
 	struct mx_mcp_catalog *cat;
@@ -592,6 +593,8 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	if (!cancelled) {
 		c->conn = conn;
 		c->running = 1;
+		if (ss->srv->call_timeout > 0)
+			c->ctx.deadline = mx_mono_s() + ss->srv->call_timeout;
 	}
 	pthread_mutex_unlock(&ss->mu);
 	struct mx_mcp_reply r = {0};
@@ -969,8 +972,8 @@ static void tick_session(struct mx_mcp_session *ss)
 	for (struct mx_mcp_call *c = ss->calls; c; c = c->next) {
 		if (!c->running || c->conn == NULL)
 			continue;
-		if (c->cancelled) {
-			mx_dbconn_interrupt(c->conn);
+		if (c->cancelled || (c->ctx.deadline > 0 && mx_mono_s() >= c->ctx.deadline)) {
+			mx_dbconn_interrupt(c->conn); /* cancelled, or out of time */
 			continue;
 		}
 		if (c->progress_token == NULL || c->own_progress)
@@ -1027,6 +1030,7 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->rt = rt;
 	s->sql_tools = opt ? opt->sql_tools : -1;
 	s->page_size = opt && opt->page_size ? opt->page_size : 100;
+	s->call_timeout = opt && opt->call_timeout > 0 ? opt->call_timeout : 0;
 	s->caller = opt ? opt->caller : MX_CALLER_STDIO;
 	for (size_t i = 0; opt && i < opt->nobservers && i < MX_MCP_MAX_OBSERVERS; i++)
 		s->observers[s->nobservers++] = opt->observers[i];

@@ -56,6 +56,9 @@ struct mx_mcp_server_options {
 	size_t max_message; /* bytes (0: MX_RPC_MAX_BYTES_DEFAULT) */
 	int max_depth; /* JSON nesting (0: MX_RPC_MAX_DEPTH_DEFAULT) */
 	size_t page_size; /* list page size for cursor pagination (0: 100) */
+	/* Seconds a call may run once a worker takes it (0: no limit): then
+	 * its query or Python code is interrupted and it fails. */
+	double call_timeout;
 	/* Told about every call that reached a worker (exec/observer.h): the
 	 * audit trail, metrics. Copied; each arg outlives the server. */
 	const struct mx_call_observer *observers;

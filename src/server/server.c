@@ -306,6 +306,7 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	        .nobservers = mx_server_observers(s->audit, observers),
 	        .workers = (int)ut->workers,
 	        .queue_size = (size_t)ut->queue_size,
+	        .call_timeout = (double)ut->call_timeout,
 	        .max_message = (size_t)ut->max_message_bytes,
 	        .max_depth = (int)ut->max_json_depth,
 	};
@@ -501,6 +502,44 @@ static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *
 	return mx_http_start(s->mcp, &hopt, out, err);
 }
 
+/* mxcp.runtime.reload_duckdb(): Python's reload requests (exec/python.h),
+ * queued for the serving loop. One server per process serves at a time. */
+static pthread_mutex_t payload_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct mx_server *payload_server;
+static void *payloads[16];
+static size_t npayloads;
+
+static int python_reload(void *payload, const char *description)
+{
+	pthread_mutex_lock(&payload_mu);
+	if (payload_server == NULL || (payload && npayloads == sizeof payloads / sizeof *payloads)) {
+		pthread_mutex_unlock(&payload_mu);
+		mx_warn("reload_duckdb: not serving, or %zu reloads already pending", npayloads);
+		return -1;
+	}
+	mx_info("reload requested by Python: %s", description ? description : "");
+	if (payload)
+		payloads[npayloads++] = payload;
+	struct mx_server *s = payload_server;
+	pthread_mutex_unlock(&payload_mu);
+	poke(s, 'p');
+	return 0;
+}
+
+/* The payloads queued so far, in order, then the reload. */
+static void python_reloads(struct mx_server *s)
+{
+	pthread_mutex_lock(&payload_mu);
+	void *run[sizeof payloads / sizeof *payloads];
+	size_t n = npayloads;
+	memcpy(run, payloads, n * sizeof *run);
+	npayloads = 0;
+	pthread_mutex_unlock(&payload_mu);
+	for (size_t i = 0; i < n; i++)
+		mx_python_run_payload(run[i]);
+	mx_server_reload(s, "reload_duckdb");
+}
+
 /* Wait on the self-pipe until told to stop, reloading when asked. */
 static void serve(struct mx_server *s)
 {
@@ -518,6 +557,10 @@ static void serve(struct mx_server *s)
 			mx_server_reload(s, c == 'h' ? "SIGHUP" : "admin POST /reload");
 			continue;
 		}
+		if (c == 'p') {
+			python_reloads(s);
+			continue;
+		}
 		return; /* 't', 'i': a stop signal; 'e': the input ended */
 	}
 }
@@ -528,6 +571,10 @@ int mx_server_run(struct mx_server *s, struct mx_err *err)
 		return mx_err_set(err, MX_EIO, "cannot create a pipe: %s", strerror(errno));
 	struct saved_signals old;
 	signals_install(s, &old);
+	pthread_mutex_lock(&payload_mu);
+	payload_server = s;
+	pthread_mutex_unlock(&payload_mu);
+	mx_python_set_reload_hook(python_reload);
 	struct mx_http *http = NULL;
 	struct mx_stdio *stdio = NULL;
 	int rc = admin_start(s, err);
@@ -544,6 +591,10 @@ int mx_server_run(struct mx_server *s, struct mx_err *err)
 	}
 	if (rc == 0)
 		serve(s);
+	mx_python_set_reload_hook(NULL);
+	pthread_mutex_lock(&payload_mu);
+	payload_server = NULL;
+	pthread_mutex_unlock(&payload_mu);
 	signals_stopping(&old);
 	mx_ready_set_stopping(s->ready);
 	mx_http_stop(http);

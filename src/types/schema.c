@@ -19,30 +19,56 @@ static int put(json_t *o, const char *k, json_t *v)
 	return v == NULL || json_object_set_new(o, k, v) ? -1 : 0;
 }
 
+static json_t *schema_of(const struct mx_type *t, int nullable, int children_nullable);
+
+/* A nullable schema as MXCP's (pydantic's `T | None`) spells it:
+ * {"anyOf": [<T>, {"type": "null"}]}, with the annotations (description,
+ * default, examples) on the outside. Type arrays (`type: [T, "null"]`) are
+ * refused by some function-calling schemas. */
+static json_t *nullable_of(const struct mx_type *t, int children_nullable)
+{
+	json_t *inner = schema_of(t, 0, children_nullable);
+	json_t *o = inner ? json_object() : NULL;
+	if (o == NULL) {
+		json_decref(inner);
+		return NULL;
+	}
+	static const char *const outside[] = {"description", "default", "examples"};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
+		json_t *v = json_object_get(inner, outside[i]);
+		if (v) {
+			rc |= json_object_set(o, outside[i], v);
+			rc |= json_object_del(inner, outside[i]);
+		}
+	}
+	rc |= put(o, "anyOf", json_pack("[o{ss}]", inner, "type", "null"));
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* nullable: the value may also be null (output schemas: SQL NULLs). The
  * children of an output schema are nullable all the way down. */
 static json_t *schema_of(const struct mx_type *t, int nullable, int children_nullable)
 {
+	if (nullable)
+		return nullable_of(t, children_nullable);
 	json_t *o = json_object();
 	if (o == NULL)
 		return NULL;
 	int rc = 0;
 	const char *kind = mx_type_kind_name(t->kind);
-	if (nullable)
-		rc |= put(o, "type", json_pack("[ss]", kind, "null"));
-	else
-		rc |= put(o, "type", json_string(kind));
+	rc |= put(o, "type", json_string(kind));
 	/* `timestamp` is ours, not a JSON Schema format (and accepts numbers) */
 	if (t->format != MX_FMT_NONE && t->format != MX_FMT_TIMESTAMP)
 		rc |= put(o, "format", json_string(mx_format_name(t->format)));
 	if (t->description != NULL)
 		rc |= put(o, "description", json_string(t->description));
-	if (t->enum_values != NULL) {
-		json_t *e = json_deep_copy(t->enum_values);
-		if (e != NULL && nullable && !mx_type_in_list(e, json_null()))
-			rc |= json_array_append_new(e, json_null());
-		rc |= put(o, "enum", e);
-	}
+	if (t->enum_values != NULL)
+		rc |= put(o, "enum", json_deep_copy(t->enum_values));
 	if (t->default_value != NULL)
 		rc |= put(o, "default", json_deep_copy(t->default_value));
 	if (t->examples != NULL)

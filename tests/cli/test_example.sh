@@ -10,12 +10,20 @@ run query --file seed/seed.sql
 expect_rc 0 "seed"
 run validate
 expect_rc 0 "validate"
-expect_out_contains "7 valid, 0 invalid"
+expect_out_contains "8 valid, 0 invalid"
 
 run run tool search_products --param query=o --param max_price=50 --json-output
 expect_rc 0
 expect_json '[.result[] | .product_id]' '[20,21]'
 expect_json '.result[0]' '{"product_id":20,"name":"SQL for analysts","category":"books","price":39.9,"in_stock":true}'
+
+# the Python tool: db.execute, the plugin's SQL function, the @on_init hook's best sellers
+run run tool recommend_products --param customer_id=5 --json-output
+expect_rc 0 "python tool"
+expect_json '.result' '[{"product_id":21,"name":"The art of DuckDB","category":"books","price":45,"label":"$45.00"}]'
+run query "SELECT price_label_shop(1200) AS label" --json-output
+expect_rc 0 "plugin UDF"
+expect_json '.result[0].label' '"$1,200.00"'
 
 run run tool search_products --param query=o --param category=toys
 expect_rc 1 "enum violation"
@@ -69,14 +77,14 @@ expect_json '.result[1].prompt' '"Write a friendly summary of customer 3.\nKeep 
 # The example's own `tests:` pass, through the served call path.
 run test
 expect_rc 0 "mxcp test"
-expect_out_contains "8 passed, 0 failed"
+expect_out_contains "10 passed, 0 failed"
 run test --json-output
-expect_json '.result | [.status, .tests_run]' '["ok",8]'
+expect_json '.result | [.status, .tests_run]' '["ok",10]'
 # drift snapshots carry the real test results (run through the test runner)
 run drift-snapshot --json-output
 expect_rc 0 "drift-snapshot"
 jq -c '[.resources[] | {p: .validation_results.path, s: .test_results.status, n: .test_results.tests_run}]' drift/drift-default.json >"$SCRATCH/out"
-expect_json '.' '[{"p":"prompts/customer_summary.yml","s":"ok","n":1},{"p":"resources/categories.yml","s":"ok","n":1},{"p":"resources/customer.yml","s":"ok","n":1},{"p":"tools/get_customer.yml","s":"ok","n":1},{"p":"tools/order_count.yml","s":"ok","n":1},{"p":"tools/sales_by_month.yml","s":"ok","n":1},{"p":"tools/search_products.yml","s":"ok","n":2}]'
+expect_json '.' '[{"p":"prompts/customer_summary.yml","s":"ok","n":1},{"p":"resources/categories.yml","s":"ok","n":1},{"p":"resources/customer.yml","s":"ok","n":1},{"p":"tools/get_customer.yml","s":"ok","n":1},{"p":"tools/order_count.yml","s":"ok","n":1},{"p":"tools/recommend_products.yml","s":"ok","n":2},{"p":"tools/sales_by_month.yml","s":"ok","n":1},{"p":"tools/search_products.yml","s":"ok","n":2}]'
 run drift-check
 expect_rc 0 "drift-check without changes"
 # lint gates CI on errors: the example has none

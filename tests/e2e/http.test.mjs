@@ -65,7 +65,7 @@ function sseMessages(text) {
 }
 
 // The seeded example's answers (examples/seed/seed.sql).
-const EXAMPLE_TOOLS = ['get_customer', 'order_count', 'sales_by_month', 'search_products'];
+const EXAMPLE_TOOLS = ['get_customer', 'order_count', 'recommend_products', 'sales_by_month', 'search_products'];
 const ADA = { customer_id: 1, name: 'Ada Lovelace', email: 'ada@example.com', country: 'UK', signed_up: '2023-01-15', tier: 'gold', orders: 2, spent: 208.8 };
 const GRACE = { customer_id: 2, name: 'Grace Hopper', email: 'grace@example.com', country: 'US', signed_up: '2023-03-02', tier: 'silver', orders: 2, spent: 59.5 };
 // A tools/call result of get_customer: the record as text and as structuredContent.

@@ -113,28 +113,36 @@ PyObject *mxpy_from_json(const json_t *v);
 PyObject *mxpy_args(const json_t *args, struct mx_type *const *params, size_t nparams);
 
 /* A Python result as JSON, the way MXCP serialises it: dict (keys as str),
- * list/tuple/set, str, int (big ints as numbers when they fit, else as
- * text), float (NaN/Inf as null), bool, None, datetime/date/time as ISO
- * 8601 text, timedelta as seconds, Decimal as number, bytes as base64,
- * uuid as text, pandas DataFrame as a list of row objects, Series as a
- * list, numpy arrays as lists and numpy scalars as numbers, objects with a
- * model_dump()/dict as their dict. 0, or MX_EINVAL naming the Python type
- * that cannot be converted. Needs the GIL. */
+ * list/tuple/set, str, int (big ints as numbers when they fit 64 bits,
+ * else as text), float (NaN/Inf as null), bool, None, datetime/date/time
+ * as their isoformat(), timedelta as pydantic's ISO 8601 duration
+ * ("P1DT2H", "-PT1.5S"), Decimal as number, bytes as base64, uuid as text,
+ * Enum as its value, pandas DataFrame as a list of row objects, Series as
+ * a list (NaT/NA/NaN as null), numpy arrays as lists and numpy scalars as
+ * their Python value, pydantic models (model_dump(mode="json",
+ * by_alias=True)), dataclasses and objects with a dict() as their dict.
+ * 0, or MX_EINVAL naming the Python type that cannot be converted. Needs
+ * the GIL. */
 int mxpy_to_json(PyObject *o, json_t **out, struct mx_err *err);
 
 /* One value of a DuckDB vector as Python, by its logical type, the way
- * MXCP's db.execute hands values to user code (see convert.c). New
- * reference, or NULL with a Python error set. */
+ * MXCP's db.execute hands values to user code (see convert.c and
+ * docs/python.md). New reference, or NULL with a Python error set. */
 PyObject *mxpy_from_duckdb(duckdb_vector vec, duckdb_logical_type type, idx_t row);
 
 /* Write o into row `row` of the output vector of type `type` (a UDF's
  * result). 0, or -1 with a Python error set. */
 int mxpy_to_duckdb(PyObject *o, duckdb_vector vec, duckdb_logical_type type, idx_t row);
 
-/* db.execute: run sql with named parameters (a dict or None) on the
- * connection and return its rows as a list of dicts. Called with the GIL
- * held; releases it while DuckDB runs. New reference, or NULL with a
- * Python error set (RuntimeError with DuckDB's message). */
+/* db.execute: run sql with named parameters (a dict or None; a list or
+ * tuple binds `?`/`$1` by position) on the connection and return its rows
+ * as a list of dicts. Called with the GIL held; releases it while DuckDB
+ * runs (mx_sql_query_values) and takes it back per result chunk. New
+ * reference, or NULL with a Python error set: RuntimeError with DuckDB's
+ * message (also for an interrupted query: "INTERRUPT Error: …", and past
+ * the connection's row/byte bounds, and "Cannot bind parameter 'x': …"
+ * for a value that has no SQL type); TypeError when params is not a
+ * dict, list, tuple or None. */
 PyObject *mxpy_db_execute(struct mx_dbconn *conn, const char *sql, PyObject *params);
 
 /* ---------------------------------------------------------------- udf.c */

@@ -605,6 +605,31 @@ static int bind_param(duckdb_prepared_statement st, idx_t idx, const struct mx_s
 	return rc;
 }
 
+/* MX_EINVAL naming the parameters of st not marked in bound[1..n], the
+ * message after prefix; 0 when every one is bound. */
+static int check_missing(duckdb_prepared_statement st, const unsigned char *bound, idx_t n,
+                         const char *prefix, struct mx_err *err)
+{
+	int rc = 0;
+	struct mx_buf missing;
+	mx_buf_init(&missing, MX_ERR_MSG_MAX);
+	for (idx_t i = 1; i <= n; i++) {
+		if (bound[i])
+			continue;
+		const char *name = duckdb_parameter_name(st, i);
+		mx_buf_printf(&missing, "%s%s", missing.len ? ", " : "", name ? name : "?");
+		if (name)
+			duckdb_free((void *)name);
+	}
+	if (missing.len)
+		rc = mx_err_set(err, MX_EINVAL,
+		                "%sValues were not provided for the following prepared statement "
+		                "parameters: %s",
+		                prefix, mx_buf_str(&missing));
+	mx_buf_free(&missing);
+	return rc;
+}
+
 /* Bind every supplied parameter the statement uses; all of its parameters
  * must have a value. */
 int mx_sql_bind_params(duckdb_prepared_statement st, const struct mx_sql_param *params, size_t nparams,
@@ -627,24 +652,40 @@ int mx_sql_bind_params(duckdb_prepared_statement st, const struct mx_sql_param *
 		rc = bind_param(st, idx, &params[i], err);
 		bound[idx] = 1;
 	}
-	if (rc == 0) {
-		struct mx_buf missing;
-		mx_buf_init(&missing, MX_ERR_MSG_MAX);
-		for (idx_t i = 1; i <= n; i++) {
-			if (bound[i])
-				continue;
-			const char *name = duckdb_parameter_name(st, i);
-			mx_buf_printf(&missing, "%s%s", missing.len ? ", " : "", name ? name : "?");
-			if (name)
-				duckdb_free((void *)name);
+	if (rc == 0)
+		rc = check_missing(st, bound, n, "", err);
+	mx_free(bound);
+	return rc;
+}
+
+int mx_sql_bind_values(duckdb_prepared_statement st, const struct mx_sql_value_param *params, size_t nparams,
+                       struct mx_err *err)
+{
+	idx_t n = duckdb_nparams(st);
+	if (n == 0)
+		return 0;
+	unsigned char *bound = mx_calloc((size_t)n + 1, 1);
+	if (bound == NULL)
+		return mx_err_set(err, MX_ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < nparams && rc == 0; i++) {
+		idx_t idx;
+		if (params[i].name == NULL ||
+		    duckdb_bind_parameter_index(st, &idx, params[i].name) != DuckDBSuccess)
+			continue; /* not used by this statement */
+		if (idx == 0 || idx > n || bound[idx])
+			continue;
+		duckdb_state ok = params[i].value ? duckdb_bind_value(st, idx, params[i].value)
+		                                  : duckdb_bind_null(st, idx);
+		if (ok != DuckDBSuccess) {
+			const char *msg = duckdb_prepare_error(st);
+			rc = mx_err_set(err, MX_EDB, "Cannot bind parameter '%s'%s%s", params[i].name,
+			                msg ? ": " : "", msg ? msg : "");
 		}
-		if (missing.len)
-			rc = mx_err_set(err, MX_EINVAL,
-			                "Values were not provided for the following prepared statement "
-			                "parameters: %s",
-			                mx_buf_str(&missing));
-		mx_buf_free(&missing);
+		bound[idx] = 1;
 	}
+	if (rc == 0)
+		rc = check_missing(st, bound, n, "Invalid Input Error: ", err);
 	mx_free(bound);
 	return rc;
 }

@@ -7,6 +7,9 @@
  * type once more with the declared types (so that DuckDB need not bind it
  * again on every execution), recycles a statement after
  * MX_SQL_STMT_RECYCLE executions, and drops one whose execution failed.
+ * mx_sql_query_values shares the lookup and the run with mx_sql_query; only
+ * the binding (DuckDB values) and the reading of the result (chunks to a
+ * callback) differ.
  *
  * A connection and its cache belong to the thread that uses it (its worker);
  * nothing here locks.
@@ -87,6 +90,11 @@ void mx_dbconn_close(struct mx_dbconn *c)
 	duckdb_disconnect(&c->conn);
 	mx_udf_detach(c->db->udf, c->udf);
 	mx_free(c);
+}
+
+void mx_dbconn_parse_json(struct mx_dbconn *c, int on)
+{
+	c->parse_json = on;
 }
 
 struct mx_udf_slot *mx_dbconn_udf_slot(struct mx_dbconn *c)
@@ -453,7 +461,7 @@ static int get_statement(struct mx_dbconn *c, const char *sql, const struct mx_s
 	duckdb_prepared_statement st = NULL;
 	if (duckdb_prepare_extracted_statement(c->conn, ex, 0, &st) != DuckDBSuccess) {
 		const char *msg = duckdb_prepare_error(st);
-		rc = mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
+		rc = mx_sql_db_error(err, MX_EDB, msg ? msg : "Cannot prepare statement");
 		duckdb_destroy_prepare(&st);
 		duckdb_destroy_extracted(&ex);
 		return rc;
@@ -470,6 +478,24 @@ static int get_statement(struct mx_dbconn *c, const char *sql, const struct mx_s
 /* Queries                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Run the bound cached statement st into *res. On failure the statement
+ * leaves the cache (it may be stale: the next call prepares it afresh) and
+ * *res is destroyed; an interrupted query is MX_ECANCELLED. */
+static int run_bound(struct mx_dbconn *c, duckdb_prepared_statement st, duckdb_result *res,
+                     struct mx_err *err)
+{
+	if (mx_sql_execute(c, st, res) != DuckDBSuccess) {
+		const char *msg = duckdb_result_error(res);
+		int code = duckdb_result_error_type(res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED : MX_EDB;
+		int rc = mx_sql_db_error(err, code, msg ? msg : "query failed");
+		duckdb_destroy_result(res);
+		cache_drop(c, st);
+		return rc;
+	}
+	duckdb_clear_bindings(st); /* release bound values now, not at the next call */
+	return 0;
+}
+
 int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param *params, size_t nparams,
                  json_t **rows, struct mx_err *err)
 {
@@ -484,16 +510,8 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
 		return rc;
 	}
 	duckdb_result res;
-	if (mx_sql_execute(c, st, &res) != DuckDBSuccess) {
-		const char *msg = duckdb_result_error(&res);
-		int code = duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED : MX_EDB;
-		rc = mx_err_set(err, code, "%s", msg ? msg : "query failed");
-		duckdb_destroy_result(&res);
-		/* A statement that failed may be stale; prepare it afresh next time. */
-		cache_drop(c, st);
+	if ((rc = run_bound(c, st, &res, err)) != 0)
 		return rc;
-	}
-	duckdb_clear_bindings(st); /* release bound values now, not at the next call */
 	rc = mx_sql_result_rows(c, &res, rows, err);
 	duckdb_prepared_statement hinted = NULL;
 	char *text = NULL;
@@ -511,6 +529,28 @@ int mx_sql_query(struct mx_dbconn *c, const char *sql, const struct mx_sql_param
 	} else if (++e->execs >= MX_SQL_STMT_RECYCLE) {
 		recycle(c, e);
 	}
+	return rc;
+}
+
+int mx_sql_query_values(struct mx_dbconn *c, const char *sql, const struct mx_sql_value_param *params,
+                        size_t nparams, mx_sql_chunk_fn on_chunk, void *ctx, struct mx_err *err)
+{
+	struct stmt_entry *e = NULL;
+	int rc = get_statement(c, sql, NULL, 0, &e, err);
+	if (rc != 0)
+		return rc;
+	duckdb_prepared_statement st = e->st;
+	if ((rc = mx_sql_bind_values(st, params, nparams, err)) != 0) {
+		duckdb_clear_bindings(st);
+		return rc;
+	}
+	duckdb_result res;
+	if ((rc = run_bound(c, st, &res, err)) != 0)
+		return rc;
+	rc = mx_sql_result_chunks(c, &res, on_chunk, ctx, err);
+	duckdb_destroy_result(&res);
+	if (++e->execs >= MX_SQL_STMT_RECYCLE)
+		recycle(c, e);
 	return rc;
 }
 

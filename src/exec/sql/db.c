@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static int is_memory_path(const char *path)
@@ -73,6 +74,12 @@ static int threads_setting(long *out, struct mx_err *err)
 	return 0;
 }
 
+int mx_db_offline(void)
+{
+	const char *v = getenv("MXCP_OFFLINE");
+	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
+}
+
 static int open_raw(const char *path, int readonly, int sandboxed, duckdb_database *out, struct mx_err *err)
 {
 	long nthreads = 1;
@@ -86,9 +93,12 @@ static int open_raw(const char *path, int readonly, int sandboxed, duckdb_databa
 		duckdb_destroy_config(&cfg);
 		return mx_err_set(err, MX_ENOMEM, "Cannot create DuckDB configuration");
 	}
+	/* As MXCP's DuckDB: known extensions install and load when a statement
+	 * needs them, unless mxcp runs offline or in the SQL tools' sandbox. */
+	const char *autoext = mx_db_offline() || sandboxed ? "false" : "true";
 	const char *opts[][2] = {
-	        {"autoinstall_known_extensions", "false"},
-	        {"autoload_known_extensions", "false"},
+	        {"autoinstall_known_extensions", autoext},
+	        {"autoload_known_extensions", autoext},
 	        {"access_mode", readonly ? "READ_ONLY" : "AUTOMATIC"},
 	        {"threads", threads},
 	        /* DuckDB keeps persistent secrets in ~/.duckdb, outside any
@@ -185,21 +195,45 @@ int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, s
 		}
 		if (extension_loaded(db, name))
 			continue;
-		char sql[160];
+		char sql[200];
 		snprintf(sql, sizeof sql, "LOAD %s", name);
 		duckdb_result res;
 		const char *msg = NULL;
-		if (run_simple(conn, sql, &msg, &res) != 0) {
+		int loaded = run_simple(conn, sql, &msg, &res) == 0;
+		if (!loaded && !db->sandboxed && !mx_db_offline()) {
+			/* MXCP: INSTALL name [FROM repo]; LOAD name */
+			duckdb_destroy_result(&res);
+			snprintf(sql, sizeof sql, "INSTALL %s%s%s", name, ext[i].repo ? " FROM " : "",
+			         ext[i].repo ? ext[i].repo : "");
+			if (run_simple(conn, sql, &msg, &res) == 0) {
+				duckdb_destroy_result(&res);
+				snprintf(sql, sizeof sql, "LOAD %s", name);
+				loaded = run_simple(conn, sql, &msg, &res) == 0;
+			}
+		}
+		if (!loaded) {
+			const char *file = ext[i].file ? ext[i].file : "";
 			if (db->sandboxed)
-				rc = mx_err_set(
-				        err, MX_EDB,
+				rc = mx_err_at(
+				        err, MX_EDB, file, ext[i].line, ext[i].col,
 				        "Extension '%s' cannot be loaded while the database runs in the "
 				        "SQL tools' file sandbox (DuckDB loads no extension from disk once "
 				        "external access is off); restart the server to load it",
 				        name);
+			else if (mx_db_offline())
+				rc = mx_err_at(
+				        err, MX_EDB, file, ext[i].line, ext[i].col,
+				        "extensions: '%s' is not installed, and MXCP_OFFLINE keeps mxcp "
+				        "from installing it; install it where the network is reachable "
+				        "(mxcp query \"INSTALL %s\") or copy it into ~/.duckdb/extensions "
+				        "(DuckDB: %s)",
+				        name, name, msg ? msg : "unknown error");
 			else
-				rc = mx_err_set(err, MX_EDB, "Extension '%s' is not available offline: %s",
-				                name, msg ? msg : "unknown error");
+				rc = mx_err_at(err, MX_EDB, file, ext[i].line, ext[i].col,
+				               "extensions: '%s' could not be installed and loaded: %s (set "
+				               "MXCP_OFFLINE=1 on a server without network access, with the "
+				               "extension installed beforehand)",
+				               name, msg ? msg : "unknown error");
 		} else if ((db->loaded[db->nloaded] = mx_strdup(name)) == NULL) {
 			rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 		} else {

@@ -337,6 +337,7 @@ static json_t *bignum_json(const unsigned char *p, size_t n)
 /* ------------------------------------------------------------------------ */
 
 struct conv_ctx {
+	int parse_json;
 	const char *column;
 	size_t bytes;
 	struct mx_err *err;
@@ -353,7 +354,7 @@ static json_t *string_json(struct conv_ctx *cx, const struct conv *cv, duckdb_st
 	case DUCKDB_TYPE_BIGNUM: return bignum_json((const unsigned char *)p, len);
 	default: break;
 	}
-	if (cv->is_json) {
+	if (cv->is_json && cx->parse_json) {
 		json_t *j = json_loadb(p, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 		if (j != NULL)
 			return j;
@@ -587,7 +588,7 @@ int mx_sql_result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 		if (rc == 0 && (keys[i] = json_string(name ? name : "")) == NULL)
 			rc = mx_err_set(err, MX_EDB, "Column name is not valid UTF-8");
 	}
-	struct conv_ctx cx = {.err = err};
+	struct conv_ctx cx = {.err = err, .parse_json = c->parse_json};
 	size_t nrows = 0;
 	duckdb_data_chunk chunk = NULL;
 	while (rc == 0 && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
@@ -634,4 +635,26 @@ int mx_sql_result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 	}
 	*rows = arr;
 	return 0;
+}
+
+/* Hand every chunk of res to fn, within the connection's limits (rows
+ * before a chunk, bytes as fn counts them after it). */
+int mx_sql_result_chunks(struct mx_dbconn *c, duckdb_result *res, mx_sql_chunk_fn fn, void *ctx,
+                         struct mx_err *err)
+{
+	size_t nrows = 0, bytes = 0;
+	int rc = 0;
+	duckdb_data_chunk chunk;
+	while (rc == 0 && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
+		idx_t n = duckdb_data_chunk_get_size(chunk);
+		if (n > c->max_rows - nrows)
+			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu rows",
+			                c->max_rows);
+		else if ((rc = fn(ctx, res, chunk, &bytes, err)) == 0 && bytes > c->max_bytes)
+			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu bytes",
+			                c->max_bytes);
+		nrows += n;
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	return rc;
 }

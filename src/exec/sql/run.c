@@ -10,6 +10,7 @@
  * while it runs (DuckDB makes both safe).
  */
 #include "exec/sql/sql_int.h"
+#include <string.h>
 
 #include "core/time.h"
 
@@ -65,4 +66,20 @@ double mx_dbconn_progress(struct mx_dbconn *c)
 		return -1;
 	double f = p.percentage / 100.0;
 	return f > 1 ? 1 : f;
+}
+
+int mx_sql_db_error(struct mx_err *err, int code, const char *msg)
+{
+	static const char advice[] = "\n\nPlease try installing and loading the ";
+	const char *a = strstr(msg, advice);
+	const char *name = a ? a + sizeof advice - 1 : NULL;
+	const char *end = name ? strstr(name, " extension") : NULL;
+	if (end == NULL || end - name > 64)
+		return mx_err_set(err, code, "%s", msg);
+	/* keep DuckDB's statement pointer (LINE …) after the advice */
+	const char *line = strstr(end, "\n\nLINE ");
+	return mx_err_set(err, code,
+	                  "%.*s\n\nAdd '%.*s' to `extensions:` in mxcp-site.yml: mxcp installs and loads the "
+	                  "extensions listed there%s",
+	                  (int)(a - msg), msg, (int)(end - name), name, line ? line : "");
 }

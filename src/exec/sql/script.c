@@ -81,7 +81,7 @@ static int prepare_extracted(struct mx_dbconn *c, duckdb_extracted_statements ex
 	if (duckdb_prepare_extracted_statement(c->conn, ex, i, st) == DuckDBSuccess)
 		return 0;
 	const char *msg = duckdb_prepare_error(*st);
-	return mx_err_set(err, MX_EDB, "%s", msg ? msg : "Cannot prepare statement");
+	return mx_sql_db_error(err, MX_EDB, msg ? msg : "Cannot prepare statement");
 }
 
 /* Run st; with want_rows, its rows into *rows. */
@@ -94,10 +94,10 @@ static int run_prepared(struct mx_dbconn *c, duckdb_prepared_statement st, const
 	duckdb_result res;
 	if (mx_sql_execute(c, st, &res) != DuckDBSuccess) {
 		const char *msg = duckdb_result_error(&res);
-		rc = mx_err_set(err,
-		                duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED
-		                                                                         : MX_EDB,
-		                "%s", msg ? msg : "query failed");
+		rc = mx_sql_db_error(err,
+		                     duckdb_result_error_type(&res) == DUCKDB_ERROR_INTERRUPT ? MX_ECANCELLED
+		                                                                              : MX_EDB,
+		                     msg ? msg : "query failed");
 	} else if (want_rows) {
 		rc = mx_sql_result_rows(c, &res, rows, err);
 	}

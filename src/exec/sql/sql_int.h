@@ -6,7 +6,7 @@
  * Files: db.c (the database: open, threads, extensions, secrets, the file
  * sandbox, the configuration lock), conn.c (connections, the prepared
  * statement cache with its type hints and recycling, and the one-statement
- * queries mx_sql_query and mx_sql_check), bind.c (parameters: ISO 8601
+ * queries mx_sql_query, mx_sql_query_values and mx_sql_check), bind.c (parameters: ISO 8601
  * text, shapes, DuckDB values), column.c (a result column's converter
  * tree), result.c (DuckDB values to JSON, and the rows), run.c (executing a
  * statement, with lent threads; progress and interrupt), script.c (scripts
@@ -77,6 +77,11 @@ struct mx_db {
 	size_t nsecrets;
 };
 
+/* Set err from a DuckDB error message. DuckDB's advice for a missing
+ * extension (INSTALL/LOAD it, or SET autoinstall_known_extensions) becomes
+ * mxcp's: list it under `extensions:` in mxcp-site.yml. */
+int mx_sql_db_error(struct mx_err *err, int code, const char *msg);
+
 struct stmt_entry {
 	char *sql;
 	char *sig; /* the parameter type hints it may use ("" none) */
@@ -99,6 +104,7 @@ struct mx_dbconn {
 	size_t max_bytes;
 	struct mx_dbconn_stats stats;
 	struct mx_sql_helper help; /* begin == NULL: DuckDB schedules on its own */
+	int parse_json; /* JSON columns as JSON values (mx_dbconn_parse_json); 0: their text */
 };
 
 /* ---- database and connections (db.c, conn.c) ---- */
@@ -145,6 +151,10 @@ int mx_sql_shape_from_type(const struct mx_type *t, struct shape *sh);
  * must have a value. */
 int mx_sql_bind_params(duckdb_prepared_statement st, const struct mx_sql_param *params, size_t nparams,
                        struct mx_err *err);
+/* Bind each DuckDB value by name; all of the statement's parameters must
+ * have one (mx_sql_query_values). */
+int mx_sql_bind_values(duckdb_prepared_statement st, const struct mx_sql_value_param *params, size_t nparams,
+                       struct mx_err *err);
 /* The text of a JSON value: strings as they are, numbers in their shortest
  * round-tripping form, containers as compact JSON. mx_free the result. */
 char *mx_sql_json_text(const json_t *v);
@@ -172,6 +182,10 @@ void mx_sql_conv_free(struct conv *cv);
 /* Read every chunk of res into a JSON array of row objects (within the
  * connection's limits). */
 int mx_sql_result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, struct mx_err *err);
+
+/* Hand every chunk of res to fn (within the connection's limits). */
+int mx_sql_result_chunks(struct mx_dbconn *c, duckdb_result *res, mx_sql_chunk_fn fn, void *ctx,
+                         struct mx_err *err);
 
 /* ---- running a statement (run.c) ---- */
 

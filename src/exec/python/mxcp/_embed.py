@@ -7,7 +7,6 @@ GIL held, on a worker thread (a call), on the thread that loads a project
 
 import asyncio
 import contextvars
-import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -171,6 +170,8 @@ def _module_name(abs_path, python_dir):
         parts = rel.split(os.sep)
         parts[-1] = os.path.splitext(parts[-1])[0]
         return ".".join(parts)
+    import hashlib  # only here: it loads OpenSSL
+
     stem = os.path.splitext(os.path.basename(abs_path))[0]
     digest = hashlib.sha256(abs_path.encode()).hexdigest()[:8]
     return f"_mxcp_endpoint_{stem}_{digest}"
@@ -298,23 +299,20 @@ class Project:
         raise AttributeError(f"No callable function found in {os.path.relpath(path, self.root)}")
 
     def shutdown(self, handle):
+        """This snapshot's @on_shutdown hooks, then its plugins' own shutdown
+        (their @on_shutdown methods and shutdown()); never another
+        snapshot's plugins."""
         run_hooks(self.shutdown_hooks, handle, "shutdown")
         try:
-            from mxcp.plugins import base as plugin_base
+            from mxcp.plugins.base import shutdown_plugins
 
-            run_plugin_shutdown = getattr(plugin_base, "run_plugin_shutdown_hooks", None)
-        except Exception:
-            run_plugin_shutdown = None
-        for name, plugin in self.plugins.items():
+            token = current.set(handle)
             try:
-                plugin.shutdown()
-            except Exception as e:
-                logger.error(f"Error shutting down plugin {name}: {e}")
-        if run_plugin_shutdown is not None:
-            try:
-                run_plugin_shutdown()
-            except Exception as e:
-                logger.error(f"Error in plugin shutdown hooks: {e}")
+                shutdown_plugins(self.plugins)
+            finally:
+                current.reset(token)
+        except Exception as e:
+            logger.error(f"Error shutting down plugins: {e}")
 
 
 def _load_plugin(spec, plugin_configs):

@@ -64,3 +64,18 @@ def whoami() -> dict:
 
     u = get_user_context()
     return {"user": u.username if u else None}
+
+
+def request_reload(marker: str) -> dict:
+    from mxcp.runtime import reload_duckdb
+
+    def payload():
+        with open(marker, "w") as f:
+            f.write("payload ran")
+
+    reload_duckdb(payload, "test reload")
+    return {"queued": True}
+
+
+def rows100() -> list:
+    return [{"i": i, "name": f"row {i}", "score": i / 3} for i in range(100)]

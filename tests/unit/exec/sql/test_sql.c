@@ -75,7 +75,7 @@ static void test_every_type(void **state)
 	        "\"dt\":\"2024-02-29\",\"t\":\"12:34:56.500000\",\"ts\":\"2024-01-02T03:04:05\","
 	        "\"tz\":\"2024-01-02T01:04:05Z\",\"i\":\"P1Y2M3DT4H\","
 	        "\"u\":\"550e8400-e29b-41d4-a716-446655440000\",\"b\":\"qrs=\",\"l\":[1,2,null],"
-	        "\"s\":{\"x\":1,\"y\":\"a\"},\"m\":{\"k\":1},\"e\":\"happy\",\"j\":{\"a\":1},\"nul\":null,"
+	        "\"s\":{\"x\":1,\"y\":\"a\"},\"m\":{\"k\":1},\"e\":\"happy\",\"j\":\"{\\\"a\\\":1}\",\"nul\":null,"
 	        "\"arr\":[1,2]}]");
 }
 
@@ -215,8 +215,14 @@ static void test_json_and_enum(void **state)
 	             "SELECT '[1,{\"b\":null}]'::JSON arr, '\"text\"'::JSON str, '3.5'::JSON num, "
 	             "'null'::JSON jnull, 'v299'::wide w, 'sad'::mood2 m, NULL::mood2 mn, "
 	             "['happy', 'sad']::mood2[] ml, {'j': '{\"x\":[true]}'::JSON} sj",
-	             "[{\"arr\":[1,{\"b\":null}],\"str\":\"text\",\"num\":3.5,\"jnull\":null,\"w\":\"v299\","
-	             "\"m\":\"sad\",\"mn\":null,\"ml\":[\"happy\",\"sad\"],\"sj\":{\"j\":{\"x\":[true]}}}]");
+	             "[{\"arr\":\"[1,{\\\"b\\\":null}]\",\"str\":\"\\\"text\\\"\",\"num\":\"3.5\",\"jnull\":\"null\","
+	             "\"w\":\"v299\",\"m\":\"sad\",\"mn\":null,\"ml\":[\"happy\",\"sad\"],"
+	             "\"sj\":{\"j\":\"{\\\"x\\\":[true]}\"}}]");
+	/* parsed, for the audit trail's queries */
+	mx_dbconn_parse_json(c, 1);
+	ASSERT_QUERY(c, "SELECT '[1,{\"b\":null}]'::JSON arr, {'j': '{\"x\":[true]}'::JSON} sj, ('{\"a\":{\"b\":2}}'::JSON) -> '$.a' p",
+	             "[{\"arr\":[1,{\"b\":null}],\"sj\":{\"j\":{\"x\":[true]}},\"p\":{\"b\":2}}]");
+	mx_dbconn_parse_json(c, 0);
 }
 
 static void test_nested(void **state)
@@ -673,13 +679,26 @@ static void test_bind_errors(void **state)
 	json_decref(baddt);
 }
 
+/* As MXCP's DuckDB, known extensions install and load on use; with
+ * MXCP_OFFLINE neither. */
 static void test_settings_offline(void **state)
 {
 	struct mx_dbconn *c = conn(state);
-	ASSERT_QUERY(c,
-	             "SELECT current_setting('autoinstall_known_extensions') AS ai, "
-	             "current_setting('autoload_known_extensions') AS al",
-	             "[{\"ai\":false,\"al\":false}]");
+	static const char qs[] = "SELECT current_setting('autoinstall_known_extensions') AS ai, "
+	                         "current_setting('autoload_known_extensions') AS al";
+	ASSERT_QUERY(c, qs, "[{\"ai\":true,\"al\":true}]");
+	setenv("MXCP_OFFLINE", "1", 1);
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_db *db;
+	struct mx_err err;
+	int rc = mx_db_open(&opt, &db, &err);
+	unsetenv("MXCP_OFFLINE");
+	assert_int_equal(0, rc);
+	struct mx_dbconn *off;
+	assert_int_equal(0, mx_db_connect(db, &off, &err));
+	ASSERT_QUERY(off, qs, "[{\"ai\":false,\"al\":false}]");
+	mx_dbconn_close(off);
+	mx_db_close(db);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -896,7 +915,9 @@ static void test_extensions(void **state)
 	struct mx_db *db;
 	struct mx_err err;
 	/* Statically linked extensions load. */
-	struct mx_db_extension ok[] = {{"json", NULL}, {"parquet", NULL}, {"icu", NULL}};
+	struct mx_db_extension ok[] = {{.name = "json", .repo = NULL},
+	                               {.name = "parquet", .repo = NULL},
+	                               {.name = "icu", .repo = NULL}};
 	struct mx_db_options opt = {.path = ":memory:", .extensions = ok, .nextensions = 3};
 	if (mx_db_open(&opt, &db, &err) != 0)
 		fail_msg("%s", err.msg);
@@ -905,15 +926,24 @@ static void test_extensions(void **state)
 	ASSERT_QUERY(c, "SELECT json_extract_string('{\"a\":\"b\"}', '$.a') AS v", "[{\"v\":\"b\"}]");
 	mx_dbconn_close(c);
 	mx_db_close(db);
-	/* An extension that would need a download is a clear error, fast. */
-	struct mx_db_extension missing[] = {{"json", NULL}, {"httpfs", "core_nightly"}};
+	/* Offline (MXCP_OFFLINE), an extension that would need a download is a
+	 * clear error naming where it is listed, fast. */
+	struct mx_db_extension missing[] = {
+	        {.name = "json", .repo = NULL},
+	        {.name = "httpfs", .repo = "core_nightly", .file = "mxcp-site.yml", .line = 7, .col = 5}};
 	opt.extensions = missing;
 	opt.nextensions = 2;
+	setenv("MXCP_OFFLINE", "1", 1);
 	time_t t0 = time(NULL);
 	assert_int_equal(MX_EDB, mx_db_open(&opt, &db, &err));
+	unsetenv("MXCP_OFFLINE");
 	assert_true(time(NULL) - t0 < 5);
-	assert_non_null(strstr(err.msg, "Extension 'httpfs' is not available offline: "));
-	struct mx_db_extension evil[] = {{"json; DROP TABLE x", NULL}};
+	assert_string_equal(err.file, "mxcp-site.yml");
+	assert_int_equal(err.line, 7);
+	assert_non_null(strstr(
+	        err.msg,
+	        "extensions: 'httpfs' is not installed, and MXCP_OFFLINE keeps mxcp from installing it"));
+	struct mx_db_extension evil[] = {{.name = "json; DROP TABLE x", .repo = NULL}};
 	opt.extensions = evil;
 	opt.nextensions = 1;
 	assert_int_equal(MX_EINVAL, mx_db_open(&opt, &db, &err));
@@ -949,7 +979,7 @@ static void test_sandbox(void **state)
 	 * project folder, as a server does. */
 	assert_non_null(getcwd(cwd, sizeof cwd));
 	assert_int_equal(0, chdir(dir));
-	struct mx_db_extension ext[] = {{"json", NULL}};
+	struct mx_db_extension ext[] = {{.name = "json", .repo = NULL}};
 	struct mx_db_options opt = {.path = ":memory:", .extensions = ext, .nextensions = 1, .sandbox = &sb};
 	struct mx_db *db;
 	struct mx_dbconn *c;
@@ -985,7 +1015,7 @@ static void test_sandbox(void **state)
 	exec(c, "CREATE TEMPORARY SECRET t (TYPE http, BEARER_TOKEN 'x')");
 	/* an extension loaded already is fine on reload; a new one needs a restart */
 	assert_int_equal(0, mx_db_load_extensions(db, ext, 1, &err));
-	struct mx_db_extension more[] = {{"json", NULL}, {"httpfs", NULL}};
+	struct mx_db_extension more[] = {{.name = "json", .repo = NULL}, {.name = "httpfs", .repo = NULL}};
 	assert_int_equal(MX_EDB, mx_db_load_extensions(db, more, 2, &err));
 	assert_non_null(strstr(err.msg, "Extension 'httpfs' cannot be loaded while the database runs in the "
 	                                "SQL tools' file sandbox"));
