@@ -60,6 +60,16 @@ void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const cha
 	mx_log(l, "%s: %s", logger && *logger ? logger : "mcp", message);
 }
 
+int mx_call_ctx_request(const struct mx_call_ctx *ctx, const char *method, const json_t *params,
+                        double timeout_s, json_t **result, struct mx_err *err)
+{
+	*result = NULL;
+	if (ctx == NULL || ctx->notifier == NULL || ctx->notifier->request == NULL)
+		return mx_err_set(err, MX_ENOTFOUND, "%s: no client to ask (the call did not come over MCP)",
+		                  method);
+	return ctx->notifier->request(ctx->notifier->arg, method, params, timeout_s, result, err);
+}
+
 void mx_call_ctx_progress(const struct mx_call_ctx *ctx, double progress, double total, const char *message)
 {
 	if (ctx && ctx->notifier && ctx->notifier->progress) {

@@ -20,17 +20,26 @@
 #ifndef MX_EXEC_CALL_CTX_H
 #define MX_EXEC_CALL_CTX_H
 
+#include "core/err.h"
+
 #include <jansson.h>
 #include <stdatomic.h>
 
 /* How a running call talks to its client (MCP notifications/message and
- * notifications/progress on the call's own stream); set by the protocol
- * core. Both may be called from any thread while the call runs. */
+ * notifications/progress on the call's own stream, and requests to the
+ * client); set by the protocol core. Each may be called from any thread
+ * while the call runs (not after its executor has returned). */
 struct mx_call_notifier {
 	/* level: an MCP log level name ("debug" … "emergency"). */
 	void (*log)(void *arg, const char *level, const char *logger, const char *message);
 	/* total < 0: none; message NULL: none. */
 	void (*progress)(void *arg, double progress, double total, const char *message);
+	/* Send the client a request (sampling/createMessage, elicitation/create)
+	 * on the call's stream and block the calling thread until its answer.
+	 * params is borrowed; timeout_s < 0: the default. See
+	 * mx_call_ctx_request for the results. NULL: no requests. */
+	int (*request)(void *arg, const char *method, const json_t *params, double timeout_s, json_t **result,
+	               struct mx_err *err);
 	void *arg;
 };
 
@@ -74,6 +83,16 @@ int mx_call_ctx_cancelled(const struct mx_call_ctx *ctx);
 void mx_call_ctx_log(const struct mx_call_ctx *ctx, const char *level, const char *logger,
                      const char *message);
 void mx_call_ctx_progress(const struct mx_call_ctx *ctx, double progress, double total, const char *message);
+
+/* Ask the client (see struct mx_call_notifier.request). Returns 0 with
+ * *result the JSON-RPC result (a new reference); MX_ENOTFOUND when the
+ * client cannot be asked (no client, the capability not declared in
+ * initialize, a revision without the request); MX_EINVAL when the client
+ * answered with an error (*result: its error object, a new reference);
+ * MX_ELIMIT when no answer came in time; MX_ECANCELLED when the call was
+ * cancelled or ended meanwhile. err says why in words. */
+int mx_call_ctx_request(const struct mx_call_ctx *ctx, const char *method, const json_t *params,
+                        double timeout_s, json_t **result, struct mx_err *err);
 
 /* "cli", "test", "evals", "stdio", "http". */
 const char *mx_caller_name(enum mx_caller c);

@@ -136,6 +136,8 @@ struct mx_mcp_call {
 	struct mx_call_notifier notifier; /* ctx.notifier points here */
 	struct mx_dbconn *conn; /* set while running on a worker */
 	int running, cancelled;
+	int ended; /* the handler returned: its requests to the client give up */
+	int requests; /* threads waiting for the client's answer to a request of this call */
 	struct mx_mcp_batch *batch;
 	void (*handler)(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 	struct mx_mcp_call *prev, *next;
@@ -145,6 +147,17 @@ struct mx_mcp_call {
 	struct mx_invoke_report report; /* filled by mx_invoke (policies) */
 	double started_ms; /* mx_mcp_clock_ms() when the worker took the call */
 };
+
+/* MCP content inside an executor's JSON result (mxcp.content's
+ * __mxcp_json__, docs/python.md): the object {"__mxcp_content__": block}
+ * with this one key, block an MCP content block ({"type": …}). */
+#define MX_MCP_CONTENT_KEY "__mxcp_content__"
+/* The content block v carries, or NULL when v is ordinary data. */
+const json_t *mx_mcp_content_block(const json_t *v);
+
+/* The resources/read contents item ({uri, mimeType, text | blob}) of the
+ * value resource ep returned when read at uri; NULL on out of memory. */
+json_t *mx_mcp_resource_item(const struct mx_endpoint *ep, const char *uri, const json_t *value);
 
 /* A result for c: 2026-07-28 results get resultType and serverInfo. */
 json_t *mx_mcp_ok(struct mx_mcp_call *c, json_t *result);

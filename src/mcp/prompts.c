@@ -7,7 +7,11 @@
  * types are -32602; the messages are rendered by mx_invoke (MXCP's Jinja
  * subset) and become MCP PromptMessages {role, content:{type:"text",
  * text}}: role assistant stays, everything else (user, system, none) is
- * user — MCP has no system role (shared/spec/mxcp.md §20 item 4).
+ * user — MCP has no system role (shared/spec/mxcp.md §20 item 4). A
+ * message of `type: resource` (MXCP's docs: its prompt is a resource URI)
+ * embeds that resource of the project, read with the caller's identity:
+ * content {type:"resource", resource:{uri, mimeType, text | blob}}; a URI
+ * no resource matches is -32602, a failing read -32603.
  *
  * completion/complete: the argument of a prompt, or the variable of a
  * resource template, completes from the parameter's `enum`, filtered by
@@ -20,6 +24,36 @@
 #include "core/json.h"
 
 #include <string.h>
+
+/* The content of a `type: resource` message: the resource at uri, read.
+ * NULL with *fail the error reply when it cannot be. */
+static json_t *embed_resource(struct mx_mcp_call *c, struct mx_dbconn *conn, const char *uri, json_t **fail)
+{
+	json_t *vars = NULL;
+	const struct mx_endpoint *ep = mx_mcp_catalog_resource(c->cat, uri, &vars);
+	if (ep == NULL) {
+		*fail = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, json_pack("{s:s}", "uri", uri),
+		                    "Resource not found in prompt message: %s", uri);
+		return NULL;
+	}
+	struct mx_err err;
+	mx_err_clear(&err);
+	json_t *value = NULL;
+	struct mx_invoke_opts iopt = {0};
+	int rc = mx_invoke(c->rt, conn, ep, vars, &c->ctx, &iopt, &value, &err);
+	json_decref(vars);
+	if (rc) {
+		*fail = mx_mcp_fail(c, rc == MX_EINVAL ? MX_RPC_INVALID_PARAMS : MX_RPC_INTERNAL_ERROR, NULL,
+		                    "Error reading resource %s: %s", uri, err.msg);
+		return NULL;
+	}
+	json_t *item = mx_mcp_resource_item(ep, uri, value);
+	json_decref(value);
+	json_t *content = item ? json_pack("{s:s, s:o}", "type", "resource", "resource", item) : NULL;
+	if (content == NULL)
+		*fail = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL, "Internal error: out of memory");
+	return content;
+}
 
 void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
 {
@@ -63,11 +97,22 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 	json_array_foreach (rendered, i, m) {
 		const char *role = json_string_value(json_object_get(m, "role"));
 		const char *text = json_string_value(json_object_get(m, "prompt"));
+		const char *type = json_string_value(json_object_get(m, "type"));
 		role = role && strcmp(role, "assistant") == 0 ? "assistant" : "user";
-		json_array_append_new(msgs, json_pack("{s:s, s:{s:s, s:s}}", "role", role, "content", "type",
-		                                      "text", "text", text ? text : ""));
+		json_t *content;
+		if (type && strcmp(type, "resource") == 0) {
+			if ((content = embed_resource(c, conn, text ? text : "", &out->msg)) == NULL)
+				break;
+		} else {
+			content = json_pack("{s:s, s:s}", "type", "text", "text", text ? text : "");
+		}
+		json_array_append_new(msgs, json_pack("{s:s, s:o}", "role", role, "content", content));
 	}
 	json_decref(rendered);
+	if (out->msg) {
+		json_decref(msgs);
+		return;
+	}
 	json_t *r = json_pack("{s:o}", "messages", msgs);
 	if (r && ep->description)
 		json_object_set_new(r, "description", json_string(ep->description));

@@ -12,14 +12,24 @@
  *   - one ticker thread per server wakes every 100 ms: it re-interrupts
  *     cancelled queries still running (closing the race with a cancel that
  *     lands just before DuckDB starts) and sends notifications/progress for
- *     calls that asked for it, from DuckDB's own query progress.
+ *     calls that asked for it, from DuckDB's own query progress;
+ *   - a running call may ask the client (sampling/createMessage,
+ *     elicitation/create: struct mx_call_notifier.request): the asking
+ *     thread sends the request on the call's stream with an id of the
+ *     session's own (1, 2, …) and waits on session.answered; the client's
+ *     response (a message without a method: a stdio line, an HTTP POST)
+ *     is matched by id on the receiving thread and wakes it. A call that
+ *     is cancelled, or whose handler returns, wakes its waiters, which tell
+ *     the client with notifications/cancelled; the worker frees the call
+ *     only once none of its requests waits (call.requests).
  * Locks: server.mu (catalog pointer, session list) before session.mu (the
  * session's calls and state). A progress notification is sent while the
  * session lock is held and the call is still running; a worker clears
  * `running` under the same lock before it sends the response, so progress
  * never follows the response it belongs to.
  * Invariants: every call on a session's list is answered (or dropped, when
- * cancelled) exactly once, then unlinked; session.pending counts them, and
+ * cancelled) exactly once, then unlinked; an outgoing request is on its
+ * session's list exactly while a thread waits for its answer; session.pending counts them, and
  * drain/free wait for zero. A batch is sent when its last member is in.
  */
 #include "mcp/internal.h"
@@ -37,6 +47,9 @@
 #include <time.h>
 
 #define MX_MCP_MAX_OBSERVERS 8
+/* How long a request to the client waits for its answer by default (an
+ * elicitation waits for a person). */
+#define MX_MCP_REQUEST_TIMEOUT_S 600.0
 
 struct mx_mcp_server {
 	struct mx_runtime *rt;
@@ -69,8 +82,20 @@ struct mx_mcp_session {
 	struct mx_mcp_call *calls;
 	size_t pending;
 	char *session_id; /* for audit records; NULL on stdio */
+	json_t *client_caps; /* initialize's capabilities (an object), or NULL */
+	struct mx_mcp_outreq *outreqs; /* our requests waiting for an answer */
+	json_int_t next_out_id;
+	pthread_cond_t answered; /* an answer came, a call was cancelled or ended */
 	uint64_t serial; /* unique in the process: names the session after it may be gone */
 	struct mx_mcp_session *prev, *next;
+};
+
+/* A request of ours to the client, waiting for its answer (on the stack of
+ * the waiting thread, linked in the session while it waits). */
+struct mx_mcp_outreq {
+	json_int_t id;
+	json_t *answer; /* the client's response message, once in */
+	struct mx_mcp_outreq *prev, *next;
 };
 
 struct mx_mcp_batch {
@@ -157,6 +182,146 @@ static void notify_progress(void *arg, double progress, double total, const char
 	if (params && message)
 		json_object_set_new(params, "message", json_string(message));
 	send_related(c, mx_rpc_notification("notifications/progress", params));
+}
+
+/* ------------------------------------------------- requests to the client */
+
+/* The client capability a request needs and the first revision that has
+ * it; NULL for a method we never send. */
+static const char *request_capability(const char *method, enum mx_mcp_dialect *since)
+{
+	if (strcmp(method, "sampling/createMessage") == 0) {
+		*since = MX_MCP_D_2024_11_05;
+		return "sampling";
+	}
+	if (strcmp(method, "elicitation/create") == 0) {
+		*since = MX_MCP_D_2025_06_18;
+		return "elicitation";
+	}
+	return NULL;
+}
+
+/* Wait on ss->answered until the answer comes, the call is cancelled or
+ * ends, the session dies or the deadline passes. Caller holds ss->mu. */
+static void await_answer(struct mx_mcp_call *c, struct mx_mcp_outreq *o, double deadline)
+{
+	struct mx_mcp_session *ss = c->ss;
+	while (o->answer == NULL && !c->cancelled && !c->ended && !atomic_load(&ss->dead)) {
+		double left = deadline - mx_mono_s();
+		if (left <= 0)
+			break;
+		/* Slices: a dead session is noticed without a wake-up. */
+		if (left > 0.25)
+			left = 0.25;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		long ns = ts.tv_nsec + (long)(left * 1e9);
+		ts.tv_sec += ns / 1000000000L;
+		ts.tv_nsec = ns % 1000000000L;
+		pthread_cond_timedwait(&ss->answered, &ss->mu, &ts);
+	}
+}
+
+/* struct mx_call_notifier.request: ask the client, on the call's stream. */
+static int notify_request(void *arg, const char *method, const json_t *params, double timeout_s,
+                          json_t **result, struct mx_err *err)
+{
+	struct mx_mcp_call *c = arg;
+	struct mx_mcp_session *ss = c->ss;
+	*result = NULL;
+	enum mx_mcp_dialect since = MX_MCP_D_2024_11_05;
+	const char *cap = request_capability(method, &since);
+	if (cap == NULL)
+		return mx_err_set(err, MX_EINVAL, "%s is not a request mxcp sends to clients", method);
+	if (c->dialect >= MX_MCP_D_2026_07_28 || c->dialect < since)
+		return mx_err_set(err, MX_ENOTFOUND,
+		                  "%s: protocol revision %s has no such request to the client", method,
+		                  mx_mcp_dialect_name(c->dialect));
+	double deadline = mx_mono_s() + (timeout_s < 0 ? MX_MCP_REQUEST_TIMEOUT_S : timeout_s);
+	if (c->ctx.deadline > 0 && c->ctx.deadline < deadline)
+		deadline = c->ctx.deadline;
+	struct mx_mcp_outreq o = {0};
+	pthread_mutex_lock(&ss->mu);
+	if (json_object_get(ss->client_caps, cap) == NULL) {
+		pthread_mutex_unlock(&ss->mu);
+		return mx_err_set(err, MX_ENOTFOUND,
+		                  "%s: the client did not declare the '%s' capability in initialize", method,
+		                  cap);
+	}
+	if (c->cancelled || c->ended) {
+		pthread_mutex_unlock(&ss->mu);
+		return mx_err_set(err, MX_ECANCELLED, "Request cancelled");
+	}
+	o.id = ++ss->next_out_id;
+	o.next = ss->outreqs;
+	if (ss->outreqs)
+		ss->outreqs->prev = &o;
+	ss->outreqs = &o;
+	c->requests++;
+	pthread_mutex_unlock(&ss->mu);
+
+	send_related(c, json_pack("{s:s, s:I, s:s, s:O}", "jsonrpc", "2.0", "id", o.id, "method", method,
+	                          "params", (json_t *)params));
+
+	pthread_mutex_lock(&ss->mu);
+	await_answer(c, &o, deadline);
+	if (o.prev)
+		o.prev->next = o.next;
+	else
+		ss->outreqs = o.next;
+	if (o.next)
+		o.next->prev = o.prev;
+	int gave_up = o.answer == NULL;
+	int cancelled = c->cancelled || c->ended || atomic_load(&ss->dead);
+	pthread_mutex_unlock(&ss->mu);
+
+	int rc = 0;
+	if (gave_up) {
+		/* The client may still be asking its user: tell it we stopped. */
+		send_related(c, mx_rpc_notification("notifications/cancelled",
+		                                    json_pack("{s:I, s:s}", "requestId", o.id, "reason",
+		                                              cancelled ? "the call was cancelled"
+		                                                        : "no answer in time")));
+		rc = cancelled ? mx_err_set(err, MX_ECANCELLED, "Request cancelled")
+		               : mx_err_set(err, MX_ELIMIT, "%s: the client did not answer in time", method);
+	} else if (json_is_object(json_object_get(o.answer, "result"))) {
+		*result = json_incref(json_object_get(o.answer, "result"));
+	} else {
+		json_t *e = json_object_get(o.answer, "error");
+		const char *m = json_string_value(json_object_get(e, "message"));
+		*result = json_is_object(e) ? json_incref(e) : NULL;
+		rc = mx_err_set(err, MX_EINVAL, "%s: the client answered with an error: %s", method,
+		                m ? m : "(no message)");
+	}
+	json_decref(o.answer);
+
+	pthread_mutex_lock(&ss->mu);
+	if (--c->requests == 0)
+		pthread_cond_broadcast(&ss->answered); /* run_job may wait for it */
+	pthread_mutex_unlock(&ss->mu);
+	return rc;
+}
+
+/* A response from the client (a message without a method): the answer to
+ * one of our requests, which wakes its waiter. */
+static void take_answer(struct mx_mcp_session *ss, const struct mx_rpc_msg *msg)
+{
+	int found = 0;
+	if (json_is_integer(msg->id)) {
+		json_int_t id = json_integer_value(msg->id);
+		pthread_mutex_lock(&ss->mu);
+		for (struct mx_mcp_outreq *o = ss->outreqs; o; o = o->next) {
+			if (o->id == id && o->answer == NULL) {
+				o->answer = json_incref(msg->root);
+				pthread_cond_broadcast(&ss->answered);
+				found = 1;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&ss->mu);
+	}
+	if (!found)
+		mx_debug("mcp: a response to no request waiting (too late, or not ours); ignored");
 }
 
 static json_t *reply_json(struct mx_mcp_call *c, struct mx_mcp_reply *r)
@@ -266,9 +431,12 @@ static void h_initialize(struct mx_mcp_call *c, struct mx_dbconn *conn, struct m
 	if (d < 0 || d >= MX_MCP_D_2026_07_28)
 		d = mx_mcp_dialect_parse(MX_MCP_LATEST_SESSION_REVISION);
 	struct mx_mcp_session *ss = c->ss;
+	const json_t *caps = param(c, "capabilities");
 	pthread_mutex_lock(&ss->mu);
 	ss->initialized = 1;
 	ss->rev = (enum mx_mcp_dialect)d;
+	json_decref(ss->client_caps);
+	ss->client_caps = json_is_object(caps) ? json_incref((json_t *)caps) : NULL;
 	pthread_mutex_unlock(&ss->mu);
 	c->dialect = (enum mx_mcp_dialect)d;
 	json_t *r = json_pack("{s:s, s:o, s:o}", "protocolVersion", mx_mcp_dialect_name(c->dialect),
@@ -434,6 +602,13 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	if (!cancelled)
 		c->handler(c, conn, &r);
 	pthread_mutex_lock(&ss->mu);
+	/* A request the executor left behind (an async task still asking)
+	 * gives up now; the call is freed only once nobody waits on it. */
+	c->ended = 1;
+	while (c->requests > 0) {
+		pthread_cond_broadcast(&ss->answered);
+		pthread_cond_wait(&ss->answered, &ss->mu);
+	}
 	c->running = 0;
 	c->conn = NULL;
 	cancelled = c->cancelled;
@@ -455,6 +630,7 @@ static void cancel_locked(struct mx_mcp_call *c)
 {
 	c->cancelled = 1;
 	atomic_store(&c->cancel_flag, 1);
+	pthread_cond_broadcast(&c->ss->answered); /* its requests to the client give up */
 	if (c->running && c->conn)
 		mx_dbconn_interrupt(c->conn);
 }
@@ -586,7 +762,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	c->ctx.session_id = ss->session_id;
 	atomic_init(&c->cancel_flag, 0);
 	c->ctx.cancelled = &c->cancel_flag;
-	c->notifier = (struct mx_call_notifier){.log = notify_log, .progress = notify_progress, .arg = c};
+	c->notifier = (struct mx_call_notifier){
+	        .log = notify_log, .progress = notify_progress, .request = notify_request, .arg = c};
 	c->ctx.notifier = &c->notifier;
 	const char *tp =
 	        json_is_object(headers) ? json_string_value(json_object_get(headers, "traceparent")) : NULL;
@@ -651,7 +828,7 @@ static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct
 			send_json(ss, e);
 		return;
 	}
-	case MX_RPC_RESPONSE: return; /* we send no requests */
+	case MX_RPC_RESPONSE: take_answer(ss, msg); return;
 	case MX_RPC_NOTIFICATION:
 		if (strcmp(msg->method, "notifications/cancelled") == 0)
 			cancel_request(ss, msg->params);
@@ -674,6 +851,7 @@ struct mx_mcp_session *mx_mcp_session_new(struct mx_mcp_server *s, const struct 
 	atomic_init(&ss->dead, 0);
 	pthread_mutex_init(&ss->mu, NULL);
 	pthread_cond_init(&ss->idle, NULL);
+	pthread_cond_init(&ss->answered, NULL);
 	static atomic_ullong serials;
 	ss->serial = atomic_fetch_add(&serials, 1) + 1;
 	pthread_mutex_lock(&s->mu);
@@ -779,7 +957,9 @@ void mx_mcp_session_free(struct mx_mcp_session *ss)
 		ss->next->prev = ss->prev;
 	pthread_mutex_unlock(&s->mu);
 	pthread_cond_destroy(&ss->idle);
+	pthread_cond_destroy(&ss->answered);
 	pthread_mutex_destroy(&ss->mu);
+	json_decref(ss->client_caps);
 	mx_free(ss->session_id);
 	mx_free(ss);
 }
@@ -946,6 +1126,35 @@ int mx_mcp_server_tools_json(struct mx_mcp_server *s, struct mx_buf *out)
 	return rc;
 }
 
+/* May the call ask the client (sampling, elicitation): the client declared
+ * one of them and the endpoint is Python's? Then its request must travel
+ * on the call's own SSE stream. */
+static int may_ask_client(struct mx_mcp_session *ss, const char *method, const json_t *params)
+{
+	pthread_mutex_lock(&ss->mu);
+	int asks = json_object_get(ss->client_caps, "sampling") ||
+	           json_object_get(ss->client_caps, "elicitation");
+	pthread_mutex_unlock(&ss->mu);
+	if (!asks)
+		return 0;
+	struct mx_mcp_server *s = ss->srv;
+	pthread_mutex_lock(&s->mu);
+	struct mx_mcp_catalog *cat = mx_mcp_catalog_ref(s->cat);
+	pthread_mutex_unlock(&s->mu);
+	const struct mx_endpoint *ep = NULL;
+	const char *name = json_string_value(json_object_get(params, "name"));
+	const char *uri = json_string_value(json_object_get(params, "uri"));
+	json_t *vars = NULL;
+	if (strcmp(method, "tools/call") == 0 && name)
+		ep = mx_mcp_catalog_tool(cat, name);
+	else if (strcmp(method, "resources/read") == 0 && uri)
+		ep = mx_mcp_catalog_resource(cat, uri, &vars);
+	int python = ep && ep->language == MX_LANG_PYTHON;
+	json_decref(vars);
+	mx_mcp_catalog_unref(cat);
+	return python;
+}
+
 int mx_mcp_session_may_notify(struct mx_mcp_session *ss, const json_t *msg)
 {
 	const char *name = json_string_value(json_object_get(msg, "method"));
@@ -954,6 +1163,8 @@ int mx_mcp_session_may_notify(struct mx_mcp_session *ss, const json_t *msg)
 		return 0;
 	const json_t *meta = json_object_get(json_object_get(msg, "params"), "_meta");
 	if (json_object_get(meta, "progressToken"))
+		return 1;
+	if (may_ask_client(ss, m->name, json_object_get(msg, "params")))
 		return 1;
 	/* The revision is the one pick_dialect serves it in: _meta's, or the session's. */
 	if (json_object_get(meta, "io.modelcontextprotocol/protocolVersion"))

@@ -8,6 +8,12 @@
  * isError:true and MXCP's text "Error executing tool <name>: <message>",
  * so the model can read it. A cancelled call produces nothing (the caller
  * drops the reply).
+ *
+ * MCP content (a Python endpoint's mxcp.content objects: image, audio,
+ * embedded resource, resource link, text) comes inside the result as the
+ * marker object {"__mxcp_content__": block} (internal.h): a marker is its
+ * block, a list's markers are blocks among the text blocks of the other
+ * items, and a result with content has no structuredContent.
  */
 #include "mcp/internal.h"
 
@@ -21,9 +27,21 @@ static json_t *text_content(const char *text)
 	return json_pack("[{s:s, s:s}]", "type", "text", "text", text);
 }
 
-/* One text block: a string as itself, anything else as compact JSON. */
+const json_t *mx_mcp_content_block(const json_t *v)
+{
+	if (!json_is_object(v) || json_object_size(v) != 1)
+		return NULL;
+	const json_t *b = json_object_get(v, MX_MCP_CONTENT_KEY);
+	return json_is_object(b) && json_is_string(json_object_get(b, "type")) ? b : NULL;
+}
+
+/* One block: content as itself, a string as text, anything else as
+ * compact JSON text. */
 static int add_text_block(json_t *content, const json_t *v)
 {
+	const json_t *block = mx_mcp_content_block(v);
+	if (block)
+		return json_array_append(content, (json_t *)block) ? MX_ENOMEM : 0;
 	char *text = json_is_string(v) ? NULL : mx_json_dumps(v, MX_JSON_COMPACT);
 	if (!json_is_string(v) && text == NULL)
 		return MX_ENOMEM;
@@ -40,12 +58,15 @@ static json_t *success(struct mx_mcp_call *c, const struct mx_endpoint *ep, json
 {
 	json_t *content = json_array();
 	int rc = content ? 0 : MX_ENOMEM;
+	int has_content = mx_mcp_content_block(value) != NULL;
 	if (json_is_array(value)) {
 		size_t i;
 		json_t *item;
-		json_array_foreach (value, i, item)
+		json_array_foreach (value, i, item) {
+			has_content |= mx_mcp_content_block(item) != NULL;
 			if (rc == 0)
 				rc = add_text_block(content, item);
+		}
 	} else if (rc == 0) {
 		rc = add_text_block(content, value);
 	}
@@ -54,7 +75,7 @@ static json_t *success(struct mx_mcp_call *c, const struct mx_endpoint *ep, json
 		return NULL;
 	}
 	json_t *r = json_pack("{s:o, s:b}", "content", content, "isError", 0);
-	if (r && ep->ret && c->dialect >= MX_MCP_D_2025_06_18) {
+	if (r && ep->ret && !has_content && c->dialect >= MX_MCP_D_2025_06_18) {
 		json_t *sc = ep->ret->kind == MX_T_OBJECT && json_is_object(value)
 		                     ? json_incref(value)
 		                     : json_pack("{s:O}", "result", value);

@@ -16,7 +16,8 @@
  * state (made once per thread and kept), the arguments converted, the
  * function called through mxcp._embed.call (a coroutine function is
  * awaited on the loop while the worker waits without the GIL), the result
- * converted to JSON, the GIL dropped. SQL calls never touch the GIL.
+ * converted to JSON (a resource's bytes first become MCP content: a blob),
+ * the GIL dropped. SQL calls never touch the GIL.
  *
  * Cancellation: a running Python call is on the `running` list (a mutex of
  * its own, never taken with the GIL held for longer than a list walk).
@@ -44,6 +45,7 @@
 static PyObject *embed_mod; /* mxcp._embed */
 static PyObject *fn_call, *fn_run_hooks, *fn_run_payload, *fn_signature, *fn_required, *cls_project;
 static PyObject *exc_cancelled; /* mxcp._embed.Cancelled */
+static PyObject *fn_blob; /* mxcp.content._blob: a resource's bytes as MCP content */
 
 /* ----------------------------------------------------------------- GIL */
 
@@ -225,6 +227,9 @@ static int py_call(const struct mx_exec_call *x, json_t **out, struct mx_err *er
 		r.in_python = 1;
 		running_add(&r);
 		res = PyObject_CallFunctionObjArgs(fn_call, f->func, kwargs, (PyObject *)h, NULL);
+		/* A resource's bytes are its blob (MCP content), not base64 text. */
+		if (res && x->ep->kind == MX_EP_RESOURCE && (PyBytes_Check(res) || PyByteArray_Check(res)))
+			Py_SETREF(res, PyObject_CallOneArg(fn_blob, res));
 		r.in_python = 0;
 		PyThreadState_SetAsyncExc(r.thread_id, NULL); /* one that came too late */
 	}
@@ -574,8 +579,11 @@ static int py_start(const char *package_dir, struct mx_err *err)
 	fn_required = attr(embed_mod, "required_names");
 	cls_project = attr(embed_mod, "Project");
 	exc_cancelled = attr(embed_mod, "Cancelled");
-	if (!fn_call || !fn_run_hooks || !fn_run_payload || !fn_signature || !fn_required || !cls_project ||
-	    !exc_cancelled || mxpy_convert_init() != 0)
+	PyObject *content_mod = PyImport_ImportModule("mxcp.content");
+	fn_blob = attr(content_mod, "_blob");
+	Py_XDECREF(content_mod);
+	if (!fn_blob || !fn_call || !fn_run_hooks || !fn_run_payload || !fn_signature || !fn_required ||
+	    !cls_project || !exc_cancelled || mxpy_convert_init() != 0)
 		goto py_error;
 	PyObject *res = PyObject_CallMethod(embed_mod, "start", NULL);
 	if (res == NULL)

@@ -3,7 +3,7 @@
  * module — `_mxcp`, the C module behind the `mxcp` package: the Call handle
  * of a running call (db.execute, log and progress to the client, the user
  * context, the request headers, the configuration, the plugins, a reload
- * request) and the log. Every function here that reaches into mxcp
+ * request, requests to the client: sampling, elicitation) and the log. Every function here that reaches into mxcp
  * releases the GIL first (py_int.h: the GIL is never held while an mxcp
  * lock is taken).
  */
@@ -74,6 +74,57 @@ static PyObject *call_progress(PyObject *self, PyObject *args)
 	const struct mx_call_ctx *ctx = h->x ? h->x->ctx : NULL;
 	Py_BEGIN_ALLOW_THREADS mx_call_ctx_progress(ctx, progress, t, message);
 	Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
+/* request(method, params, timeout): a request to the client (sampling,
+ * elicitation) on the call's stream, waited for without the GIL. Returns
+ * (True, result) or (False, (kind, code, message, data)), kind one of
+ * "unsupported", "error", "timeout", "cancelled"; mxcp.runtime raises. */
+static PyObject *call_request(PyObject *self, PyObject *args)
+{
+	struct mxpy_call *h = (struct mxpy_call *)self;
+	const char *method;
+	PyObject *params;
+	double timeout;
+	if (!PyArg_ParseTuple(args, "sOd:request", &method, &params, &timeout) || !alive(h))
+		return NULL;
+	struct mx_err err;
+	mx_err_clear(&err);
+	json_t *jparams = NULL;
+	if (mxpy_to_json(params, &jparams, &err) != 0) {
+		PyErr_Clear();
+		PyErr_Format(PyExc_TypeError, "%s: params: %s", method, err.msg);
+		return NULL;
+	}
+	struct mx_call_ctx *ctx = h->x ? h->x->ctx : NULL;
+	json_t *result = NULL;
+	int rc;
+	Py_BEGIN_ALLOW_THREADS rc = mx_call_ctx_request(ctx, method, jparams, timeout, &result, &err);
+	Py_END_ALLOW_THREADS json_decref(jparams);
+	if (rc == 0) {
+		PyObject *r = mxpy_from_json(result);
+		json_decref(result);
+		return r ? Py_BuildValue("(ON)", Py_True, r) : NULL;
+	}
+	const char *kind = rc == MX_ENOTFOUND    ? "unsupported"
+	                   : rc == MX_ELIMIT     ? "timeout"
+	                   : rc == MX_ECANCELLED ? "cancelled"
+	                                         : "error";
+	PyObject *code = Py_NewRef(Py_None), *data = Py_NewRef(Py_None);
+	if (result) { /* the client's JSON-RPC error object */
+		const json_t *jc = json_object_get(result, "code"), *jd = json_object_get(result, "data");
+		if (json_is_integer(jc))
+			Py_SETREF(code, PyLong_FromLongLong(json_integer_value(jc)));
+		if (jd)
+			Py_SETREF(data, mxpy_from_json(jd));
+		json_decref(result);
+	}
+	if (code == NULL || data == NULL) {
+		Py_XDECREF(code);
+		Py_XDECREF(data);
+		return NULL;
+	}
+	return Py_BuildValue("(O(ssNN))", Py_False, kind, err.msg, code, data);
 }
 
 /* A member of the user context, else of the `user` object, else None. */
@@ -220,6 +271,7 @@ static PyMethodDef call_methods[] = {
         {"db_execute", call_db_execute, METH_VARARGS, "db.execute(sql, params) on the call's connection"},
         {"log", call_log, METH_VARARGS, "a message to the client at an MCP log level"},
         {"progress", call_progress, METH_VARARGS, "progress to the client"},
+        {"request", call_request, METH_VARARGS, "a request to the client, waited for without the GIL"},
         {"user_context", call_user_context, METH_NOARGS, "the caller's user context (dict) or None"},
         {"headers", call_headers, METH_NOARGS, "the request's headers (dict) or None"},
         {"site_config", call_site_config, METH_NOARGS, "mxcp-site.yml as a dict"},

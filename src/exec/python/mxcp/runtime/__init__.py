@@ -6,7 +6,10 @@ Valid inside an execution (a call, an @on_init/@on_shutdown hook); outside
 one they raise MXCP's RuntimeError.
 """
 
+import asyncio
+
 from mxcp import _embed
+from mxcp import content as _content
 
 _NO_CONTEXT = "No execution context available - function not called from MXCP executor"
 
@@ -84,9 +87,69 @@ class _Done:
 _DONE = _Done()
 
 
+def _request_done(reply):
+    """The answer of _mxcp.Call.request: the result, or the exception it means."""
+    ok, payload = reply
+    if ok:
+        return payload
+    kind, message, code, data = payload
+    if kind == "cancelled":
+        raise _embed.Cancelled(message)
+    if kind == "unsupported":
+        raise _content.ClientCapabilityError(message)
+    raise _content.ClientRequestError(message, code, data)
+
+
 class _MCPProxy:
     """Log messages and progress to the calling MCP client (notifications/message
-    and notifications/progress on the call's stream); logged without a client."""
+    and notifications/progress on the call's stream; logged without a client),
+    and requests to it (sampling, elicitation: mxcp's extension)."""
+
+    def _request(self, method, params, timeout, wrap):
+        handle = _embed.current.get()
+        if handle is None:
+            raise _content.ClientCapabilityError(
+                f"{method}: no client to ask (not called from an MCP request)"
+            )
+        timeout = -1.0 if timeout is None else float(timeout)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # A sync endpoint (its worker thread): wait here, without the GIL.
+            return wrap(_request_done(handle.request(method, params, timeout)))
+
+        async def wait():
+            # An async endpoint: the wait blocks a thread of the loop's
+            # executor, never the loop.
+            reply = await loop.run_in_executor(None, handle.request, method, params, timeout)
+            return wrap(_request_done(reply))
+
+        return wait()
+
+    def sample(self, messages, *, system_prompt=None, max_tokens=512, temperature=None,
+               model_preferences=None, stop_sequences=None, include_context=None,
+               metadata=None, timeout=None):
+        """Ask the client's LLM (sampling/createMessage) and return a
+        mxcp.content.SampleResult (.text, .content, .model, .stop_reason).
+        Awaitable in an async endpoint; in a sync one it blocks and returns
+        the result. Raises ClientCapabilityError when the client did not
+        declare `sampling`, ClientRequestError when it refuses or does not
+        answer within `timeout` seconds (default: the call's own deadline,
+        at most 10 minutes)."""
+        params = _content.sampling_params(
+            messages, system_prompt, max_tokens, temperature, model_preferences,
+            stop_sequences, include_context, metadata,
+        )
+        return self._request("sampling/createMessage", params, timeout, _content.SampleResult)
+
+    def elicit(self, message, schema=None, *, timeout=None):
+        """Ask the user through the client (elicitation/create) and return a
+        mxcp.content.ElicitResult (.action: "accept" | "decline" | "cancel",
+        .content). schema: a JSON Schema object of flat properties, or a dict
+        name -> str/int/float/bool. Awaitable or blocking as sample();
+        raises the same errors (the capability is `elicitation`)."""
+        params = _content.elicitation_params(message, schema)
+        return self._request("elicitation/create", params, timeout, _content.ElicitResult)
 
     def _log(self, level, message, extra):
         handle = _embed.current.get()

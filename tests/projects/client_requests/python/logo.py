@@ -1,0 +1,2 @@
+def main():
+    return b"\x00\x01binary\xff"
