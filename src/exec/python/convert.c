@@ -598,6 +598,15 @@ static json_t *object_json(struct tojson *tj, PyObject *o, int depth)
 		return j;
 	}
 	PyErr_Clear();
+	if (PyObject_HasAttrString((PyObject *)Py_TYPE(o), "__mxcp_json__")) {
+		/* mxcp.content: an MCP content block, as its reserved marker */
+		PyObject *r = PyObject_CallMethod(o, "__mxcp_json__", NULL);
+		if (r == NULL)
+			return py_fail(tj, "Cannot serialize MCP content");
+		j = to_json(tj, r, depth + 1);
+		Py_DECREF(r);
+		return j;
+	}
 	if (PyObject_HasAttrString(o, "model_dump")) {
 		/* pydantic v2, as its JSON serialiser writes it (by alias). */
 		PyObject *meth = PyObject_GetAttrString(o, "model_dump");

@@ -1077,23 +1077,26 @@ static void test_output_schema(void **state)
 	                          "  tags: {type: array, items: {type: string}}\n"
 	                          "  addr: {type: object, properties: {city: {type: string}}}\n");
 	json_t *s = mx_type_output_schema(t);
-	MX_ASSERT_JSON_EQ(
-	        "{\"type\": \"object\", \"description\": \"A user\", \"properties\": {"
-	        "\"id\": {\"type\": [\"integer\", \"null\"]},"
-	        "\"role\": {\"type\": [\"string\", \"null\"], \"enum\": [\"admin\", \"user\", null]},"
-	        "\"tags\": {\"type\": [\"array\", \"null\"], \"items\": {\"type\": [\"string\", \"null\"]}},"
-	        "\"addr\": {\"type\": [\"object\", \"null\"], \"properties\": {"
-	        "  \"city\": {\"type\": [\"string\", \"null\"]}}}"
-	        "}, \"required\": [\"id\"]}",
-	        s);
+	MX_ASSERT_JSON_EQ("{\"type\": \"object\", \"description\": \"A user\", \"properties\": {"
+	                  "\"id\": {\"anyOf\": [{\"type\": \"integer\"}, {\"type\": \"null\"}]},"
+	                  "\"role\": {\"anyOf\": [{\"type\": \"string\", \"enum\": [\"admin\", \"user\"]}, "
+	                  "{\"type\": \"null\"}]},"
+	                  "\"tags\": {\"anyOf\": [{\"type\": \"array\", \"items\": {\"anyOf\": [{\"type\": "
+	                  "\"string\"}, "
+	                  "{\"type\": \"null\"}]}}, {\"type\": \"null\"}]},"
+	                  "\"addr\": {\"anyOf\": [{\"type\": \"object\", \"properties\": {"
+	                  "  \"city\": {\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"null\"}]}}}, "
+	                  "{\"type\": \"null\"}]}"
+	                  "}, \"required\": [\"id\"]}",
+	                  s);
 	json_decref(s);
 	mx_type_free(t);
 
 	t = parse("type: string\nformat: date\n");
 	s = mx_type_output_schema(t);
 	MX_ASSERT_JSON_EQ(
-	        "{\"type\": \"object\", \"properties\": {\"result\": {\"type\": [\"string\", \"null\"], "
-	        "\"format\": \"date\"}}, \"required\": [\"result\"]}",
+	        "{\"type\": \"object\", \"properties\": {\"result\": {\"anyOf\": [{\"type\": \"string\", "
+	        "\"format\": \"date\"}, {\"type\": \"null\"}]}}, \"required\": [\"result\"]}",
 	        s);
 	json_decref(s);
 	mx_type_free(t);
@@ -1101,9 +1104,11 @@ static void test_output_schema(void **state)
 	t = parse("type: array\nitems: {type: object, properties: {a: {type: number}}}\n");
 	s = mx_type_output_schema(t);
 	MX_ASSERT_JSON_EQ(
-	        "{\"type\": \"object\", \"properties\": {\"result\": {\"type\": [\"array\", \"null\"], "
-	        "\"items\": {\"type\": [\"object\", \"null\"], \"properties\": {\"a\": {\"type\": "
-	        "[\"number\", \"null\"]}}}}}, \"required\": [\"result\"]}",
+	        "{\"type\": \"object\", \"properties\": {\"result\": {\"anyOf\": [{\"type\": \"array\", "
+	        "\"items\": {\"anyOf\": [{\"type\": \"object\", \"properties\": {\"a\": {\"anyOf\": "
+	        "[{\"type\": \"number\"}, {\"type\": \"null\"}]}}}, {\"type\": \"null\"}]}}, {\"type\": "
+	        "\"null\"}]}}, "
+	        "\"required\": [\"result\"]}",
 	        s);
 	json_decref(s);
 	mx_type_free(t);
