@@ -90,6 +90,20 @@ static int parse_params(const struct spec *sp, struct mx_endpoint *ep, struct mx
 	return rc;
 }
 
+/* Every built-in tool returns a list of records, as MXCP's (FastMCP's
+ * list[dict]): an outputSchema and structuredContent {"result": [...]}. */
+static int parse_return(struct mx_endpoint *ep, struct mx_err *err)
+{
+	static const char ret[] = "type: array\ndescription: The rows, one object per row\nitems:\n"
+	                          "  type: object\n  description: A row, by column name\n";
+	struct mx_yaml_doc *doc = NULL;
+	int rc = mx_yaml_load_string("<builtin>", ret, sizeof ret - 1, &doc, err);
+	if (rc == 0)
+		rc = mx_type_parse(doc->root, "<builtin>", "tool.return", 0, &ep->ret, err);
+	mx_yaml_free(doc);
+	return rc;
+}
+
 static int build(const struct spec *sp, const char *description, struct mx_endpoint **out, struct mx_err *err)
 {
 	struct mx_endpoint *ep = mx_calloc(1, sizeof *ep);
@@ -111,6 +125,8 @@ static int build(const struct spec *sp, const char *description, struct mx_endpo
 		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = parse_params(sp, ep, err);
+	if (rc == 0)
+		rc = parse_return(ep, err);
 	if (rc) {
 		mx_endpoint_free(ep);
 		return rc;

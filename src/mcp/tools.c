@@ -67,7 +67,8 @@ static json_t *success(struct mx_mcp_call *c, const struct mx_endpoint *ep, json
 			if (rc == 0)
 				rc = add_text_block(content, item);
 		}
-	} else if (rc == 0) {
+	} else if (rc == 0 && !json_is_null(value)) {
+		/* a NULL scalar is no content at all, as MXCP (FastMCP) answers */
 		rc = add_text_block(content, value);
 	}
 	if (rc) {
