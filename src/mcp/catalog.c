@@ -42,11 +42,38 @@ int mx_mcp_dialect_parse(const char *s)
 	return -1;
 }
 
-json_t *mx_mcp_capabilities(void)
+json_t *mx_mcp_capabilities(int subscribe)
 {
 	return json_pack("{s:{s:b}, s:{s:b, s:b}, s:{s:b}, s:{}, s:{}}", "tools", "listChanged", 1,
-	                 "resources", "subscribe", 0, "listChanged", 1, "prompts", "listChanged", 1,
+	                 "resources", "subscribe", subscribe, "listChanged", 1, "prompts", "listChanged", 1,
 	                 "logging", "completions");
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_json(json_t *a, json_t *b)
+{
+	int same = (a == NULL && b == NULL) || (a && b && json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	return same;
+}
+
+int mx_mcp_resource_same(const struct mx_endpoint *a, const struct mx_endpoint *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	/* a Python resource's module is imported afresh by a reload: changed */
+	if (a->language != MX_LANG_SQL || b->language != MX_LANG_SQL)
+		return 0;
+	return same_str(a->uri, b->uri) && same_str(a->mime_type, b->mime_type) &&
+	       same_str(a->description, b->description) && same_str(a->source_code, b->source_code) &&
+	       same_json(mx_params_input_schema(a->params, a->nparams),
+	                 mx_params_input_schema(b->params, b->nparams)) &&
+	       same_json(mx_type_output_schema(a->ret), mx_type_output_schema(b->ret));
 }
 
 json_t *mx_mcp_server_info(const struct mx_mcp_catalog *c, enum mx_mcp_dialect d)
@@ -361,7 +388,7 @@ const struct mx_mcp_page *mx_mcp_catalog_discover(struct mx_mcp_catalog *c)
 		for (int i = 0; versions && MX_MCP_REVISIONS[i]; i++)
 			json_array_append_new(versions, json_string(MX_MCP_REVISIONS[i]));
 		json_t *r = json_pack("{s:o, s:o}", "supportedVersions", versions, "capabilities",
-		                      mx_mcp_capabilities());
+		                      mx_mcp_capabilities(0));
 		if (r) {
 			add_cache_hints(r, c, "public", MX_MCP_LIST_TTL_MS);
 			c->discover.text = mx_json_dumps(r, MX_JSON_COMPACT);

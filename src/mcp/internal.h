@@ -102,7 +102,12 @@ const struct mx_endpoint *mx_mcp_catalog_resource_def(const struct mx_mcp_catalo
 
 /* serverInfo for dialect d; capabilities (the same for every revision). */
 json_t *mx_mcp_server_info(const struct mx_mcp_catalog *c, enum mx_mcp_dialect d);
-json_t *mx_mcp_capabilities(void);
+/* subscribe: resources/subscribe is served (the revisions that have it;
+ * 2026-07-28's subscriptions/listen is not yet). */
+json_t *mx_mcp_capabilities(int subscribe);
+/* Whether a resource's definition is the same in two snapshots (NULL:
+ * absent); a Python resource counts as changed by every reload. */
+int mx_mcp_resource_same(const struct mx_endpoint *a, const struct mx_endpoint *b);
 
 /* The MIME type of a resource: its mime_type, else text/plain for a
  * declared string return, else application/json. */

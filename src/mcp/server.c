@@ -44,6 +44,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define MX_MCP_MAX_OBSERVERS 8
@@ -68,6 +69,11 @@ struct mx_mcp_server {
 	enum mx_caller caller;
 	struct mx_call_observer observers[MX_MCP_MAX_OBSERVERS];
 	size_t nobservers;
+	/* The database file as last seen (resource subscriptions): its and its
+	 * WAL's size and modification time, checked about once a second. */
+	char db_path[1024]; /* "" for :memory: */
+	long long db_seen[4];
+	unsigned ticks;
 };
 
 struct mx_mcp_session {
@@ -83,6 +89,7 @@ struct mx_mcp_session {
 	size_t pending;
 	char *session_id; /* for audit records; NULL on stdio */
 	json_t *client_caps; /* initialize's capabilities (an object), or NULL */
+	json_t *subscriptions; /* resources/subscribe: URI → true; NULL: none */
 	struct mx_mcp_outreq *outreqs; /* our requests waiting for an answer */
 	json_int_t next_out_id;
 	pthread_cond_t answered; /* an answer came, a call was cancelled or ended */
@@ -440,7 +447,7 @@ static void h_initialize(struct mx_mcp_call *c, struct mx_dbconn *conn, struct m
 	pthread_mutex_unlock(&ss->mu);
 	c->dialect = (enum mx_mcp_dialect)d;
 	json_t *r = json_pack("{s:s, s:o, s:o}", "protocolVersion", mx_mcp_dialect_name(c->dialect),
-	                      "capabilities", mx_mcp_capabilities(), "serverInfo",
+	                      "capabilities", mx_mcp_capabilities(1), "serverInfo",
 	                      mx_mcp_server_info(c->cat, c->dialect));
 	out->msg = mx_mcp_ok(c, r);
 }
@@ -506,6 +513,85 @@ static void h_prompts_list(struct mx_mcp_call *c, struct mx_dbconn *conn, struct
 	list_page(c, MX_MCP_L_PROMPTS, out);
 }
 
+/* resources/subscribe and resources/unsubscribe (2024-11-05 … 2025-11-25):
+ * the session keeps the URIs; notifications/resources/updated goes to it
+ * when a reload changes that resource's definition, or when its data may
+ * have changed (mx_mcp_server_resources_changed: a write tool ran, the
+ * database file was written by another process). */
+static void h_subscription(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
+{
+	(void)conn;
+	const char *uri = json_string_value(param(c, "uri"));
+	if (uri == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"uri\" must be a string");
+		return;
+	}
+	json_t *vars = NULL;
+	const struct mx_endpoint *ep = mx_mcp_catalog_resource(c->cat, uri, &vars);
+	json_decref(vars);
+	if (ep == NULL) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, json_pack("{s:s}", "uri", uri),
+		                       "Resource not found: %s", uri);
+		return;
+	}
+	struct mx_mcp_session *ss = c->ss;
+	int subscribe = strcmp(c->method, "resources/subscribe") == 0;
+	int rc = 0;
+	pthread_mutex_lock(&ss->mu);
+	if (subscribe) {
+		if (ss->subscriptions == NULL)
+			ss->subscriptions = json_object();
+		rc = ss->subscriptions ? json_object_set_new(ss->subscriptions, uri, json_true()) : -1;
+	} else if (ss->subscriptions) {
+		json_object_del(ss->subscriptions, uri);
+	}
+	pthread_mutex_unlock(&ss->mu);
+	out->msg = rc ? mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL, "Internal error: out of memory")
+	              : mx_mcp_ok(c, json_object());
+}
+
+/* Tell ss that uri may have changed, when it subscribed to it. */
+static void send_updated_locked(struct mx_mcp_session *ss, const char *uri)
+{
+	send_json(ss, mx_rpc_notification("notifications/resources/updated", json_pack("{s:s}", "uri", uri)));
+}
+
+/* Every subscribed URI of every session whose resource `changed` says
+ * changed (NULL: all of them). Caller holds s->mu. */
+static void notify_subscribers_locked(struct mx_mcp_server *s, const struct mx_mcp_catalog *old,
+                                      const struct mx_mcp_catalog *cur)
+{
+	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
+		pthread_mutex_lock(&ss->mu);
+		json_t *subs = ss->subscriptions ? json_deep_copy(ss->subscriptions) : NULL;
+		pthread_mutex_unlock(&ss->mu);
+		const char *uri;
+		json_t *v;
+		json_object_foreach (subs, uri, v) {
+			int changed = 1;
+			if (old && cur) {
+				json_t *va = NULL, *vb = NULL;
+				const struct mx_endpoint *a = mx_mcp_catalog_resource(old, uri, &va);
+				const struct mx_endpoint *b = mx_mcp_catalog_resource(cur, uri, &vb);
+				changed = !mx_mcp_resource_same(a, b);
+				json_decref(va);
+				json_decref(vb);
+			}
+			if (changed)
+				send_updated_locked(ss, uri);
+		}
+		json_decref(subs);
+	}
+}
+
+void mx_mcp_server_resources_changed(struct mx_mcp_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	notify_subscribers_locked(s, NULL, NULL);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* ------------------------------------------------------------ method table */
 
 enum { ERA_LEGACY = 1, ERA_MODERN = 2, ERA_BOTH = 3 };
@@ -530,6 +616,8 @@ static const struct method METHODS[] = {
         {"prompts/list", h_prompts_list, 0, ERA_BOTH},
         {"prompts/get", mx_mcp_handle_prompts_get, 1, ERA_BOTH},
         {"completion/complete", mx_mcp_handle_complete, 0, ERA_BOTH},
+        {"resources/subscribe", h_subscription, 0, ERA_LEGACY},
+        {"resources/unsubscribe", h_subscription, 0, ERA_LEGACY},
 };
 
 static const struct method *find_method(const char *name)
@@ -959,6 +1047,7 @@ void mx_mcp_session_free(struct mx_mcp_session *ss)
 	pthread_cond_destroy(&ss->idle);
 	pthread_cond_destroy(&ss->answered);
 	pthread_mutex_destroy(&ss->mu);
+	json_decref(ss->subscriptions);
 	json_decref(ss->client_caps);
 	mx_free(ss->session_id);
 	mx_free(ss);
@@ -989,6 +1078,40 @@ static void tick_session(struct mx_mcp_session *ss)
 	pthread_mutex_unlock(&ss->mu);
 }
 
+static void stat_database(const char *path, long long out[4])
+{
+	memset(out, 0, 4 * sizeof *out);
+	char wal[1100];
+	snprintf(wal, sizeof wal, "%s.wal", path);
+	const char *files[2] = {path, wal};
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		if (stat(files[i], &st) == 0) {
+			out[2 * i] = (long long)st.st_size;
+			out[2 * i + 1] = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		}
+	}
+}
+
+/* Whether the database file (or its WAL) changed since the last look: a
+ * write tool ran, or another process (a dbt run) wrote it. Only looked at
+ * while some session subscribes to a resource. Caller holds s->mu. */
+static int database_written(struct mx_mcp_server *s)
+{
+	if (s->db_path[0] == '\0')
+		return 0;
+	int any = 0;
+	for (struct mx_mcp_session *ss = s->sessions; ss && !any; ss = ss->next)
+		any = ss->subscriptions != NULL && json_object_size(ss->subscriptions) > 0;
+	if (!any)
+		return 0;
+	long long now[4];
+	stat_database(s->db_path, now);
+	int changed = memcmp(now, s->db_seen, sizeof now) != 0;
+	memcpy(s->db_seen, now, sizeof now);
+	return changed;
+}
+
 static void *ticker_main(void *arg)
 {
 	struct mx_mcp_server *s = arg;
@@ -1006,6 +1129,8 @@ static void *ticker_main(void *arg)
 			break;
 		for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next)
 			tick_session(ss);
+		if (++s->ticks % 10 == 0 && database_written(s))
+			notify_subscribers_locked(s, NULL, NULL);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -1030,6 +1155,11 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->rt = rt;
 	s->sql_tools = opt ? opt->sql_tools : -1;
 	s->page_size = opt && opt->page_size ? opt->page_size : 100;
+	const char *dbp = mx_runtime_project(rt)->settings.duckdb_path;
+	if (dbp && strcmp(dbp, ":memory:") != 0 && strlen(dbp) < sizeof s->db_path) {
+		snprintf(s->db_path, sizeof s->db_path, "%s", dbp);
+		stat_database(s->db_path, s->db_seen);
+	}
 	s->call_timeout = opt && opt->call_timeout > 0 ? opt->call_timeout : 0;
 	s->caller = opt ? opt->caller : MX_CALLER_STDIO;
 	for (size_t i = 0; opt && i < opt->nobservers && i < MX_MCP_MAX_OBSERVERS; i++)
@@ -1093,6 +1223,7 @@ int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct m
 		for (size_t i = 0; init && i < sizeof changed / sizeof *changed; i++)
 			send_json(ss, mx_rpc_notification(changed[i], NULL));
 	}
+	notify_subscribers_locked(s, old, cat);
 	pthread_mutex_unlock(&s->mu);
 	mx_mcp_catalog_unref(old);
 	return 0;

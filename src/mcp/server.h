@@ -74,6 +74,8 @@ struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s);
 /* Cancel every call queued or running in every session (running queries
  * are interrupted); returns how many. For a shutdown whose grace is over. */
 size_t mx_mcp_server_cancel_all(struct mx_mcp_server *s);
+/* Tell every session subscribed to a resource that it may have changed. */
+void mx_mcp_server_resources_changed(struct mx_mcp_server *s);
 /* Cancel the calls of one session (by its serial) with request id `id`, or
  * all of them when id is NULL; returns how many. Safe whether or not the
  * session still exists: a transport whose client went away calls it. */

@@ -246,7 +246,12 @@ static void initialize(struct fx *f, const char *version)
 	send_text(f, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
 }
 
-#define CAPS                                                                                          \
+/* initialize (the revisions with resources/subscribe) and server/discover
+ * (2026-07-28, whose subscriptions/listen is not served yet) */
+#define CAPS                                                                                         \
+	"{\"tools\":{\"listChanged\":true},\"resources\":{\"subscribe\":true,\"listChanged\":true}," \
+	"\"prompts\":{\"listChanged\":true},\"logging\":{},\"completions\":{}}"
+#define CAPS26                                                                                        \
 	"{\"tools\":{\"listChanged\":true},\"resources\":{\"subscribe\":false,\"listChanged\":true}," \
 	"\"prompts\":{\"listChanged\":true},\"logging\":{},\"completions\":{}}"
 
@@ -411,17 +416,20 @@ static void test_tools_call(void **state)
 	           "{\"name\":\"execute_sql_query\",\"arguments\":{\"sql\":\"CREATE TABLE t(a INT, b TEXT); "
 	           "INSERT INTO t VALUES (1, 'x'); SELECT * FROM t\"}}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
-	           "\"{\\\"a\\\":1,\\\"b\\\":\\\"x\\\"}\"}],\"isError\":false}}");
+	           "\"{\\\"a\\\":1,\\\"b\\\":\\\"x\\\"}\"}],\"isError\":false,"
+	           "\"structuredContent\":{\"result\":[{\"a\":1,\"b\":\"x\"}]}}}");
 	EXPECT_RPC(f, 10, "tools/call", "{\"name\":\"list_tables\"}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":10,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
-	           "\"{\\\"name\\\":\\\"t\\\",\\\"type\\\":\\\"BASE TABLE\\\"}\"}],\"isError\":false}}");
-	EXPECT_RPC(f, 11, "tools/call",
-	           "{\"name\":\"get_table_schema\",\"arguments\":{\"table_name\":\"t\"}}",
-	           "{\"jsonrpc\":\"2.0\",\"id\":11,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
-	           "\"{\\\"name\\\":\\\"a\\\",\\\"type\\\":\\\"INTEGER\\\",\\\"nullable\\\":\\\"YES\\\"}\"},"
-	           "{\"type\":\"text\",\"text\":"
-	           "\"{\\\"name\\\":\\\"b\\\",\\\"type\\\":\\\"VARCHAR\\\",\\\"nullable\\\":\\\"YES\\\"}\"}],"
-	           "\"isError\":false}}");
+	           "\"{\\\"name\\\":\\\"t\\\",\\\"type\\\":\\\"BASE TABLE\\\"}\"}],\"isError\":false,"
+	           "\"structuredContent\":{\"result\":[{\"name\":\"t\",\"type\":\"BASE TABLE\"}]}}}");
+	EXPECT_RPC(
+	        f, 11, "tools/call", "{\"name\":\"get_table_schema\",\"arguments\":{\"table_name\":\"t\"}}",
+	        "{\"jsonrpc\":\"2.0\",\"id\":11,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
+	        "\"{\\\"name\\\":\\\"a\\\",\\\"type\\\":\\\"INTEGER\\\",\\\"nullable\\\":\\\"YES\\\"}\"},"
+	        "{\"type\":\"text\",\"text\":"
+	        "\"{\\\"name\\\":\\\"b\\\",\\\"type\\\":\\\"VARCHAR\\\",\\\"nullable\\\":\\\"YES\\\"}\"}],"
+	        "\"isError\":false,\"structuredContent\":{\"result\":[{\"name\":\"a\",\"type\":\"INTEGER\","
+	        "\"nullable\":\"YES\"},{\"name\":\"b\",\"type\":\"VARCHAR\",\"nullable\":\"YES\"}]}}}");
 	assert_int_equal(0, remaining(&f->col));
 }
 
@@ -508,7 +516,7 @@ static void test_stateless(void **state)
 	EXPECT_RPC(f, 1, "server/discover", "{" META26 "}",
 	           "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"supportedVersions\":[\"2026-07-28\",\"2025-"
 	           "11-25\","
-	           "\"2025-06-18\",\"2025-03-26\",\"2024-11-05\"],\"capabilities\":" CAPS
+	           "\"2025-06-18\",\"2025-03-26\",\"2024-11-05\"],\"capabilities\":" CAPS26
 	           ",\"resultType\":\"complete\",\"ttlMs\":60000,\"cacheScope\":\"public\"," SERVER_META
 	           "}}");
 	EXPECT_RPC(f, 2, "resources/list", "{" META26 "}",
