@@ -166,7 +166,7 @@ test('verifier: audit records carry the user id and the session id', async () =>
 	const file = path.join(dir, 'audit', 'calls.jsonl');
 	let recs = [];
 	for (let i = 0; i < 50; i++) {
-		const files = fs.existsSync(path.dirname(file)) ? fs.readdirSync(path.dirname(file)).filter((f) => f.startsWith('calls-') && f.endsWith('.jsonl')) : [];
+		const files = fs.existsSync(path.dirname(file)) ? fs.readdirSync(path.dirname(file)).filter((f) => /^calls.*\.jsonl$/.test(f) && !f.includes('schemas')) : [];
 		recs = files.flatMap((f) => fs.readFileSync(path.join(path.dirname(file), f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
 		if (recs.some((r) => r.session_id === sid)) break;
 		await new Promise((r) => setTimeout(r, 100));
@@ -174,7 +174,7 @@ test('verifier: audit records carry the user id and the session id', async () =>
 	const mine = recs.filter((r) => r.session_id === sid);
 	assert.ok(mine.length >= 1, 'a record of the session');
 	assert.equal(mine[0].user_id, 'alice');
-	assert.equal(mine[0].caller_type, 'http');
+	assert.equal(mine[0].caller, 'http');
 });
 
 test('verifier: 401 with WWW-Authenticate, protected-resource metadata, ops routes open', async () => {
