@@ -33,9 +33,12 @@ const CLAIMS = {
 };
 
 let op, dir, srv;
+const dirs = [];
+process.on('exit', () => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function project() {
 	const d = fs.mkdtempSync(path.join(os.tmpdir(), 'mxcp-authv-'));
+	dirs.push(d);
 	fs.mkdirSync(path.join(d, 'tools'));
 	fs.writeFileSync(path.join(d, 'mxcp-site.yml'), `mxcp: 1
 project: demo
