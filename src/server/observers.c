@@ -58,7 +58,7 @@ static int audit_on_call(void *arg, const struct mx_call_event *ev, struct mx_er
 	        .reason = ev->report && ev->report->reason[0] ? ev->report->reason : NULL,
 	        .status = ev->error ? "error" : "success",
 	        .error = ev->error,
-	        .user_id = NULL, /* until authentication */
+	        .user_id = ctx ? json_string_value(json_object_get(ctx->user_context, "user_id")) : NULL,
 	        .session_id = ctx ? ctx->session_id : NULL,
 	        .request_id = rid,
 	};
