@@ -4,7 +4,6 @@
  * server of its MCP clients and delegates login to an identity provider.
  *
  *   GET  /.well-known/oauth-authorization-server   RFC 8414 metadata
- *   GET  /.well-known/oauth-protected-resource[/…] RFC 9728 metadata
  *   POST /register                                  RFC 7591 (DCR)
  *   GET|POST /authorize                             → the provider's login
  *   GET  <callback_path>                            ← the provider; → client
@@ -24,12 +23,14 @@
  * auth_encryption_key is set (a warning says when it is not); no token,
  * secret, code, state, e-mail or user id is ever logged.
  *
+ * The facade (auth.c) answers the protected-resource metadata (RFC 9728),
+ * checks required_scopes and derives capabilities from raw_profile.
+ *
  * Threads: every function runs on an HTTP thread; the provider is
  * immutable and the store serialises itself, so there is no lock but the
  * sweep clock's.
  */
 #include "auth/auth.h"
-#include "auth/claims.h"
 #include "auth/oauth/fernet.h"
 #include "auth/oauth/provider.h"
 #include "auth/oauth/store.h"
@@ -448,22 +449,6 @@ static int route_as_metadata(struct issuer *s, const struct mx_auth_http_request
 	mx_free(token);
 	mx_free(reg);
 	mx_free(rev);
-	mx_free(doc);
-	return reply_json(out, 200, m);
-}
-
-/* RFC 9728 at the root, and under the MCP endpoint's path (the client of
- * MCP 2025-06-18 asks /.well-known/oauth-protected-resource/mcp first). */
-static int route_pr_metadata(struct issuer *s, const struct mx_auth_http_request *rq, const char *suffix,
-                             struct mx_auth_http_response *out)
-{
-	const char *b = base_of(s, rq);
-	char *resource = *suffix ? join(b, suffix) : mx_strdup(b);
-	char *doc = join(b, "/docs");
-	json_t *m = json_pack("{s:s, s:[s], s:O, s:[s], s:s}", "resource", resource, "authorization_servers",
-	                      b, "scopes_supported", s->required_scopes, "bearer_methods_supported", "header",
-	                      "resource_documentation", doc);
-	mx_free(resource);
 	mx_free(doc);
 	return reply_json(out, 200, m);
 }
@@ -1028,7 +1013,6 @@ static int issuer_route(void *state, const struct mx_auth_http_request *rq, stru
 	struct issuer *s = state;
 	const char *path = rq->path;
 	int get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
-	static const char PRM[] = "/.well-known/oauth-protected-resource";
 	static const char ASM[] = "/.well-known/oauth-authorization-server";
 	const char *cb = mx_oauth_provider_callback_path(s->provider);
 	int known = strcmp(path, ASM) == 0 || strncmp(path, PRM, sizeof PRM - 1) == 0 ||
@@ -1043,8 +1027,6 @@ static int issuer_route(void *state, const struct mx_auth_http_request *rq, stru
 		return reply_error(out, 413, "invalid_request", "Request body too large");
 	if (strcmp(path, ASM) == 0 && get)
 		return route_as_metadata(s, rq, out);
-	if (strncmp(path, PRM, sizeof PRM - 1) == 0 && get)
-		return route_pr_metadata(s, rq, path + sizeof PRM - 1, out);
 	if (strcmp(path, "/register") == 0 && post)
 		return route_register(s, rq, out);
 	if (strcmp(path, "/authorize") == 0 && (get || post))
@@ -1083,12 +1065,6 @@ static enum mx_auth_status issuer_verify(void *state, const char *token, json_t 
 		snprintf(reason, n, "unknown, expired or revoked token");
 		return MX_AUTH_INVALID;
 	}
-	if (json_array_size(s->required_scopes) > 0) {
-		/* Our tokens carry no scope (as MXCP's), so none is ever enough. */
-		json_decref(session);
-		snprintf(reason, n, "the token lacks the required scopes");
-		return MX_AUTH_FORBIDDEN;
-	}
 	json_t *user = json_object_get(session, "user");
 	json_t *ctx = json_deep_copy(user);
 	if (ctx == NULL) {
@@ -1103,9 +1079,9 @@ static enum mx_auth_status issuer_verify(void *state, const char *token, json_t 
 		OPENSSL_cleanse(ext, strlen(ext));
 		mx_free(ext);
 	}
-	json_t *caps = mx_auth_capabilities(mx_oauth_provider_claim_mappings(s->provider),
-	                                    json_object_get(ctx, "raw_profile"));
-	json_object_set_new(ctx, "capabilities", caps != NULL ? caps : json_array());
+	/* MXCP's tokens carry no scope; the facade checks required_scopes
+	 * against this and derives the capabilities from raw_profile. */
+	json_object_set_new(ctx, "scopes", json_array());
 	json_decref(session);
 	*user_context = ctx;
 	return MX_AUTH_OK;
