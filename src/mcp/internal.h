@@ -129,6 +129,7 @@ struct mx_mcp_call {
 	int log_level; /* MCP level index, -1: no log notifications */
 	json_t *progress_token; /* reference, or NULL */
 	json_t *request_headers; /* reference: the transport's request headers, or NULL */
+	json_t *user_context; /* reference: the verified identity (auth/identity.h), or NULL */
 	struct mx_call_ctx ctx; /* who and why, for every stage below (its strings and JSON are the call's) */
 	atomic_int cancel_flag; /* ctx.cancelled points here */
 	double last_progress;

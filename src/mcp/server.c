@@ -69,6 +69,8 @@ struct mx_mcp_session {
 	struct mx_mcp_call *calls;
 	size_t pending;
 	char *session_id; /* for audit records; NULL on stdio */
+	json_t *user_context; /* the session's identity (stdio's verified token), or NULL */
+	int auth_required; /* no identity: calls are refused */
 	uint64_t serial; /* unique in the process: names the session after it may be gone */
 	struct mx_mcp_session *prev, *next;
 };
@@ -386,6 +388,7 @@ static void call_free(struct mx_mcp_call *c)
 	json_decref(c->params);
 	json_decref(c->progress_token);
 	json_decref(c->request_headers);
+	json_decref(c->user_context);
 	json_decref(c->audit_input);
 	mx_call_ctx_clear(&c->ctx);
 	mx_mcp_catalog_unref(c->cat);
@@ -562,7 +565,7 @@ static json_t *pick_dialect(struct mx_mcp_session *ss, struct mx_mcp_call *c, co
 }
 
 static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
-                           const json_t *headers)
+                           const json_t *headers, const json_t *user)
 {
 	struct mx_mcp_server *s = ss->srv;
 	struct mx_mcp_call *c = mx_calloc(1, sizeof *c);
@@ -580,8 +583,10 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	c->id = json_incref(msg->id);
 	c->params = json_is_object(msg->params) ? json_incref(msg->params) : NULL;
 	c->request_headers = headers ? json_incref((json_t *)headers) : NULL;
+	c->user_context = json_incref((json_t *)(user ? user : ss->user_context));
 	c->ctx = mx_call_ctx_make(s->caller);
 	c->ctx.request_headers = c->request_headers;
+	c->ctx.user_context = c->user_context;
 	c->ctx.request_id = c->id;
 	c->ctx.session_id = ss->session_id;
 	atomic_init(&c->cancel_flag, 0);
@@ -606,6 +611,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	else if (batch && m && strcmp(m->name, "initialize") == 0)
 		r.msg = mx_mcp_fail(c, MX_RPC_INVALID_REQUEST, NULL,
 		                    "Invalid Request: initialize must not be part of a batch");
+	else if (m && m->on_worker && ss->auth_required && c->user_context == NULL)
+		r.msg = mx_mcp_fail(c, MX_RPC_INVALID_REQUEST, NULL, "Authentication required");
 	else if ((r.msg = pick_dialect(ss, c, m)) == NULL && m == NULL)
 		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
 	else if (r.msg == NULL && c->dialect < MX_MCP_D_2026_07_28 && !(m->eras & ERA_LEGACY))
@@ -640,7 +647,7 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 }
 
 static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
-                       const json_t *headers)
+                       const json_t *headers, const json_t *user)
 {
 	switch (msg->kind) {
 	case MX_RPC_INVALID: {
@@ -656,7 +663,7 @@ static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct
 		if (strcmp(msg->method, "notifications/cancelled") == 0)
 			cancel_request(ss, msg->params);
 		return;
-	case MX_RPC_REQUEST: handle_request(ss, msg, batch, headers); return;
+	case MX_RPC_REQUEST: handle_request(ss, msg, batch, headers, user); return;
 	}
 }
 
@@ -697,11 +704,19 @@ int mx_mcp_session_set_id(struct mx_mcp_session *ss, const char *id)
 
 void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t len)
 {
-	mx_mcp_session_receive_doc(ss, text, len, NULL, NULL);
+	mx_mcp_session_receive_doc(ss, text, len, NULL, NULL, NULL);
+}
+
+int mx_mcp_session_set_user(struct mx_mcp_session *ss, const json_t *user_context, int required)
+{
+	json_decref(ss->user_context);
+	ss->user_context = json_incref((json_t *)user_context);
+	ss->auth_required = required;
+	return 0;
 }
 
 void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *doc,
-                                const json_t *headers)
+                                const json_t *headers, const json_t *user_context)
 {
 	pthread_mutex_lock(&ss->mu);
 	int allow_batch = ss->initialized && ss->rev == MX_MCP_D_2025_03_26;
@@ -735,7 +750,7 @@ void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, siz
 			        msgs[i].kind == MX_RPC_REQUEST || msgs[i].kind == MX_RPC_INVALID;
 	}
 	for (size_t i = 0; i < n; i++)
-		handle_msg(ss, &msgs[i], batch, headers);
+		handle_msg(ss, &msgs[i], batch, headers, user_context);
 	if (batch)
 		batch_put(ss, batch, NULL);
 	mx_rpc_msgs_free(msgs, n);
@@ -780,6 +795,7 @@ void mx_mcp_session_free(struct mx_mcp_session *ss)
 	pthread_mutex_unlock(&s->mu);
 	pthread_cond_destroy(&ss->idle);
 	pthread_mutex_destroy(&ss->mu);
+	json_decref(ss->user_context);
 	mx_free(ss->session_id);
 	mx_free(ss);
 }

@@ -110,9 +110,17 @@ void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t 
  * get_request_header(name) and get_request_headers_json(). doc (borrowed,
  * or NULL): text as parsed by jansson with flags that reject what
  * JSON_ALLOW_NUL would accept; used instead of parsing text again (the
- * limits still apply to text). */
+ * limits still apply to text). user_context: the identity the transport
+ * verified for this message (auth/auth.h's user context; the calls keep a
+ * reference), or NULL for the session's own (mx_mcp_session_set_user). */
 void mx_mcp_session_receive_doc(struct mx_mcp_session *ss, const char *text, size_t len, const json_t *doc,
-                                const json_t *headers);
+                                const json_t *headers, const json_t *user_context);
+/* The identity of every call of the session that comes without one (stdio:
+ * the token of MXCP_ACCESS_TOKEN, verified once), or NULL; required: with
+ * no identity, tools/call, resources/read and prompts/get are refused with
+ * "Authentication required" (auth is configured but nothing identifies
+ * the caller). Call before the first message. */
+int mx_mcp_session_set_user(struct mx_mcp_session *ss, const json_t *user_context, int required);
 /* Does the method run on the worker pool (tools/call, resources/read,
  * prompts/get)? The others are answered on the receiving thread. */
 int mx_mcp_method_on_worker(const char *name);

@@ -93,6 +93,7 @@ struct table {
 
 static struct table requests = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static struct table denials = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct table auths = {.lock = PTHREAD_MUTEX_INITIALIZER}; /* method: provider, endpoint: result */
 
 /* ================================================================ scalars */
 
@@ -288,6 +289,14 @@ void mx_metrics_sessions(int delta)
 void mx_metrics_policy_denial(const char *endpoint)
 {
 	struct series *s = table_get(&denials, "", endpoint);
+	if (s) {
+		atomic_fetch_add_explicit(&s->outcomes[0], 1, memory_order_relaxed);
+	}
+}
+
+void mx_metrics_auth(const char *provider, const char *result)
+{
+	struct series *s = table_get(&auths, provider ? provider : "", result ? result : "");
 	if (s) {
 		atomic_fetch_add_explicit(&s->outcomes[0], 1, memory_order_relaxed);
 	}
@@ -542,6 +551,29 @@ static int render_denials(struct mx_buf *out)
 	return rc;
 }
 
+static int render_auths(struct mx_buf *out)
+{
+	int n = atomic_load_explicit(&auths.n, memory_order_acquire);
+	if (n == 0)
+		return 0; /* no auth configured: no family */
+	int rc = put_family(out, "mxcp_auth_requests_total", "counter",
+	                    "Bearer-token checks, by identity provider and result.");
+	for (int i = 0; i < n && rc == 0; i++) {
+		const struct series *s = &auths.items[i];
+		rc = mx_buf_puts(out, "mxcp_auth_requests_total{provider=\"");
+		if (rc == 0)
+			rc = put_label_value(out, s->method);
+		if (rc == 0)
+			rc = mx_buf_puts(out, "\",result=\"");
+		if (rc == 0)
+			rc = put_label_value(out, s->endpoint);
+		if (rc == 0)
+			rc = mx_buf_printf(out, "\"} %llu\n",
+			                   atomic_load_explicit(&s->outcomes[0], memory_order_relaxed));
+	}
+	return rc;
+}
+
 static int render_reloads(struct mx_buf *out)
 {
 	int rc = put_family(out, "mxcp_config_reloads_total", "counter",
@@ -690,6 +722,9 @@ int mx_metrics_render(struct mx_buf *out)
 		rc = render_denials(out);
 	}
 	if (rc == 0) {
+		rc = render_auths(out);
+	}
+	if (rc == 0) {
 		rc = render_reloads(out);
 	}
 	if (rc == 0) {
@@ -728,6 +763,7 @@ void mx_metrics_reset(void)
 {
 	table_reset(&requests);
 	table_reset(&denials);
+	table_reset(&auths);
 	atomic_store(&inflight, 0);
 	atomic_store(&sessions, 0);
 	atomic_store(&reloads_ok, 0);

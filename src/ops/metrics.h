@@ -43,6 +43,9 @@ void mx_metrics_inflight(int delta);
 void mx_metrics_sessions(int delta);
 /* A call refused by a policy (endpoint: its name). */
 void mx_metrics_policy_denial(const char *endpoint);
+/* One bearer-token check (auth/): provider ("oidc", "github" …) and its
+ * result ("ok", "no_token", "invalid", "forbidden", "unavailable"). */
+void mx_metrics_auth(const char *provider, const char *result);
 /* A configuration reload finished (ok: 1 applied, 0 refused). */
 void mx_metrics_reload(int ok);
 

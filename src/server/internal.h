@@ -8,6 +8,7 @@
 
 #include "server/server.h"
 
+#include <jansson.h>
 #include <pthread.h>
 
 struct mx_admin;
@@ -17,6 +18,8 @@ struct mx_mcp_server;
 struct mx_project;
 struct mx_ready;
 struct mx_runtime;
+
+struct mx_auth;
 
 struct mx_server {
 	struct mx_server_config cfg;
@@ -36,6 +39,8 @@ struct mx_server {
 	struct mx_mcp_server *mcp;
 	struct mx_admin *admin; /* NULL unless MXCP_ADMIN_ENABLED */
 	struct mx_ready *ready;
+	struct mx_auth *auth; /* NULL: the profile configures none */
+	json_t *stdio_user; /* stdio with auth: MXCP_ACCESS_TOKEN's verified identity */
 	pthread_mutex_t ready_mu; /* guards ready_conn */
 	struct mx_dbconn *ready_conn; /* /ready's own connection, never a worker's */
 	int wake[2]; /* the self-pipe: signals, reload requests, the input's end */

@@ -32,6 +32,7 @@
 #include "server/internal.h"
 
 #include "audit/writer.h"
+#include "auth/auth.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "exec/invoke.h"
@@ -53,6 +54,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -157,35 +159,75 @@ static int take_stdout(struct mx_server *s, struct mx_err *err)
 	return 0;
 }
 
-/* OAuth is not built yet. A profile that asks for it must not be served
- * over HTTP without it, which would expose what the operator meant to
- * protect: refuse, naming where the configuration asks (fail closed).
- * Over stdio MXCP applies no OAuth either, so stdio serves. 1 and err set
- * when refused. */
-static int auth_unavailable(const struct mx_project *p, struct mx_err *err)
+/* mxcp-site.yml's `profiles.<p>.auth.enabled` (the operational guide's
+ * key, not MXCP's) asks for authentication the user config does not
+ * configure: refuse to serve over HTTP unprotected (fail closed). 1 and
+ * err set when refused. */
+static int site_auth_unconfigured(const struct mx_project *p, struct mx_err *err)
 {
 	const struct mx_user_config *u = p->user;
-	if (u && u->auth_provider[0]) {
-		mx_err_at(err, MX_EINVAL, u->file ? u->file : "", u->auth_line, u->auth_col,
-		          "projects.%s.profiles.%s.auth.provider: OAuth (provider '%s') is not available in "
-		          "this mxcp yet; refusing to serve over HTTP without the authentication the "
-		          "configuration asks for (serve over --transport stdio, or set provider: none)",
-		          p->site->project, p->profile, u->auth_provider);
-		return 1;
-	}
+	if (u && u->auth_provider[0])
+		return 0;
 	const struct mx_site_profile *sp = mx_site_get_profile(p->site, p->profile);
 	const json_t *enabled = sp && sp->auth ? json_object_get(sp->auth, "enabled") : NULL;
 	const char *provider =
 	        sp && sp->auth ? json_string_value(json_object_get(sp->auth, "provider")) : NULL;
 	if (json_is_true(enabled) && !(provider && strcmp(provider, "none") == 0)) {
 		mx_err_at(err, MX_EINVAL, p->site->file, sp->auth_line, sp->auth_col,
-		          "profiles.%s.auth: authentication is enabled%s%s%s, but OAuth is not available in "
-		          "this mxcp yet; refusing to serve over HTTP without it (serve over --transport "
-		          "stdio, or set enabled: false)",
-		          p->profile, provider ? " (provider '" : "", provider ? provider : "",
-		          provider ? "')" : "");
+		          "profiles.%s.auth: authentication is enabled, but the user config configures no "
+		          "provider (projects.%s.profiles.%s.auth); refusing to serve over HTTP without it",
+		          p->profile, p->site->project, p->profile);
 		return 1;
 	}
+	return 0;
+}
+
+/* The external base URL: transport.http.base_url, else
+ * scheme://host[:port] (no port for 80/443), as MXCP's URL builder. */
+static void base_url(const struct mx_server *s, char *out, size_t n)
+{
+	const struct mx_user_transport *ut = &s->project->user->transport;
+	if (ut->base_url[0]) {
+		size_t len = strlen(ut->base_url);
+		while (len > 0 && ut->base_url[len - 1] == '/')
+			len--;
+		snprintf(out, n, "%.*s", (int)len, ut->base_url);
+		return;
+	}
+	const char *host = s->cfg.host ? s->cfg.host : ut->host[0] ? ut->host : "localhost";
+	int port = s->cfg.port ? s->cfg.port : ut->port ? ut->port : 8000;
+	if (strcmp(host, "0.0.0.0") == 0)
+		host = "localhost";
+	const char *scheme = ut->scheme[0] ? ut->scheme : "http";
+	if (port == 80 || port == 443)
+		snprintf(out, n, "%s://%s", scheme, host);
+	else
+		snprintf(out, n, "%s://%s:%d", scheme, host, port);
+}
+
+/* Open the profile's auth. Over stdio no client presents a token: with
+ * MXCP_ACCESS_TOKEN set (ours), that token is verified once now and is the
+ * user of the whole session; without it every call is refused
+ * "Authentication required", as MXCP does. */
+static int auth_open(struct mx_server *s, struct mx_err *err)
+{
+	char base[1100];
+	base_url(s, base, sizeof base);
+	int rc = mx_auth_open(s->project, base, &s->auth, err);
+	if (rc || s->auth == NULL || s->http)
+		return rc;
+	const char *token = getenv("MXCP_ACCESS_TOKEN");
+	if (token == NULL || *token == '\0') {
+		mx_warn("auth: %s is configured but stdio clients present no token: every call is refused "
+		        "(set MXCP_ACCESS_TOKEN to a token of the identity provider to serve its user)",
+		        mx_auth_provider(s->auth));
+		return 0;
+	}
+	char reason[160];
+	enum mx_auth_status st = mx_auth_verify(s->auth, token, &s->stdio_user, reason, sizeof reason);
+	if (st != MX_AUTH_OK)
+		return mx_err_set(err, MX_EINVAL, "MXCP_ACCESS_TOKEN: the token was refused (%s)", reason);
+	mx_info("auth: stdio session identified by MXCP_ACCESS_TOKEN (%s)", reason);
 	return 0;
 }
 
@@ -289,8 +331,10 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 		mx_project_drop_endpoints(p, s->drop);
 		s->nfailures = 0; /* served without them */
 	}
-	if (s->http && auth_unavailable(p, err))
+	if (s->http && site_auth_unconfigured(p, err))
 		return MX_EINVAL;
+	if ((rc = auth_open(s, err)) != 0)
+		return rc;
 	if (!s->http && (s->cfg.port || s->cfg.host || s->cfg.stateless))
 		mx_debug("serve: --port/--host/--stateless apply to the HTTP transports; ignored for stdio");
 
@@ -368,6 +412,12 @@ static int ready_audit(void *ctx, char *why, size_t n)
 	return mx_ready_audit_path(mx_runtime_project(s->rt)->settings.audit_path, why, n);
 }
 
+/* The identity provider answers (its discovery document, its keys). */
+static int ready_auth(void *ctx, char *why, size_t n)
+{
+	return mx_auth_ready(ctx, why, n);
+}
+
 static int ready_checks(struct mx_server *s, struct mx_err *err)
 {
 	int rc = mx_ready_new(&s->ready);
@@ -377,6 +427,8 @@ static int ready_checks(struct mx_server *s, struct mx_err *err)
 		rc = mx_ready_add(s->ready, "database", ready_database, s);
 	if (rc == 0 && mx_runtime_project(s->rt)->settings.audit_enabled)
 		rc = mx_ready_add(s->ready, "audit", ready_audit, s);
+	if (rc == 0 && s->auth)
+		rc = mx_ready_add(s->ready, "auth", ready_auth, s->auth);
 	return rc ? mx_err_set(err, rc, "out of memory") : 0;
 }
 
@@ -498,6 +550,8 @@ static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *
 	        .max_connections_per_client = (unsigned)ut->max_connections_per_client,
 	        .shutdown_grace = (unsigned)ut->shutdown_grace,
 	        .ready = s->ready,
+	        .auth = s->auth,
+	        .scheme = ut->scheme,
 	};
 	return mx_http_start(s->mcp, &hopt, out, err);
 }
@@ -586,7 +640,9 @@ int mx_server_run(struct mx_server *s, struct mx_err *err)
 		                             .max_line =
 		                                     (size_t)s->project->user->transport.max_message_bytes,
 		                             .on_end = input_ended,
-		                             .end_ctx = s};
+		                             .end_ctx = s,
+		                             .user_context = s->stdio_user,
+		                             .auth_required = s->auth != NULL};
 		rc = mx_stdio_start(s->mcp, &o, &stdio, err);
 	}
 	if (rc == 0)
@@ -620,6 +676,8 @@ void mx_server_free(struct mx_server *s)
 		mx_mcp_server_free(s->mcp);
 	mx_metrics_set_audit_source(NULL, NULL);
 	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
+	mx_auth_close(s->auth); /* after the transports: no request is still verifying */
+	json_decref(s->stdio_user);
 	mx_free(s->failures);
 	mx_free(s->drop);
 	mx_python_detach(s->live); /* its @on_shutdown hooks, after the last call */

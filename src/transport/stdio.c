@@ -261,6 +261,7 @@ int mx_stdio_start(struct mx_mcp_server *s, const struct mx_stdio_options *opt, 
 		stdio_free(t);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
+	mx_mcp_session_set_user(t->r.ss, opt->user_context, opt->auth_required);
 	if (pthread_create(&t->thread, NULL, reader_main, t) != 0) {
 		stdio_free(t);
 		return mx_err_set(err, MX_EINTERNAL, "stdio: cannot start the reader thread");

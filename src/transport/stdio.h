@@ -38,6 +38,11 @@ struct mx_stdio_options {
 	 * on the reader thread; the caller then calls mx_stdio_stop. */
 	void (*on_end)(void *ctx);
 	void *end_ctx;
+	/* Auth configured: the identity of the whole session (the verified
+	 * MXCP_ACCESS_TOKEN, borrowed), or NULL and then, with auth_required,
+	 * every call is refused "Authentication required". */
+	const json_t *user_context;
+	int auth_required;
 };
 
 /* Move stdout to a new close-on-exec descriptor (returned) and make fd 1 a

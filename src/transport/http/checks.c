@@ -12,6 +12,7 @@
 #include "core/base64.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,6 +89,60 @@ static int is_local_name(const char *host)
 static int same_text(const char *a, const char *b)
 {
 	return a && b && strcasecmp(a, b) == 0;
+}
+
+/* A Host value fit to go into a URL we hand out: name or address, port. */
+static int host_chars_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 255)
+		return 0;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || strchr(".-_:[]", *s)))
+			return 0;
+	return 1;
+}
+
+/* The first comma-separated value of a forwarded header, if it is http(s). */
+static const char *forwarded_scheme(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	while (*v == ' ')
+		v++;
+	if (strncasecmp(v, "https", 5) == 0 && (v[5] == '\0' || v[5] == ',' || v[5] == ' '))
+		return "https";
+	if (strncasecmp(v, "http", 4) == 0 && (v[4] == '\0' || v[4] == ',' || v[4] == ' '))
+		return "http";
+	return NULL;
+}
+
+const char *mx_http_base_url(const struct mx_http *h, struct MHD_Connection *c, char *out, size_t n)
+{
+	if (h->opt.base_url && h->opt.base_url[0]) {
+		size_t len = strlen(h->opt.base_url);
+		while (len > 0 && h->opt.base_url[len - 1] == '/')
+			len--;
+		snprintf(out, n, "%.*s", (int)len, h->opt.base_url);
+		return out;
+	}
+	const char *scheme = h->opt.scheme && h->opt.scheme[0] ? h->opt.scheme : "http";
+	const char *host = mx_http_header(c, "Host");
+	if (h->opt.trust_proxy) {
+		const char *fs = forwarded_scheme(mx_http_header(c, "X-Forwarded-Proto"));
+		if (fs == NULL)
+			fs = forwarded_scheme(mx_http_header(c, "X-Forwarded-Scheme"));
+		if (fs)
+			scheme = fs;
+		const char *fh = mx_http_header(c, "X-Forwarded-Host");
+		if (fh && host_chars_ok(fh))
+			host = fh;
+	}
+	if (host_chars_ok(host))
+		snprintf(out, n, "%s://%s", scheme, host);
+	else
+		snprintf(out, n, "%s://%s:%d", scheme,
+		         h->opt.host && strcmp(h->opt.host, "0.0.0.0") != 0 ? h->opt.host : "localhost", h->opt.port);
+	return out;
 }
 
 /* DNS-rebinding protection: 0 when the request may go on. Bound to a

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+struct mx_auth;
 struct mx_http;
 struct mx_ready;
 
@@ -48,6 +49,10 @@ struct mx_http_options {
 	unsigned max_connections_per_client; /* per peer address (0: 1024, or none behind a trusted proxy) */
 	unsigned shutdown_grace; /* seconds mx_http_stop waits for in-flight calls (0: 30) */
 	struct mx_ready *ready; /* the checks GET /ready runs (borrowed; NULL: none) */
+	/* Bearer tokens on the MCP routes, and the auth routes (borrowed;
+	 * NULL: no auth). */
+	struct mx_auth *auth;
+	const char *scheme; /* "http" (NULL) or "https": the external scheme, for the base URL */
 };
 
 /* Bind, start the daemon and its helper threads; *out serves until

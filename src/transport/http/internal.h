@@ -139,6 +139,7 @@ struct mx_http {
 
 struct req {
 	struct mx_buf body;
+	json_t *user; /* the verified identity (auth), or NULL */
 	struct stream *st;
 	struct conn *conn; /* the connection it came on (NULL if not tracked) */
 	double t0;
@@ -255,6 +256,10 @@ const char *mx_http_header(struct MHD_Connection *c, const char *name);
 int mx_http_refusal_log_due(void);
 /* The client's address for logs (behind a trusted proxy, X-Forwarded-For's last entry). */
 const char *mx_http_client_address(const struct mx_http *h, struct MHD_Connection *c, char *out, size_t n);
+/* The server's external base URL for this request, no trailing '/':
+ * base_url when configured, else scheme://Host (behind a trusted proxy,
+ * X-Forwarded-Proto/-Scheme and X-Forwarded-Host decide). */
+const char *mx_http_base_url(const struct mx_http *h, struct MHD_Connection *c, char *out, size_t n);
 /* DNS-rebinding protection: 0 when Host and Origin allow the request. */
 int mx_http_origin_ok(struct mx_http *h, struct MHD_Connection *c);
 /* Does a comma-separated media-type list name `type` (or a wildcard)? */

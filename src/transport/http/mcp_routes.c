@@ -127,7 +127,7 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 	}
 
 	if (!has_request) {
-		mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, NULL);
+		mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, NULL, rq->user);
 		if (hss->throwaway)
 			mx_http_retire(h, hss);
 		mx_http_session_unref(hss);
@@ -167,7 +167,7 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 	const char *out_sid = hss->throwaway ? NULL : hss->id;
 	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
 	mx_http_receiving = st;
-	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers);
+	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers, rq->user);
 	mx_http_receiving = NULL;
 	json_decref(req_headers);
 	json_decref(msg);
@@ -302,7 +302,7 @@ enum MHD_Result mx_http_post_messages(struct mx_http *h, struct MHD_Connection *
 	const char *method = json_string_value(json_object_get(msg, "method"));
 	mx_metrics_http_request(method ? method : "POST /messages", "", "ok", mx_mono_s() - rq->t0);
 	json_t *req_headers = mx_http_request_headers(c); /* get_request_header() in the call's SQL */
-	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers);
+	mx_mcp_session_receive_doc(hss->ss, rq->body.p, rq->body.len, msg, req_headers, rq->user);
 	json_decref(req_headers);
 	json_decref(msg);
 	mx_http_session_unref(hss);

@@ -6,18 +6,22 @@
  */
 #include "transport/http/internal.h"
 
+#include "auth/auth.h"
+
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "mcp/jsonrpc.h"
 #include "ops/metrics.h"
+#include "transport/http/request_headers.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -115,12 +119,12 @@ static enum MHD_Result cut_too_big(struct mx_http *h, struct req *rq, const char
 /* The checks in front of the MCP routes (the middleware slot): each answers
  * the request itself (returns 1) or lets it through (0). */
 typedef int (*guard_fn)(struct mx_http *h, struct MHD_Connection *c, const char *method, const char *url,
-                        enum MHD_Result *answer);
+                        struct req *rq, enum MHD_Result *answer);
 
 static int guard_host(struct mx_http *h, struct MHD_Connection *c, const char *method, const char *url,
-                      enum MHD_Result *answer)
+                      struct req *rq, enum MHD_Result *answer)
 {
-	(void)h, (void)method, (void)url;
+	(void)h, (void)method, (void)url, (void)rq;
 	if (mx_http_header(c, "Host") != NULL)
 		return 0;
 	/* HTTP/1.1 requires it (RFC 9112 §3.2); without it the Origin check
@@ -130,8 +134,9 @@ static int guard_host(struct mx_http *h, struct MHD_Connection *c, const char *m
 }
 
 static int guard_origin(struct mx_http *h, struct MHD_Connection *c, const char *method, const char *url,
-                        enum MHD_Result *answer)
+                        struct req *rq, enum MHD_Result *answer)
 {
+	(void)rq;
 	if (mx_http_origin_ok(h, c) == 0)
 		return 0;
 	char addr[INET6_ADDRSTRLEN + 8];
@@ -145,7 +150,157 @@ static int guard_origin(struct mx_http *h, struct MHD_Connection *c, const char 
 	return 1;
 }
 
-static const guard_fn GUARDS[] = {guard_host, guard_origin};
+/* The token of an `Authorization: Bearer <token>` header (the scheme is
+ * case-insensitive, RFC 9110 §11.1), or NULL. */
+static const char *bearer_token(struct MHD_Connection *c)
+{
+	const char *v = mx_http_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return NULL;
+	v += 7;
+	while (*v == ' ')
+		v++;
+	return *v ? v : NULL;
+}
+
+/* A 401/403/503 with the challenge and a JSON-RPC error body. */
+static enum MHD_Result auth_refuse(struct mx_http *h, struct MHD_Connection *c, enum mx_auth_status st)
+{
+	char base[1100], challenge[2048];
+	mx_http_base_url(h, c, base, sizeof base);
+	unsigned status = st == MX_AUTH_FORBIDDEN     ? MHD_HTTP_FORBIDDEN
+	                  : st == MX_AUTH_UNAVAILABLE ? MHD_HTTP_SERVICE_UNAVAILABLE
+	                                              : MHD_HTTP_UNAUTHORIZED;
+	const char *msg = st == MX_AUTH_FORBIDDEN     ? "Forbidden: insufficient scope"
+	                  : st == MX_AUTH_UNAVAILABLE ? "Service Unavailable: the identity provider cannot be reached"
+	                  : st == MX_AUTH_NO_TOKEN    ? "Unauthorized: authentication required"
+	                                              : "Unauthorized: invalid token";
+	json_t *e = mx_rpc_error(NULL, -32001, msg, NULL);
+	char *body = e ? mx_json_dumps(e, MX_JSON_COMPACT) : NULL;
+	json_decref(e);
+	mx_metrics_http_request("/mcp", "", "denied", 0);
+	struct MHD_Response *r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *)"",
+	                                                         MHD_RESPMEM_MUST_COPY);
+	mx_free(body);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (st != MX_AUTH_UNAVAILABLE &&
+	    mx_auth_challenge(h->opt.auth, st, base, challenge, sizeof challenge) == 0)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+	if (st == MX_AUTH_UNAVAILABLE)
+		MHD_add_response_header(r, "Retry-After", "5");
+	if (atomic_load(&mx_http_closing))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* With auth: the bearer token becomes the request's identity, or the
+ * request is refused here. The reason logged never holds the token. */
+static int guard_auth(struct mx_http *h, struct MHD_Connection *c, const char *method, const char *url,
+                      struct req *rq, enum MHD_Result *answer)
+{
+	if (h->opt.auth == NULL)
+		return 0;
+	char reason[160];
+	enum mx_auth_status st = mx_auth_verify(h->opt.auth, bearer_token(c), &rq->user, reason, sizeof reason);
+	if (st == MX_AUTH_OK)
+		return 0;
+	if (st != MX_AUTH_NO_TOKEN && mx_http_refusal_log_due()) {
+		char addr[INET6_ADDRSTRLEN + 8];
+		mx_warn("http: %s %s from %s: %s (%s)", method, url, mx_http_client_address(h, c, addr, sizeof addr),
+		        st == MX_AUTH_UNAVAILABLE ? "identity provider unavailable" : "token refused", reason);
+	}
+	*answer = auth_refuse(h, c, st);
+	return 1;
+}
+
+static const guard_fn GUARDS[] = {guard_host, guard_origin, guard_auth};
+
+/* ----------------------------------------------------------- auth routes */
+
+struct query_acc {
+	struct mx_buf *b;
+	int failed;
+};
+
+static void url_escape(struct mx_buf *b, const char *s, int *failed)
+{
+	for (; s && *s && !*failed; s++) {
+		unsigned char ch = (unsigned char)*s;
+		int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		            ch == '-' || ch == '_' || ch == '.' || ch == '~';
+		*failed |= plain ? mx_buf_append(b, s, 1) : mx_buf_printf(b, "%%%02X", ch);
+	}
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct query_acc *q = cls;
+	if (q->b->len)
+		q->failed |= mx_buf_append(q->b, "&", 1);
+	url_escape(q->b, key, &q->failed);
+	if (value) {
+		q->failed |= mx_buf_append(q->b, "=", 1);
+		url_escape(q->b, value, &q->failed);
+	}
+	return MHD_YES;
+}
+
+/* A path the auth module answers (issuer mode's OAuth routes, the
+ * protected-resource metadata): 1 with *answer set. Never guarded. */
+static int auth_route(struct mx_http *h, struct MHD_Connection *c, const char *url, const char *method,
+                      struct req *rq, enum MHD_Result *answer)
+{
+	if (h->opt.auth == NULL)
+		return 0;
+	struct mx_buf query;
+	mx_buf_init(&query, 64 * 1024);
+	struct query_acc q = {&query, 0};
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+	char base[1100], addr[INET6_ADDRSTRLEN + 8];
+	json_t *headers = mx_http_request_headers(c);
+	struct mx_auth_http_request arq = {
+	        .method = method,
+	        .path = url,
+	        .query = query.len && !q.failed ? query.p : NULL,
+	        .body = rq->body.len ? rq->body.p : NULL,
+	        .body_len = rq->body.len,
+	        .content_type = mx_http_header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+	        .headers = headers,
+	        .base_url = mx_http_base_url(h, c, base, sizeof base),
+	        .client_address = mx_http_client_address(h, c, addr, sizeof addr),
+	};
+	struct mx_auth_http_response out;
+	int hit = mx_auth_route(h->opt.auth, &arq, &out);
+	json_decref(headers);
+	mx_buf_free(&query);
+	if (!hit)
+		return 0;
+	struct MHD_Response *r = MHD_create_response_from_buffer(out.body_len, out.body ? out.body : (void *)"",
+	                                                         MHD_RESPMEM_MUST_COPY);
+	if (r == NULL) {
+		mx_auth_http_response_clear(&out);
+		*answer = MHD_NO;
+		return 1;
+	}
+	if (out.content_type[0])
+		MHD_add_response_header(r, "Content-Type", out.content_type);
+	if (out.location)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, out.location);
+	if (out.cache_control[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, out.cache_control);
+	if (atomic_load(&mx_http_closing))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	*answer = MHD_queue_response(c, (unsigned)(out.status ? out.status : 500), r);
+	MHD_destroy_response(r);
+	mx_metrics_http_request(url, "", out.status < 400 ? "ok" : "error", mx_mono_s() - rq->t0);
+	mx_auth_http_response_clear(&out);
+	return 1;
+}
 
 static enum MHD_Result mcp_not_allowed(struct mx_http *h, struct MHD_Connection *c, struct req *rq)
 {
@@ -207,12 +362,14 @@ static enum MHD_Result route(struct mx_http *h, struct MHD_Connection *c, const 
 		if (path_is(url, r) && (r->method == NULL || strcmp(r->method, method) == 0))
 			hit = r;
 	}
+	enum MHD_Result answer;
+	if (hit == NULL && auth_route(h, c, url, method, rq, &answer))
+		return answer;
 	if (hit == NULL)
 		return mx_http_queue(c, MHD_HTTP_NOT_FOUND, "application/json", "{\"error\":\"not found\"}",
 		                     21, NULL);
-	enum MHD_Result answer;
 	for (size_t i = 0; (hit->flags & R_GUARDED) && i < sizeof GUARDS / sizeof *GUARDS; i++)
-		if (GUARDS[i](h, c, method, url, &answer))
+		if (GUARDS[i](h, c, method, url, rq, &answer))
 			return answer;
 	return hit->fn(h, c, rq);
 }
@@ -273,6 +430,7 @@ void mx_http_on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (rq->st)
 		mx_http_stream_unref(rq->st);
 	mx_buf_free(&rq->body);
+	json_decref(rq->user);
 	mx_free(rq);
 	*con_cls = NULL;
 }
