@@ -1015,12 +1015,8 @@ static int issuer_route(void *state, const struct mx_auth_http_request *rq, stru
 	int get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
 	static const char ASM[] = "/.well-known/oauth-authorization-server";
 	const char *cb = mx_oauth_provider_callback_path(s->provider);
-	int known = strcmp(path, ASM) == 0 || strncmp(path, PRM, sizeof PRM - 1) == 0 ||
-	            strcmp(path, "/register") == 0 || strcmp(path, "/authorize") == 0 ||
+	int known = strcmp(path, ASM) == 0 || strcmp(path, "/register") == 0 || strcmp(path, "/authorize") == 0 ||
 	            strcmp(path, "/token") == 0 || strcmp(path, "/revoke") == 0 || strcmp(path, cb) == 0;
-	if (strncmp(path, PRM, sizeof PRM - 1) == 0 && path[sizeof PRM - 1] != '\0' &&
-	    path[sizeof PRM - 1] != '/')
-		known = 0;
 	if (!known)
 		return 0;
 	if (rq->body_len > MAX_BODY)
