@@ -47,10 +47,11 @@ __attribute__((weak)) int mx_auth_issuer_open(const struct mx_project *p, const 
 {
 	(void)config, (void)base_url, (void)mode, (void)state;
 	const struct mx_user_config *u = p->user;
-	return mx_err_at(err, MX_EINVAL, u && u->file ? u->file : "", u ? u->auth_line : 0, u ? u->auth_col : 0,
-	                 "projects.%s.profiles.%s.auth.mode: issuer mode is not built in this mxcp (use mode: "
-	                 "verifier with provider: oidc)",
-	                 p->site->project, p->profile);
+	return mx_err_at(
+	        err, MX_EINVAL, u && u->file ? u->file : "", u ? u->auth_line : 0, u ? u->auth_col : 0,
+	        "projects.%s.profiles.%s.auth.mode: issuer mode is not built in this mxcp (use mode: "
+	        "verifier with provider: oidc)",
+	        p->site->project, p->profile);
 }
 
 /* ------------------------------------------------------------ the config */
@@ -61,13 +62,15 @@ static const struct provider_keys {
 	const char *required[7];
 } PROVIDERS[] = {
         {"github", {"client_id", "client_secret", "callback_path", "auth_url", "token_url", NULL}},
-        {"atlassian", {"client_id", "client_secret", "scope", "callback_path", "auth_url", "token_url", NULL}},
+        {"atlassian",
+         {"client_id", "client_secret", "scope", "callback_path", "auth_url", "token_url", NULL}},
         {"salesforce", {"client_id", "client_secret", "callback_path", "auth_url", "token_url", NULL}},
         {"google", {"client_id", "client_secret", "scope", "callback_path", "auth_url", "token_url", NULL}},
         {"keycloak", {"client_id", "client_secret", "realm", "server_url", "callback_path", NULL}},
         {"oidc", {"config_url", "client_id", "client_secret", "scope", "callback_path", NULL}},
 };
-static const char *const OIDC_VERIFIER_REQUIRED[] = {"config_url", "client_id", "client_secret", "scope", NULL};
+static const char *const OIDC_VERIFIER_REQUIRED[] = {"config_url", "client_id", "client_secret", "scope",
+                                                     NULL};
 
 struct where {
 	const char *file;
@@ -75,7 +78,7 @@ struct where {
 	const char *project, *profile;
 };
 
-#define CONFIG_ERR(w, err, ...)                                                                            \
+#define CONFIG_ERR(w, err, ...) \
 	mx_err_at(err, MX_EINVAL, (w)->file, (w)->line, (w)->col, "projects.%s.profiles.%s.auth" __VA_ARGS__)
 
 static int has_word(const char *s, const char *word)
@@ -100,11 +103,12 @@ static int check_config(const json_t *auth, const char *mode, const char *provid
 		if (strcmp(PROVIDERS[i].name, provider) == 0)
 			pk = &PROVIDERS[i];
 	if (pk == NULL)
-		return CONFIG_ERR(w, err, ".provider: unknown provider '%s'", w->project, w->profile, provider);
+		return CONFIG_ERR(w, err, ".provider: unknown provider '%s'", w->project, w->profile,
+		                  provider);
 	int verifier = strcmp(mode, "verifier") == 0;
 	if (verifier && strcmp(provider, "oidc") != 0)
-		return CONFIG_ERR(w, err, ".mode: verifier mode takes provider oidc only (not '%s')", w->project,
-		                  w->profile, provider);
+		return CONFIG_ERR(w, err, ".mode: verifier mode takes provider oidc only (not '%s')",
+		                  w->project, w->profile, provider);
 	const json_t *block = json_object_get(auth, provider);
 	if (!json_is_object(block))
 		return CONFIG_ERR(w, err, ".%s: provider '%s' needs its '%s' block", w->project, w->profile,
@@ -117,7 +121,8 @@ static int check_config(const json_t *auth, const char *mode, const char *provid
 	}
 	if (strcmp(provider, "oidc") == 0 &&
 	    !has_word(json_string_value(json_object_get(block, "scope")), "openid"))
-		return CONFIG_ERR(w, err, ".oidc.scope: OIDC scope must include 'openid'", w->project, w->profile);
+		return CONFIG_ERR(w, err, ".oidc.scope: OIDC scope must include 'openid'", w->project,
+		                  w->profile);
 	const json_t *cm = json_object_get(block, "claim_mappings");
 	const char *k;
 	const json_t *vm;
@@ -125,16 +130,19 @@ static int check_config(const json_t *auth, const char *mode, const char *provid
 		const char *val;
 		const json_t *caps;
 		if (!json_is_object(vm))
-			return CONFIG_ERR(w, err, ".%s.claim_mappings.%s: must be a mapping of claim value to a "
+			return CONFIG_ERR(w, err,
+			                  ".%s.claim_mappings.%s: must be a mapping of claim value to a "
 			                  "list of capabilities",
 			                  w->project, w->profile, provider, k);
 		json_object_foreach ((json_t *)vm, val, caps) {
 			size_t i;
 			const json_t *c;
 			int ok = json_is_array(caps);
-			json_array_foreach(caps, i, c) ok &= json_is_string(c);
+			json_array_foreach (caps, i, c)
+				ok &= json_is_string(c);
 			if (!ok)
-				return CONFIG_ERR(w, err, ".%s.claim_mappings.%s.%s: must be a list of strings",
+				return CONFIG_ERR(w, err,
+				                  ".%s.claim_mappings.%s.%s: must be a list of strings",
 				                  w->project, w->profile, provider, k, val);
 		}
 	}
@@ -145,7 +153,8 @@ int mx_auth_open(const struct mx_project *p, const char *base_url, struct mx_aut
 {
 	*out = NULL;
 	const struct mx_user_config *u = p->user;
-	const json_t *auth = u ? json_object_get(mx_user_profile(u, p->site->project, p->profile), "auth") : NULL;
+	const json_t *auth =
+	        u ? json_object_get(mx_user_profile(u, p->site->project, p->profile), "auth") : NULL;
 	const char *provider = json_string_value(json_object_get(auth, "provider"));
 	if (provider == NULL || strcmp(provider, "none") == 0)
 		return 0; /* nothing to open, nothing paid */
@@ -160,8 +169,9 @@ int mx_auth_open(const struct mx_project *p, const char *base_url, struct mx_aut
 	if (a == NULL)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	const json_t *block = json_object_get(auth, provider);
-	const char *pn = strcmp(provider, "oidc") == 0 ? json_string_value(json_object_get(block, "provider_name"))
-	                                               : NULL;
+	const char *pn = strcmp(provider, "oidc") == 0
+	                         ? json_string_value(json_object_get(block, "provider_name"))
+	                         : NULL;
 	snprintf(a->provider, sizeof a->provider, "%s", pn && *pn ? pn : provider);
 	const json_t *cm = json_object_get(block, "claim_mappings");
 	if (json_object_size(cm) > 0)
@@ -258,7 +268,7 @@ static int add_caps(json_t *set, const json_t *value_map, const char *value)
 	const json_t *caps = json_object_get(value_map, value);
 	size_t i;
 	const json_t *c;
-	json_array_foreach(caps, i, c) {
+	json_array_foreach (caps, i, c) {
 		if (json_object_set(set, json_string_value(c), json_true()) != 0)
 			return -1;
 	}
@@ -284,7 +294,7 @@ static json_t *derive_capabilities(const json_t *mappings, const json_t *raw)
 		if (json_is_array(v)) {
 			size_t i;
 			const json_t *e;
-			json_array_foreach(v, i, e) {
+			json_array_foreach (v, i, e) {
 				if (scalar_text(e, text, sizeof text) && add_caps(set, vm, text) != 0)
 					goto oom;
 			}
@@ -347,9 +357,10 @@ static int scopes_ok(const json_t *required, const json_t *uc, const char **miss
 	const json_t *have = json_object_get(uc, "scopes");
 	size_t i, j;
 	const json_t *r, *h;
-	json_array_foreach(required, i, r) {
+	json_array_foreach (required, i, r) {
 		int found = 0;
-		json_array_foreach(have, j, h) found |= json_equal(r, h);
+		json_array_foreach (have, j, h)
+			found |= json_equal(r, h);
 		if (!found) {
 			*missing = json_string_value(r);
 			return 0;
@@ -384,7 +395,8 @@ static enum mx_auth_status verify(struct mx_auth *a, const char *token, json_t *
 		return MX_AUTH_FORBIDDEN;
 	}
 	const json_t *raw = json_object_get(*uc, "raw_profile");
-	json_t *caps = a->claim_mappings ? derive_capabilities(a->claim_mappings, raw ? raw : *uc) : json_array();
+	json_t *caps =
+	        a->claim_mappings ? derive_capabilities(a->claim_mappings, raw ? raw : *uc) : json_array();
 	if (caps == NULL || json_object_set_new(*uc, "capabilities", caps) != 0) {
 		json_decref(*uc);
 		*uc = NULL;
@@ -412,24 +424,27 @@ int mx_auth_challenge(const struct mx_auth *a, enum mx_auth_status status, const
 	char scope[512] = "";
 	size_t i, used = 0;
 	const json_t *s;
-	json_array_foreach(a->required_scopes, i, s) {
-		int w = snprintf(scope + used, sizeof scope - used, "%s%s", used ? " " : "", json_string_value(s));
+	json_array_foreach (a->required_scopes, i, s) {
+		int w = snprintf(scope + used, sizeof scope - used, "%s%s", used ? " " : "",
+		                 json_string_value(s));
 		if (w < 0 || (size_t)w >= sizeof scope - used)
 			break;
 		used += (size_t)w;
 	}
-	const char *error = status == MX_AUTH_FORBIDDEN ? "insufficient_scope"
+	const char *error = status == MX_AUTH_FORBIDDEN  ? "insufficient_scope"
 	                    : status == MX_AUTH_NO_TOKEN ? NULL
 	                                                 : "invalid_token";
-	const char *desc = status == MX_AUTH_FORBIDDEN   ? "Required scope missing"
-	                   : status == MX_AUTH_NO_TOKEN  ? NULL
+	const char *desc = status == MX_AUTH_FORBIDDEN     ? "Required scope missing"
+	                   : status == MX_AUTH_NO_TOKEN    ? NULL
 	                   : status == MX_AUTH_UNAVAILABLE ? "The identity provider is unavailable"
 	                                                   : "Authentication required";
-	int w = snprintf(out, n, "Bearer%s%s%s%s%s%s%s%s%s resource_metadata=\"%s/.well-known/oauth-protected-resource\"",
-	                 error ? " error=\"" : "", error ? error : "", error ? "\"," : "",
-	                 desc ? " error_description=\"" : "", desc ? desc : "", desc ? "\"," : "",
-	                 scope[0] ? " scope=\"" : "", scope[0] ? scope : "", scope[0] ? "\"," : "",
-	                 base_url ? base_url : "");
+	int w = snprintf(
+	        out, n,
+	        "Bearer%s%s%s%s%s%s%s%s%s resource_metadata=\"%s/.well-known/oauth-protected-resource\"",
+	        error ? " error=\"" : "", error ? error : "", error ? "\"," : "",
+	        desc ? " error_description=\"" : "", desc ? desc : "", desc ? "\"," : "",
+	        scope[0] ? " scope=\"" : "", scope[0] ? scope : "", scope[0] ? "\"," : "",
+	        base_url ? base_url : "");
 	return w < 0 || (size_t)w >= n ? MX_ELIMIT : 0;
 }
 
@@ -446,7 +461,8 @@ static int protected_resource(struct mx_auth *a, const struct mx_auth_http_reque
 	if (strncmp(rq->path, prm, n) != 0)
 		return 0;
 	const char *suffix = rq->path + n;
-	if (*suffix && strcmp(suffix, "/mcp") != 0 && strcmp(suffix, "/mcp/") != 0 && strcmp(suffix, "/") != 0)
+	if (*suffix && strcmp(suffix, "/mcp") != 0 && strcmp(suffix, "/mcp/") != 0 &&
+	    strcmp(suffix, "/") != 0)
 		return 0;
 	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
 		out->status = 405;
@@ -459,9 +475,9 @@ static int protected_resource(struct mx_auth *a, const struct mx_auth_http_reque
 	const char *as = base;
 	if (strcmp(a->mode->name, "verifier") == 0 && mx_auth_verifier_issuer(a->state))
 		as = mx_auth_verifier_issuer(a->state);
-	json_t *md = json_pack("{s:s, s:[s], s:O, s:[s], s:s}", "resource", resource, "authorization_servers", as,
-	                       "scopes_supported", a->required_scopes, "bearer_methods_supported", "header",
-	                       "resource_documentation", doc);
+	json_t *md = json_pack("{s:s, s:[s], s:O, s:[s], s:s}", "resource", resource, "authorization_servers",
+	                       as, "scopes_supported", a->required_scopes, "bearer_methods_supported",
+	                       "header", "resource_documentation", doc);
 	out->body = md ? mx_json_dumps(md, MX_JSON_COMPACT) : NULL;
 	json_decref(md);
 	if (out->body == NULL) {

@@ -34,9 +34,9 @@ struct alg {
 };
 
 static const struct alg ALGS[] = {
-        {"RS256", KTY_RSA, 0, "SHA256", NULL, 0}, {"RS384", KTY_RSA, 0, "SHA384", NULL, 0},
-        {"RS512", KTY_RSA, 0, "SHA512", NULL, 0}, {"PS256", KTY_RSA, 1, "SHA256", NULL, 0},
-        {"PS384", KTY_RSA, 1, "SHA384", NULL, 0}, {"PS512", KTY_RSA, 1, "SHA512", NULL, 0},
+        {"RS256", KTY_RSA, 0, "SHA256", NULL, 0},    {"RS384", KTY_RSA, 0, "SHA384", NULL, 0},
+        {"RS512", KTY_RSA, 0, "SHA512", NULL, 0},    {"PS256", KTY_RSA, 1, "SHA256", NULL, 0},
+        {"PS384", KTY_RSA, 1, "SHA384", NULL, 0},    {"PS512", KTY_RSA, 1, "SHA512", NULL, 0},
         {"ES256", KTY_EC, 0, "SHA256", "P-256", 32}, {"ES384", KTY_EC, 0, "SHA384", "P-384", 48},
         {"ES512", KTY_EC, 0, "SHA512", "P-521", 66},
 };
@@ -147,7 +147,8 @@ static EVP_PKEY *rsa_key(const json_t *k)
 	if (n == NULL || e == NULL || bld == NULL || BN_num_bits(n) < 2048)
 		goto done;
 	if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
 		goto done;
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
 	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
@@ -253,7 +254,7 @@ int mx_jwks_parse(const char *json, size_t len, struct mx_jwks **out, size_t *sk
 	}
 	size_t i;
 	const json_t *k;
-	json_array_foreach(keys, i, k) {
+	json_array_foreach (keys, i, k) {
 		if (json_is_object(k) && jwk_load(k, &ks->keys[ks->n]) == 0)
 			ks->n++;
 		else if (skipped)
@@ -387,7 +388,7 @@ static int audience_ok(const json_t *aud, const char *want)
 		return strcmp(json_string_value(aud), want) == 0;
 	size_t i;
 	const json_t *v;
-	json_array_foreach(aud, i, v) {
+	json_array_foreach (aud, i, v) {
 		if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
 			return 1;
 	}

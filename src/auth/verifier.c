@@ -90,7 +90,8 @@ static int get_json(const char *url, const char *const *headers, const char *bod
 	if (*out == NULL || !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		snprintf(why, n, resp.status == 200 ? "answer is not a JSON object" : "HTTP %ld", resp.status);
+		snprintf(why, n, resp.status == 200 ? "answer is not a JSON object" : "HTTP %ld",
+		         resp.status);
 		return resp.status == 200 || resp.status >= 500 ? -1 : -2; /* -2: the IdP said no */
 	}
 	return 0;
@@ -163,7 +164,8 @@ static void refresh_keys(struct verifier *v, int force)
 		snprintf(why, sizeof why, "JWKS not read: %s", resp.error);
 	else if (resp.status != 200)
 		snprintf(why, sizeof why, "JWKS not read: HTTP %ld", resp.status);
-	else if (mx_jwks_parse(resp.body.p ? resp.body.p : "", resp.body.len, &ks, &skipped, why, sizeof why) != 0)
+	else if (mx_jwks_parse(resp.body.p ? resp.body.p : "", resp.body.len, &ks, &skipped, why,
+	                       sizeof why) != 0)
 		ks = NULL;
 	mx_buf_free(&resp.body);
 	pthread_rwlock_wrlock(&v->keys_lock);
@@ -240,11 +242,13 @@ static int by_introspection(struct verifier *v, const char *token, json_t **clai
 			rc = json_is_true(json_object_get(doc, "active")) ? 1 : 0;
 			const json_t *aud = json_object_get(doc, "aud");
 			if (rc == 1 && v->audience && aud) {
-				int ok = json_is_string(aud) && strcmp(json_string_value(aud), v->audience) == 0;
+				int ok = json_is_string(aud) &&
+				         strcmp(json_string_value(aud), v->audience) == 0;
 				size_t i;
 				const json_t *a;
-				json_array_foreach(aud, i, a) ok |= json_is_string(a) &&
-				                                      strcmp(json_string_value(a), v->audience) == 0;
+				json_array_foreach (aud, i, a)
+					ok |= json_is_string(a) &&
+					      strcmp(json_string_value(a), v->audience) == 0;
 				rc = ok;
 			}
 			if (rc == 1)
@@ -297,9 +301,9 @@ static json_t *user_context(const struct verifier *v, json_t *claims, const char
 		username = sub;
 	const char *name = json_string_value(json_object_get(claims, "name"));
 	const char *picture = json_string_value(json_object_get(claims, "picture"));
-	json_t *uc = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:O, s:s}", "provider", v->provider, "user_id",
-	                       sub, "username", username, "email", email, "name", name, "avatar_url", picture,
-	                       "raw_profile", claims, "external_token", token);
+	json_t *uc = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:O, s:s}", "provider", v->provider,
+	                       "user_id", sub, "username", username, "email", email, "name", name,
+	                       "avatar_url", picture, "raw_profile", claims, "external_token", token);
 	json_decref(local);
 	/* MXCP: the token's `scope`, else the configured scope. */
 	const char *scope = json_string_value(json_object_get(claims, "scope"));

@@ -1015,8 +1015,9 @@ static int issuer_route(void *state, const struct mx_auth_http_request *rq, stru
 	int get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
 	static const char ASM[] = "/.well-known/oauth-authorization-server";
 	const char *cb = mx_oauth_provider_callback_path(s->provider);
-	int known = strcmp(path, ASM) == 0 || strcmp(path, "/register") == 0 || strcmp(path, "/authorize") == 0 ||
-	            strcmp(path, "/token") == 0 || strcmp(path, "/revoke") == 0 || strcmp(path, cb) == 0;
+	int known = strcmp(path, ASM) == 0 || strcmp(path, "/register") == 0 ||
+	            strcmp(path, "/authorize") == 0 || strcmp(path, "/token") == 0 ||
+	            strcmp(path, "/revoke") == 0 || strcmp(path, cb) == 0;
 	if (!known)
 		return 0;
 	if (rq->body_len > MAX_BODY)
@@ -1124,7 +1125,7 @@ static int open_store(struct issuer *s, const json_t *persist, struct mx_err *er
 		}
 		return mx_oauth_store_sqlite_open(path, &s->store, err);
 	}
-	if (strcmp(type, "postgres") == 0 || strcmp(type, "postgresql") == 0) {
+	if (strcmp(type, "postgres") == 0) {
 		const char *dsn = json_string_value(json_object_get(persist, "dsn"));
 		if (dsn == NULL)
 			return mx_err_set(err, MX_EINVAL,

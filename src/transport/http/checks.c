@@ -141,7 +141,8 @@ const char *mx_http_base_url(const struct mx_http *h, struct MHD_Connection *c, 
 		snprintf(out, n, "%s://%s", scheme, host);
 	else
 		snprintf(out, n, "%s://%s:%d", scheme,
-		         h->opt.host && strcmp(h->opt.host, "0.0.0.0") != 0 ? h->opt.host : "localhost", h->opt.port);
+		         h->opt.host && strcmp(h->opt.host, "0.0.0.0") != 0 ? h->opt.host : "localhost",
+		         h->opt.port);
 	return out;
 }
 

@@ -171,16 +171,17 @@ static enum MHD_Result auth_refuse(struct mx_http *h, struct MHD_Connection *c, 
 	unsigned status = st == MX_AUTH_FORBIDDEN     ? MHD_HTTP_FORBIDDEN
 	                  : st == MX_AUTH_UNAVAILABLE ? MHD_HTTP_SERVICE_UNAVAILABLE
 	                                              : MHD_HTTP_UNAUTHORIZED;
-	const char *msg = st == MX_AUTH_FORBIDDEN     ? "Forbidden: insufficient scope"
-	                  : st == MX_AUTH_UNAVAILABLE ? "Service Unavailable: the identity provider cannot be reached"
-	                  : st == MX_AUTH_NO_TOKEN    ? "Unauthorized: authentication required"
-	                                              : "Unauthorized: invalid token";
+	const char *msg = st == MX_AUTH_FORBIDDEN ? "Forbidden: insufficient scope"
+	                  : st == MX_AUTH_UNAVAILABLE
+	                          ? "Service Unavailable: the identity provider cannot be reached"
+	                  : st == MX_AUTH_NO_TOKEN ? "Unauthorized: authentication required"
+	                                           : "Unauthorized: invalid token";
 	json_t *e = mx_rpc_error(NULL, -32001, msg, NULL);
 	char *body = e ? mx_json_dumps(e, MX_JSON_COMPACT) : NULL;
 	json_decref(e);
 	mx_metrics_http_request("/mcp", "", "denied", 0);
-	struct MHD_Response *r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (void *)"",
-	                                                         MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	        body ? strlen(body) : 0, body ? body : (void *)"", MHD_RESPMEM_MUST_COPY);
 	mx_free(body);
 	if (r == NULL)
 		return MHD_NO;
@@ -205,13 +206,16 @@ static int guard_auth(struct mx_http *h, struct MHD_Connection *c, const char *m
 	if (h->opt.auth == NULL)
 		return 0;
 	char reason[160];
-	enum mx_auth_status st = mx_auth_verify(h->opt.auth, bearer_token(c), &rq->user, reason, sizeof reason);
+	enum mx_auth_status st =
+	        mx_auth_verify(h->opt.auth, bearer_token(c), &rq->user, reason, sizeof reason);
 	if (st == MX_AUTH_OK)
 		return 0;
 	if (st != MX_AUTH_NO_TOKEN && mx_http_refusal_log_due()) {
 		char addr[INET6_ADDRSTRLEN + 8];
-		mx_warn("http: %s %s from %s: %s (%s)", method, url, mx_http_client_address(h, c, addr, sizeof addr),
-		        st == MX_AUTH_UNAVAILABLE ? "identity provider unavailable" : "token refused", reason);
+		mx_warn("http: %s %s from %s: %s (%s)", method, url,
+		        mx_http_client_address(h, c, addr, sizeof addr),
+		        st == MX_AUTH_UNAVAILABLE ? "identity provider unavailable" : "token refused",
+		        reason);
 	}
 	*answer = auth_refuse(h, c, st);
 	return 1;
@@ -230,8 +234,8 @@ static void url_escape(struct mx_buf *b, const char *s, int *failed)
 {
 	for (; s && *s && !*failed; s++) {
 		unsigned char ch = (unsigned char)*s;
-		int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		            ch == '-' || ch == '_' || ch == '.' || ch == '~';
+		int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		            (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~';
 		*failed |= plain ? mx_buf_append(b, s, 1) : mx_buf_printf(b, "%%%02X", ch);
 	}
 }
@@ -280,8 +284,8 @@ static int auth_route(struct mx_http *h, struct MHD_Connection *c, const char *u
 	mx_buf_free(&query);
 	if (!hit)
 		return 0;
-	struct MHD_Response *r = MHD_create_response_from_buffer(out.body_len, out.body ? out.body : (void *)"",
-	                                                         MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	        out.body_len, out.body ? out.body : (void *)"", MHD_RESPMEM_MUST_COPY);
 	if (r == NULL) {
 		mx_auth_http_response_clear(&out);
 		*answer = MHD_NO;
