@@ -109,7 +109,7 @@ static const char *const auth_modes[] = {"issuer", "verifier", NULL};
 static const char *const auth_providers[] = {"none",     "github", "atlassian", "salesforce",
                                              "keycloak", "google", "oidc",      NULL};
 static const char *const grant_types[] = {"authorization_code", "refresh_token", NULL};
-static const char *const persistence_types[] = {"sqlite", NULL};
+static const char *const persistence_types[] = {"sqlite", "postgres", NULL};
 
 static const struct field str_item = STR("");
 static const struct field str_map_item = MAP_OF("", &str_item);
@@ -185,6 +185,19 @@ static const struct field oauth_fields[] = {
         STR("callback_path"),
         STR("auth_url"),
         STR("token_url"),
+        STR("userinfo_url"), /* beyond MXCP: the user endpoint (defaults to the provider's) */
+        MAP_OF("claim_mappings", &claim_values_item),
+        END,
+};
+static const struct field github_fields[] = {
+        STR("client_id"),
+        STR("client_secret"),
+        STR("scope"),
+        STR("callback_path"),
+        STR("auth_url"),
+        STR("token_url"),
+        STR("userinfo_url"),
+        STR("emails_url"), /* beyond MXCP: GitHub's /user/emails */
         MAP_OF("claim_mappings", &claim_values_item),
         END,
 };
@@ -212,12 +225,14 @@ static const struct field oidc_fields[] = {
 };
 static const struct field authorization_fields[] = {LIST_OF("required_scopes", &str_item), END};
 static const struct field persistence_fields[] = {ENUM("type", persistence_types), STR("path"),
-                                                  STR("auth_encryption_key"), END};
+                                                  STR("auth_encryption_key"),
+                                                  STR("dsn"), /* type postgres: a libpq URI or DSN */
+                                                  END};
 static const struct field auth_fields[] = {
         ENUM("mode", auth_modes),
         ENUM("provider", auth_providers),
         LIST_OF("clients", &client_item),
-        OBJ("github", oauth_fields),
+        OBJ("github", github_fields),
         OBJ("atlassian", oauth_fields),
         OBJ("salesforce", oauth_fields),
         OBJ("keycloak", keycloak_fields),

@@ -42,7 +42,7 @@ json_t *mx_base64_json(const void *p, size_t n)
 	return j;
 }
 
-static int digit_value(unsigned char c)
+static int digit_value(unsigned char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -50,21 +50,21 @@ static int digit_value(unsigned char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '+')
+	if (c == (url ? '-' : '+'))
 		return 62;
-	if (c == '/')
+	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
 }
 
-int mx_base64_decode(const char *s, size_t n, void *out, size_t outsz, size_t *outlen)
+static int decode(const char *s, size_t n, int url, void *out, size_t outsz, size_t *outlen)
 {
 	unsigned char *o = out;
 	unsigned acc = 0;
 	int bits = 0;
 	size_t k = 0;
 	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		int d = digit_value((unsigned char)s[i]);
+		int d = digit_value((unsigned char)s[i], url);
 		if (d < 0)
 			return -1;
 		acc = (acc << 6) | (unsigned)d;
@@ -78,4 +78,28 @@ int mx_base64_decode(const char *s, size_t n, void *out, size_t outsz, size_t *o
 	}
 	*outlen = k;
 	return 0;
+}
+
+int mx_base64_decode(const char *s, size_t n, void *out, size_t outsz, size_t *outlen)
+{
+	return decode(s, n, 0, out, outsz, outlen);
+}
+
+size_t mx_base64url_encode(const void *p, size_t n, char *out, int pad)
+{
+	size_t len = mx_base64_encode(p, n, out);
+	for (size_t i = 0; i < len; i++) {
+		if (out[i] == '+')
+			out[i] = '-';
+		else if (out[i] == '/')
+			out[i] = '_';
+	}
+	while (!pad && len > 0 && out[len - 1] == '=')
+		out[--len] = '\0';
+	return len;
+}
+
+int mx_base64url_decode(const char *s, size_t n, void *out, size_t outsz, size_t *outlen)
+{
+	return decode(s, n, 1, out, outsz, outlen);
 }

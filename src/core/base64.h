@@ -2,7 +2,8 @@
 /*
  * base64 — RFC 4648 base64 (the standard alphabet, '=' padding): BLOB and
  * CEL bytes values as JSON text, and the "=?base64?…?=" header form of
- * MCP. Pure functions.
+ * MCP; and its URL-safe alphabet ('-', '_') for JWTs, PKCE and Fernet
+ * tokens. Pure functions.
  */
 #ifndef MX_CORE_BASE64_H
 #define MX_CORE_BASE64_H
@@ -24,5 +25,10 @@ json_t *mx_base64_json(const void *p, size_t n);
  * first '=' and trailing bits are dropped. 0 with the length in *outlen,
  * or -1 when s holds a byte outside the alphabet or out is too small. */
 int mx_base64_decode(const char *s, size_t n, void *out, size_t outsz, size_t *outlen);
+
+/* The URL-safe alphabet (RFC 4648 §5): encode with or without '='
+ * padding (out as for mx_base64_encode); decode with or without it. */
+size_t mx_base64url_encode(const void *p, size_t n, char *out, int pad);
+int mx_base64url_decode(const char *s, size_t n, void *out, size_t outsz, size_t *outlen);
 
 #endif
