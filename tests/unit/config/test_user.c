@@ -412,7 +412,8 @@ static void test_unknown_keys(void **state)
 	        "            client_id: x\n            redirect: y\n",
 	        8, 13,
 	        "projects.demo.profiles.dev.auth.github.redirect: unknown key (expected one of: client_id, "
-	        "client_secret, scope, callback_path, auth_url, token_url, claim_mappings)");
+	        "client_secret, scope, callback_path, auth_url, token_url, userinfo_url, emails_url, "
+	        "claim_mappings)");
 	expect_error("logging:\n  file: x\n", 2, 3,
 	             "logging.file: unknown key (expected one of: enabled, path, level, max_bytes, "
 	             "backup_count)");
