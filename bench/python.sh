@@ -105,6 +105,8 @@ load() { # pid port body conns seconds name → "calls/s p50ms p99ms cpu-µs-per
 		'BEGIN { printf "%s %s %s %.1f\n", r, p50, p99, d ? (t1 - t0) / hz / d * 1e6 : 0 }'
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # --- servers: mxcp on the Python project, mxcp on the SQL-only project, the
 # peer, the floor
 P1=$(port)
@@ -189,6 +191,7 @@ cold_nopyc=$(MXCP_PYTHON_MODULE="$TMP/mod-nopyc/mxcp_python.so" PYTHONDONTWRITEB
 # --- report
 printf 'Python endpoints — %s CPUs, mxcp workers %s, %s s per load (1 s warm-up), %s connections\n' \
 	"$NCPU" "$WORKERS" "$SECS" "$CONNS"
+printf 'load average (1/5/15 min) at the start %s, at the end %s: the machine is shared\n' "$LOAD0" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '\n1. tools/call over streamable HTTP (stateless, JSON)\n'
 printf '  %-26s %9s %9s %9s %12s\n' '' 'calls/s' 'p50 ms' 'p99 ms' 'CPU µs/call'
 row() { printf '  %-26s %9s %9s %9s %12s\n' "$1" "$2" "$3" "$4" "$5"; }
