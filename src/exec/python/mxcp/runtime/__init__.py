@@ -6,7 +6,6 @@ Valid inside an execution (a call, an @on_init/@on_shutdown hook); outside
 one they raise MXCP's RuntimeError.
 """
 
-import asyncio
 
 from mxcp import _embed
 from mxcp import content as _content
@@ -112,6 +111,8 @@ class _MCPProxy:
                 f"{method}: no client to ask (not called from an MCP request)"
             )
         timeout = -1.0 if timeout is None else float(timeout)
+        import asyncio  # the event loop of async endpoints imported it already
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
