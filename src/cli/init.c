@@ -60,11 +60,13 @@ static void print_help(void)
 	printf("Usage: mxcp init [OPTIONS] [FOLDER]\n\n"
 	       "  Initialize a new MXCP repository in FOLDER (default: the current folder).\n\n"
 	       "Options:\n"
-	       "  --project TEXT  Project name (defaults to the folder name)\n"
-	       "  --profile TEXT  Profile name (defaults to MXCP_PROFILE or 'default')\n"
-	       "  --bootstrap     Create an example hello world tool with a test\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --project TEXT     Project name (defaults to the folder name)\n"
+	       "  --profile TEXT     Profile name (defaults to MXCP_PROFILE or 'default')\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --bootstrap        Create an example hello world tool with a test\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 static int write_file(const char *dir, const char *rel, const char *content)
@@ -108,9 +110,7 @@ int mx_cmd_init(int argc, char **argv)
 	struct mx_cli cli = {.command = "init"};
 	const char *project = NULL;
 	int bootstrap = 0, c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return MX_EXIT_OK;
 		case OPT_PROJECT: project = optarg; break;

@@ -14,10 +14,12 @@ static void print_help(void)
 	       "  List all endpoints of the project (tools, resources, prompts) and\n"
 	       "  any endpoint file that fails to load.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT  Profile name to use\n"
-	       "  --json-output   Output in JSON format\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --json-output      Output in JSON format\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 int mx_cmd_list(int argc, char **argv)
@@ -25,9 +27,7 @@ int mx_cmd_list(int argc, char **argv)
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS, {0}};
 	struct mx_cli cli = {.command = "list"};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		if (c == 'h') {
 			print_help();
 			return MX_EXIT_OK;

@@ -28,6 +28,8 @@ static void print_help(void)
 	       "  --dry-run              Count what would be deleted; change nothing\n"
 	       "  --json, --json-output  Output in JSON format\n"
 	       "  --profile TEXT         Profile name to use\n"
+	       "  --project-dir DIR      Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                         else the current folder and its parents)\n"
 	       "  --debug                Show detailed debug information\n"
 	       "  --help                 Show this message and exit.\n");
 }
@@ -42,9 +44,7 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 	struct mx_cli cli = {.command = "log-cleanup"};
 	int dry = 0, rc = 0, c;
 	int64_t age = -1;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return MX_EXIT_OK;
 		case OPT_JSON2: cli.json_output = 1; break;

@@ -21,6 +21,8 @@ static void print_help(void)
 	       "  --file PATH        Read the SQL from a file\n"
 	       "  -p, --param TEXT   Parameter as name=value, or name=@file.json (repeatable)\n"
 	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
 	       "  --json-output      Output in JSON format\n"
 	       "  --readonly         Open the database read-only\n"
 	       "  --debug            Show detailed debug information\n"
@@ -99,9 +101,7 @@ int mx_cmd_query(int argc, char **argv)
 	const char *file = NULL;
 	char *sql = NULL;
 	int rc = 0, c;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "hp:", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); goto out;
 		case 'p': rc = mx_cli_add_param(&cli, args, optarg); break;

@@ -40,20 +40,22 @@ static void print_help(void)
 	       "  Desktop and other MCP clients launch local servers.\n\n"
 	       "Options:\n"
 	       "  --transport [streamable-http|sse|stdio]\n"
-	       "                            Transport (default: the user config's\n"
-	       "                            transport.provider, else streamable-http)\n"
-	       "  --port INTEGER            Port for the HTTP transports\n"
-	       "  --host TEXT               Host for the HTTP transports\n"
-	       "  --sql-tools [true|false]  Enable or disable the built-in SQL tools\n"
-	       "  --readonly                Open the database read-only\n"
-	       "  --stateless               Stateless HTTP mode\n"
-	       "  --session-timeout SECONDS Close HTTP sessions idle this long (default 1800)\n"
-	       "  --max-sessions INTEGER    Most open HTTP sessions (default 10000)\n"
-	       "  --ignore-errors           Serve the valid endpoints, skip invalid ones\n"
-	       "  --profile TEXT            Profile name to use\n"
-	       "  --json-output             Startup failure report as JSON\n"
-	       "  --debug                   Show detailed debug information\n"
-	       "  --help                    Show this message and exit.\n");
+	       "                             Transport (default: the user config's\n"
+	       "                             transport.provider, else streamable-http)\n"
+	       "  --port INTEGER             Port for the HTTP transports\n"
+	       "  --host TEXT                Host for the HTTP transports\n"
+	       "  --sql-tools [true|false]   Enable or disable the built-in SQL tools\n"
+	       "  --readonly                 Open the database read-only\n"
+	       "  --stateless                Stateless HTTP mode\n"
+	       "  --session-timeout SECONDS  Close HTTP sessions idle this long (default 1800)\n"
+	       "  --max-sessions INTEGER     Most open HTTP sessions (default 10000)\n"
+	       "  --ignore-errors            Serve the valid endpoints, skip invalid ones\n"
+	       "  --profile TEXT             Profile name to use\n"
+	       "  --project-dir DIR          Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                             else the current folder and its parents)\n"
+	       "  --json-output              Startup failure report as JSON\n"
+	       "  --debug                    Show detailed debug information\n"
+	       "  --help                     Show this message and exit.\n");
 }
 
 struct serve_flags {
@@ -127,9 +129,7 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
 	        {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
 	        {0}};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return -1;
 		case OPT_TRANSPORT:

@@ -24,15 +24,17 @@ static void print_help(void)
 	printf("Usage: mxcp test [OPTIONS] [{tool|resource|prompt} NAME]\n\n"
 	       "  Run the tests defined in endpoint files (all endpoints, or one).\n\n"
 	       "Options:\n"
-	       "  -u, --user-context TEXT   User context as JSON or @file.json (overrides\n"
-	       "                            every test's user_context)\n"
-	       "  --request-headers TEXT    Request headers as a JSON object or @file.json\n"
-	       "  --verbose                 Show every test, with its time\n"
-	       "  --profile TEXT            Profile name to use\n"
-	       "  --json-output             Output in JSON format\n"
-	       "  --readonly                Open the database read-only\n"
-	       "  --debug                   Show detailed debug information\n"
-	       "  --help                    Show this message and exit.\n");
+	       "  -u, --user-context TEXT  User context as JSON or @file.json (overrides\n"
+	       "                           every test's user_context)\n"
+	       "  --request-headers TEXT   Request headers as a JSON object or @file.json\n"
+	       "  --verbose                Show every test, with its time\n"
+	       "  --profile TEXT           Profile name to use\n"
+	       "  --project-dir DIR        Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                           else the current folder and its parents)\n"
+	       "  --json-output            Output in JSON format\n"
+	       "  --readonly               Open the database read-only\n"
+	       "  --debug                  Show detailed debug information\n"
+	       "  --help                   Show this message and exit.\n");
 }
 
 struct report {
@@ -121,9 +123,7 @@ static int parse_args(int argc, char **argv, struct mx_cli *cli, struct report *
 	                                     {"verbose", no_argument, NULL, OPT_VERBOSE},
 	                                     {0}};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while (*rc == 0 && (c = getopt_long(argc, argv, "hu:", opts, NULL)) != -1) {
+	while (*rc == 0 && (c = mx_cli_getopt(cli, argc, argv, "hu:", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return 1;
 		case 'u':

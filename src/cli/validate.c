@@ -22,11 +22,13 @@ static void print_help(void)
 	       "  them: YAML shape, types, prompt templates, and SQL prepared against the\n"
 	       "  profile's database. Exits 1 when any endpoint is invalid.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT  Profile name to use\n"
-	       "  --json-output   Output in JSON format\n"
-	       "  --readonly      Open the database read-only\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --json-output      Output in JSON format\n"
+	       "  --readonly         Open the database read-only\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 struct outcome {
@@ -64,9 +66,7 @@ int mx_cmd_validate(int argc, char **argv)
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS, {0}};
 	struct mx_cli cli = {.command = "validate"};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		if (c == 'h') {
 			print_help();
 			return MX_EXIT_OK;
