@@ -55,7 +55,7 @@ void mx_cli_setup_logging(const struct mx_cli *cli)
 		dir = getenv("MXCP_PROJECT_DIR");
 		what = "MXCP_PROJECT_DIR";
 	}
-	if (dir == NULL || *dir == '\0')
+	if (dir == NULL || *dir == '\0' || cli->stay)
 		return;
 	if (chdir(dir) != 0) {
 		int e = errno;

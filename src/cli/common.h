@@ -27,6 +27,7 @@ struct mx_cli {
 	int debug;
 	int readonly;
 	const struct option *opts; /* the command's table, for "did you mean" */
+	int stay; /* do not enter the project folder (init creates it) */
 };
 
 /* Options every command takes, to splice into a getopt_long table. */
