@@ -66,7 +66,8 @@ static int load(const struct mx_cli *cli, struct dbt_ctx *d, struct mx_err *err)
 	    (rc = mx_site_load(root, &d->site, err)) != 0)
 		return rc;
 	d->profile = mx_site_active_profile(d->site, cli->profile);
-	return mx_user_load(d->site->project, d->profile, &d->user, err);
+	rc = mx_user_load(d->site->project, d->profile, &d->user, err);
+	return rc ? rc : mx_site_check_profile(d->site, d->profile, d->user->profile_declared, err);
 }
 
 /* dbt's names: '-' becomes '_'. */

@@ -11,6 +11,7 @@
 #include "audit/query.h"
 #include "audit/writer.h"
 #include "core/alloc.h"
+#include "config/user.h"
 #include "core/json.h"
 
 #include <limits.h>
@@ -103,7 +104,11 @@ int mx_cli_audit_settings(const struct mx_cli *cli, struct mx_site_config **site
 	if (profile == NULL)
 		profile = (*site)->profile;
 	*profile_out = profile;
-	if ((rc = mx_site_profile_settings(*site, profile, ps, err)) != 0)
+	struct mx_user_config *user = NULL;
+	if ((rc = mx_user_load((*site)->project, profile, &user, err)) == 0)
+		rc = mx_site_check_profile(*site, profile, user->profile_declared, err);
+	mx_user_free(user);
+	if (rc != 0 || (rc = mx_site_profile_settings(*site, profile, ps, err)) != 0)
 		return rc;
 	if (!ps->audit_enabled)
 		return mx_err_set(

@@ -1,0 +1,49 @@
+# First-run friction: what a new user meets before anything works — a
+# mistyped profile, a stdio server at a terminal, a database held by a
+# server, SQL whose parameters do not match, numbers in a query's table.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+cd "$SCRATCH"
+"$MXCP" init p --bootstrap </dev/null >/dev/null 2>&1 || fail "init"
+cd p
+
+# --- profiles: a mistyped one is an error naming mxcp-site.yml and the
+# profiles there, before any database file is created
+cat >> mxcp-site.yml <<'YML'
+profiles:
+  prod:
+    duckdb:
+      path: data/prod.duckdb
+YML
+run list --profile prdo
+expect_rc 1 "unknown profile"
+expect_err_contains "Profile 'prdo' not found in $SCRATCH/p/mxcp-site.yml (profiles: default, prod). Did you mean 'prod'?"
+[ ! -e data/db-prdo.duckdb ] || fail "an unknown profile created data/db-prdo.duckdb"
+MXCP_PROFILE=staging run run tool hello_world --param name=x --json-output
+expect_rc 1 "unknown MXCP_PROFILE"
+expect_json '.error | test("Profile .staging. not found in .*mxcp-site.yml \\(profiles: default, prod\\)")' 'true'
+[ ! -e data/db-staging.duckdb ] || fail "an unknown profile created a database"
+for cmd in validate test drift-snapshot log log-cleanup dbt-config; do
+	run "$cmd" --profile prdo
+	expect_rc 1 "$cmd with an unknown profile"
+	expect_err_contains "Profile 'prdo' not found"
+done
+# declared profiles work: the site's `profile:` (no `profiles:` needed) and those under `profiles:`
+run run tool hello_world --param name=x --profile default
+expect_rc 0 "the site's profile"
+run query "SELECT 1" --profile prod
+expect_rc 0 "a declared profile"
+# a profile the user config declares for the project exists too
+mkdir -p "$HOME/.mxcp"
+cat > "$HOME/.mxcp/config.yml" <<'YML'
+mxcp: 1
+projects:
+  p:
+    profiles:
+      local: {}
+YML
+run query "SELECT 1" --profile local
+expect_rc 0 "a profile of the user config"
+rm "$HOME/.mxcp/config.yml"
+done_testing
