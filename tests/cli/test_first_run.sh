@@ -46,4 +46,40 @@ YML
 run query "SELECT 1" --profile local
 expect_rc 0 "a profile of the user config"
 rm "$HOME/.mxcp/config.yml"
+
+# --- a database held by `mxcp serve`: mxcp's --readonly, not DuckDB's -readonly
+hold_db() { # hold_db [serve flags]: a stdio server that keeps the database until released
+	mkfifo "$SCRATCH/hold.$$" 2>/dev/null || true
+	"$MXCP" serve --transport stdio "$@" <"$SCRATCH/hold.$$" >/dev/null 2>"$SCRATCH/serve.err" &
+	SERVER=$!
+	exec 7>"$SCRATCH/hold.$$"
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		grep -q "stdio" "$SCRATCH/serve.err" 2>/dev/null && break
+		sleep 0.25
+	done
+	sleep 0.5
+}
+release_db() {
+	exec 7>&-
+	wait "$SERVER" || true
+}
+hold_db
+run run tool hello_world --param name=x
+expect_rc 1 "run while the server holds the database"
+expect_err_contains "another process holds it (a running \`mxcp serve\`?)"
+expect_err_contains "\`mxcp serve --readonly\` and run this command with --readonly"
+if grep -q -- " -readonly" "$SCRATCH/err"; then fail "DuckDB's -readonly advice is shown"; fi
+run validate
+expect_rc 1 "validate while the server holds the database"
+expect_err_contains "run this command with --readonly"
+release_db
+hold_db --readonly
+run query "SELECT 1"
+expect_rc 1 "a read-write query while a read-only server holds the database"
+expect_err_contains "both must be read-only"
+if grep -q -- "-readonly parameter" "$SCRATCH/err"; then fail "DuckDB's -readonly advice is shown"; fi
+run query "SELECT 41 + 1 AS n" --readonly --json-output
+expect_rc 0 "read-only beside a read-only server"
+expect_json '.result' '[{"n":42}]'
+release_db
 done_testing
