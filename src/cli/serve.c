@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
 	OPT_TRANSPORT = MX_OPT_FIRST_COMMAND_OPTION,
@@ -188,6 +189,17 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
 	return 0;
 }
 
+/* Typed at a terminal, a stdio server prints nothing and would look frozen:
+ * say on stderr what it waits for. */
+static void say_waiting(void)
+{
+	fprintf(stderr, "mxcp: serving MCP over stdio: waiting for JSON-RPC messages on stdin, one per line.\n"
+	                "  This is how an MCP client (Claude Desktop, the MCP Inspector) runs mxcp; to try it\n"
+	                "  by hand, type {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} and Enter. Ctrl-D "
+	                "stops the server.\n"
+	                "  For a browser UI: npx @modelcontextprotocol/inspector -- mxcp serve --transport stdio\n");
+}
+
 int mx_cmd_serve(int argc, char **argv)
 {
 	struct mx_cli cli = {.command = "serve"};
@@ -225,8 +237,11 @@ int mx_cmd_serve(int argc, char **argv)
 	if (nbad > 0) {
 		print_report(&cli, bad, nbad, mx_server_stdio(srv));
 		status = MX_EXIT_FAIL;
-	} else if (rc || (rc = mx_server_run(srv, &err)) != 0) {
-		status = mx_cli_fail(&cli, &err);
+	} else {
+		if (rc == 0 && mx_server_stdio(srv) && isatty(STDIN_FILENO))
+			say_waiting();
+		if (rc || (rc = mx_server_run(srv, &err)) != 0)
+			status = mx_cli_fail(&cli, &err);
 	}
 	mx_server_free(srv);
 	return status;

@@ -82,4 +82,56 @@ run query "SELECT 41 + 1 AS n" --readonly --json-output
 expect_rc 0 "read-only beside a read-only server"
 expect_json '.result' '[{"n":42}]'
 release_db
+
+# --- serve: --debug logs each call (never a sensitive value); a stdio server
+# at a terminal says what it waits for; HTTP prints MXCP's start banner
+A=$(copy_project "$SRC/tests/projects/audit")
+cd "$A"
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+printf '%s\n' "$INIT" '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+	'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"login","arguments":{"user":"ann","password":"hunter2-SECRET"}}}' \
+	'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"nope","arguments":{}}}' |
+	"$MXCP" serve --transport stdio --debug >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "serve --debug"
+TESTS=$((TESTS + 1))
+expect_err_contains 'DEBUG tools/call login: success in '
+expect_err_contains '(request 7, stdio) args {"password":"[REDACTED]","user":"ann"}'
+expect_err_contains 'DEBUG tools/call nope: error in '
+if grep -q "hunter2" "$SCRATCH/err"; then fail "a sensitive value reached the log"; fi
+printf '%s\n' "$INIT" '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"login","arguments":{"user":"ann","password":"x"}}}' |
+	MXCP_LOG_LEVEL=DEBUG "$MXCP" serve --transport stdio >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "serve, MXCP_LOG_LEVEL=DEBUG"
+expect_err_contains 'DEBUG tools/call login: success'
+printf '%s\n' "$INIT" '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"login","arguments":{"user":"ann","password":"x"}}}' |
+	"$MXCP" serve --transport stdio >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "serve"
+if grep -q "tools/call login" "$SCRATCH/err"; then fail "a call logged without --debug"; fi
+
+# stdin a terminal (script(1) gives the server a pty): it says what it waits for
+cd "$SCRATCH/p"
+if command -v script >/dev/null 2>&1; then
+	printf '\004' | script -qec "\"$MXCP\" serve --transport stdio" /dev/null >"$SCRATCH/out" 2>&1 || true
+	TESTS=$((TESTS + 1))
+	expect_out_contains "waiting for JSON-RPC messages on stdin, one per line"
+	expect_out_contains "Ctrl-D stops the server"
+fi
+printf '' | "$MXCP" serve --transport stdio >"$SCRATCH/out" 2>"$SCRATCH/err"
+if grep -q "waiting for JSON-RPC" "$SCRATCH/err"; then fail "the terminal hint shown with stdin a pipe"; fi
+
+# HTTP: MXCP's banner on stdout
+PORT=$((20000 + $$ % 20000))
+"$MXCP" serve --port "$PORT" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+SERVER=$!
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	grep -q "Press Ctrl+C to stop" "$SCRATCH/out" 2>/dev/null && break
+	sleep 0.25
+done
+kill -TERM "$SERVER"
+wait "$SERVER" || true
+TESTS=$((TESTS + 1))
+expect_out_contains "🚀 MXCP Server Starting"
+expect_out_contains "   • Project: p"
+expect_out_contains "   • Profile: default"
+expect_out_contains "   • Transport: streamable-http"
+expect_out_contains "   • Port: $PORT"
+expect_out_contains "   • Mode: Read-write"
+expect_out_contains "   • Tools: 1"
+expect_out_contains "   Listening on http://localhost:$PORT/mcp"
 done_testing
