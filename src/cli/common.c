@@ -164,6 +164,15 @@ int mx_cli_tty(void)
 	return isatty(STDOUT_FILENO);
 }
 
+void mx_cli_print_indented(const char *msg, int indent)
+{
+	for (const char *p = msg; *p; p++) {
+		putchar(*p);
+		if (*p == '\n' && p[1])
+			printf("%*s", indent, "");
+	}
+}
+
 static int load_json_file(const struct mx_cli *cli, const char *path, const char *what, json_t **out)
 {
 	struct mx_buf b;

@@ -84,6 +84,18 @@ void mx_cli_print_json(const json_t *v);
 
 /* Is stdout a terminal (colour, tables)? */
 int mx_cli_tty(void);
+/* ANSI colour for marks at a terminal: mx_cli_color(tty, MX_CLI_GREEN) is
+ * the escape when tty is set, "" otherwise; MX_CLI_RESET ends it. */
+#define MX_CLI_GREEN "\033[32m"
+#define MX_CLI_RED "\033[31m"
+#define MX_CLI_BOLD "\033[1m"
+#define MX_CLI_RESET "\033[0m"
+static inline const char *mx_cli_color(int tty, const char *code)
+{
+	return tty ? code : "";
+}
+/* Print msg with every line after the first indented by indent spaces. */
+void mx_cli_print_indented(const char *msg, int indent);
 
 /* Parse --param values ("k=v" or "k=@file.json") into obj. Usage errors → 2. */
 int mx_cli_add_param(const struct mx_cli *cli, json_t *obj, const char *spec);

@@ -80,6 +80,9 @@ int mx_cmd_list(int argc, char **argv)
 	if (p->nfailures)
 		printf(", %zu failed to load", p->nfailures);
 	printf("\n");
+	int tty = mx_cli_tty();
+	const char *green = mx_cli_color(tty, MX_CLI_GREEN), *red = mx_cli_color(tty, MX_CLI_RED),
+	           *bold = mx_cli_color(tty, MX_CLI_BOLD), *reset = mx_cli_color(tty, MX_CLI_RESET);
 	static const char *const headings[] = {"Tools", "Resources", "Prompts"};
 	for (int kind = MX_EP_TOOL; kind <= MX_EP_PROMPT; kind++) {
 		size_t count = 0, width = 0;
@@ -92,18 +95,20 @@ int mx_cmd_list(int argc, char **argv)
 		}
 		if (count == 0)
 			continue;
-		printf("\n%s (%zu)\n", headings[kind], count);
+		printf("\n%s%s (%zu)%s\n", bold, headings[kind], count, reset);
 		for (size_t i = 0; i < p->nendpoints; i++) {
 			const struct mx_endpoint *ep = p->endpoints[i];
 			if ((int)ep->kind == kind)
-				printf("  ✓ %-*s  %s\n", (int)width, ep->name, ep->relpath);
+				printf("  %s✓%s %-*s  %s\n", green, reset, (int)width, ep->name, ep->relpath);
 		}
 	}
 	if (p->nfailures) {
-		printf("\nFailed (%zu)\n", p->nfailures);
+		printf("\n%sFailed (%zu)%s\n", bold, p->nfailures, reset);
 		for (size_t i = 0; i < p->nfailures; i++) {
 			const struct mx_err *e = &p->failures[i].err;
-			printf("  ✗ %s:%d:%d: %s\n", p->failures[i].relpath, e->line, e->col, e->msg);
+			printf("  %s✗%s %s:%d:%d: ", red, reset, p->failures[i].relpath, e->line, e->col);
+			mx_cli_print_indented(e->msg, 4);
+			printf("\n");
 		}
 	}
 	mx_project_unref(p);

@@ -53,12 +53,17 @@ static void record(struct outcome *o, const struct mx_cli *cli, const char *relp
 	json_array_append_new(o->validated, item);
 	if (cli->json_output)
 		return;
-	if (e == NULL)
-		printf("  ✓ %s\n", relpath);
-	else if (e->line > 0)
-		printf("  ✗ %s:%d:%d: %s\n", relpath, e->line, e->col, e->msg);
-	else
-		printf("  ✗ %s: %s\n", relpath, e->msg);
+	int tty = mx_cli_tty();
+	if (e == NULL) {
+		printf("  %s✓%s %s\n", mx_cli_color(tty, MX_CLI_GREEN), mx_cli_color(tty, MX_CLI_RESET), relpath);
+		return;
+	}
+	printf("  %s✗%s %s", mx_cli_color(tty, MX_CLI_RED), mx_cli_color(tty, MX_CLI_RESET), relpath);
+	if (e->line > 0)
+		printf(":%d:%d", e->line, e->col);
+	printf(": ");
+	mx_cli_print_indented(e->msg, 4);
+	printf("\n");
 }
 
 int mx_cmd_validate(int argc, char **argv)
@@ -141,7 +146,10 @@ int mx_cmd_validate(int argc, char **argv)
 	} else if (total == 0) {
 		printf("No endpoints found\n");
 	} else {
-		printf("\n%zu valid, %zu invalid\n", o.nok, o.nerrors);
+		int tty = mx_cli_tty();
+		printf("\n%s%zu valid%s, %s%zu invalid%s\n", mx_cli_color(tty, MX_CLI_GREEN), o.nok,
+		       mx_cli_color(tty, MX_CLI_RESET), mx_cli_color(tty && o.nerrors, MX_CLI_RED), o.nerrors,
+		       mx_cli_color(tty && o.nerrors, MX_CLI_RESET));
 	}
 	json_decref(o.validated);
 	return status;

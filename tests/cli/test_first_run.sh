@@ -134,4 +134,58 @@ expect_out_contains "   • Port: $PORT"
 expect_out_contains "   • Mode: Read-write"
 expect_out_contains "   • Tools: 1"
 expect_out_contains "   Listening on http://localhost:$PORT/mcp"
+
+# --- validate: MXCP's parameter-mismatch text first, then where and what to do
+cd "$SCRATCH/p"
+cat > tools/sales.yml <<'YML'
+mxcp: 1
+tool:
+  name: sales
+  description: Sales by region
+  parameters:
+    - name: region
+      type: string
+      description: Region
+    - name: year
+      type: integer
+      description: Year
+  source:
+    code: |
+      SELECT 1 AS n
+      WHERE $year > 2000
+        AND $month = 1
+YML
+cat > tools/sales2.yml <<'YML'
+mxcp: 1
+tool:
+  name: sales2
+  description: Sales by region
+  parameters:
+    - name: region
+      type: string
+      description: Region
+  source:
+    file: ../sql/sales2.sql
+YML
+printf -- '-- sales\nSELECT 1 AS n\n' > sql/sales2.sql
+run validate tools/sales.yml --json-output
+expect_rc 1 "parameter mismatch (inline SQL)"
+expect_json '.result.message | split("\n")[0]' "\"Parameter mismatch: missing={'month'}, extra={'region'}\""
+expect_json '.result.message | split("\n")[1]' '"  - parameter '"'"'region'"'"' (tools/sales.yml:6) is declared but not used in the SQL (tools/sales.yml:14): remove it or use $region"'
+expect_json '.result.message | split("\n")[2]' '"  - the SQL uses $month (tools/sales.yml:16), which is not a declared parameter: add it under parameters: or remove it from the SQL"'
+expect_json '[.result.line, .result.column]' '[6,7]'
+run validate tools/sales2.yml
+expect_rc 1 "parameter mismatch (SQL file)"
+expect_out_contains "✗ tools/sales2.yml:6:7: Parameter mismatch: missing=set(), extra={'region'}"
+expect_out_contains "      - parameter 'region' (tools/sales2.yml:6) is declared but not used in the SQL (sql/sales2.sql:1): remove it or use \$region"
+# piped: no colour; at a terminal: coloured marks, like test and lint
+if grep -q "$(printf '\033')" "$SCRATCH/out"; then fail "colour when piped"; fi
+if command -v script >/dev/null 2>&1; then
+	script -qec "\"$MXCP\" validate" /dev/null >"$SCRATCH/out" 2>&1 || true
+	grep -q "$(printf '\033\\[31m')✗" "$SCRATCH/out" || fail "validate at a terminal: no red ✗"
+	grep -q "$(printf '\033\\[32m')✓" "$SCRATCH/out" || fail "validate at a terminal: no green ✓"
+	script -qec "\"$MXCP\" list" /dev/null >"$SCRATCH/out" 2>&1 || true
+	grep -q "$(printf '\033\\[32m')✓" "$SCRATCH/out" || fail "list at a terminal: no green ✓"
+fi
+rm tools/sales.yml tools/sales2.yml sql/sales2.sql
 done_testing
