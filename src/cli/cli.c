@@ -78,8 +78,8 @@ int mx_cli_main(int argc, char **argv)
 		if ((!strcmp(argv[i], "--profile") || !strcmp(argv[i], "--project-dir")) && i + 1 < argc)
 			i += 2;
 		else if (!strncmp(argv[i], "--profile=", 10) || !strncmp(argv[i], "--project-dir=", 14) ||
-		         !strcmp(argv[i], "--debug") ||
-		         !strcmp(argv[i], "--json-output") || !strcmp(argv[i], "--readonly"))
+		         !strcmp(argv[i], "--debug") || !strcmp(argv[i], "--json-output") ||
+		         !strcmp(argv[i], "--readonly"))
 			i++;
 		else {
 			fprintf(stderr,

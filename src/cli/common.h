@@ -53,7 +53,8 @@ enum {
 /* getopt_long over a command's arguments, options anywhere (GNU
  * permutation: `mxcp validate tools/x.yml --json-output`); `--` ends the
  * options. The first call for a cli resets getopt and remembers opts. */
-int mx_cli_getopt(struct mx_cli *cli, int argc, char **argv, const char *shortopts, const struct option *opts);
+int mx_cli_getopt(struct mx_cli *cli, int argc, char **argv, const char *shortopts,
+                  const struct option *opts);
 
 /* Handle a common option (returns 1 when c was one). */
 int mx_cli_common_option(struct mx_cli *cli, int c, const char *arg);

@@ -253,7 +253,8 @@ int mx_cmd_init(int argc, char **argv)
 	json_t *claude = claude_config(project, dir);
 	if (cli.json_output) {
 		mx_cli_print_ok(json_pack("{s:s, s:s, s:s, s:b, s:o}", "path", dir, "project", project,
-		                          "profile", profile, "bootstrap", bootstrap, "server_config", claude));
+		                          "profile", profile, "bootstrap", bootstrap, "server_config",
+		                          claude));
 		return MX_EXIT_OK;
 	}
 	printf("✓ Initialized MXCP project '%s' (profile '%s') in %s\n", project, profile, dir);
@@ -273,7 +274,8 @@ int mx_cmd_init(int argc, char **argv)
 			printf("✓ Generated server_config.json for Claude Desktop\n");
 			written = 1;
 		} else {
-			printf("⚠️  Warning: Failed to generate Claude config: %s: %s\n", path, strerror(errno));
+			printf("⚠️  Warning: Failed to generate Claude config: %s: %s\n", path,
+			       strerror(errno));
 		}
 	} else {
 		printf("ℹ️  Skipped Claude Desktop configuration generation\n");

@@ -78,8 +78,8 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 			char msg[256];
 			snprintf(msg, sizeof msg, "Audit logging is not enabled for profile '%s'", profile);
 			if (cli.json_output)
-				mx_cli_print_ok(json_pack("{s:s, s:s, s:{}}", "status", "skipped", "message", msg,
-				                          "deleted_per_schema"));
+				mx_cli_print_ok(json_pack("{s:s, s:s, s:{}}", "status", "skipped", "message",
+				                          msg, "deleted_per_schema"));
 			else
 				printf("%s\n", msg);
 			mx_site_free(site);
@@ -97,7 +97,8 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 		snprintf(rule, sizeof rule, "older than %s", older);
 	}
 	if (!cli.json_output) {
-		printf("%s\n", dry ? "DRY RUN: Analyzing what would be deleted...\n" : "Applying retention policies...");
+		printf("%s\n", dry ? "DRY RUN: Analyzing what would be deleted...\n"
+		                   : "Applying retention policies...");
 		fflush(stdout);
 	}
 	struct mx_audit_cleanup_result res;

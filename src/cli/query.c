@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/pytext.h"
 #include "exec/invoke.h"
 #include "model/project.h"
 
@@ -57,7 +58,13 @@ static void print_table(const json_t *rows)
 		json_t *row = json_array_get(rows, r);
 		for (size_t col = 0; col < ncols; col++) {
 			json_t *cell = json_object_get(row, names[col]);
-			char *s = json_is_string(cell) ? mx_strdup(json_string_value(cell))
+			/* a float as its shortest round-trip text (0.3, not
+			 * 0.29999999999999999), as Python prints it */
+			char num[40];
+			if (json_is_real(cell))
+				mx_pytext_float(json_real_value(cell), num, sizeof num);
+			char *s = json_is_real(cell)     ? mx_strdup(num)
+			          : json_is_string(cell) ? mx_strdup(json_string_value(cell))
 			          : json_is_null(cell) || cell == NULL
 			                  ? mx_strdup("NULL")
 			                  : json_dumps(cell, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -193,11 +193,12 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
  * say on stderr what it waits for. */
 static void say_waiting(void)
 {
-	fprintf(stderr, "mxcp: serving MCP over stdio: waiting for JSON-RPC messages on stdin, one per line.\n"
-	                "  This is how an MCP client (Claude Desktop, the MCP Inspector) runs mxcp; to try it\n"
-	                "  by hand, type {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} and Enter. Ctrl-D "
-	                "stops the server.\n"
-	                "  For a browser UI: npx @modelcontextprotocol/inspector -- mxcp serve --transport stdio\n");
+	fprintf(stderr,
+	        "mxcp: serving MCP over stdio: waiting for JSON-RPC messages on stdin, one per line.\n"
+	        "  This is how an MCP client (Claude Desktop, the MCP Inspector) runs mxcp; to try it\n"
+	        "  by hand, type {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} and Enter. Ctrl-D "
+	        "stops the server.\n"
+	        "  For a browser UI: npx @modelcontextprotocol/inspector -- mxcp serve --transport stdio\n");
 }
 
 int mx_cmd_serve(int argc, char **argv)

@@ -55,7 +55,8 @@ static void record(struct outcome *o, const struct mx_cli *cli, const char *relp
 		return;
 	int tty = mx_cli_tty();
 	if (e == NULL) {
-		printf("  %s✓%s %s\n", mx_cli_color(tty, MX_CLI_GREEN), mx_cli_color(tty, MX_CLI_RESET), relpath);
+		printf("  %s✓%s %s\n", mx_cli_color(tty, MX_CLI_GREEN), mx_cli_color(tty, MX_CLI_RESET),
+		       relpath);
 		return;
 	}
 	printf("  %s✗%s %s", mx_cli_color(tty, MX_CLI_RED), mx_cli_color(tty, MX_CLI_RESET), relpath);

@@ -212,7 +212,7 @@ int mx_drift_snapshot_load(const char *path, json_t **out, struct mx_err *err)
 	const json_t *ver = json_object_get(v, "version");
 	if (ver != NULL && !(json_is_integer(ver) && json_integer_value(ver) == MX_DRIFT_SNAPSHOT_VERSION)) {
 		/* MXCP's message, the version shown as Python prints it */
-		char *shown = json_is_string(ver) ? mx_strdup(json_string_value(ver))
+		char *shown = json_is_string(ver)    ? mx_strdup(json_string_value(ver))
 		              : json_is_boolean(ver) ? mx_strdup(json_is_true(ver) ? "True" : "False")
 		              : json_is_null(ver)    ? mx_strdup("None")
 		                                     : mx_json_dumps(ver, MX_JSON_SPACED);

@@ -481,7 +481,8 @@ static void print_banner(const struct mx_server *s, const struct mx_http_options
 			counts[p->endpoints[i]->kind]++;
 	size_t skipped = s->nskipped;
 	const char *host = h->host && h->host[0] ? h->host : "localhost";
-	printf("\n%s\n          🚀 MXCP Server Starting\n%s\n\n", "============================================================",
+	printf("\n%s\n          🚀 MXCP Server Starting\n%s\n\n",
+	       "============================================================",
 	       "============================================================");
 	printf("📋 Configuration:\n   • Project: %s\n   • Profile: %s\n   • Transport: %s\n   • Host: %s\n"
 	       "   • Port: %d\n   • Mode: %s\n",
@@ -489,7 +490,8 @@ static void print_banner(const struct mx_server *s, const struct mx_http_options
 	       p->settings.readonly ? "Read-only" : "Read-write");
 	if (h->stateless)
 		printf("   • HTTP Mode: Stateless\n");
-	printf("   • SQL Tools: %s\n", mx_server_sql_tools_served(p, s->cfg.sql_tools) ? "Enabled" : "Disabled");
+	printf("   • SQL Tools: %s\n",
+	       mx_server_sql_tools_served(p, s->cfg.sql_tools) ? "Enabled" : "Disabled");
 	printf("\n📊 Endpoints:\n");
 	static const char *const names[3] = {"Tools", "Resources", "Prompts"};
 	for (int k = 0; k < 3; k++)

@@ -188,4 +188,40 @@ if command -v script >/dev/null 2>&1; then
 	grep -q "$(printf '\033\\[32m')✓" "$SCRATCH/out" || fail "list at a terminal: no green ✓"
 fi
 rm tools/sales.yml tools/sales2.yml sql/sales2.sql
+
+# --- piped `mxcp test` names every test and its time (CI logs)
+cd "$SCRATCH/p"
+run test
+expect_rc 0 "mxcp test, piped"
+expect_out_contains "✓ greets_world ("
+grep -q "✓ greets_world ([0-9.]*s)" "$SCRATCH/out" || fail "no time for the passed test"
+
+# --- query: floats as their shortest round-trip text
+run query "SELECT 0.3::DOUBLE AS x, 0.1::DOUBLE + 0.2::DOUBLE AS y, 2.0::DOUBLE AS z"
+expect_rc 0
+expect_out_contains "0.3 | 0.30000000000000004 | 2.0"
+
+# --- an integer parameter's bound reads as an integer
+cat > tools/count.yml <<'YML'
+mxcp: 1
+tool:
+  name: count
+  description: Count
+  parameters:
+    - name: n
+      type: integer
+      description: How many
+      minimum: 1
+  source:
+    code: SELECT $n AS n
+YML
+run run tool count --param n=0
+expect_rc 1 "below an integer minimum"
+expect_err_contains "Value must be >= 1"
+if grep -q "1.0" "$SCRATCH/err"; then fail "an integer bound printed as a float"; fi
+rm tools/count.yml
+
+# --- mxcp log: its help says table at a terminal, JSON lines when piped
+run log --help
+expect_out_contains "a table when stdout is a terminal; JSON lines"
 done_testing

@@ -18,7 +18,8 @@ static void test_distance(void **state)
 static void test_suggest(void **state)
 {
 	(void)state;
-	const char *const cmds[] = {"init", "serve", "list", "validate", "run", "query", "log", "log-cleanup"};
+	const char *const cmds[] = {"init", "serve", "list", "validate",
+	                            "run",  "query", "log",  "log-cleanup"};
 	size_t n = sizeof cmds / sizeof cmds[0];
 	assert_string_equal("validate", mx_suggest("valdiate", cmds, n));
 	assert_string_equal("serve", mx_suggest("serv", cmds, n));
