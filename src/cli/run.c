@@ -103,11 +103,17 @@ int mx_cmd_run(int argc, char **argv)
 				goto out;
 			}
 		}
-		rc = mx_cli_failf(&cli, "%s '%s' not found",
+		const char *names[256];
+		size_t n = 0;
+		for (size_t i = 0; i < p->nendpoints && n < 256; i++)
+			if (p->endpoints[i]->kind == kind)
+				names[n++] = p->endpoints[i]->name;
+		const char *hint = mx_cli_did_you_mean(name, names, n);
+		rc = mx_cli_failf(&cli, "%s '%s' not found%s%s",
 		                  kind == MX_EP_TOOL       ? "Tool"
 		                  : kind == MX_EP_RESOURCE ? "Resource"
 		                                           : "Prompt",
-		                  name);
+		                  name, *hint ? "." : "", hint);
 		mx_project_unref(p);
 		goto out;
 	}

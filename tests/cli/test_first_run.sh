@@ -221,6 +221,11 @@ expect_err_contains "Value must be >= 1"
 if grep -q "1.0" "$SCRATCH/err"; then fail "an integer bound printed as a float"; fi
 rm tools/count.yml
 
+# --- a mistyped tool: did you mean
+run run tool hello_wrld --param name=x
+expect_rc 1
+expect_err_contains "Tool 'hello_wrld' not found. Did you mean 'hello_world'?"
+
 # --- mxcp log: its help says table at a terminal, JSON lines when piped
 run log --help
 expect_out_contains "a table when stdout is a terminal; JSON lines"
