@@ -43,6 +43,9 @@ struct mx_user_config {
 	 * "none" ("" otherwise), and where it is written. */
 	char auth_provider[32];
 	int auth_line, auth_col;
+	/* The file declares projects.<project>.profiles.<profile> (the ones
+	 * loaded for): the profile exists even if mxcp-site.yml lacks it. */
+	int profile_declared;
 };
 
 /* Load for the active project and profile. */

@@ -260,6 +260,8 @@ int mx_project_load(const struct mx_project_options *opt, struct mx_project **ou
 		goto fail;
 	}
 	rc = mx_user_load(p->site->project, p->profile, &p->user, err);
+	if (rc == 0)
+		rc = mx_site_check_profile(p->site, p->profile, p->user->profile_declared, err);
 	if (rc)
 		goto fail;
 	rc = mx_site_profile_settings(p->site, p->profile, &p->settings, err);

@@ -7,12 +7,21 @@
  * so every call a client saw answered is on disk even after a kill -9; when
  * the writer refuses the record (queue full with on_full: fail, disk
  * failing) it refuses the answer.
+ *
+ * The log observer writes one DEBUG line per call (--debug,
+ * MXCP_LOG_LEVEL=DEBUG): method, endpoint, status, duration, request id and
+ * the arguments with every `sensitive` value replaced, as the audit trail
+ * records them; nothing is formatted at a higher level.
  */
 #include "server/observers.h"
 
+#include "audit/redact.h"
 #include "audit/writer.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "ops/metrics.h"
+
+#include "core/alloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,11 +90,55 @@ static int audit_on_call(void *arg, const struct mx_call_event *ev, struct mx_er
 	                  why);
 }
 
+/* The request id as text ("-" when none). */
+static const char *request_id_text(const struct mx_call_ctx *ctx, char *buf, size_t sz)
+{
+	const json_t *id = ctx ? ctx->request_id : NULL;
+	if (json_is_string(id))
+		return json_string_value(id);
+	if (json_is_integer(id)) {
+		snprintf(buf, sz, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		return buf;
+	}
+	return "-";
+}
+
+#define LOG_ARGS_MAX 512 /* bytes of arguments shown; longer ones end in "…" */
+
+static int log_on_call(void *arg, const struct mx_call_event *ev, struct mx_err *err)
+{
+	(void)arg;
+	(void)err;
+	if (mx_log_get_level() > MX_LOG_DEBUG)
+		return 0;
+	const char *method = !strcmp(ev->type, "tool")       ? "tools/call"
+	                     : !strcmp(ev->type, "resource") ? "resources/read"
+	                                                     : "prompts/get";
+	char rid[64];
+	request_id_text(ev->ctx, rid, sizeof rid);
+	/* Arguments only when the endpoint says which are sensitive. */
+	char *args = NULL;
+	if (ev->ep != NULL && ev->input != NULL) {
+		json_t *shown = mx_audit_redact(ev->ep->params, ev->ep->nparams, ev->input);
+		args = shown ? mx_json_dumps(shown, MX_JSON_COMPACT | MX_JSON_SORTED) : NULL;
+		json_decref(shown);
+		if (args && strlen(args) > LOG_ARGS_MAX)
+			memcpy(args + LOG_ARGS_MAX - 4, "\xe2\x80\xa6", 4); /* "…" and the end */
+	}
+	const char *status = ev->cancelled ? "cancelled" : ev->error ? "error" : "success";
+	mx_debug("%s %s: %s in %.1f ms (request %s, %s)%s%s%s%s", method, ev->name ? ev->name : "?", status,
+	         ev->duration_ms, rid, ev->ctx ? mx_caller_name(ev->ctx->caller) : "stdio",
+	         args ? " args " : "", args ? args : "", ev->error ? ": " : "", ev->error ? ev->error : "");
+	mx_free(args);
+	return 0;
+}
+
 size_t mx_server_observers(struct mx_audit *audit, struct mx_call_observer out[MX_SERVER_MAX_OBSERVERS])
 {
 	size_t n = 0;
 	out[n++] = (struct mx_call_observer){.on_call = metrics_on_call};
 	if (audit)
 		out[n++] = (struct mx_call_observer){.on_call = audit_on_call, .arg = audit};
+	out[n++] = (struct mx_call_observer){.on_call = log_on_call}; /* last: after the audit's verdict */
 	return n;
 }

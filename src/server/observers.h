@@ -3,7 +3,7 @@
  * observers — the call observers the server installs in the call path
  * (exec/observer.h): the audit trail (one record per call, redacted, and the
  * answer withheld when the record cannot be written) and metrics (policy
- * denials). Telemetry will add its span here.
+ * denials) and the per-call DEBUG log line. Telemetry will add its span here.
  */
 #ifndef MX_SERVER_OBSERVERS_H
 #define MX_SERVER_OBSERVERS_H

@@ -329,6 +329,7 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 			mx_warn("Skipping invalid endpoint %s: %s", s->failures[i].relpath,
 			        mx_err_format(&s->failures[i].err, msg, sizeof msg));
 		mx_project_drop_endpoints(p, s->drop);
+		s->nskipped = s->nfailures;
 		s->nfailures = 0; /* served without them */
 	}
 	if (s->http && site_auth_unconfigured(p, err))
@@ -521,6 +522,44 @@ static int admin_start(struct mx_server *s, struct mx_err *err)
 	return mx_admin_start(&aopt, &s->admin, err);
 }
 
+/* MXCP's start banner (stdout, HTTP transports only: over stdio stdout is
+ * the protocol's): project, profile, transport, address, mode, endpoints. */
+static void print_banner(const struct mx_server *s, const struct mx_http_options *h)
+{
+	const struct mx_project *p = s->project;
+	size_t counts[3] = {0, 0, 0};
+	for (size_t i = 0; i < p->nendpoints; i++)
+		if ((size_t)p->endpoints[i]->kind < 3)
+			counts[p->endpoints[i]->kind]++;
+	size_t skipped = s->nskipped;
+	const char *host = h->host && h->host[0] ? h->host : "localhost";
+	printf("\n%s\n          🚀 MXCP Server Starting\n%s\n\n",
+	       "============================================================",
+	       "============================================================");
+	printf("📋 Configuration:\n   • Project: %s\n   • Profile: %s\n   • Transport: %s\n   • Host: %s\n"
+	       "   • Port: %d\n   • Mode: %s\n",
+	       p->site->project, p->profile, s->transport, host, h->port,
+	       p->settings.readonly ? "Read-only" : "Read-write");
+	if (h->stateless)
+		printf("   • HTTP Mode: Stateless\n");
+	printf("   • SQL Tools: %s\n",
+	       mx_server_sql_tools_served(p, s->cfg.sql_tools) ? "Enabled" : "Disabled");
+	printf("\n📊 Endpoints:\n");
+	static const char *const names[3] = {"Tools", "Resources", "Prompts"};
+	for (int k = 0; k < 3; k++)
+		if (counts[k])
+			printf("   • %s: %zu\n", names[k], counts[k]);
+	if (p->nendpoints == 0)
+		printf("   ⚠️  No endpoints found!\n"
+		       "   Create tools in the 'tools/' directory, resources in 'resources/', etc.\n");
+	if (skipped)
+		printf("\n⚠️  Skipped endpoints: %zu\n   Use 'mxcp validate' to see details\n", skipped);
+	printf("\n------------------------------------------------------------\n"
+	       "\n✅ Server ready!\n   Listening on http://%s:%d%s\n\nPress Ctrl+C to stop\n\n",
+	       host, h->port, h->legacy_only ? "/sse" : "/mcp");
+	fflush(stdout);
+}
+
 static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *err)
 {
 	const struct mx_server_config *f = &s->cfg;
@@ -553,7 +592,10 @@ static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *
 	        .auth = s->auth,
 	        .scheme = ut->scheme,
 	};
-	return mx_http_start(s->mcp, &hopt, out, err);
+	rc = mx_http_start(s->mcp, &hopt, out, err);
+	if (rc == 0)
+		print_banner(s, &hopt);
+	return rc;
 }
 
 /* mxcp.runtime.reload_duckdb(): Python's reload requests (exec/python.h),
