@@ -412,19 +412,27 @@ describe('signals over HTTP', () => {
 		const slow = post(srv, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { n: 100000000 } } }, V);
 		await sleep(300);
 		srv.child.kill('SIGTERM');
-		await sleep(200);
-		// a new connection (no keep-alive reuse) must be refused
-		const refused = await new Promise((resolve) => {
-			const req = http.get(srv.url('/health'), { agent: false }, (res) => {
-				res.resume();
-				resolve(false);
+		// a new connection (no keep-alive reuse) must be refused once the
+		// signal is handled, while the slow call still runs
+		let settled = false;
+		slow.finally(() => (settled = true));
+		const attempt = () =>
+			new Promise((resolve) => {
+				const req = http.get(srv.url('/health'), { agent: false }, (res) => {
+					res.resume();
+					resolve(false);
+				});
+				req.on('error', (e) => resolve(e.code === 'ECONNREFUSED'));
+				req.setTimeout(3000, () => {
+					req.destroy();
+					resolve(false);
+				});
 			});
-			req.on('error', (e) => resolve(e.code === 'ECONNREFUSED'));
-			req.setTimeout(3000, () => {
-				req.destroy();
-				resolve(false);
-			});
-		});
+		let refused = false;
+		for (let i = 0; i < 50 && !refused && !settled; i++) {
+			refused = await attempt();
+			if (!refused) await sleep(100);
+		}
 		const r = await slow;
 		assert.equal(r.status, 200);
 		assert.deepEqual((await r.json()).result.structuredContent, { result: 14285714 });
