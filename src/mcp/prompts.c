@@ -174,6 +174,24 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 		if (type && strcmp(type, "resource") == 0) {
 			if ((content = embed_resource(c, conn, text ? text : "", &out->msg)) == NULL)
 				break;
+		} else if (type && strcmp(type, "image") == 0) {
+			/* like `resource`, the text names a resource: a binary one
+			 * (blob + image MIME type) is sent as image content */
+			if ((content = embed_resource(c, conn, text ? text : "", &out->msg)) == NULL)
+				break;
+			const json_t *item = json_object_get(content, "resource");
+			const char *blob = json_string_value(json_object_get(item, "blob"));
+			const char *mime = json_string_value(json_object_get(item, "mimeType"));
+			if (blob == NULL || mime == NULL || strncmp(mime, "image/", 6) != 0) {
+				json_decref(content);
+				out->msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL,
+				                       "Prompt message %zu: %s is not an image resource", i,
+				                       text ? text : "");
+				break;
+			}
+			json_t *img = json_pack("{s:s, s:s, s:s}", "type", "image", "data", blob, "mimeType", mime);
+			json_decref(content);
+			content = img;
 		} else {
 			content = json_pack("{s:s, s:s}", "type", "text", "text", text ? text : "");
 		}
