@@ -194,8 +194,9 @@ int mx_mcp_mrtr_ask(struct mx_mcp_call *c, const char *key, const char *method, 
 			c->input_requests = json_object();
 		json_t *p = json_deep_copy(params);
 		json_object_del(p, MX_MCP_INPUT_KEY);
-		json_object_set_new(c->input_requests, key,
-		                    json_pack("{s:s, s:o}", "method", method, "params", p ? p : json_object()));
+		json_object_set_new(
+		        c->input_requests, key,
+		        json_pack("{s:s, s:o}", "method", method, "params", p ? p : json_object()));
 		rc = mx_err_set(err, MX_EINPUT, "%s: waiting for the client's input (%s)", method, key);
 	}
 	pthread_mutex_unlock(mu);

@@ -88,9 +88,9 @@ static json_t *ask_missing_arguments(struct mx_mcp_call *c, const struct mx_endp
 	json_decref(schema);
 	json_t *use = NULL;
 	if (json_array_size(missing) > 0) {
-		json_t *params = json_pack("{s:s%, s:{s:s, s:O, s:O}}", "message", msg.p ? msg.p : "", msg.len,
-		                           "requestedSchema", "type", "object", "properties", want, "required",
-		                           missing);
+		json_t *params = json_pack("{s:s%, s:{s:s, s:O, s:O}}", "message", msg.p ? msg.p : "",
+		                           msg.len, "requestedSchema", "type", "object", "properties", want,
+		                           "required", missing);
 		json_t *answer = NULL;
 		struct mx_err err;
 		mx_err_clear(&err);
@@ -102,7 +102,8 @@ static json_t *ask_missing_arguments(struct mx_mcp_call *c, const struct mx_endp
 		const char *action = json_string_value(json_object_get(answer, "action"));
 		if (rc == MX_EINPUT) {
 			*stop = 1; /* the input-required result (mx_mcp_mrtr_end) */
-		} else if (rc != 0 || action == NULL || strcmp(action, "accept") != 0 || !json_is_object(content)) {
+		} else if (rc != 0 || action == NULL || strcmp(action, "accept") != 0 ||
+		           !json_is_object(content)) {
 			*stop = 1;
 			out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
 			                       "Invalid params: required arguments missing and not given: %s",
@@ -189,7 +190,8 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 				                       text ? text : "");
 				break;
 			}
-			json_t *img = json_pack("{s:s, s:s, s:s}", "type", "image", "data", blob, "mimeType", mime);
+			json_t *img =
+			        json_pack("{s:s, s:s, s:s}", "type", "image", "data", blob, "mimeType", mime);
 			json_decref(content);
 			content = img;
 		} else {

@@ -657,7 +657,8 @@ static void send_listened(struct mx_mcp_session *ss, json_t *listen_id, const ch
 static void send_updated_locked(struct mx_mcp_session *ss, json_t *listen_id, const char *uri)
 {
 	if (listen_id) {
-		send_listened(ss, listen_id, "notifications/resources/updated", json_pack("{s:s}", "uri", uri));
+		send_listened(ss, listen_id, "notifications/resources/updated",
+		              json_pack("{s:s}", "uri", uri));
 		return;
 	}
 	send_json(ss, mx_rpc_notification("notifications/resources/updated", json_pack("{s:s}", "uri", uri)));
@@ -1355,7 +1356,8 @@ int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct m
 	pthread_mutex_lock(&s->mu);
 	struct mx_mcp_catalog *old = s->cat;
 	s->cat = cat;
-	static const char *const filters[] = {"toolsListChanged", "resourcesListChanged", "promptsListChanged"};
+	static const char *const filters[] = {"toolsListChanged", "resourcesListChanged",
+	                                      "promptsListChanged"};
 	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
 		pthread_mutex_lock(&ss->mu);
 		int init = ss->initialized;

@@ -103,10 +103,10 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 	char why[600];
 	/* 2026-07-28 on the wire (its header) but a request without the _meta
 	 * that revision requires: -32602 with 400, before anything else. */
-	const char *no_meta = hpv && strcmp(hpv, MX_MCP_STATELESS_REVISION) == 0 && has_request &&
-	                                      json_is_object(msg)
-	                              ? missing_meta(params)
-	                              : NULL;
+	const char *no_meta =
+	        hpv && strcmp(hpv, MX_MCP_STATELESS_REVISION) == 0 && has_request && json_is_object(msg)
+	                ? missing_meta(params)
+	                : NULL;
 	if (no_meta) {
 		enum MHD_Result r = mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, MX_RPC_INVALID_PARAMS,
 		                                   json_object_get(msg, "id"), "Invalid params: %s", no_meta);
