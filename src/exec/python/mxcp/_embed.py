@@ -413,6 +413,14 @@ class Cancelled(BaseException):
     of time). A BaseException, so `except Exception` does not swallow it."""
 
 
+class InputRequired(Cancelled):
+    """Raised inside a Python call on protocol revision 2026-07-28 when it
+    asks the client something (mcp.sample/elicit/list_roots) whose answer
+    has not come yet: the call stops here, mxcp answers with an
+    input-required result, and the call runs again with the answer. A
+    Cancelled, so cleanup code that handles cancellation runs."""
+
+
 def run_init(hooks, handle):
     run_hooks(hooks, handle, "init")
 
