@@ -218,12 +218,24 @@ int mx_jinja_binop(struct render *r, const struct expr *e, int op, const struct 
 	if (xn && yn)
 		return arith(r, e, op, &x, &y, out);
 	if (op == OP_ADD && json_is_string(a->j) && json_is_string(b->j)) {
+		/* Markup + str escapes the str; the result is Markup */
+		int ma = mx_jinja_is_markup(a->j), mb = mx_jinja_is_markup(b->j);
 		struct mx_buf s;
+		size_t na = json_string_length(a->j), nb = json_string_length(b->j);
+		if (na + nb > r->max_str)
+			return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
+			                     r->max_str);
 		mx_jinja_sb_init(r, &s);
-		int rc = mx_buf_append(&s, json_string_value(a->j), json_string_length(a->j));
+		int rc = mx_buf_append(&s, "", 0);
 		if (rc == 0)
-			rc = mx_buf_append(&s, json_string_value(b->j), json_string_length(b->j));
-		return mx_jinja_sb_finish(r, e, &s, rc, out);
+			rc = (mb && !ma) ? mx_jinja_escape_html(&s, json_string_value(a->j), na)
+			                 : mx_buf_append(&s, json_string_value(a->j), na);
+		if (rc == 0)
+			rc = (ma && !mb) ? mx_jinja_escape_html(&s, json_string_value(b->j), nb)
+			                 : mx_buf_append(&s, json_string_value(b->j), nb);
+		if ((rc = mx_jinja_sb_finish(r, e, &s, rc, out)) == 0 && (ma || mb))
+			rc = mx_jinja_special_add(out->j, SK_MARKUP, NULL);
+		return rc;
 	}
 	if (op == OP_ADD && json_is_array(a->j) && json_is_array(b->j)) {
 		if (json_array_size(a->j) + json_array_size(b->j) > MX_JINJA_MAX_ITEMS)
@@ -389,7 +401,7 @@ static int eval_list(struct render *r, const struct expr *e, struct val *out)
 			return rc;
 		}
 	}
-	return vset(out, a);
+	return e->op ? mx_jinja_mk_tuple(a, out) : vset(out, a);
 }
 
 static int eval_dict(struct render *r, const struct expr *e, struct val *out)
@@ -754,6 +766,9 @@ static int exec_body(struct render *r, const struct stmt *s);
 
 static int emit(struct render *r, const struct stmt *s, int rc)
 {
+	if (rc == MX_ELIMIT && r->too_deep)
+		return mx_jinja_rerr_at(r, s->line, s->col, rc, "value nested more than %d deep to print",
+		                        MAX_VALUE_DEPTH);
 	if (rc == MX_ELIMIT)
 		return mx_jinja_rerr_at(r, s->line, s->col, rc,
 		                        "rendered text exceeds the limit of %zu bytes", r->out->max);
@@ -944,10 +959,12 @@ int mx_jinja_render(const struct mx_jinja_template *t, const json_t *context, st
 	        .max_str = out->max < MX_JINJA_MAX_STRING ? out->max : MX_JINJA_MAX_STRING,
 	};
 	size_t start = out->len;
+	mx_jinja_special_begin(&r);
 	int rc = mx_buf_append(out, "", 0);
 	if (rc == 0)
 		rc = exec_body(&r, t->body);
 	frame_clear(&root);
+	mx_jinja_special_end(&r);
 	if (rc) {
 		out->len = start;
 		if (out->p)

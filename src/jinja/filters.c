@@ -102,13 +102,18 @@ static int f_case(struct render *r, const struct expr *e, struct val *v, int mod
 {
 	struct mx_buf s;
 	struct val nv;
+	int markup = mx_jinja_is_markup(v->j);
 	int rc = mx_jinja_soft_str(r, e, v, &s);
 	if (rc)
 		return rc;
 	rc = mx_jinja_str_case(r, e, s.p, s.len, mode, &nv);
 	mx_buf_free(&s);
+	if (rc == 0 && markup)
+		rc = mx_jinja_special_add(nv.j, SK_MARKUP, NULL);
 	if (rc == 0)
 		vreplace(v, nv);
+	else
+		vdrop(&nv);
 	return rc;
 }
 
@@ -856,32 +861,54 @@ static int f_truncate(struct render *r, const struct expr *e, struct val *v, str
 	return replace_str(r, e, v, 0, &s);
 }
 
-static int f_safe(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+/* Markup(s): the text unchanged, marked safe. */
+static int markup_of(struct render *r, const struct expr *e, struct val *v, struct mx_buf *s, int rc)
 {
-	return f_string(r, e, v, args, n);
+	struct val nv;
+	if (rc == 0 && s->len > r->max_str)
+		rc = mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes", r->max_str);
+	if (rc == 0 && (rc = mx_jinja_mk_markup(s->p ? s->p : "", s->len, &nv)) == 0)
+		vreplace(v, nv);
+	mx_buf_free(s);
+	return rc;
 }
 
-static int f_escape(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+static int f_safe(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
 {
 	(void)args, (void)n;
+	struct mx_buf s;
+	if (mx_jinja_is_markup(v->j))
+		return 0;
+	int rc = mx_jinja_soft_str(r, e, v, &s);
+	return rc ? rc : markup_of(r, e, v, &s, 0);
+}
+
+static int escape_value(struct render *r, const struct expr *e, struct val *v, int force)
+{
 	struct mx_buf s, b;
+	if (!force && mx_jinja_is_markup(v->j))
+		return 0;
 	int rc = mx_jinja_soft_str(r, e, v, &s);
 	if (rc)
 		return rc;
 	mx_jinja_sb_init(r, &b);
 	rc = mx_buf_append(&b, "", 0);
-	for (size_t i = 0; i < s.len && rc == 0; i++) {
-		switch (s.p[i]) {
-		case '&': rc = mx_buf_puts(&b, "&amp;"); break;
-		case '<': rc = mx_buf_puts(&b, "&lt;"); break;
-		case '>': rc = mx_buf_puts(&b, "&gt;"); break;
-		case '"': rc = mx_buf_puts(&b, "&#34;"); break;
-		case '\'': rc = mx_buf_puts(&b, "&#39;"); break;
-		default: rc = mx_buf_putc(&b, s.p[i]);
-		}
-	}
+	if (rc == 0)
+		rc = mx_jinja_escape_html(&b, s.p, s.len);
 	mx_buf_free(&s);
-	return replace_str(r, e, v, rc, &b);
+	return markup_of(r, e, v, &b, rc);
+}
+
+static int f_escape(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+{
+	(void)args, (void)n;
+	return escape_value(r, e, v, 0);
+}
+
+static int f_forceescape(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+{
+	(void)args, (void)n;
+	return escape_value(r, e, v, 1);
 }
 
 static int f_center(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
@@ -1069,7 +1096,7 @@ static int dict_pairs(struct render *r, const struct expr *e, const struct val *
 	json_t *x;
 	json_object_keylen_foreach(v->j, k, klen, x)
 	{
-		if (json_array_append_new(*out, json_pack("[s%O]", k, klen, x))) {
+		if (json_array_append_new(*out, mx_jinja_pair(k, klen, x))) {
 			json_decref(*out);
 			*out = NULL;
 			return MX_ENOMEM;
@@ -1269,7 +1296,7 @@ static const struct filter_def filters[] = {
         {"escape", f_escape, 0, 0, {NULL}},
         {"first", f_first, 0, 0, {NULL}},
         {"float", f_float, 0, 0, {"default"}},
-        {"forceescape", f_escape, 0, 0, {NULL}},
+        {"forceescape", f_forceescape, 0, 0, {NULL}},
         {"indent", f_indent, 0, 0, {"width", "first", "blank"}},
         {"int", f_int, 0, 0, {"default", "base"}},
         {"items", f_items, 0, 0, {NULL}},

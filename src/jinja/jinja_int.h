@@ -278,8 +278,34 @@ struct rframe {
 	size_t n, cap;
 };
 
+/* Kinds of special values (special.c). */
+enum {
+	SK_TUPLE = 1,
+	SK_MARKUP,
+	SK_GROUP, /* groupby's (grouper, list) */
+	SK_MACRO, /* p: the S_MACRO statement (or S_CALLBLOCK), frame: where it was defined */
+	SK_NAMESPACE,
+	SK_CYCLER,
+	SK_JOINER,
+	SK_LOOP, /* p: the struct loopstate of the running loop */
+};
+
+struct rframe;
+
+struct special {
+	json_t *j; /* owned reference; NULL: a free slot */
+	int kind;
+	const char *name;
+	const void *p;
+	struct rframe *frame;
+};
+
 struct render {
 	const json_t *ctx;
+	struct special *specs; /* open-addressed by address (special.c) */
+	size_t nspec, nspec_cap;
+	int too_deep; /* printing stopped at MAX_VALUE_DEPTH */
+	const struct val *blockval; /* E_BLOCKVAL: the body of a {% filter %} block */
 	struct rframe *frame;
 	struct mx_buf *out;
 	struct mx_err *err;
@@ -483,6 +509,26 @@ int mx_jinja_call_global(struct render *r, const struct expr *e, const char *nam
 const struct filter_def *mx_jinja_find_filter(const char *name);
 /* Jinja built-ins this engine leaves out: named as unsupported, not unknown. */
 int mx_jinja_unsupported_filter(const char *name);
+
+/* ---- special.c: tuples, Markup, macros, namespace, cycler, joiner, loop; printing ---- */
+
+void mx_jinja_special_begin(struct render *r);
+void mx_jinja_special_end(struct render *r);
+struct special *mx_jinja_special_find(const json_t *j);
+int mx_jinja_kind(const json_t *j);
+int mx_jinja_special_add(json_t *j, int kind, struct special **out);
+int mx_jinja_mk_special(json_t *j, int kind, struct val *out);
+int mx_jinja_mk_tuple(json_t *a, struct val *out);
+/* A new (key, value) tuple, NULL when out of memory. */
+json_t *mx_jinja_pair(const char *k, size_t klen, json_t *v);
+int mx_jinja_mk_markup(const char *s, size_t n, struct val *out);
+int mx_jinja_is_markup(const json_t *j);
+/* markupsafe.escape of s[0..n) appended to b. */
+int mx_jinja_escape_html(struct mx_buf *b, const char *s, size_t n);
+/* repr(str) with Python's escapes of what str.isprintable() rejects. */
+int mx_jinja_repr_str(struct mx_buf *b, const char *s, size_t n);
+/* str(j) (repr 0) or repr(j) appended to b; NULL prints nothing. */
+int mx_jinja_print(struct mx_buf *b, const json_t *j, int repr);
 
 /* ---- tests.c ---- */
 

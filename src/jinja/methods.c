@@ -199,7 +199,7 @@ int mx_jinja_call_method(struct render *r, const struct expr *e, const struct va
 			{
 				json_t *item = name[0] == 'k'   ? json_stringn(k, klen)
 				               : name[0] == 'v' ? json_incref(v)
-				                                : json_pack("[s%O]", k, klen, v);
+				                                : mx_jinja_pair(k, klen, v);
 				if (json_array_append_new(a, item)) {
 					json_decref(a);
 					return MX_ENOMEM;

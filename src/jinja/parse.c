@@ -850,12 +850,16 @@ static struct expr *parse_tuple(struct parser *p, int with_condexpr, int explici
 		}
 		advance(p);
 	}
-	if (tuple)
+	if (tuple) {
+		tuple->op = 1; /* a tuple */
 		return fin(p, tuple);
+	}
 	if (first)
 		return first;
 	if (explicit_parens) {
 		struct expr *e = new_expr(p, E_LIST, at);
+		if (e)
+			e->op = 1;
 		return fin(p, e);
 	}
 	return unexpected(p, "an expression");

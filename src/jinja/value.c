@@ -107,7 +107,7 @@ int mx_jinja_mk_num(struct render *r, const struct expr *e, const struct num *n,
 /* str(v); Undefined prints as nothing. */
 int mx_jinja_write_str(struct mx_buf *b, const struct val *v)
 {
-	return v->j ? mx_pytext_str(b, v->j) : 0;
+	return mx_jinja_print(b, v->j, 0);
 }
 
 /* ---- truth, equality, order (Python semantics) ---- */
@@ -207,6 +207,8 @@ int mx_jinja_sb_finish(struct render *r, const struct expr *e, struct mx_buf *b,
 	if (rc == 0)
 		rc = vset(out, json_stringn(b->p ? b->p : "", b->len));
 	mx_buf_free(b);
+	if (rc == MX_ELIMIT && r->too_deep)
+		return mx_jinja_rerr(r, e, rc, "value nested more than %d deep to print", MAX_VALUE_DEPTH);
 	if (rc == MX_ELIMIT)
 		return mx_jinja_rerr(r, e, rc, "string value exceeds the limit of %zu bytes", r->max_str);
 	return rc;
@@ -230,6 +232,9 @@ int mx_jinja_soft_str(struct render *r, const struct expr *e, const struct val *
 		rc = mx_buf_append(b, "", 0);
 	if (rc) {
 		mx_buf_free(b);
+		if (rc == MX_ELIMIT && r->too_deep)
+			return mx_jinja_rerr(r, e, rc, "value nested more than %d deep to print",
+			                     MAX_VALUE_DEPTH);
 		if (rc == MX_ELIMIT)
 			return mx_jinja_rerr(r, e, rc, "string value exceeds the limit of %zu bytes",
 			                     r->max_str);
