@@ -255,7 +255,8 @@ int mx_jinja_binop(struct render *r, const struct expr *e, int op, const struct 
 			return repeat_value(r, e, b->j, x.i, out);
 	}
 	if (op == OP_MOD && json_is_string(a->j))
-		return mx_jinja_rerr(r, e, MX_EINVAL, "'%%' string formatting is not supported");
+		return mx_jinja_percent(r, e, json_string_value(a->j), json_string_length(a->j), b->j,
+		                        mx_jinja_is_markup(a->j), out);
 	return mx_jinja_rerr(r, e, MX_EINVAL, "unsupported operand type(s) for %s: '%s' and '%s'",
 	                     mx_jinja_op_text(op), mx_jinja_vtype(a), mx_jinja_vtype(b));
 }
@@ -574,6 +575,9 @@ static int eval_call(struct render *r, const struct expr *e, struct val *out)
 	}
 	if (fn->kind == E_NAME) {
 		rc = mx_jinja_call_global(r, e, fn->name, args, e->nargs, kwargs, out);
+	} else if (strcmp(fn->name, "format") == 0 && json_is_string(obj.j)) {
+		rc = mx_jinja_str_format(r, e, json_string_value(obj.j), json_string_length(obj.j), args, e->nargs,
+		                         kwargs, e->kwnames, e->nvals, out);
 	} else if (e->nvals) {
 		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", fn->name);
 	} else {

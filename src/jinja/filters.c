@@ -911,6 +911,48 @@ static int f_forceescape(struct render *r, const struct expr *e, struct val *v, 
 	return escape_value(r, e, v, 1);
 }
 
+/* value|format(*args) or value|format(**kwargs): printf-style */
+static int f_format(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+{
+	struct mx_buf s;
+	struct val nv;
+	json_t *pack;
+	size_t nkw = e->nvals, npos = n - nkw;
+	if (nkw && npos)
+		return mx_jinja_rerr(r, e, MX_EINVAL, "can't handle positional and keyword arguments at the same time");
+	if (nkw) {
+		pack = json_object();
+		for (size_t i = 0; pack && i < nkw; i++)
+			if (json_object_set(pack, e->kwnames[i], args[i].j ? args[i].j : json_null())) {
+				json_decref(pack);
+				pack = NULL;
+			}
+		if (pack == NULL)
+			return MX_ENOMEM;
+	} else {
+		pack = json_array();
+		for (size_t i = 0; pack && i < npos; i++)
+			if (json_array_append(pack, args[i].j ? args[i].j : json_null())) {
+				json_decref(pack);
+				pack = NULL;
+			}
+		struct val tv;
+		int trc = mx_jinja_mk_tuple(pack, &tv);
+		if (trc)
+			return trc;
+	}
+	int markup = mx_jinja_is_markup(v->j);
+	int rc = mx_jinja_soft_str(r, e, v, &s);
+	if (rc == 0) {
+		rc = mx_jinja_percent(r, e, s.p, s.len, pack, markup, &nv);
+		mx_buf_free(&s);
+		if (rc == 0)
+			vreplace(v, nv);
+	}
+	json_decref(pack);
+	return rc;
+}
+
 static int f_center(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
 {
 	(void)n;
@@ -1297,6 +1339,7 @@ static const struct filter_def filters[] = {
         {"first", f_first, 0, 0, {NULL}},
         {"float", f_float, 0, 0, {"default"}},
         {"forceescape", f_forceescape, 0, 0, {NULL}},
+        {"format", f_format, 0, 1, {"**"}},
         {"indent", f_indent, 0, 0, {"width", "first", "blank"}},
         {"int", f_int, 0, 0, {"default", "base"}},
         {"items", f_items, 0, 0, {NULL}},
@@ -1339,7 +1382,7 @@ const struct filter_def *mx_jinja_find_filter(const char *name)
 /* Jinja built-ins this engine leaves out: named as unsupported, not unknown. */
 int mx_jinja_unsupported_filter(const char *name)
 {
-	static const char *const names[] = {"attr",   "batch",    "filesizeformat", "format",    "groupby",
+	static const char *const names[] = {"attr",   "batch",    "filesizeformat", "groupby",
 	                                    "pprint", "random",   "slice",          "striptags", "urlencode",
 	                                    "urlize", "wordwrap", "xmlattr"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -530,6 +530,14 @@ int mx_jinja_repr_str(struct mx_buf *b, const char *s, size_t n);
 /* str(j) (repr 0) or repr(j) appended to b; NULL prints nothing. */
 int mx_jinja_print(struct mx_buf *b, const json_t *j, int repr);
 
+/* ---- format.c: printf-style % and str.format() ---- */
+
+int mx_jinja_percent(struct render *r, const struct expr *e, const char *s, size_t n, const json_t *args,
+                     int markup, struct val *out);
+int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, size_t n, const struct val *args,
+                        size_t nargs, const struct val *kwargs, const char *const *kwnames, size_t nkw,
+                        struct val *out);
+
 /* ---- tests.c ---- */
 
 const struct test_def *mx_jinja_find_test(const char *name);

@@ -319,7 +319,13 @@ static struct expr *parse_filter(struct parser *p, struct expr *operand)
 	e->filter = def;
 	e->name = def->name;
 	int np = nparams_of(def);
-	if (def->variadic) {
+	if (def->variadic && def->params[0] && strcmp(def->params[0], "**") == 0) {
+		e->args = ca.args;
+		e->nargs = ca.n;
+		e->vals = ca.kwvals;
+		e->nvals = ca.nkw;
+		e->kwnames = ca.kwnames;
+	} else if (def->variadic) {
 		e->args = ca.args;
 		e->nargs = ca.n;
 		e->vals = bind_args(p, "filter", def->name, def->params, np, 0, &ca, 0);
