@@ -44,6 +44,9 @@
 #include <stdint.h>
 
 #define MAX_CALL_ARGS 32
+
+/* The kind of a special value (special.c), 0 for plain JSON. */
+int mx_jinja_kind(const json_t *j);
 #define MAX_VALUE_DEPTH 1000
 
 /* ---- characters of the template language (ASCII) ---- */
@@ -184,6 +187,7 @@ enum ekind {
 	E_OR,
 	E_COMPARE, /* a ops[0] args[0] ops[1] args[1] ... */
 	E_COND, /* a if b else c (c may be NULL) */
+	E_BLOCKVAL, /* the captured body of a {% filter %} block */
 };
 
 struct filter_def;
@@ -209,7 +213,7 @@ struct expr {
 	const struct test_def *test;
 };
 
-enum skind { S_DATA, S_OUTPUT, S_IF, S_FOR, S_SET, S_SETBLOCK };
+enum skind { S_DATA, S_OUTPUT, S_IF, S_FOR, S_SET, S_SETBLOCK, S_WITH, S_MACRO, S_CALLBLOCK, S_FILTERBLOCK };
 
 struct stmt {
 	enum skind kind;
@@ -226,6 +230,11 @@ struct stmt {
 	const char **targets; /* S_FOR, S_SET, S_SETBLOCK */
 	size_t ntargets;
 	struct expr *filter; /* S_FOR ... if filter */
+	const char *attr; /* S_SET: {% set ns.attr = ... %} */
+	int recursive; /* S_FOR */
+	/* S_WITH: targets = conds; S_MACRO (name in text) and S_CALLBLOCK: parameters in
+	 * targets, their defaults in conds (NULL: none); S_CALLBLOCK: expr is the call;
+	 * S_FILTERBLOCK: expr is the filter chain over E_BLOCKVAL */
 };
 
 struct mx_jinja_template {
@@ -306,6 +315,9 @@ struct render {
 	size_t nspec, nspec_cap;
 	int too_deep; /* printing stopped at MAX_VALUE_DEPTH */
 	const struct val *blockval; /* E_BLOCKVAL: the body of a {% filter %} block */
+	const struct expr *caller_call; /* the call of a {% call %} block: it gets caller= */
+	const struct val *caller;
+	int call_depth; /* macros calling macros */
 	struct rframe *frame;
 	struct mx_buf *out;
 	struct mx_err *err;
@@ -408,7 +420,7 @@ static inline int truthy(const struct val *v)
 	if (j == NULL)
 		return 0;
 	switch (json_typeof(j)) {
-	case JSON_OBJECT: return json_object_size(j) > 0;
+	case JSON_OBJECT: return json_object_size(j) > 0 || mx_jinja_kind(j) >= SK_MACRO;
 	case JSON_ARRAY: return json_array_size(j) > 0;
 	case JSON_STRING: return json_string_length(j) > 0;
 	case JSON_INTEGER: return json_integer_value(j) != 0;

@@ -263,6 +263,44 @@ int mx_jinja_call_global(struct render *r, const struct expr *e, const char *nam
 			}
 		return vset(out, d);
 	}
+	if (strcmp(name, "namespace") == 0) {
+		json_t *d = json_object();
+		for (size_t i = 0; d && i < nargs; i++)
+			if (!args[i].j || !json_is_object(args[i].j) || json_object_update(d, args[i].j)) {
+				json_decref(d);
+				return mx_jinja_rerr(r, e, MX_EINVAL, "namespace() takes a mapping");
+			}
+		for (size_t i = 0; d && i < e->nvals; i++)
+			if (json_object_set(d, e->kwnames[i], kwargs[i].j ? kwargs[i].j : json_null())) {
+				json_decref(d);
+				d = NULL;
+			}
+		return mx_jinja_mk_special(d, SK_NAMESPACE, out);
+	}
+	if (strcmp(name, "cycler") == 0 || strcmp(name, "joiner") == 0) {
+		json_t *o = json_object(), *items = json_array();
+		int c = name[0] == 'c', bad = o == NULL || items == NULL;
+		for (size_t i = 0; !bad && i < nargs; i++)
+			bad = json_array_append(items, args[i].j ? args[i].j : json_null());
+		if (!bad && c)
+			bad = json_object_set(o, "current", nargs ? json_array_get(items, 0) : json_null()) ||
+			      json_object_setn_new_nocheck(o, "\xffpos", 4, json_integer(0)) ||
+			      json_object_setn_new_nocheck(o, "\xffitems", 6, json_incref(items));
+		if (!bad && !c) {
+			json_t *sep = nargs ? args[0].j : NULL;
+			if (nargs > 1 || (sep && !json_is_string(sep)))
+				bad = -1;
+			else
+				bad = json_object_setn_new_nocheck(o, "\xffsep", 4, sep ? json_incref(sep) : json_string(", ")) ||
+				      json_object_setn_nocheck(o, "\xffused", 5, json_false());
+		}
+		json_decref(items);
+		if (bad) {
+			json_decref(o);
+			return bad < 0 ? mx_jinja_rerr(r, e, MX_EINVAL, "joiner() takes one string") : MX_ENOMEM;
+		}
+		return mx_jinja_mk_special(o, c ? SK_CYCLER : SK_JOINER, out);
+	}
 	/* range */
 	int rc;
 	if (e->nvals)

@@ -411,9 +411,7 @@ static struct expr *parse_call(struct parser *p, struct expr *func)
 	e->kwnames = ca.kwnames;
 	e->vals = ca.kwvals;
 	e->nvals = ca.nkw;
-	if (func->kind == E_NAME &&
-	    (strcmp(func->name, "lipsum") == 0 || strcmp(func->name, "cycler") == 0 ||
-	     strcmp(func->name, "joiner") == 0 || strcmp(func->name, "namespace") == 0))
+	if (func->kind == E_NAME && strcmp(func->name, "lipsum") == 0)
 		return perr(p, at, MX_EINVAL, "unsupported function '%s'", func->name);
 	return fin(p, e);
 }
@@ -874,12 +872,13 @@ static struct expr *parse_tuple(struct parser *p, int with_condexpr, int explici
 /* ---- statements ---- */
 
 static const char *const unsupported_tags[] = {
-        "macro",    "endmacro", "call",     "endcall",   "filter",     "endfilter",     "include", "import",
-        "from",     "extends",  "block",    "endblock",  "with",       "endwith",       "do",      "break",
-        "continue", "trans",    "endtrans", "pluralize", "autoescape", "endautoescape", "print",
+        "include",  "import",    "from",       "extends",       "block", "endblock", "do",
+        "break",    "continue",  "trans",      "endtrans",      "pluralize", "autoescape",
+        "endautoescape", "print",
 };
 
-static const char *const closing_tags[] = {"elif", "else", "endif", "endfor", "endset", "endraw"};
+static const char *const closing_tags[] = {"elif",    "else",    "endif",    "endfor",   "endset", "endraw",
+                                           "endmacro", "endcall", "endfilter", "endwith"};
 
 static struct stmt *new_stmt(struct parser *p, enum skind kind, const struct token *at)
 {
@@ -939,6 +938,16 @@ static int parse_targets(struct parser *p, struct stmt *s, int for_loop)
 		if (is_reserved_target(name) || (for_loop && strcmp(name, "loop") == 0)) {
 			perr(p, t, MX_EINVAL, "cannot assign to '%s'", name);
 			return -1;
+		}
+		if (!for_loop && s->ntargets == 0 && is_op(peek(p, 1), OP_DOT) && peek(p, 2)->type == TK_NAME &&
+		    is_op(peek(p, 3), OP_ASSIGN)) {
+			/* {% set ns.attr = value %} */
+			if (PUSH(p, s->targets, s->ntargets, cap, name) || (s->attr = tok_name(p, peek(p, 2))) == NULL)
+				return -1;
+			advance(p);
+			advance(p);
+			advance(p);
+			return 0;
 		}
 		if (is_op(peek(p, 1), OP_DOT) || is_op(peek(p, 1), OP_LBRACKET)) {
 			perr(p, t, MX_EINVAL, "assignment to attributes or items is not supported");
@@ -1013,8 +1022,10 @@ static struct stmt *parse_for(struct parser *p, const struct token *tag)
 		if ((s->filter = parse_expression(p, 1)) == NULL)
 			return NULL;
 	}
-	if (is_name(cur(p), "recursive"))
-		return perr(p, cur(p), MX_EINVAL, "recursive loops are not supported");
+	if (is_name(cur(p), "recursive")) {
+		s->recursive = 1;
+		advance(p);
+	}
 	if (expect_block_end(p) || mx_jinja_parse_body(p, ends, 2, &s->body))
 		return NULL;
 	const struct token *end = peek(p, 1);
@@ -1062,6 +1073,140 @@ static struct stmt *parse_set(struct parser *p, const struct token *tag)
 	return s;
 }
 
+/* The body of a block up to {% end %}, consumed with its tag. */
+static int block_body(struct parser *p, const char *end, struct stmt **body)
+{
+	const char *const ends[] = {end};
+	if (expect_block_end(p) || mx_jinja_parse_body(p, ends, 1, body))
+		return -1;
+	skip_tag_start(p);
+	if (expect_block_end(p))
+		return -1;
+	p->nesting--;
+	return 0;
+}
+
+/* (name [= default], ...) of a macro or a call block. */
+static int parse_params(struct parser *p, struct stmt *s)
+{
+	size_t tcap = s->ntargets, ccap = s->nconds, n = s->ntargets;
+	if (expect_op(p, OP_LPAREN))
+		return -1;
+	while (!is_op(cur(p), OP_RPAREN)) {
+		if (s->nconds && expect_op(p, OP_COMMA))
+			return -1;
+		if (is_op(cur(p), OP_RPAREN))
+			break;
+		const struct token *t = cur(p);
+		const char *name;
+		if (t->type != TK_NAME) {
+			unexpected(p, "a parameter name");
+			return -1;
+		}
+		if ((name = tok_name(p, t)) == NULL)
+			return -1;
+		advance(p);
+		struct expr *def = NULL;
+		if (is_op(cur(p), OP_ASSIGN)) {
+			advance(p);
+			if ((def = parse_expression(p, 1)) == NULL)
+				return -1;
+		}
+		if (s->nconds >= MAX_CALL_ARGS) {
+			perr(p, t, MX_ELIMIT, "too many parameters (limit %d)", MAX_CALL_ARGS);
+			return -1;
+		}
+		if (PUSH(p, s->targets, n, tcap, name) || PUSH(p, s->conds, s->nconds, ccap, def))
+			return -1;
+		s->ntargets = n;
+	}
+	advance(p);
+	return 0;
+}
+
+static struct stmt *parse_macro(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_MACRO, tag);
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	if (cur(p)->type != TK_NAME)
+		return unexpected(p, "a macro name");
+	if ((s->text = tok_name(p, cur(p))) == NULL)
+		return NULL;
+	advance(p);
+	if (parse_params(p, s) || block_body(p, "endmacro", &s->body))
+		return NULL;
+	return s;
+}
+
+static struct stmt *parse_callblock(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_CALLBLOCK, tag);
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	if (is_op(cur(p), OP_LPAREN) && parse_params(p, s))
+		return NULL;
+	if ((s->expr = parse_expression(p, 1)) == NULL)
+		return NULL;
+	if (s->expr->kind != E_CALL)
+		return perr(p, tag, MX_EINVAL, "expected a call in {%% call %%}");
+	if (block_body(p, "endcall", &s->body))
+		return NULL;
+	return s;
+}
+
+static struct stmt *parse_with(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_WITH, tag);
+	size_t tcap = 0, ccap = 0, n = 0;
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	while (cur(p)->type != TK_BLOCK_END) {
+		if (s->nconds && expect_op(p, OP_COMMA))
+			return NULL;
+		const struct token *t = cur(p);
+		const char *name;
+		if (t->type != TK_NAME)
+			return unexpected(p, "a variable name");
+		if ((name = tok_name(p, t)) == NULL)
+			return NULL;
+		advance(p);
+		struct expr *v;
+		if (expect_op(p, OP_ASSIGN) || (v = parse_expression(p, 1)) == NULL)
+			return NULL;
+		if (s->nconds >= MAX_CALL_ARGS)
+			return perr(p, t, MX_ELIMIT, "too many assignments (limit %d)", MAX_CALL_ARGS);
+		if (PUSH(p, s->targets, n, tcap, name) || PUSH(p, s->conds, s->nconds, ccap, v))
+			return NULL;
+		s->ntargets = n;
+	}
+	if (block_body(p, "endwith", &s->body))
+		return NULL;
+	return s;
+}
+
+static struct stmt *parse_filterblock(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_FILTERBLOCK, tag);
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	struct expr *e = new_expr(p, E_BLOCKVAL, tag);
+	if (e == NULL)
+		return NULL;
+	do {
+		if ((e = parse_filter(p, e)) == NULL)
+			return NULL;
+	} while (is_op(cur(p), OP_PIPE));
+	s->expr = e;
+	if (block_body(p, "endfilter", &s->body))
+		return NULL;
+	return s;
+}
+
 static struct stmt *parse_statement(struct parser *p, const char *const *ends, int nends)
 {
 	advance(p); /* {% */
@@ -1075,6 +1220,14 @@ static struct stmt *parse_statement(struct parser *p, const char *const *ends, i
 		return parse_for(p, t);
 	if (is_name(t, "set"))
 		return parse_set(p, t);
+	if (is_name(t, "macro"))
+		return parse_macro(p, t);
+	if (is_name(t, "call"))
+		return parse_callblock(p, t);
+	if (is_name(t, "with"))
+		return parse_with(p, t);
+	if (is_name(t, "filter"))
+		return parse_filterblock(p, t);
 	tok_desc(t, b, sizeof b);
 	for (size_t i = 0; i < sizeof unsupported_tags / sizeof unsupported_tags[0]; i++)
 		if (is_name(t, unsupported_tags[i]))
