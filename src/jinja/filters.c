@@ -1376,15 +1376,13 @@ const struct filter_def *mx_jinja_find_filter(const char *name)
 	for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
 		if (strcmp(filters[i].name, name) == 0)
 			return &filters[i];
-	return NULL;
+	return mx_jinja_find_filter_more(name);
 }
 
 /* Jinja built-ins this engine leaves out: named as unsupported, not unknown. */
 int mx_jinja_unsupported_filter(const char *name)
 {
-	static const char *const names[] = {"attr",   "batch",    "filesizeformat", "groupby",
-	                                    "pprint", "random",   "slice",          "striptags", "urlencode",
-	                                    "urlize", "wordwrap", "xmlattr"};
+	static const char *const names[] = {"random", "urlize", "xmlattr"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(names[i], name) == 0)
 			return 1;

@@ -519,6 +519,7 @@ int mx_jinja_call_global(struct render *r, const struct expr *e, const char *nam
 /* ---- filters.c ---- */
 
 const struct filter_def *mx_jinja_find_filter(const char *name);
+const struct filter_def *mx_jinja_find_filter_more(const char *name);
 /* Jinja built-ins this engine leaves out: named as unsupported, not unknown. */
 int mx_jinja_unsupported_filter(const char *name);
 

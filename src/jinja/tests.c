@@ -224,6 +224,12 @@ static int t_test(struct render *r, const struct expr *e, const struct val *v, c
 }
 
 static const struct test_def tests[] = {
+        {"!=", t_ne, 1},
+        {"<", t_lt, 1},
+        {"<=", t_le, 1},
+        {"==", t_eq, 1},
+        {">", t_gt, 1},
+        {">=", t_ge, 1},
         {"boolean", t_boolean, 0},
         {"callable", t_callable, 0},
         {"defined", t_defined, 0},

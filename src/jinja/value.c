@@ -334,6 +334,11 @@ int mx_jinja_get_attr(const struct expr *why, const json_t *obj, const char *nam
 	if (obj == NULL)
 		return 0;
 	out->objtype = mx_pytext_type(obj);
+	if (json_is_array(obj) && mx_jinja_kind(obj) == SK_GROUP &&
+	    (strcmp(name, "grouper") == 0 || strcmp(name, "list") == 0)) {
+		*out = vborrow(json_array_get(obj, name[0] == 'l'));
+		return 0;
+	}
 	if (json_is_object(obj)) {
 		json_t *v = json_object_get(obj, name);
 		if (v)
