@@ -34,7 +34,8 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 			mx_err_prefix(err, "Message %zu", i);
 			return rc;
 		}
-		json_t *msg = json_pack("{s:s, s:s?, s:s?}", "prompt", mx_buf_str(&b), "role", m->role,
+		/* s% keeps a NUL the template rendered (MXCP's str has no terminator) */
+		json_t *msg = json_pack("{s:s%, s:s?, s:s?}", "prompt", b.p ? b.p : "", b.len, "role", m->role,
 		                        "type", m->type);
 		mx_buf_free(&b);
 		if (msg == NULL || json_array_append_new(msgs, msg)) {

@@ -1193,7 +1193,7 @@ static struct stmt *parse_filterblock(struct parser *p, const struct token *tag)
 	struct stmt *s = new_stmt(p, S_FILTERBLOCK, tag);
 	if (s == NULL || open_block(p, tag))
 		return NULL;
-	advance(p);
+	/* parse_filter steps over the "filter" keyword as it steps over a '|' */
 	struct expr *e = new_expr(p, E_BLOCKVAL, tag);
 	if (e == NULL)
 		return NULL;
