@@ -57,6 +57,121 @@ static int affix_match(const char *s, size_t n, const json_t *p, int suffix)
 	return memcmp(suffix ? s + n - pn : s, json_string_value(p), pn) == 0;
 }
 
+/* center/ljust/rjust/zfill, partition/rpartition, removeprefix/removesuffix, casefold, swapcase,
+ * istitle: 1 when name is none of them. */
+static int more_str_methods(struct render *r, const struct expr *e, const char *s, size_t len, const char *name,
+                            struct val *args, size_t n, struct val *out)
+{
+	int rc;
+	int just = strcmp(name, "center") == 0 ? 'c' : strcmp(name, "ljust") == 0 ? 'l'
+	           : strcmp(name, "rjust") == 0 ? 'r' : strcmp(name, "zfill") == 0 ? 'z' : 0;
+	if (just) {
+		json_int_t width;
+		const char *fill = " ";
+		size_t filln = 1;
+		if ((rc = mx_jinja_need_args(r, e, name, n, 1, just == 'z' ? 1 : 2)) ||
+		    (rc = mx_jinja_arg_int(r, e, &args[0], 0, "width", &width)))
+			return rc;
+		if (n > 1) {
+			if (!args[1].j || !json_is_string(args[1].j) ||
+			    mx_utf8_count(json_string_value(args[1].j), json_string_length(args[1].j)) != 1)
+				return mx_jinja_rerr(r, e, MX_EINVAL, "The fill character must be exactly one character long");
+			fill = json_string_value(args[1].j), filln = json_string_length(args[1].j);
+		}
+		json_int_t cl = (json_int_t)mx_utf8_count(s, len);
+		if (width > (json_int_t)(r->max_str / 4))
+			return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes", r->max_str);
+		json_int_t marg = width > cl ? width - cl : 0, left = 0;
+		if (just == 'c')
+			left = marg / 2 + (marg & width & 1);
+		else if (just == 'r' || just == 'z')
+			left = marg;
+		struct mx_buf b;
+		mx_jinja_sb_init(r, &b);
+		rc = mx_buf_append(&b, "", 0);
+		size_t sign = just == 'z' && len && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+		if (rc == 0 && sign)
+			rc = mx_buf_append(&b, s, 1);
+		for (json_int_t i = 0; i < left && rc == 0; i++)
+			rc = just == 'z' ? mx_buf_putc(&b, '0') : mx_buf_append(&b, fill, filln);
+		if (rc == 0)
+			rc = mx_buf_append(&b, s + sign, len - sign);
+		for (json_int_t i = left; i < marg && rc == 0; i++)
+			rc = mx_buf_append(&b, fill, filln);
+		return mx_jinja_sb_finish(r, e, &b, rc, out);
+	}
+	if (strcmp(name, "partition") == 0 || strcmp(name, "rpartition") == 0) {
+		if ((rc = mx_jinja_need_args(r, e, name, n, 1, 1)))
+			return rc;
+		if (!args[0].j || !json_is_string(args[0].j) || json_string_length(args[0].j) == 0)
+			return mx_jinja_rerr(r, e, MX_EINVAL, "empty or non-string separator");
+		const char *sep = json_string_value(args[0].j), *at = NULL;
+		size_t sl = json_string_length(args[0].j);
+		for (const char *p = s; (p = mx_jinja_find_bytes(p, len - (size_t)(p - s), sep, sl)) != NULL; p++) {
+			at = p;
+			if (name[0] == 'p')
+				break;
+		}
+		json_t *t;
+		if (at == NULL)
+			t = name[0] == 'p' ? json_pack("[s%ss]", s, len, "", "") : json_pack("[sss%]", "", "", s, len);
+		else
+			t = json_pack("[s%s%s%]", s, (size_t)(at - s), sep, sl, at + sl, len - (size_t)(at - s) - sl);
+		return mx_jinja_mk_tuple(t, out);
+	}
+	if (strcmp(name, "removeprefix") == 0 || strcmp(name, "removesuffix") == 0) {
+		if ((rc = mx_jinja_need_args(r, e, name, n, 1, 1)))
+			return rc;
+		if (!args[0].j || !json_is_string(args[0].j))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "%s() argument must be str", name);
+		size_t pl = json_string_length(args[0].j);
+		const char *pv = json_string_value(args[0].j);
+		if (pl <= len && name[6] == 'p' && memcmp(s, pv, pl) == 0)
+			return mx_jinja_mk_str(r, e, s + pl, len - pl, out);
+		if (pl <= len && name[6] == 's' && pl && memcmp(s + len - pl, pv, pl) == 0)
+			return mx_jinja_mk_str(r, e, s, len - pl, out);
+		return mx_jinja_mk_str(r, e, s, len, out);
+	}
+	if (strcmp(name, "casefold") == 0)
+		return (rc = mx_jinja_need_args(r, e, name, n, 0, 0)) ? rc : mx_jinja_str_case(r, e, s, len, CASE_LOWER, out);
+	if (strcmp(name, "swapcase") == 0 || strcmp(name, "istitle") == 0) {
+		if ((rc = mx_jinja_need_args(r, e, name, n, 0, 0)))
+			return rc;
+		struct mx_buf b;
+		int cased = 0, prev_cased = 0, title = 1;
+		mx_jinja_sb_init(r, &b);
+		rc = mx_buf_append(&b, "", 0);
+		for (size_t i = 0; i < len && rc == 0;) {
+			size_t st = i;
+			uint32_t c = mx_utf8_next(s, len, &i);
+			int up = mx_jinja_cp_is_upper(c), lo = mx_jinja_cp_is_lower(c);
+			if (up) {
+				title = title && !prev_cased;
+				cased = prev_cased = 1;
+			} else if (lo) {
+				title = title && prev_cased;
+				cased = prev_cased = 1;
+			} else {
+				prev_cased = 0;
+			}
+			struct val cv;
+			if (name[0] == 's' && (up || lo) &&
+			    (rc = mx_jinja_str_case(r, e, s + st, i - st, up ? CASE_LOWER : CASE_UPPER, &cv)) == 0) {
+				rc = mx_buf_append(&b, json_string_value(cv.j), json_string_length(cv.j));
+				vdrop(&cv);
+			} else if (rc == 0 && name[0] == 's') {
+				rc = mx_buf_append(&b, s + st, i - st);
+			}
+		}
+		if (name[0] == 'i') {
+			mx_buf_free(&b);
+			return rc ? rc : vset(out, json_boolean(title && cased));
+		}
+		return mx_jinja_sb_finish(r, e, &b, rc, out);
+	}
+	return 1;
+}
+
 static int call_str_method(struct render *r, const struct expr *e, const json_t *j, const char *name,
                            struct val *args, size_t n, struct val *out)
 {
@@ -81,6 +196,8 @@ static int call_str_method(struct render *r, const struct expr *e, const json_t 
 		return mx_jinja_str_strip(r, e, s, len, n ? &args[0] : NULL, name[0] != 'r', name[0] != 'l',
 		                          out);
 	}
+	if ((rc = more_str_methods(r, e, s, len, name, args, n, out)) != 1)
+		return rc;
 	if (strcmp(name, "startswith") == 0 || strcmp(name, "endswith") == 0) {
 		if ((rc = mx_jinja_need_args(r, e, name, n, 1, 1)))
 			return rc;
