@@ -587,16 +587,16 @@ static int eval_call(struct render *r, const struct expr *e, struct val *out)
 		return kwargs ? rc : MX_ENOMEM;
 	}
 	int handled = 0;
-	if (obj.j && (rc = call_special(r, e, &obj, fn->kind == E_NAME ? NULL : fn->name, args, e->nargs, kwargs,
-	                                out, &handled)) != 0) {
+	if (obj.j && (rc = call_special(r, e, &obj, fn->kind == E_NAME ? NULL : fn->name, args, e->nargs,
+	                                kwargs, out, &handled)) != 0) {
 		/* failed */
 	} else if (handled) {
 		/* done */
 	} else if (fn->kind == E_NAME) {
 		rc = mx_jinja_call_global(r, e, fn->name, args, e->nargs, kwargs, out);
 	} else if (strcmp(fn->name, "format") == 0 && json_is_string(obj.j)) {
-		rc = mx_jinja_str_format(r, e, json_string_value(obj.j), json_string_length(obj.j), args, e->nargs,
-		                         kwargs, e->kwnames, e->nvals, out);
+		rc = mx_jinja_str_format(r, e, json_string_value(obj.j), json_string_length(obj.j), args,
+		                         e->nargs, kwargs, e->kwnames, e->nvals, out);
 	} else if (e->nvals) {
 		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", fn->name);
 	} else {
@@ -922,7 +922,8 @@ static int exec_loop(struct render *r, const struct stmt *s, const struct val *i
 		struct rframe f = {.parent = outer};
 		struct val item = vborrow(json_array_get(items, i));
 		if ((rc = count_iteration(r, s)) == 0 && (rc = bind_targets(r, s, s->expr, &f, &item)) == 0 &&
-		    (rc = loop_object(&ls, items, i)) == 0 && (rc = frame_set(&f, "loop", vcopy(&loopv))) == 0) {
+		    (rc = loop_object(&ls, items, i)) == 0 &&
+		    (rc = frame_set(&f, "loop", vcopy(&loopv))) == 0) {
 			r->frame = &f;
 			rc = exec_body(r, s->body);
 			r->frame = outer;
@@ -978,7 +979,8 @@ static int call_macro(struct render *r, const struct expr *e, const struct speci
 	size_t np = m->ntargets, nkw = e->nvals;
 	const struct val *caller = r->caller_call == e ? r->caller : NULL;
 	if (r->call_depth >= MAX_CALL_DEPTH)
-		return mx_jinja_rerr(r, e, MX_ELIMIT, "macro calls nested too deeply (limit %d)", MAX_CALL_DEPTH);
+		return mx_jinja_rerr(r, e, MX_ELIMIT, "macro calls nested too deeply (limit %d)",
+		                     MAX_CALL_DEPTH);
 	struct rframe f = {.parent = sp->frame};
 	int rc = 0;
 	json_t *varargs = json_array(), *kw = json_object();
@@ -1048,8 +1050,9 @@ static int call_loop(struct render *r, const struct expr *e, struct loopstate *l
                      size_t nargs, struct val *out)
 {
 	if (!ls->s->recursive)
-		return mx_jinja_rerr(r, e, MX_EINVAL,
-		                     "Tried to call non recursive loop.  Maybe you forgot the 'recursive' modifier.");
+		return mx_jinja_rerr(
+		        r, e, MX_EINVAL,
+		        "Tried to call non recursive loop.  Maybe you forgot the 'recursive' modifier.");
 	if (nargs != 1)
 		return mx_jinja_rerr(r, e, MX_EINVAL, "loop() takes one iterable");
 	if (r->call_depth >= MAX_CALL_DEPTH)
@@ -1101,8 +1104,9 @@ static int call_special(struct render *r, const struct expr *e, const struct val
 	if (method == NULL && sp->kind == SK_JOINER) {
 		*handled = 1;
 		if (!json_is_true(json_object_getn(obj->j, "\xffused", 5)))
-			return json_object_setn_nocheck(obj->j, "\xffused", 5, json_true()) ? MX_ENOMEM
-			                                                                   : vset(out, json_string(""));
+			return json_object_setn_nocheck(obj->j, "\xffused", 5, json_true())
+			               ? MX_ENOMEM
+			               : vset(out, json_string(""));
 		*out = vborrow(json_object_getn(obj->j, "\xffsep", 4));
 		return 0;
 	}

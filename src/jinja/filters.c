@@ -866,7 +866,8 @@ static int markup_of(struct render *r, const struct expr *e, struct val *v, stru
 {
 	struct val nv;
 	if (rc == 0 && s->len > r->max_str)
-		rc = mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes", r->max_str);
+		rc = mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
+		                   r->max_str);
 	if (rc == 0 && (rc = mx_jinja_mk_markup(s->p ? s->p : "", s->len, &nv)) == 0)
 		vreplace(v, nv);
 	mx_buf_free(s);
@@ -919,7 +920,8 @@ static int f_format(struct render *r, const struct expr *e, struct val *v, struc
 	json_t *pack;
 	size_t nkw = e->nvals, npos = n - nkw;
 	if (nkw && npos)
-		return mx_jinja_rerr(r, e, MX_EINVAL, "can't handle positional and keyword arguments at the same time");
+		return mx_jinja_rerr(r, e, MX_EINVAL,
+		                     "can't handle positional and keyword arguments at the same time");
 	if (nkw) {
 		pack = json_object();
 		for (size_t i = 0; pack && i < nkw; i++)

@@ -76,7 +76,8 @@ static int f_slice(struct render *r, const struct expr *e, struct val *v, struct
 		return mx_jinja_rerr(r, e, MX_EINVAL, "slices must be positive");
 	if ((rc = mx_jinja_to_list(r, e, v, &items)))
 		return rc;
-	size_t len = json_array_size(items), per = len / (size_t)slices, extra = len % (size_t)slices, offset = 0;
+	size_t len = json_array_size(items), per = len / (size_t)slices, extra = len % (size_t)slices,
+	       offset = 0;
 	out = json_array();
 	for (size_t k = 0; out && k < (size_t)slices && rc == 0; k++) {
 		size_t start = offset + k * per;
@@ -128,8 +129,10 @@ static int f_groupby(struct render *r, const struct expr *e, struct val *v, stru
 			json_t *la = NULL, *lb = NULL;
 			if (!cs && json_is_string(a) && json_is_string(b)) {
 				struct val x, y;
-				mx_jinja_str_case(r, e, json_string_value(a), json_string_length(a), CASE_LOWER, &x);
-				mx_jinja_str_case(r, e, json_string_value(b), json_string_length(b), CASE_LOWER, &y);
+				mx_jinja_str_case(r, e, json_string_value(a), json_string_length(a),
+				                  CASE_LOWER, &x);
+				mx_jinja_str_case(r, e, json_string_value(b), json_string_length(b),
+				                  CASE_LOWER, &y);
 				la = x.j, lb = y.j;
 			}
 			int lt = 0;
@@ -155,8 +158,10 @@ static int f_groupby(struct render *r, const struct expr *e, struct val *v, stru
 			int same = mx_jinja_py_eq(k, kj, 0);
 			if (!same && !cs && json_is_string(k) && json_is_string(kj)) {
 				struct val x, y;
-				mx_jinja_str_case(r, e, json_string_value(k), json_string_length(k), CASE_LOWER, &x);
-				mx_jinja_str_case(r, e, json_string_value(kj), json_string_length(kj), CASE_LOWER, &y);
+				mx_jinja_str_case(r, e, json_string_value(k), json_string_length(k),
+				                  CASE_LOWER, &x);
+				mx_jinja_str_case(r, e, json_string_value(kj), json_string_length(kj),
+				                  CASE_LOWER, &y);
 				same = x.j && y.j && mx_jinja_py_eq(x.j, y.j, 0);
 				vdrop(&x);
 				vdrop(&y);
@@ -324,8 +329,8 @@ static int f_striptags(struct render *r, const struct expr *e, struct val *v, st
 	static const struct {
 		const char *ent;
 		const char *ch;
-	} ents[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#34;", "\""},
-	            {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", "\xc2\xa0"}};
+	} ents[] = {{"&amp;", "&"},  {"&lt;", "<"},  {"&gt;", ">"},   {"&quot;", "\""},
+	            {"&#34;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", "\xc2\xa0"}};
 	int pending_space = 0, any = 0;
 	for (size_t i = 0; i < t.len && rc == 0;) {
 		size_t k = i;
@@ -364,8 +369,8 @@ static int url_quote(struct mx_buf *b, const char *s, size_t n, int for_query)
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == '-' || c == '~' || (c == '/' && !for_query))
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		    c == '.' || c == '-' || c == '~' || (c == '/' && !for_query))
 			rc = mx_buf_putc(b, (char)c);
 		else
 			rc = mx_buf_printf(b, "%%%02X", c);
@@ -414,7 +419,8 @@ static int f_urlencode(struct render *r, const struct expr *e, struct val *v, st
 			json_array_foreach (v->j, k, pair) {
 				if (!json_is_array(pair) || json_array_size(pair) != 2) {
 					mx_buf_free(&b);
-					return mx_jinja_rerr(r, e, MX_EINVAL, "urlencode needs (key, value) pairs");
+					return mx_jinja_rerr(r, e, MX_EINVAL,
+					                     "urlencode needs (key, value) pairs");
 				}
 				if (rc == 0 && k)
 					rc = mx_buf_putc(&b, '&');
@@ -456,7 +462,8 @@ static int f_filesizeformat(struct render *r, const struct expr *e, struct val *
 	if (bytes == 1)
 		rc = mx_buf_puts(&b, "1 Byte");
 	else if (bytes < base)
-		rc = x.is_int ? mx_buf_printf(&b, "%lld Bytes", (long long)x.i) : mx_buf_printf(&b, "%.0f Bytes", bytes);
+		rc = x.is_int ? mx_buf_printf(&b, "%lld Bytes", (long long)x.i)
+		              : mx_buf_printf(&b, "%.0f Bytes", bytes);
 	else {
 		int i = 0;
 		double unit = base * base;

@@ -20,8 +20,8 @@ static int fmt_err(struct render *r, const struct expr *e, const char *msg)
 }
 
 /* Pad text to width: align '<', '>', '^' or '=' (after a sign), with fill. */
-static int put_padded(struct mx_buf *b, const char *s, size_t n, json_int_t width, char align, const char *fill,
-                      size_t filln)
+static int put_padded(struct mx_buf *b, const char *s, size_t n, json_int_t width, char align,
+                      const char *fill, size_t filln)
 {
 	json_int_t len = (json_int_t)mx_utf8_count(s, n), pad = width > len ? width - len : 0, left = 0;
 	int rc = 0;
@@ -174,7 +174,8 @@ int mx_jinja_percent(struct render *r, const struct expr *e, const char *s, size
 			arg = json_object_getn(args, s + i + 1, k - i - 2);
 			if (arg == NULL) {
 				mx_buf_free(&b);
-				return mx_jinja_rerr(r, e, MX_EINVAL, "KeyError: '%.*s'", (int)(k - i - 2), s + i + 1);
+				return mx_jinja_rerr(r, e, MX_EINVAL, "KeyError: '%.*s'", (int)(k - i - 2),
+				                     s + i + 1);
 			}
 			i = k;
 		}
@@ -244,7 +245,8 @@ int mx_jinja_percent(struct render *r, const struct expr *e, const char *s, size
 		if (conv == 's' || conv == 'r' || conv == 'a') {
 			rc = put_text_arg(&t, arg, conv != 's', markup, prec);
 		} else if (conv == 'c') {
-			if (arg && json_is_string(arg) && mx_utf8_count(json_string_value(arg), json_string_length(arg)) == 1) {
+			if (arg && json_is_string(arg) &&
+			    mx_utf8_count(json_string_value(arg), json_string_length(arg)) == 1) {
 				rc = mx_buf_append(&t, json_string_value(arg), json_string_length(arg));
 			} else if (arg && json_is_integer(arg) && json_integer_value(arg) >= 0 &&
 			           json_integer_value(arg) < 0x110000) {
@@ -360,8 +362,9 @@ static int format_one(struct render *r, const struct expr *e, struct mx_buf *b, 
 		isnum = get_num(v, &x);
 	if (!isnum || sp.type == 's') {
 		if (sp.type && sp.type != 's')
-			return mx_jinja_rerr(r, e, MX_EINVAL, "Unknown format code '%c' for object of type '%s'",
-			                     sp.type, v ? mx_pytext_type(v) : "Undefined");
+			return mx_jinja_rerr(r, e, MX_EINVAL,
+			                     "Unknown format code '%c' for object of type '%s'", sp.type,
+			                     v ? mx_pytext_type(v) : "Undefined");
 		struct mx_buf t;
 		mx_buf_init(&t, r->max_str);
 		int rc = mx_jinja_print(&t, v, 0);
@@ -369,7 +372,8 @@ static int format_one(struct render *r, const struct expr *e, struct mx_buf *b, 
 		if (sp.prec >= 0)
 			tn = mx_utf8_offset(t.p ? t.p : "", t.len, (size_t)sp.prec);
 		if (rc == 0)
-			rc = put_padded(b, t.p ? t.p : "", tn, sp.width, sp.align ? sp.align : '<', sp.fill, sp.filln);
+			rc = put_padded(b, t.p ? t.p : "", tn, sp.width, sp.align ? sp.align : '<', sp.fill,
+			                sp.filln);
 		mx_buf_free(&t);
 		return rc;
 	}
@@ -413,7 +417,11 @@ static int format_one(struct render *r, const struct expr *e, struct mx_buf *b, 
 			bits[--k] = (char)('0' + (u & 1));
 			u >>= 1;
 		} while (u);
-		snprintf(num, sizeof num, "%s%s%s", iv < 0 ? "-" : sp.sign == '+' ? "+" : sp.sign == ' ' ? " " : "",
+		snprintf(num, sizeof num, "%s%s%s",
+		         iv < 0           ? "-"
+		         : sp.sign == '+' ? "+"
+		         : sp.sign == ' ' ? " "
+		                          : "",
 		         sp.alt ? "0b" : "", bits + k);
 	} else if (type == '%') {
 		char tmp[380];
@@ -423,19 +431,20 @@ static int format_one(struct render *r, const struct expr *e, struct mx_buf *b, 
 		(void)h;
 		json_t *scaled = json_real(d);
 		if (rc == 0 && scaled)
-			rc = fmt_number(r, e, scaled, 'f', flags, -1, sp.prec >= 0 ? sp.prec : 6, tmp, sizeof tmp);
+			rc = fmt_number(r, e, scaled, 'f', flags, -1, sp.prec >= 0 ? sp.prec : 6, tmp,
+			                sizeof tmp);
 		json_decref(scaled);
 		snprintf(num, sizeof num, "%s%%", tmp);
 	} else if (strchr("dxXo", type)) {
 		if (!x.is_int)
-			return mx_jinja_rerr(r, e, MX_EINVAL, "Unknown format code '%c' for object of type 'float'",
-			                     type);
+			return mx_jinja_rerr(r, e, MX_EINVAL,
+			                     "Unknown format code '%c' for object of type 'float'", type);
 		rc = fmt_number(r, e, v, type, flags, -1, -1, num, sizeof num);
 	} else if (strchr("eEfFgG", type)) {
 		rc = fmt_number(r, e, v, type, flags, -1, sp.prec >= 0 ? sp.prec : 6, num, sizeof num);
 	} else {
-		return mx_jinja_rerr(r, e, MX_EINVAL, "Unknown format code '%c' for object of type '%s'", type,
-		                     mx_pytext_type(v));
+		return mx_jinja_rerr(r, e, MX_EINVAL, "Unknown format code '%c' for object of type '%s'",
+		                     type, mx_pytext_type(v));
 	}
 	if (rc)
 		return rc;
@@ -450,9 +459,9 @@ static int format_one(struct render *r, const struct expr *e, struct mx_buf *b, 
 }
 
 /* The value a field name ("0", "name", "name[key]", "name.attr") picks. */
-static int field_value(struct render *r, const struct expr *e, const char *f, size_t fn, const struct val *args,
-                       size_t nargs, const struct val *kwargs, const char *const *kwnames, size_t nkw,
-                       size_t *autonum, struct val *out)
+static int field_value(struct render *r, const struct expr *e, const char *f, size_t fn,
+                       const struct val *args, size_t nargs, const struct val *kwargs,
+                       const char *const *kwnames, size_t nkw, size_t *autonum, struct val *out)
 {
 	size_t i = 0;
 	while (i < fn && f[i] != '.' && f[i] != '[')
@@ -471,7 +480,8 @@ static int field_value(struct render *r, const struct expr *e, const char *f, si
 			cur = vcopy(&args[idx]);
 			found = 1;
 		} else {
-			return mx_jinja_rerr(r, e, MX_EINVAL, "Replacement index %zu out of range for positional args tuple",
+			return mx_jinja_rerr(r, e, MX_EINVAL,
+			                     "Replacement index %zu out of range for positional args tuple",
 			                     idx);
 		}
 	} else {
@@ -523,9 +533,9 @@ static int field_value(struct render *r, const struct expr *e, const char *f, si
 	return 0;
 }
 
-int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, size_t n, const struct val *args,
-                        size_t nargs, const struct val *kwargs, const char *const *kwnames, size_t nkw,
-                        struct val *out)
+int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, size_t n,
+                        const struct val *args, size_t nargs, const struct val *kwargs,
+                        const char *const *kwnames, size_t nkw, struct val *out)
 {
 	struct mx_buf b;
 	size_t autonum = 0;
@@ -534,7 +544,7 @@ int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, s
 	rc = mx_buf_append(&b, "", 0);
 	for (size_t i = 0; i < n && rc == 0;) {
 		char c = s[i];
-		if (c == '}' ) {
+		if (c == '}') {
 			if (i + 1 < n && s[i + 1] == '}') {
 				rc = mx_buf_putc(&b, '}');
 				i += 2;
@@ -577,7 +587,8 @@ int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, s
 			break;
 		}
 		struct val v = vundef(NULL, NULL);
-		if ((rc = field_value(r, e, s + i + 1, fend - i - 1, args, nargs, kwargs, kwnames, nkw, &autonum, &v)))
+		if ((rc = field_value(r, e, s + i + 1, fend - i - 1, args, nargs, kwargs, kwnames, nkw,
+		                      &autonum, &v)))
 			break;
 		if (conv == 'r' || conv == 'a') {
 			struct mx_buf t;

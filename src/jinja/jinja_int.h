@@ -547,9 +547,9 @@ int mx_jinja_print(struct mx_buf *b, const json_t *j, int repr);
 
 int mx_jinja_percent(struct render *r, const struct expr *e, const char *s, size_t n, const json_t *args,
                      int markup, struct val *out);
-int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, size_t n, const struct val *args,
-                        size_t nargs, const struct val *kwargs, const char *const *kwnames, size_t nkw,
-                        struct val *out);
+int mx_jinja_str_format(struct render *r, const struct expr *e, const char *s, size_t n,
+                        const struct val *args, size_t nargs, const struct val *kwargs,
+                        const char *const *kwnames, size_t nkw, struct val *out);
 
 /* ---- tests.c ---- */
 

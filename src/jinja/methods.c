@@ -59,12 +59,15 @@ static int affix_match(const char *s, size_t n, const json_t *p, int suffix)
 
 /* center/ljust/rjust/zfill, partition/rpartition, removeprefix/removesuffix, casefold, swapcase,
  * istitle: 1 when name is none of them. */
-static int more_str_methods(struct render *r, const struct expr *e, const char *s, size_t len, const char *name,
-                            struct val *args, size_t n, struct val *out)
+static int more_str_methods(struct render *r, const struct expr *e, const char *s, size_t len,
+                            const char *name, struct val *args, size_t n, struct val *out)
 {
 	int rc;
-	int just = strcmp(name, "center") == 0 ? 'c' : strcmp(name, "ljust") == 0 ? 'l'
-	           : strcmp(name, "rjust") == 0 ? 'r' : strcmp(name, "zfill") == 0 ? 'z' : 0;
+	int just = strcmp(name, "center") == 0  ? 'c'
+	           : strcmp(name, "ljust") == 0 ? 'l'
+	           : strcmp(name, "rjust") == 0 ? 'r'
+	           : strcmp(name, "zfill") == 0 ? 'z'
+	                                        : 0;
 	if (just) {
 		json_int_t width;
 		const char *fill = " ";
@@ -75,12 +78,14 @@ static int more_str_methods(struct render *r, const struct expr *e, const char *
 		if (n > 1) {
 			if (!args[1].j || !json_is_string(args[1].j) ||
 			    mx_utf8_count(json_string_value(args[1].j), json_string_length(args[1].j)) != 1)
-				return mx_jinja_rerr(r, e, MX_EINVAL, "The fill character must be exactly one character long");
+				return mx_jinja_rerr(r, e, MX_EINVAL,
+				                     "The fill character must be exactly one character long");
 			fill = json_string_value(args[1].j), filln = json_string_length(args[1].j);
 		}
 		json_int_t cl = (json_int_t)mx_utf8_count(s, len);
 		if (width > (json_int_t)(r->max_str / 4))
-			return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes", r->max_str);
+			return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
+			                     r->max_str);
 		json_int_t marg = width > cl ? width - cl : 0, left = 0;
 		if (just == 'c')
 			left = marg / 2 + (marg & width & 1);
@@ -107,16 +112,19 @@ static int more_str_methods(struct render *r, const struct expr *e, const char *
 			return mx_jinja_rerr(r, e, MX_EINVAL, "empty or non-string separator");
 		const char *sep = json_string_value(args[0].j), *at = NULL;
 		size_t sl = json_string_length(args[0].j);
-		for (const char *p = s; (p = mx_jinja_find_bytes(p, len - (size_t)(p - s), sep, sl)) != NULL; p++) {
+		for (const char *p = s; (p = mx_jinja_find_bytes(p, len - (size_t)(p - s), sep, sl)) != NULL;
+		     p++) {
 			at = p;
 			if (name[0] == 'p')
 				break;
 		}
 		json_t *t;
 		if (at == NULL)
-			t = name[0] == 'p' ? json_pack("[s%ss]", s, len, "", "") : json_pack("[sss%]", "", "", s, len);
+			t = name[0] == 'p' ? json_pack("[s%ss]", s, len, "", "")
+			                   : json_pack("[sss%]", "", "", s, len);
 		else
-			t = json_pack("[s%s%s%]", s, (size_t)(at - s), sep, sl, at + sl, len - (size_t)(at - s) - sl);
+			t = json_pack("[s%s%s%]", s, (size_t)(at - s), sep, sl, at + sl,
+			              len - (size_t)(at - s) - sl);
 		return mx_jinja_mk_tuple(t, out);
 	}
 	if (strcmp(name, "removeprefix") == 0 || strcmp(name, "removesuffix") == 0) {
@@ -133,7 +141,9 @@ static int more_str_methods(struct render *r, const struct expr *e, const char *
 		return mx_jinja_mk_str(r, e, s, len, out);
 	}
 	if (strcmp(name, "casefold") == 0)
-		return (rc = mx_jinja_need_args(r, e, name, n, 0, 0)) ? rc : mx_jinja_str_case(r, e, s, len, CASE_LOWER, out);
+		return (rc = mx_jinja_need_args(r, e, name, n, 0, 0))
+		               ? rc
+		               : mx_jinja_str_case(r, e, s, len, CASE_LOWER, out);
 	if (strcmp(name, "swapcase") == 0 || strcmp(name, "istitle") == 0) {
 		if ((rc = mx_jinja_need_args(r, e, name, n, 0, 0)))
 			return rc;
@@ -156,7 +166,8 @@ static int more_str_methods(struct render *r, const struct expr *e, const char *
 			}
 			struct val cv;
 			if (name[0] == 's' && (up || lo) &&
-			    (rc = mx_jinja_str_case(r, e, s + st, i - st, up ? CASE_LOWER : CASE_UPPER, &cv)) == 0) {
+			    (rc = mx_jinja_str_case(r, e, s + st, i - st, up ? CASE_LOWER : CASE_UPPER,
+			                            &cv)) == 0) {
 				rc = mx_buf_append(&b, json_string_value(cv.j), json_string_length(cv.j));
 				vdrop(&cv);
 			} else if (rc == 0 && name[0] == 's') {
@@ -408,13 +419,15 @@ int mx_jinja_call_global(struct render *r, const struct expr *e, const char *nam
 			if (nargs > 1 || (sep && !json_is_string(sep)))
 				bad = -1;
 			else
-				bad = json_object_setn_new_nocheck(o, "\xffsep", 4, sep ? json_incref(sep) : json_string(", ")) ||
+				bad = json_object_setn_new_nocheck(
+				              o, "\xffsep", 4, sep ? json_incref(sep) : json_string(", ")) ||
 				      json_object_setn_nocheck(o, "\xffused", 5, json_false());
 		}
 		json_decref(items);
 		if (bad) {
 			json_decref(o);
-			return bad < 0 ? mx_jinja_rerr(r, e, MX_EINVAL, "joiner() takes one string") : MX_ENOMEM;
+			return bad < 0 ? mx_jinja_rerr(r, e, MX_EINVAL, "joiner() takes one string")
+			               : MX_ENOMEM;
 		}
 		return mx_jinja_mk_special(o, c ? SK_CYCLER : SK_JOINER, out);
 	}

@@ -872,13 +872,12 @@ static struct expr *parse_tuple(struct parser *p, int with_condexpr, int explici
 /* ---- statements ---- */
 
 static const char *const unsupported_tags[] = {
-        "include",  "import",    "from",       "extends",       "block", "endblock", "do",
-        "break",    "continue",  "trans",      "endtrans",      "pluralize", "autoescape",
-        "endautoescape", "print",
+        "include",  "import", "from",     "extends",   "block",      "endblock",      "do",    "break",
+        "continue", "trans",  "endtrans", "pluralize", "autoescape", "endautoescape", "print",
 };
 
-static const char *const closing_tags[] = {"elif",    "else",    "endif",    "endfor",   "endset", "endraw",
-                                           "endmacro", "endcall", "endfilter", "endwith"};
+static const char *const closing_tags[] = {"elif",   "else",     "endif",   "endfor",    "endset",
+                                           "endraw", "endmacro", "endcall", "endfilter", "endwith"};
 
 static struct stmt *new_stmt(struct parser *p, enum skind kind, const struct token *at)
 {
@@ -939,10 +938,11 @@ static int parse_targets(struct parser *p, struct stmt *s, int for_loop)
 			perr(p, t, MX_EINVAL, "cannot assign to '%s'", name);
 			return -1;
 		}
-		if (!for_loop && s->ntargets == 0 && is_op(peek(p, 1), OP_DOT) && peek(p, 2)->type == TK_NAME &&
-		    is_op(peek(p, 3), OP_ASSIGN)) {
+		if (!for_loop && s->ntargets == 0 && is_op(peek(p, 1), OP_DOT) &&
+		    peek(p, 2)->type == TK_NAME && is_op(peek(p, 3), OP_ASSIGN)) {
 			/* {% set ns.attr = value %} */
-			if (PUSH(p, s->targets, s->ntargets, cap, name) || (s->attr = tok_name(p, peek(p, 2))) == NULL)
+			if (PUSH(p, s->targets, s->ntargets, cap, name) ||
+			    (s->attr = tok_name(p, peek(p, 2))) == NULL)
 				return -1;
 			advance(p);
 			advance(p);

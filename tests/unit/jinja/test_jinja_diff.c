@@ -40,8 +40,8 @@ static json_t *load_corpus(void)
 {
 	const char *n = getenv("MXCP_JINJA_DIFF_N"), *seed = getenv("MXCP_JINJA_DIFF_SEED");
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "%s -W ignore '%s' %s %s", PYTHON, mx_test_path("tests/unit/jinja/jinja_ref.py"),
-	         n ? n : "2000", seed ? seed : "20240115");
+	snprintf(cmd, sizeof cmd, "%s -W ignore '%s' %s %s", PYTHON,
+	         mx_test_path("tests/unit/jinja/jinja_ref.py"), n ? n : "2000", seed ? seed : "20240115");
 	FILE *p = popen(cmd, "r");
 	if (p == NULL)
 		fail_msg("cannot run %s", cmd);
@@ -81,8 +81,8 @@ static void show(const char *what, const json_t *c, const char *got, size_t gotn
 	char *ts = json_dumps(json_object_get(c, "template"), JSON_ENCODE_ANY);
 	json_t *want = json_object_get(c, json_is_true(json_object_get(c, "ok")) ? "out" : "error");
 	char *ws = json_dumps(want, JSON_ENCODE_ANY);
-	printf("%s %s\n  template: %s\n  jinja2:   %s\n  mxcp%s %s\n", what, json_string_value(json_object_get(c, "name")),
-	       ts, ws, rc ? "ERR:" : ":   ", gs);
+	printf("%s %s\n  template: %s\n  jinja2:   %s\n  mxcp%s %s\n", what,
+	       json_string_value(json_object_get(c, "name")), ts, ws, rc ? "ERR:" : ":   ", gs);
 	free(gs);
 	free(ts);
 	free(ws);
@@ -108,14 +108,14 @@ static void test_differential(void **state)
 		struct mx_buf out;
 		int rc = render(tpl, json_object_get(c, "context"), &compile_failed, &out);
 		const char *got = out.p ? out.p : "";
-		int same = rc == 0 && ok &&
-		           out.len == json_string_length(json_object_get(c, "out")) &&
+		int same = rc == 0 && ok && out.len == json_string_length(json_object_get(c, "out")) &&
 		           memcmp(got, json_string_value(json_object_get(c, "out")), out.len) == 0;
 		if (strcmp(kind, "hand") == 0) {
 			hand++;
 			if (refused) {
 				/* refused at compile, the message naming the construct */
-				if (!compile_failed || strstr(got, refused) == NULL || strncmp(got, "line ", 5) != 0) {
+				if (!compile_failed || strstr(got, refused) == NULL ||
+				    strncmp(got, "line ", 5) != 0) {
 					hand_bad++;
 					show("REFUSE?", c, got, out.len, rc);
 				}
