@@ -35,8 +35,8 @@ static int render_prompt(const struct mx_endpoint *ep, const json_t *args, json_
 			return rc;
 		}
 		/* s% keeps a NUL the template rendered (MXCP's str has no terminator) */
-		json_t *msg = json_pack("{s:s%, s:s?, s:s?}", "prompt", b.p ? b.p : "", b.len, "role", m->role,
-		                        "type", m->type);
+		json_t *msg = json_pack("{s:s%, s:s?, s:s?}", "prompt", b.p ? b.p : "", b.len, "role",
+		                        m->role, "type", m->type);
 		mx_buf_free(&b);
 		if (msg == NULL || json_array_append_new(msgs, msg)) {
 			json_decref(msgs);
