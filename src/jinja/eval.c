@@ -824,7 +824,7 @@ static int bind_targets(struct render *r, const struct stmt *s, const struct exp
 		                     s->ntargets);
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = frame_set(f, s->targets[i], vborrow(json_array_get(items, i)));
+		rc = frame_set(f, s->targets[i], vitem(json_array_get(items, i)));
 	json_decref(items);
 	return rc;
 }
@@ -894,7 +894,7 @@ static int exec_loop(struct render *r, const struct stmt *s, const struct val *i
 		rc = kept ? 0 : MX_ENOMEM;
 		for (size_t i = 0; i < json_array_size(items) && rc == 0; i++) {
 			struct rframe f = {.parent = outer};
-			struct val item = vborrow(json_array_get(items, i)), test;
+			struct val item = vitem(json_array_get(items, i)), test;
 			if ((rc = count_iteration(r, s)) == 0 &&
 			    (rc = bind_targets(r, s, s->expr, &f, &item)) == 0) {
 				r->frame = &f;
@@ -920,7 +920,7 @@ static int exec_loop(struct render *r, const struct stmt *s, const struct val *i
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct rframe f = {.parent = outer};
-		struct val item = vborrow(json_array_get(items, i));
+		struct val item = vitem(json_array_get(items, i));
 		if ((rc = count_iteration(r, s)) == 0 && (rc = bind_targets(r, s, s->expr, &f, &item)) == 0 &&
 		    (rc = loop_object(&ls, items, i)) == 0 &&
 		    (rc = frame_set(&f, "loop", vcopy(&loopv))) == 0) {

@@ -204,7 +204,7 @@ static int first_last(struct render *r, const struct expr *e, struct val *v, int
 	} else if (json_is_array(j)) {
 		size_t len = json_array_size(j);
 		if (len)
-			nv = vborrow(json_array_get(j, last ? len - 1 : 0));
+			nv = vitem(json_array_get(j, last ? len - 1 : 0));
 	} else if (json_is_object(j)) {
 		const char *k = NULL;
 		size_t klen = 0, i = 0, size = json_object_size(j);
@@ -1010,26 +1010,8 @@ static int f_indent(struct render *r, const struct expr *e, struct val *v, struc
 	int first = truthy(&args[1]), blank = truthy(&args[2]);
 	mx_jinja_sb_init(r, &b);
 	rc = mx_buf_append(&b, "", 0);
-	if (first)
-		rc = mx_buf_append(&b, ind.p, ind.len);
-	/* lines as str.splitlines() of s + "\n"; every line after the first is indented unless blank */
-	size_t i = 0, line = 0;
-	while (i < s.len && rc == 0) {
-		size_t end = i;
-		while (end < s.len && s.p[end] != '\n' && s.p[end] != '\r')
-			end++;
-		if (line > 0) {
-			rc = mx_buf_putc(&b, '\n');
-			if (rc == 0 && (end > i || blank))
-				rc = mx_buf_append(&b, ind.p, ind.len);
-		}
-		if (rc == 0)
-			rc = mx_buf_append(&b, s.p + i, end - i);
-		line++;
-		if (end < s.len && s.p[end] == '\r' && end + 1 < s.len && s.p[end + 1] == '\n')
-			end++;
-		i = end + 1;
-	}
+	if (rc == 0)
+		rc = mx_jinja_indent(&b, s.p, s.len, ind.p, ind.len, first, blank);
 	mx_buf_free(&ind);
 	mx_buf_free(&s);
 	return replace_str(r, e, v, rc, &b);
@@ -1241,7 +1223,7 @@ static int f_map(struct render *r, const struct expr *e, struct val *v, struct v
 		} else if (x.j == NULL && given(def)) {
 			x = vcopy(def);
 		}
-		if (json_array_append_new(out, x.j ? x.j : json_null()))
+		if (json_array_append_new(out, x.j ? x.j : mx_jinja_undef_item()))
 			rc = MX_ENOMEM;
 	}
 	json_decref(items);

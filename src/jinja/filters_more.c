@@ -232,66 +232,11 @@ static int f_wordwrap(struct render *r, const struct expr *e, struct val *v, str
 		mx_buf_free(&s);
 		return mx_jinja_rerr(r, e, MX_EINVAL, "invalid width %lld (must be > 0)", (long long)width);
 	}
+	int hyphens = !given(&args[3]) || truthy(&args[3]);
 	mx_jinja_sb_init(r, &b);
 	rc = mx_buf_append(&b, "", 0);
-	size_t i = 0;
-	int first_out = 1;
-	/* each line of s.splitlines() */
-	while (rc == 0 && i <= s.len) {
-		size_t le = i;
-		while (le < s.len && s.p[le] != '\n' && s.p[le] != '\r')
-			le++;
-		if (le == s.len && i == s.len && i != 0)
-			break;
-		/* words: split on whitespace (tabs expanded to spaces count as whitespace) */
-		size_t p = i;
-		json_int_t linelen = 0;
-		int line_has = 0;
-		while (rc == 0) {
-			while (p < le && is_ws(s.p[p]))
-				p++;
-			if (p >= le)
-				break;
-			size_t we = p;
-			while (we < le && !is_ws(s.p[we]))
-				we++;
-			const char *w = s.p + p;
-			size_t wn = we - p;
-			json_int_t wl = (json_int_t)mx_utf8_count(w, wn);
-			if (line_has && linelen + 1 + wl <= width) {
-				rc = mx_buf_putc(&b, ' ');
-				if (rc == 0)
-					rc = mx_buf_append(&b, w, wn);
-				linelen += 1 + wl;
-			} else {
-				if (line_has || !first_out)
-					rc = mx_buf_append(&b, wrap, wrapn);
-				first_out = 0;
-				line_has = 1;
-				linelen = 0;
-				while (rc == 0 && wl > width && break_long) {
-					size_t cut = mx_utf8_offset(w, wn, (size_t)width);
-					rc = mx_buf_append(&b, w, cut);
-					if (rc == 0)
-						rc = mx_buf_append(&b, wrap, wrapn);
-					w += cut, wn -= cut, wl -= width;
-				}
-				if (rc == 0)
-					rc = mx_buf_append(&b, w, wn);
-				linelen = wl;
-			}
-			p = we;
-		}
-		if (!line_has && !first_out && rc == 0)
-			rc = mx_buf_append(&b, wrap, wrapn);
-		else if (!line_has)
-			first_out = 0;
-		if (le >= s.len)
-			break;
-		i = le + (s.p[le] == '\r' && le + 1 < s.len && s.p[le + 1] == '\n' ? 2 : 1);
-		if (i >= s.len)
-			break;
-	}
+	if (rc == 0)
+		rc = mx_jinja_wordwrap(&b, s.p, s.len, (size_t)width, break_long, hyphens, wrap, wrapn);
 	mx_buf_free(&s);
 	return finish_str(r, e, v, &b, rc);
 }

@@ -292,6 +292,7 @@ enum {
 	SK_TUPLE = 1,
 	SK_MARKUP,
 	SK_GROUP, /* groupby's (grouper, list) */
+	SK_UNDEF, /* an empty object standing for Undefined inside a list (map of a missing attribute) */
 	SK_MACRO, /* p: the S_MACRO statement (or S_CALLBLOCK), frame: where it was defined */
 	SK_NAMESPACE,
 	SK_CYCLER,
@@ -387,6 +388,14 @@ static inline struct val vborrow(json_t *j)
 	struct val v = vundef(NULL, NULL);
 	v.j = json_incref(j);
 	return v;
+}
+
+/* An element of a list: Undefined when it is the SK_UNDEF stand-in. */
+static inline struct val vitem(json_t *j)
+{
+	if (j && json_is_object(j) && json_object_size(j) == 0 && mx_jinja_kind(j) == SK_UNDEF)
+		return vundef(NULL, NULL);
+	return vborrow(j);
 }
 
 static inline int given(const struct val *a)
@@ -499,6 +508,17 @@ int mx_jinja_need_args(struct render *r, const struct expr *e, const char *name,
 int mx_jinja_arg_int(struct render *r, const struct expr *e, const struct val *a, json_int_t def,
                      const char *what, json_int_t *out);
 
+/* ---- textwrap.c: str.splitlines(), indent, wordwrap ---- */
+
+/* The length of the line boundary (str.splitlines()) at s[i], 0 when none. */
+size_t mx_jinja_line_break(const char *s, size_t n, size_t i);
+/* The next line of s from *pos: 1 and [*start, *end), 0 at the end. */
+int mx_jinja_next_line(const char *s, size_t n, size_t *pos, size_t *start, size_t *end);
+int mx_jinja_indent(struct mx_buf *b, const char *s, size_t n, const char *ind, size_t indn, int first,
+                    int blank);
+int mx_jinja_wordwrap(struct mx_buf *b, const char *s, size_t n, size_t width, int break_long, int hyphens,
+                      const char *wrap, size_t wrapn);
+
 /* ---- eval.c: operators, expressions, statements ---- */
 
 int mx_jinja_binop(struct render *r, const struct expr *e, int op, const struct val *a, const struct val *b,
@@ -532,6 +552,8 @@ int mx_jinja_kind(const json_t *j);
 int mx_jinja_special_add(json_t *j, int kind, struct special **out);
 int mx_jinja_mk_special(json_t *j, int kind, struct val *out);
 int mx_jinja_mk_tuple(json_t *a, struct val *out);
+/* A new reference to a stand-in for Undefined to put in a list (NULL when out of memory). */
+json_t *mx_jinja_undef_item(void);
 /* A new (key, value) tuple, NULL when out of memory. */
 json_t *mx_jinja_pair(const char *k, size_t klen, json_t *v);
 int mx_jinja_mk_markup(const char *s, size_t n, struct val *out);

@@ -153,6 +153,16 @@ json_t *mx_jinja_pair(const char *k, size_t klen, json_t *v)
 	return a;
 }
 
+json_t *mx_jinja_undef_item(void)
+{
+	json_t *o = json_object();
+	if (o && mx_jinja_special_add(o, SK_UNDEF, NULL)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int mx_jinja_mk_markup(const char *s, size_t n, struct val *out)
 {
 	return mx_jinja_mk_special(json_stringn(s, n), SK_MARKUP, out);
@@ -314,6 +324,7 @@ static int print_value(struct mx_buf *b, const json_t *j, int repr, int depth)
 		case SK_CYCLER: return mx_buf_puts(b, "<jinja2.utils.Cycler object>");
 		case SK_JOINER: return mx_buf_puts(b, "<jinja2.utils.Joiner object>");
 		case SK_LOOP: return mx_buf_puts(b, "<LoopContext>");
+		case SK_UNDEF: return repr ? mx_buf_puts(b, "Undefined") : 0;
 		default: return print_dict(b, j, depth);
 		}
 	default: return mx_pytext_str(b, j);

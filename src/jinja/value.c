@@ -315,7 +315,7 @@ int mx_jinja_get_item(const struct expr *why, const json_t *obj, const json_t *k
 	if (json_is_array(obj)) {
 		json_int_t n = (json_int_t)json_array_size(obj), i = k.i < 0 ? k.i + n : k.i;
 		if (i >= 0 && i < n)
-			*out = vborrow(json_array_get(obj, (size_t)i));
+			*out = vitem(json_array_get(obj, (size_t)i));
 		return 0;
 	}
 	const char *s = json_string_value(obj);
