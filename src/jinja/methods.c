@@ -25,11 +25,6 @@ static int str_test_chars(const char *s, size_t n, int (*pred)(uint32_t))
 	return 1;
 }
 
-static int cp_alnum(uint32_t c)
-{
-	return mx_jinja_cp_alpha(c) || mx_jinja_cp_digit(c);
-}
-
 /* islower()/isupper(): some cased character, and all cased ones in that case. */
 int mx_jinja_str_cased(const char *s, size_t n, int want_upper)
 {
@@ -143,8 +138,12 @@ static int more_str_methods(struct render *r, const struct expr *e, const char *
 	if (strcmp(name, "casefold") == 0)
 		return (rc = mx_jinja_need_args(r, e, name, n, 0, 0))
 		               ? rc
-		               : mx_jinja_str_case(r, e, s, len, CASE_LOWER, out);
-	if (strcmp(name, "swapcase") == 0 || strcmp(name, "istitle") == 0) {
+		               : mx_jinja_str_case(r, e, s, len, CASE_FOLD, out);
+	if (strcmp(name, "swapcase") == 0)
+		return (rc = mx_jinja_need_args(r, e, name, n, 0, 0))
+		               ? rc
+		               : mx_jinja_str_case(r, e, s, len, CASE_SWAP, out);
+	if (strcmp(name, "istitle") == 0) {
 		if ((rc = mx_jinja_need_args(r, e, name, n, 0, 0)))
 			return rc;
 		struct mx_buf b;
@@ -287,7 +286,9 @@ static int call_str_method(struct render *r, const struct expr *e, const json_t 
 		int (*pred)(uint32_t);
 	} preds[] = {{"isdigit", mx_jinja_cp_digit},
 	             {"isalpha", mx_jinja_cp_alpha},
-	             {"isalnum", cp_alnum},
+	             {"isalnum", mx_jinja_cp_alnum},
+	             {"isdecimal", mx_jinja_cp_decimal},
+	             {"isnumeric", mx_jinja_cp_numeric},
 	             {"isspace", mx_jinja_cp_space}};
 	for (size_t i = 0; i < sizeof preds / sizeof preds[0]; i++)
 		if (strcmp(name, preds[i].name) == 0)

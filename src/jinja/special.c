@@ -199,25 +199,6 @@ int mx_jinja_is_markup(const json_t *j)
  * Printing: str() and repr().
  * ---------------------------------------------------------------------- */
 
-/* str.isprintable() of one code point: not Cc, Cf, Cs, Co, Cn, Zl, Zp, nor a Zs other than ' '. */
-static int cp_printable(uint32_t c)
-{
-	if (c < 0x20 || (c >= 0x7f && c < 0xa0))
-		return 0;
-	if (c < 0x7f)
-		return 1;
-	if (c == 0xa0 || c == 0xad || c == 0x1680 || (c >= 0x2000 && c <= 0x200f) ||
-	    (c >= 0x2028 && c <= 0x202f) || (c >= 0x205f && c <= 0x206f) || c == 0x3000 || c == 0xfeff ||
-	    c == 0x061c || (c >= 0x0600 && c <= 0x0605) || c == 0x06dd || c == 0x070f || c == 0x180e ||
-	    (c >= 0xfff0 && c <= 0xfffb) || c == 0xfffe || c == 0xffff || (c >= 0xd800 && c <= 0xf8ff) ||
-	    (c >= 0xe0000 && c <= 0xe0fff) || c >= 0xf0000 || c == 0x0378 || c == 0x0379 || c == 0x0380 ||
-	    c == 0x0381 || c == 0x0382 || c == 0x0383 || c == 0x038b || c == 0x038d || c == 0x03a2 ||
-	    c == 0x08e2 || c == 0x110bd || c == 0x110cd || (c >= 0x1bca0 && c <= 0x1bca3) ||
-	    (c >= 0x1d173 && c <= 0x1d17a))
-		return 0;
-	return 1;
-}
-
 int mx_jinja_repr_str(struct mx_buf *b, const char *s, size_t n)
 {
 	int has_sq = memchr(s, '\'', n) != NULL, has_dq = memchr(s, '"', n) != NULL;
@@ -234,7 +215,7 @@ int mx_jinja_repr_str(struct mx_buf *b, const char *s, size_t n)
 			rc = mx_buf_puts(b, "\\r");
 		else if (c == '\t')
 			rc = mx_buf_puts(b, "\\t");
-		else if (cp_printable(c))
+		else if (mx_jinja_cp_printable(c))
 			rc = mx_buf_append(b, s + start, i - start);
 		else if (c < 0x100)
 			rc = mx_buf_printf(b, "\\x%02x", c);

@@ -103,7 +103,7 @@ static size_t prev_cp(const char *s, size_t i)
 /* [^\d\W]: a word character that is not a digit. */
 static int is_letter(uint32_t c)
 {
-	return mx_jinja_cp_word(c) && !mx_jinja_cp_digit(c);
+	return mx_jinja_cp_word(c) && !mx_jinja_cp_decimal(c);
 }
 
 /* [\w!"'&.,?] */
