@@ -117,6 +117,8 @@ static int arith(struct render *r, const struct expr *e, int op, const struct nu
                  struct val *out)
 {
 	if (x->is_int && y->is_int && op != OP_DIV && !(op == OP_POW && y->i < 0)) {
+		if (x->big || y->big)
+			return mx_jinja_big_arith(r, e, op, x, y, out);
 		json_int_t a = x->i, b = y->i, res = 0;
 		int ovf = 0;
 		switch (op) {
@@ -147,9 +149,11 @@ static int arith(struct render *r, const struct expr *e, int op, const struct nu
 		default: return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad operator");
 		}
 		if (ovf)
-			return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+			return mx_jinja_big_arith(r, e, op, x, y, out);
 		return vset(out, json_integer(res));
 	}
+	if ((x->big && isinf(x->d)) || (y->big && isinf(y->d)))
+		return mx_jinja_rerr(r, e, MX_EINVAL, "int too large to convert to float");
 	double a = x->d, b = y->d, res;
 	switch (op) {
 	case OP_ADD: res = a + b; break;
@@ -168,6 +172,8 @@ static int arith(struct render *r, const struct expr *e, int op, const struct nu
 		if (a < 0 && b != floor(b))
 			return mx_jinja_rerr(r, e, MX_EINVAL, "negative number raised to a fractional power");
 		res = pow(a, b);
+		if (isinf(res) && isfinite(a) && isfinite(b))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "(34, 'Numerical result out of range')");
 		break;
 	default: return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad operator");
 	}
@@ -667,7 +673,7 @@ static int eval(struct render *r, const struct expr *e, struct val *out)
 	*out = vundef(NULL, NULL);
 	switch (e->kind) {
 	case E_STR: return mx_jinja_mk_str(r, e, e->name, e->name_len, out);
-	case E_INT: return vset(out, json_integer(e->ival));
+	case E_INT: return e->name ? mx_jinja_mk_bigint_text(r, e, e->name, out) : vset(out, json_integer(e->ival));
 	case E_FLOAT: return vset(out, json_real(e->fval));
 	case E_TRUE: return vset(out, json_true());
 	case E_FALSE: return vset(out, json_false());
@@ -717,8 +723,8 @@ static int eval(struct render *r, const struct expr *e, struct val *out)
 		}
 		vdrop(&a);
 		if (e->kind == E_NEG) {
-			if (n.is_int && n.i == LLONG_MIN)
-				return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+			if (n.is_int && (n.big || n.i == LLONG_MIN))
+				return mx_jinja_big_neg(r, e, &n, out);
 			n.i = -n.i;
 			n.d = -n.d;
 		}

@@ -495,6 +495,8 @@ static int f_round(struct render *r, const struct expr *e, struct val *v, struct
 		double p = pow(10.0, (double)prec), d = x.d * p;
 		d = method[0] == 'c' ? ceil(d) : floor(d);
 		rc = mx_jinja_mk_real(r, e, d / p, &nv);
+	} else if (x.big && prec >= 0) {
+		nv = vcopy(v);
 	} else if (x.is_int) {
 		/* round(int, ndigits) stays an int; negative ndigits round half to even */
 		json_int_t res = x.i;
@@ -556,6 +558,8 @@ static int f_int(struct render *r, const struct expr *e, struct val *v, struct v
 		else if (pr == MX_ENOMEM)
 			return MX_ENOMEM;
 	} else if (get_num(j, &x)) {
+		if (x.big)
+			return 0; /* int() of an int is itself */
 		if (x.is_int)
 			res = x.i, ok = 1;
 		else
@@ -701,7 +705,15 @@ static int json_py_dump(struct mx_buf *b, const json_t *j, const struct mx_buf *
 	case JSON_TRUE: return mx_buf_puts(b, "true");
 	case JSON_FALSE: return mx_buf_puts(b, "false");
 	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-	case JSON_REAL: return mx_pytext_put_float(b, json_real_value(j));
+	case JSON_REAL: {
+		struct num x;
+		mx_jinja_real_num(j, &x);
+		if (x.big)
+			return mx_buf_puts(b, x.big);
+		if (!isfinite(x.d)) /* json.dumps writes JavaScript's names */
+			return mx_buf_puts(b, isnan(x.d) ? "NaN" : x.d > 0 ? "Infinity" : "-Infinity");
+		return mx_pytext_put_float(b, x.d);
+	}
 	case JSON_STRING: return json_py_string(b, json_string_value(j), json_string_length(j));
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
@@ -799,8 +811,13 @@ static int f_abs(struct render *r, const struct expr *e, struct val *v, struct v
 		return mx_jinja_undef_err(r, e, v);
 	if (!get_num(v->j, &x))
 		return mx_jinja_rerr(r, e, MX_EINVAL, "bad operand type for abs(): '%s'", mx_jinja_vtype(v));
-	if (x.is_int && x.i == LLONG_MIN)
-		return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+	if (x.is_int && (x.big || x.i == LLONG_MIN)) {
+		struct val nv;
+		int rc = x.d < 0 ? mx_jinja_big_neg(r, e, &x, &nv) : mx_jinja_mk_num(r, e, &x, &nv);
+		if (rc == 0)
+			vreplace(v, nv);
+		return rc;
+	}
 	x.i = x.i < 0 ? -x.i : x.i;
 	x.d = fabs(x.d);
 	struct val nv;

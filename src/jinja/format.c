@@ -427,8 +427,6 @@ static int format_one(struct render *r, const struct expr *e, struct mx_buf *b, 
 		char tmp[380];
 		rc = fmt_number(r, e, v, 'f', flags, -1, sp.prec >= 0 ? sp.prec : 6, tmp, sizeof tmp);
 		double d = x.d * 100;
-		struct num h = {0, 0, d};
-		(void)h;
 		json_t *scaled = json_real(d);
 		if (rc == 0 && scaled)
 			rc = fmt_number(r, e, scaled, 'f', flags, -1, sp.prec >= 0 ? sp.prec : 6, tmp,

@@ -293,6 +293,8 @@ enum {
 	SK_TUPLE = 1,
 	SK_MARKUP,
 	SK_GROUP, /* groupby's (grouper, list) */
+	SK_BIGINT, /* a real carrying an integer beyond 64 bits: text, d (bigint.c) */
+	SK_FLOATX, /* a real carrying inf, -inf or nan: d */
 	SK_UNDEF, /* an empty object standing for Undefined inside a list (map of a missing attribute) */
 	SK_MACRO, /* p: the S_MACRO statement (or S_CALLBLOCK), frame: where it was defined */
 	SK_NAMESPACE,
@@ -309,6 +311,8 @@ struct special {
 	const char *name;
 	const void *p;
 	struct rframe *frame;
+	char *text; /* SK_BIGINT: decimal digits (owned) */
+	double d; /* SK_BIGINT: nearest double; SK_FLOATX: the value */
 };
 
 struct render {
@@ -406,20 +410,25 @@ static inline int given(const struct val *a)
 
 struct num {
 	int is_int;
-	json_int_t i;
+	json_int_t i; /* big: LLONG_MIN or LLONG_MAX */
 	double d;
+	const char *big; /* an int beyond 64 bits: its decimal text */
 };
+
+/* A real's exact value: big integers and non-finite floats (bigint.c). */
+void mx_jinja_real_num(const json_t *j, struct num *n);
 
 /* int, float or bool (bool is an int in Python). */
 static inline int get_num(const json_t *j, struct num *n)
 {
 	if (j == NULL)
 		return 0;
+	n->big = NULL;
 	switch (json_typeof(j)) {
 	case JSON_INTEGER: n->is_int = 1, n->i = json_integer_value(j), n->d = (double)n->i; return 1;
 	case JSON_TRUE: n->is_int = 1, n->i = 1, n->d = 1; return 1;
 	case JSON_FALSE: n->is_int = 1, n->i = 0, n->d = 0; return 1;
-	case JSON_REAL: n->is_int = 0, n->i = 0, n->d = json_real_value(j); return 1;
+	case JSON_REAL: mx_jinja_real_num(j, n); return 1;
 	default: return 0;
 	}
 }
@@ -451,7 +460,7 @@ __attribute__((format(printf, 4, 5))) int mx_jinja_rerr(struct render *r, const 
 const char *mx_jinja_vtype(const struct val *v);
 /* Jinja's UndefinedError for v, at node at. */
 int mx_jinja_undef_err(struct render *r, const struct expr *at, const struct val *v);
-/* A float or number result; inf and nan are errors. */
+/* A float or number result (inf and nan included, as special values). */
 int mx_jinja_mk_real(struct render *r, const struct expr *e, double d, struct val *out);
 int mx_jinja_mk_num(struct render *r, const struct expr *e, const struct num *n, struct val *out);
 /* str(v); Undefined prints as nothing. */
@@ -518,6 +527,19 @@ int mx_jinja_need_args(struct render *r, const struct expr *e, const char *name,
                        size_t max);
 int mx_jinja_arg_int(struct render *r, const struct expr *e, const struct val *a, json_int_t def,
                      const char *what, json_int_t *out);
+
+/* ---- bigint.c: integers beyond 64 bits, inf and nan ---- */
+
+/* An int from decimal text ("-123..."): a JSON integer when it fits, else a big one. */
+int mx_jinja_mk_bigint_text(struct render *r, const struct expr *e, const char *digits, struct val *out);
+/* A float value; inf and nan are special values. */
+int mx_jinja_mk_float(double d, struct val *out);
+/* x op y for ints when one is big or the 64-bit result overflows: + - * // % ** */
+int mx_jinja_big_arith(struct render *r, const struct expr *e, int op, const struct num *x, const struct num *y,
+                       struct val *out);
+int mx_jinja_big_neg(struct render *r, const struct expr *e, const struct num *x, struct val *out);
+/* Python's order of two numbers: -1, 0, 1, or 2 when unordered (nan). */
+int mx_jinja_num_cmp(const struct num *x, const struct num *y);
 
 /* ---- textwrap.c: str.splitlines(), indent, wordwrap ---- */
 

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/utf8.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -240,9 +241,16 @@ done:
 		if (!isfinite(t->fval))
 			return lex_error(lx, MX_EINVAL, start, "float literal out of range");
 	} else {
+		errno = 0;
 		unsigned long long v = strtoull(tmp, &end, base);
-		if (v > (unsigned long long)LLONG_MAX || (v == ULLONG_MAX))
-			return lex_error(lx, MX_EINVAL, start, "integer literal too large");
+		if (v > (unsigned long long)LLONG_MAX || errno == ERANGE) {
+			/* a big integer: its decimal digits (the parser makes it an int at render) */
+			if (base != 10)
+				return lex_error(lx, MX_EINVAL, start, "integer literal too large");
+			if ((t->sval = mx_jinja_arena_strndup(lx->arena, tmp, k)) == NULL)
+				return MX_ENOMEM;
+			t->slen = k;
+		}
 		t->ival = (json_int_t)v;
 	}
 	*endp = p;

@@ -592,8 +592,10 @@ static struct expr *parse_primary(struct parser *p)
 		return fin(p, e);
 	}
 	case TK_INT:
-		if ((e = new_expr(p, E_INT, t)) != NULL)
+		if ((e = new_expr(p, E_INT, t)) != NULL) {
 			e->ival = t->ival;
+			e->name = t->sval; /* a big integer's digits, else NULL */
+		}
 		advance(p);
 		return fin(p, e);
 	case TK_FLOAT:

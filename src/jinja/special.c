@@ -34,7 +34,10 @@ void mx_jinja_special_begin(struct render *r)
 void mx_jinja_special_end(struct render *r)
 {
 	for (size_t i = 0; i < r->nspec_cap; i++)
+	{
 		json_decref(r->specs[i].j);
+		mx_free(r->specs[i].text);
+	}
 	mx_free(r->specs);
 	r->specs = NULL;
 	r->nspec = r->nspec_cap = 0;
@@ -82,6 +85,7 @@ static int rehash(struct render *r, size_t cap, int sweep)
 			continue;
 		if (sweep && old[i].j->refcount == 1 && old[i].kind != SK_LOOP) {
 			json_decref(old[i].j);
+			mx_free(old[i].text);
 			continue;
 		}
 		size_t k = slot_of(old[i].j, cap);
@@ -308,6 +312,12 @@ static int print_value(struct mx_buf *b, const json_t *j, int repr, int depth)
 		case SK_UNDEF: return repr ? mx_buf_puts(b, "Undefined") : 0;
 		default: return print_dict(b, j, depth);
 		}
+	case JSON_REAL:
+		if (kind == SK_BIGINT)
+			return mx_buf_puts(b, s->text);
+		if (kind == SK_FLOATX)
+			return mx_pytext_put_float(b, s->d);
+		return mx_pytext_str(b, j);
 	default: return mx_pytext_str(b, j);
 	}
 }

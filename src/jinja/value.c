@@ -89,14 +89,14 @@ int mx_jinja_undef_err(struct render *r, const struct expr *at, const struct val
 
 int mx_jinja_mk_real(struct render *r, const struct expr *e, double d, struct val *out)
 {
-	*out = vundef(NULL, NULL);
-	if (!isfinite(d))
-		return mx_jinja_rerr(r, e, MX_EINVAL, "float result is out of range (inf or nan)");
-	return vset(out, json_real(d));
+	(void)r, (void)e;
+	return mx_jinja_mk_float(d, out);
 }
 
 int mx_jinja_mk_num(struct render *r, const struct expr *e, const struct num *n, struct val *out)
 {
+	if (n->big)
+		return mx_jinja_mk_bigint_text(r, e, n->big, out);
 	if (n->is_int)
 		return vset(out, json_integer(n->i));
 	return mx_jinja_mk_real(r, e, n->d, out);
@@ -118,7 +118,7 @@ int mx_jinja_py_eq(const json_t *a, const json_t *b, int depth)
 	if (depth > MAX_VALUE_DEPTH)
 		return 0;
 	if (get_num(a, &x) && get_num(b, &y))
-		return (x.is_int && y.is_int) ? x.i == y.i : x.d == y.d;
+		return mx_jinja_num_cmp(&x, &y) == 0;
 	if (json_typeof(a) != json_typeof(b))
 		return 0;
 	switch (json_typeof(a)) {
@@ -173,7 +173,7 @@ int mx_jinja_py_lt(const json_t *a, const json_t *b, int *lt, int depth)
 	if (depth > MAX_VALUE_DEPTH)
 		return -1;
 	if (get_num(a, &x) && get_num(b, &y)) {
-		*lt = (x.is_int && y.is_int) ? x.i < y.i : x.d < y.d;
+		*lt = mx_jinja_num_cmp(&x, &y) == -1;
 		return 0;
 	}
 	if (json_is_string(a) && json_is_string(b)) {

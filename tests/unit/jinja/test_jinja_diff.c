@@ -132,6 +132,8 @@ static void test_differential(void **state)
 					show("GEN", c, got, out.len, rc);
 			} else {
 				gen_both_err += rc != 0;
+				if (rc == 0 && verbose)
+					show("GENERR", c, got, out.len, rc);
 			}
 		}
 		mx_buf_free(&out);
