@@ -595,7 +595,10 @@ static void test_render_errors(void **state)
 	RERR("{{ 5|length }}", NULL, "line 1, column 5: object of type 'int' has no len()");
 	RERR("{{ missing|tojson }}", NULL,
 	     "line 1, column 11: Object of type Undefined is not JSON serializable");
-	RERR("{{ 9223372036854775807 + 1 }}", NULL, "line 1, column 24: integer overflow");
+	R("9223372036854775808|-9223372036854775809|1267650600228229401496703205376",
+	  "{{ 9223372036854775807 + 1 }}|{{ -9223372036854775807 - 2 }}|{{ 2 ** 100 }}");
+	RERR("{{ 2 ** 100000 }}", NULL, "line 1, column 6: integer too large (limit about 5009 digits)");
+	R("inf|True|nan", "{{ 1e308 * 10 }}|{{ 1e308 * 10 > 2 ** 1000 }}|{{ (1e308 * 10) * 0 }}");
 	RERR("{{ [1, 'a']|sort }}", NULL,
 	     "line 1, column 12: '<' not supported between the items being sorted");
 	RERR("{{ 'x'|truncate(1) }}", NULL, "line 1, column 7: expected length >= 3, got 1");
