@@ -382,8 +382,8 @@ void mx_jinja_real_num(const json_t *j, struct num *n)
  * Arithmetic and comparison.
  * ---------------------------------------------------------------------- */
 
-int mx_jinja_big_arith(struct render *r, const struct expr *e, int op, const struct num *x, const struct num *y,
-                       struct val *out)
+int mx_jinja_big_arith(struct render *r, const struct expr *e, int op, const struct num *x,
+                       const struct num *y, struct val *out)
 {
 	struct bn *a = mx_malloc(3 * sizeof *a);
 	if (a == NULL)

@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- frames of local variables ---- */
@@ -536,7 +537,7 @@ static int call_special(struct render *r, const struct expr *e, const struct val
 
 static int is_callable_kind(int k)
 {
-	return k == SK_MACRO || k == SK_JOINER || k == SK_LOOP;
+	return k == SK_MACRO || k == SK_JOINER || k == SK_LOOP || k == SK_METHOD;
 }
 
 static int eval_call(struct render *r, const struct expr *e, struct val *out)
@@ -569,11 +570,23 @@ static int eval_call(struct render *r, const struct expr *e, struct val *out)
 	} else {
 		if ((rc = eval(r, fn, &obj)))
 			return rc;
-		rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
-		                           mx_jinja_vtype(&obj))
-		           : mx_jinja_undef_err(r, e, &obj);
+		if (obj.j == NULL || mx_jinja_kind(obj.j) != SK_METHOD) {
+			rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
+			                           mx_jinja_vtype(&obj))
+			           : mx_jinja_undef_err(r, e, &obj);
+			vdrop(&obj);
+			return rc;
+		}
+	}
+	/* the method called: a.name(...), or a bound method value; NULL for a global or a macro */
+	char mbuf[32];
+	const char *mname = fn->kind == E_ATTR ? fn->name : NULL;
+	if (obj.j && mx_jinja_kind(obj.j) == SK_METHOD) {
+		snprintf(mbuf, sizeof mbuf, "%s", json_string_value(json_object_getn(obj.j, "\xffname", 5)));
+		struct val self = vborrow(json_object_getn(obj.j, "\xffself", 5));
 		vdrop(&obj);
-		return rc;
+		obj = self;
+		mname = mbuf;
 	}
 	if ((args = args_get(small_args, e->nargs)) == NULL) {
 		vdrop(&obj);
@@ -593,20 +606,19 @@ static int eval_call(struct render *r, const struct expr *e, struct val *out)
 		return kwargs ? rc : MX_ENOMEM;
 	}
 	int handled = 0;
-	if (obj.j && (rc = call_special(r, e, &obj, fn->kind == E_NAME ? NULL : fn->name, args, e->nargs,
-	                                kwargs, out, &handled)) != 0) {
+	if (obj.j && (rc = call_special(r, e, &obj, mname, args, e->nargs, kwargs, out, &handled)) != 0) {
 		/* failed */
 	} else if (handled) {
 		/* done */
-	} else if (fn->kind == E_NAME) {
+	} else if (mname == NULL) {
 		rc = mx_jinja_call_global(r, e, fn->name, args, e->nargs, kwargs, out);
-	} else if (strcmp(fn->name, "format") == 0 && json_is_string(obj.j)) {
+	} else if (strcmp(mname, "format") == 0 && json_is_string(obj.j)) {
 		rc = mx_jinja_str_format(r, e, json_string_value(obj.j), json_string_length(obj.j), args,
 		                         e->nargs, kwargs, e->kwnames, e->nvals, out);
 	} else if (e->nvals) {
-		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", fn->name);
+		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", mname);
 	} else {
-		rc = mx_jinja_call_method(r, e, &obj, fn->name, args, e->nargs, out);
+		rc = mx_jinja_call_method(r, e, &obj, mname, args, e->nargs, out);
 	}
 	vdrop(&obj);
 	args_put(small_args, args, e->nargs);
@@ -673,7 +685,9 @@ static int eval(struct render *r, const struct expr *e, struct val *out)
 	*out = vundef(NULL, NULL);
 	switch (e->kind) {
 	case E_STR: return mx_jinja_mk_str(r, e, e->name, e->name_len, out);
-	case E_INT: return e->name ? mx_jinja_mk_bigint_text(r, e, e->name, out) : vset(out, json_integer(e->ival));
+	case E_INT:
+		return e->name ? mx_jinja_mk_bigint_text(r, e, e->name, out)
+		               : vset(out, json_integer(e->ival));
 	case E_FLOAT: return vset(out, json_real(e->fval));
 	case E_TRUE: return vset(out, json_true());
 	case E_FALSE: return vset(out, json_false());
@@ -688,7 +702,11 @@ static int eval(struct render *r, const struct expr *e, struct val *out)
 	case E_ATTR:
 		if ((rc = eval(r, e->a, &a)))
 			return rc;
-		rc = mx_jinja_get_attr(e, a.j, e->name, out);
+		/* Jinja's getattr: a method of the object's type wins over a dict key */
+		if (mx_jinja_has_method(a.j, e->name))
+			rc = mx_jinja_bound_method(a.j, e->name, out);
+		else
+			rc = mx_jinja_get_attr(e, a.j, e->name, out);
 		vdrop(&a);
 		return rc;
 	case E_ITEM:

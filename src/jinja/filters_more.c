@@ -195,7 +195,15 @@ static int f_attr(struct render *r, const struct expr *e, struct val *v, struct 
 	struct val nv;
 	if (!args[0].j || !json_is_string(args[0].j))
 		return mx_jinja_rerr(r, e, MX_EINVAL, "attribute name must be a string");
-	int rc = mx_jinja_get_attr(NULL, v->j, json_string_value(args[0].j), &nv);
+	/* Python's getattr: a dict's keys are not attributes, its methods are */
+	const char *name = json_string_value(args[0].j);
+	int rc;
+	if (mx_jinja_has_method(v->j, name))
+		rc = mx_jinja_bound_method(v->j, name, &nv);
+	else if (v->j && json_is_object(v->j) && mx_jinja_kind(v->j) == 0)
+		nv = vundef(NULL, NULL), rc = 0;
+	else
+		rc = mx_jinja_get_attr(NULL, v->j, name, &nv);
 	if (rc == 0) {
 		vdrop(v);
 		*v = nv;
@@ -317,6 +325,8 @@ static int url_quote(struct mx_buf *b, const char *s, size_t n, int for_query)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
 		    c == '.' || c == '-' || c == '~' || (c == '/' && !for_query))
 			rc = mx_buf_putc(b, (char)c);
+		else if (c == ' ' && for_query) /* url_quote(for_qs=True): "%20" becomes "+" */
+			rc = mx_buf_putc(b, '+');
 		else
 			rc = mx_buf_printf(b, "%%%02X", c);
 	}
@@ -421,58 +431,7 @@ static int f_filesizeformat(struct render *r, const struct expr *e, struct val *
 	return finish_str(r, e, v, &b, rc);
 }
 
-static int pp_value(struct mx_buf *b, const json_t *j, int depth)
-{
-	if (depth > MAX_VALUE_DEPTH)
-		return MX_ELIMIT;
-	if (json_is_object(j) && mx_jinja_kind(j) == 0) {
-		/* pprint sorts dict keys */
-		size_t n = json_object_size(j), i = 0;
-		const char **keys = n ? mx_calloc(n, sizeof *keys) : NULL;
-		const char *k;
-		json_t *x;
-		if (n && keys == NULL)
-			return MX_ENOMEM;
-		json_object_foreach ((json_t *)j, k, x)
-			keys[i++] = k;
-		for (size_t a = 1; a < n; a++)
-			for (size_t c = a; c > 0 && strcmp(keys[c - 1], keys[c]) > 0; c--) {
-				const char *t = keys[c];
-				keys[c] = keys[c - 1];
-				keys[c - 1] = t;
-			}
-		int rc = mx_buf_putc(b, '{');
-		for (i = 0; i < n && rc == 0; i++) {
-			if (i)
-				rc = mx_buf_puts(b, ", ");
-			if (rc == 0)
-				rc = mx_jinja_repr_str(b, keys[i], strlen(keys[i]));
-			if (rc == 0)
-				rc = mx_buf_puts(b, ": ");
-			if (rc == 0)
-				rc = pp_value(b, json_object_get(j, keys[i]), depth + 1);
-		}
-		mx_free(keys);
-		return rc ? rc : mx_buf_putc(b, '}');
-	}
-	if (json_is_array(j)) {
-		int tuple = mx_jinja_kind(j) == SK_TUPLE || mx_jinja_kind(j) == SK_GROUP;
-		size_t n = json_array_size(j);
-		int rc = mx_buf_putc(b, tuple ? '(' : '[');
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			if (i)
-				rc = mx_buf_puts(b, ", ");
-			if (rc == 0)
-				rc = pp_value(b, json_array_get(j, i), depth + 1);
-		}
-		if (rc == 0 && tuple && n == 1)
-			rc = mx_buf_putc(b, ',');
-		return rc ? rc : mx_buf_putc(b, tuple ? ')' : ']');
-	}
-	return mx_jinja_print(b, j, 1);
-}
-
-/* pprint: repr with sorted dict keys (values that fit pprint's 80 columns print alike). */
+/* pprint: pprint.pformat (pprint.c). */
 static int f_pprint(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
 {
 	(void)args, (void)n;
@@ -480,7 +439,7 @@ static int f_pprint(struct render *r, const struct expr *e, struct val *v, struc
 	mx_jinja_sb_init(r, &b);
 	int rc = mx_buf_append(&b, "", 0);
 	if (rc == 0)
-		rc = v->j ? pp_value(&b, v->j, 0) : mx_buf_puts(&b, "Undefined");
+		rc = v->j ? mx_jinja_pprint(&b, v->j) : mx_buf_puts(&b, "Undefined");
 	return finish_str(r, e, v, &b, rc);
 }
 

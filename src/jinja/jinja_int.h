@@ -301,6 +301,7 @@ enum {
 	SK_CYCLER,
 	SK_JOINER,
 	SK_LOOP, /* p: the struct loopstate of the running loop */
+	SK_METHOD, /* a bound method: "\xffself" and "\xffname" (methods_more.c) */
 };
 
 struct rframe;
@@ -535,8 +536,8 @@ int mx_jinja_mk_bigint_text(struct render *r, const struct expr *e, const char *
 /* A float value; inf and nan are special values. */
 int mx_jinja_mk_float(double d, struct val *out);
 /* x op y for ints when one is big or the 64-bit result overflows: + - * // % ** */
-int mx_jinja_big_arith(struct render *r, const struct expr *e, int op, const struct num *x, const struct num *y,
-                       struct val *out);
+int mx_jinja_big_arith(struct render *r, const struct expr *e, int op, const struct num *x,
+                       const struct num *y, struct val *out);
 int mx_jinja_big_neg(struct render *r, const struct expr *e, const struct num *x, struct val *out);
 /* Python's order of two numbers: -1, 0, 1, or 2 when unordered (nan). */
 int mx_jinja_num_cmp(const struct num *x, const struct num *y);
@@ -568,6 +569,21 @@ int mx_jinja_call_method(struct render *r, const struct expr *e, const struct va
                          struct val *args, size_t n, struct val *out);
 int mx_jinja_call_global(struct render *r, const struct expr *e, const char *name, struct val *args,
                          size_t nargs, struct val *kwargs, struct val *out);
+
+/* ---- methods_more.c ---- */
+
+/* name is a method of j's Python type; a bound method value of it. */
+int mx_jinja_has_method(const json_t *j, const char *name);
+int mx_jinja_bound_method(const json_t *self, const char *name, struct val *out);
+/* More str methods, and list/dict methods: 1 when name is not one of them. */
+int mx_jinja_str_methods_more(struct render *r, const struct expr *e, const char *s, size_t len,
+                              const char *name, struct val *args, size_t n, struct val *out);
+int mx_jinja_container_methods(struct render *r, const struct expr *e, const json_t *j, const char *name,
+                               struct val *args, size_t n, struct val *out);
+
+/* ---- pprint.c: pprint.pformat(j) appended to b ---- */
+
+int mx_jinja_pprint(struct mx_buf *b, const json_t *j);
 
 /* ---- filters.c ---- */
 

@@ -188,6 +188,8 @@ static int call_str_method(struct render *r, const struct expr *e, const json_t 
 	const char *s = json_string_value(j);
 	size_t len = json_string_length(j);
 	int rc;
+	if ((rc = mx_jinja_str_methods_more(r, e, s, len, name, args, n, out)) != 1)
+		return rc;
 	static const struct {
 		const char *name;
 		int mode;
@@ -284,12 +286,9 @@ static int call_str_method(struct render *r, const struct expr *e, const json_t 
 	static const struct {
 		const char *name;
 		int (*pred)(uint32_t);
-	} preds[] = {{"isdigit", mx_jinja_cp_digit},
-	             {"isalpha", mx_jinja_cp_alpha},
-	             {"isalnum", mx_jinja_cp_alnum},
-	             {"isdecimal", mx_jinja_cp_decimal},
-	             {"isnumeric", mx_jinja_cp_numeric},
-	             {"isspace", mx_jinja_cp_space}};
+	} preds[] = {{"isdigit", mx_jinja_cp_digit},     {"isalpha", mx_jinja_cp_alpha},
+	             {"isalnum", mx_jinja_cp_alnum},     {"isdecimal", mx_jinja_cp_decimal},
+	             {"isnumeric", mx_jinja_cp_numeric}, {"isspace", mx_jinja_cp_space}};
 	for (size_t i = 0; i < sizeof preds / sizeof preds[0]; i++)
 		if (strcmp(name, preds[i].name) == 0)
 			return (rc = mx_jinja_need_args(r, e, name, n, 0, 0))
@@ -372,6 +371,8 @@ int mx_jinja_call_method(struct render *r, const struct expr *e, const struct va
 			return vset(out, json_integer(count));
 		}
 	}
+	if ((rc = mx_jinja_container_methods(r, e, j, name, args, n, out)) != 1)
+		return rc;
 	return mx_jinja_rerr(r, e, MX_EINVAL, "'%s object' has no attribute '%s'", mx_pytext_type(j), name);
 }
 

@@ -33,8 +33,7 @@ void mx_jinja_special_begin(struct render *r)
 
 void mx_jinja_special_end(struct render *r)
 {
-	for (size_t i = 0; i < r->nspec_cap; i++)
-	{
+	for (size_t i = 0; i < r->nspec_cap; i++) {
 		json_decref(r->specs[i].j);
 		mx_free(r->specs[i].text);
 	}
@@ -310,6 +309,10 @@ static int print_value(struct mx_buf *b, const json_t *j, int repr, int depth)
 		case SK_JOINER: return mx_buf_puts(b, "<jinja2.utils.Joiner object>");
 		case SK_LOOP: return mx_buf_puts(b, "<LoopContext>");
 		case SK_UNDEF: return repr ? mx_buf_puts(b, "Undefined") : 0;
+		case SK_METHOD:
+			return mx_buf_printf(b, "<built-in method %s of %s object>",
+			                     json_string_value(json_object_getn(j, "\xffname", 5)),
+			                     mx_pytext_type(json_object_getn(j, "\xffself", 5)));
 		default: return print_dict(b, j, depth);
 		}
 	case JSON_REAL:

@@ -108,8 +108,9 @@ static int t_iterable(struct render *r, const struct expr *e, const struct val *
 static int t_callable(struct render *r, const struct expr *e, const struct val *v, const struct val *a,
                       int *res)
 {
-	(void)r, (void)e, (void)v, (void)a;
-	*res = 0;
+	(void)r, (void)e, (void)a;
+	int k = v->j ? mx_jinja_kind(v->j) : 0;
+	*res = k == SK_MACRO || k == SK_JOINER || k == SK_LOOP || k == SK_METHOD;
 	return 0;
 }
 

@@ -121,20 +121,9 @@ int mx_jinja_str_split(struct render *r, const struct expr *e, const char *s, si
 			if (i >= n)
 				break;
 			size_t start = i;
-			if (maxsplit >= 0 && splits >= maxsplit) {
-				size_t end = n;
-				while (end > start) { /* trailing whitespace goes */
-					size_t k = end - 1;
-					while (k > start && ((unsigned char)s[k] & 0xC0) == 0x80)
-						k--;
-					size_t x = k;
-					if (!mx_jinja_cp_space(mx_utf8_next(s, n, &x)))
-						break;
-					end = k;
-				}
-				rc = json_array_append_new(a, json_stringn(s + start, end - start))
-				             ? MX_ENOMEM
-				             : 0;
+			if (maxsplit >= 0 && splits >= maxsplit) { /* the rest, trailing whitespace kept */
+				rc = json_array_append_new(a, json_stringn(s + start, n - start)) ? MX_ENOMEM
+				                                                                  : 0;
 				break;
 			}
 			while (i < n) {

@@ -29,12 +29,22 @@ static int in_ranges(const struct mx_uc_range *t, size_t n, uint32_t c)
 	return 0;
 }
 
-#define PROP_FN(name)                                                                                         \
-	static int uc_##name(uint32_t c)                                                                      \
-	{                                                                                                     \
-		return in_ranges(mx_uc_##name, mx_uc_n##name, c);                                             \
+#define PROP_FN(name)                                             \
+	static int uc_##name(uint32_t c)                          \
+	{                                                         \
+		return in_ranges(mx_uc_##name, mx_uc_n##name, c); \
 	}
-MX_UC_PROPS(PROP_FN)
+PROP_FN(cased)
+PROP_FN(ignorable)
+PROP_FN(lowercase)
+PROP_FN(uppercase)
+PROP_FN(titlecase)
+PROP_FN(alpha)
+PROP_FN(decimal)
+PROP_FN(digit)
+PROP_FN(numeric)
+PROP_FN(space)
+PROP_FN(printable)
 
 int mx_jinja_cp_space(uint32_t c)
 {
@@ -83,7 +93,8 @@ int mx_jinja_cp_numeric(uint32_t c)
 
 int mx_jinja_cp_alnum(uint32_t c)
 {
-	return mx_jinja_cp_alpha(c) || mx_jinja_cp_decimal(c) || (c >= 0x80 && (uc_digit(c) || uc_numeric(c)));
+	return mx_jinja_cp_alpha(c) || mx_jinja_cp_decimal(c) ||
+	       (c >= 0x80 && (uc_digit(c) || uc_numeric(c)));
 }
 
 int mx_jinja_cp_word(uint32_t c)
@@ -127,7 +138,9 @@ static uint32_t map_simple(uint32_t c, int which)
 		else if (c > t[mid].hi)
 			lo = mid + 1;
 		else
-			return (c - t[mid].lo) % (uint32_t)t[mid].stride ? c : (uint32_t)((int32_t)c + t[mid].delta);
+			return (c - t[mid].lo) % (uint32_t)t[mid].stride
+			               ? c
+			               : (uint32_t)((int32_t)c + t[mid].delta);
 	}
 	return c;
 }
@@ -232,7 +245,8 @@ static int jinja_title(struct mx_buf *b, const char *s, size_t n)
 		while (end < n) {
 			size_t k = end;
 			uint32_t d = mx_utf8_next(s, n, &k);
-			int dsep = mx_jinja_cp_space(d) || d == '-' || d == '(' || d == '{' || d == '[' || d == '<';
+			int dsep = mx_jinja_cp_space(d) || d == '-' || d == '(' || d == '{' || d == '[' ||
+			           d == '<';
 			if (dsep != sep)
 				break;
 			end = k;
@@ -263,7 +277,9 @@ int mx_jinja_case_into(struct mx_buf *b, const char *s, size_t n, int mode)
 		case CASE_UPPER: rc = put_mapped(b, c, MAP_UPPER); break;
 		case CASE_LOWER: rc = put_lower(b, s, n, at, c); break;
 		case CASE_FOLD: rc = put_mapped(b, c, MAP_FOLD); break;
-		case CASE_CAPITALIZE: rc = at == 0 ? put_mapped(b, c, MAP_TITLE) : put_lower(b, s, n, at, c); break;
+		case CASE_CAPITALIZE:
+			rc = at == 0 ? put_mapped(b, c, MAP_TITLE) : put_lower(b, s, n, at, c);
+			break;
 		case CASE_PYTITLE:
 			rc = prev_cased ? put_lower(b, s, n, at, c) : put_mapped(b, c, MAP_TITLE);
 			prev_cased = cased(c);

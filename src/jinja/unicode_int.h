@@ -27,19 +27,35 @@ struct mx_uc_range {
 };
 
 #define MX_UC_TABLES(X) X(upper) X(lower) X(title) X(fold)
-#define MX_UC_DECLARE_MAP(name)                                                                               \
-	extern const struct mx_uc_run mx_uc_##name##_runs[];                                                  \
-	extern const size_t mx_uc_##name##_nruns;                                                             \
-	extern const struct mx_uc_special mx_uc_##name##_special[];                                           \
+#define MX_UC_DECLARE_MAP(name)                                     \
+	extern const struct mx_uc_run mx_uc_##name##_runs[];        \
+	extern const size_t mx_uc_##name##_nruns;                   \
+	extern const struct mx_uc_special mx_uc_##name##_special[]; \
 	extern const size_t mx_uc_##name##_nspecial;
 MX_UC_TABLES(MX_UC_DECLARE_MAP)
 
-#define MX_UC_PROPS(X)                                                                                        \
-	X(cased) X(ignorable) X(lowercase) X(uppercase) X(titlecase) X(alpha) X(decimal) X(digit) X(numeric) \
-	X(space) X(printable)
-#define MX_UC_DECLARE_PROP(name)                                                                              \
-	extern const struct mx_uc_range mx_uc_##name[];                                                       \
-	extern const size_t mx_uc_n##name;
-MX_UC_PROPS(MX_UC_DECLARE_PROP)
+/* Code point ranges of each class (sorted, disjoint). */
+extern const struct mx_uc_range mx_uc_cased[];
+extern const size_t mx_uc_ncased;
+extern const struct mx_uc_range mx_uc_ignorable[];
+extern const size_t mx_uc_nignorable;
+extern const struct mx_uc_range mx_uc_lowercase[];
+extern const size_t mx_uc_nlowercase;
+extern const struct mx_uc_range mx_uc_uppercase[];
+extern const size_t mx_uc_nuppercase;
+extern const struct mx_uc_range mx_uc_titlecase[];
+extern const size_t mx_uc_ntitlecase;
+extern const struct mx_uc_range mx_uc_alpha[];
+extern const size_t mx_uc_nalpha;
+extern const struct mx_uc_range mx_uc_decimal[];
+extern const size_t mx_uc_ndecimal;
+extern const struct mx_uc_range mx_uc_digit[];
+extern const size_t mx_uc_ndigit;
+extern const struct mx_uc_range mx_uc_numeric[];
+extern const size_t mx_uc_nnumeric;
+extern const struct mx_uc_range mx_uc_space[];
+extern const size_t mx_uc_nspace;
+extern const struct mx_uc_range mx_uc_printable[];
+extern const size_t mx_uc_nprintable;
 
 #endif

@@ -128,6 +128,22 @@ HAND = [
     ("urlencode", "{{ 'a b&c/d?\u00e9'|urlencode }}|{{ {'q': 'a b', 'n': 1}|urlencode }}|{{ [('k', 'v w')]|urlencode }}"),
     ("filesizeformat", "{{ 0|filesizeformat }}|{{ 1|filesizeformat }}|{{ 1000|filesizeformat }}|{{ 123456789|filesizeformat }}|{{ 1048576|filesizeformat(true) }}|{{ (10 ** 15)|filesizeformat }}"),
     ("pprint", "{{ users|pprint }}|{{ 'x'|pprint }}|{{ d|pprint }}"),
+    ("pprint-wrap", "{{ long|pprint }}|{{ ml|pprint }}|{{ nest|pprint }}|{{ [long, ml]|pprint }}|{{ (long,)|pprint }}",
+     {"long": "word " * 40, "ml": "line one is here\n" * 8,
+      "nest": {"k" * 30: ["v" * 30, ["t" * 40, 1], {"z": "q" * 70}], "a": list(range(40))}}),
+    ("str-methods5", "{{ 'a,b,c'.rsplit(',', 1) }}|{{ ' a  b c  '.split(None, 1) }}|{{ '  a b  c '.rsplit(None, 1) }}|{{ 'a\\nb\\r\\n'.splitlines(true) }}|"
+     "{{ 'abcabc'.find('b', 2) }}|{{ 'abcabc'.rindex('c', 0, 4) }}|{{ 'x_1'.isidentifier() }}|{{ '1x'.isidentifier() }}|"
+     "{{ '\u00e9'.isascii() }}|{{ 'a\\tb'.isprintable() }}|{{ 'ab\\tc\\n\\td'.expandtabs() }}"),
+    ("list-mutate", "{% set xs = [3, 1] %}{{ xs.append(2) }}{{ xs.extend([5, 4]) or '' }}{{ xs }}|{{ xs.pop() }}{{ xs.pop(0) }}|"
+     "{% set _ = xs.insert(1, 9) %}{{ xs }}|{% set _ = xs.sort() %}{{ xs }}|{% set _ = xs.reverse() %}{{ xs }}|"
+     "{% set _ = xs.remove(9) %}{{ xs }}|{{ xs.copy() }}{% set _ = xs.clear() %}{{ xs }}"),
+    ("dict-mutate", "{% set e = {'a': 1} %}{{ e.setdefault('b', 2) }}{{ e.pop('a') }}{{ e.pop('z', 0) }}|"
+     "{% set _ = e.update({'c': 3}) %}{{ e }}|{{ e.popitem() }}|{{ e.copy() }}"),
+    ("bound-method", "{{ 'abc'.upper is callable }}|{{ 'abc'.nope is defined }}|{% set f = 'abc'.upper %}{{ f() }}|{{ user.items is defined }}|{{ user['items'] }}"),
+    ("bigint-more", "{{ -(2 ** 63) }}|{{ (2 ** 63)|abs }}|{{ (-(2 ** 70))|abs }}|{{ 2 ** 64 == 2.0 ** 64 }}|{{ 2 ** 64 > 1e19 }}|"
+     "{{ (2 ** 64)|float }}|{{ [2 ** 64]|tojson }}|{{ (10 ** 30) // -7 }}|{{ (10 ** 30) % -7 }}|{{ -(10 ** 30) // 7 }}|{{ (2 ** 64)|int }}"),
+    ("bigint-cmp", "{{ 2 ** 70 > 2 ** 69 }}|{{ -(2 ** 70) < 5 }}|{{ [2 ** 65, 3, -(2 ** 66)]|sort }}|{{ [2 ** 65, 1]|max }}|{{ [2 ** 65, 1]|sum }}|{{ (2 ** 65) / 2 }}"),
+    ("inf-more", "{{ 'nan'|float }}|{{ '-inf'|float }}|{{ ('inf'|float) > 10 ** 30 }}|{{ ('inf'|float)|tojson }}|{{ ('inf'|float) is number }}"),
     # statements
     ("macro", "{% macro greet(who, greeting='Hi') %}{{ greeting }}, {{ who }}!{% endmacro %}{{ greet('Ann') }} {{ greet('Bo', greeting='Yo') }}"),
     ("macro-varargs", "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, z=4) }}"),
