@@ -733,6 +733,8 @@ static int json_py_dump(struct mx_buf *b, const json_t *j, const struct mx_buf *
 		return rc ? rc : mx_buf_putc(b, ']');
 	}
 	case JSON_OBJECT: {
+		if (mx_jinja_is_datetime(j))
+			return MX_EINVAL; /* json.dumps: not serializable */
 		size_t n = json_object_size(j), i = 0;
 		if (n == 0)
 			return mx_buf_puts(b, "{}");
@@ -800,6 +802,10 @@ static int f_tojson(struct render *r, const struct expr *e, struct val *v, struc
 	mx_jinja_sb_init(r, &b);
 	rc = json_py_dump(&b, v->j, has_indent ? &indent : NULL, 0);
 	mx_buf_free(&indent);
+	if (rc == MX_EINVAL) {
+		mx_buf_free(&b);
+		return mx_jinja_rerr(r, e, rc, "Object of type datetime is not JSON serializable");
+	}
 	return replace_str(r, e, v, rc, &b);
 }
 

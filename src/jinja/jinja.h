@@ -62,4 +62,17 @@ json_t *mx_jinja_free_variables(const struct mx_jinja_template *t);
 int mx_jinja_render(const struct mx_jinja_template *t, const json_t *context, struct mx_buf *out,
                     struct mx_err *err);
 
+/*
+ * Python's datetime.date / datetime.time / datetime.datetime as a context
+ * value (MXCP passes `format: date|time|date-time` parameters to prompts
+ * as such objects): from ISO text as mx_type_convert writes it
+ * ("2024-01-15", "10:30:00", "2024-01-15T10:30:00+00:00"). It prints as
+ * str() does ("2024-01-15 10:30:00+00:00"), has .year … .microsecond,
+ * .tzinfo, .isoformat(), .strftime(), .weekday() and compares. A new
+ * reference to put in the context; NULL when the text is not such ISO
+ * text or out of memory.
+ */
+enum mx_jinja_dt { MX_JINJA_DATE, MX_JINJA_TIME, MX_JINJA_DATETIME };
+json_t *mx_jinja_datetime(enum mx_jinja_dt kind, const char *iso);
+
 #endif

@@ -302,6 +302,7 @@ enum {
 	SK_JOINER,
 	SK_LOOP, /* p: the struct loopstate of the running loop */
 	SK_METHOD, /* a bound method: "\xffself" and "\xffname" (methods_more.c) */
+	SK_DATETIME, /* date, time, datetime: an object of one hidden key (datetime.c), never registered */
 };
 
 struct rframe;
@@ -580,6 +581,20 @@ int mx_jinja_str_methods_more(struct render *r, const struct expr *e, const char
                               const char *name, struct val *args, size_t n, struct val *out);
 int mx_jinja_container_methods(struct render *r, const struct expr *e, const json_t *j, const char *name,
                                struct val *args, size_t n, struct val *out);
+
+/* ---- datetime.c: date, time and datetime values ---- */
+
+int mx_jinja_is_datetime(const json_t *j);
+/* "date", "time" or "datetime" */
+const char *mx_jinja_dt_type(const json_t *j);
+int mx_jinja_dt_print(struct mx_buf *b, const json_t *j, int repr);
+/* 1 when name is not an attribute (method) of j. */
+int mx_jinja_dt_attr(const json_t *j, const char *name, struct val *out);
+int mx_jinja_dt_has_method(const json_t *j, const char *name);
+int mx_jinja_dt_method(struct render *r, const struct expr *e, const json_t *j, const char *name,
+                       struct val *args, size_t n, struct val *out);
+/* a against b: -1, 0, 1; -2 when they do not compare (TypeError). */
+int mx_jinja_dt_cmp(const json_t *a, const json_t *b);
 
 /* ---- pprint.c: pprint.pformat(j) appended to b ---- */
 

@@ -52,7 +52,10 @@ int mx_jinja_has_method(const json_t *j, const char *name)
 		if (kind == SK_TUPLE || kind == SK_GROUP)
 			return strcmp(name, "count") == 0 || strcmp(name, "index") == 0;
 		return in_list(list_methods, name);
-	case JSON_OBJECT: return kind == 0 && in_list(dict_methods, name);
+	case JSON_OBJECT:
+		if (kind == SK_DATETIME)
+			return mx_jinja_dt_has_method(j, name);
+		return kind == 0 && in_list(dict_methods, name);
 	default: return 0;
 	}
 }

@@ -67,7 +67,9 @@ struct special *mx_jinja_special_find(const json_t *j)
 int mx_jinja_kind(const json_t *j)
 {
 	struct special *s = mx_jinja_special_find(j);
-	return s ? s->kind : 0;
+	if (s)
+		return s->kind;
+	return j && json_is_object(j) && mx_jinja_is_datetime(j) ? SK_DATETIME : 0;
 }
 
 static int rehash(struct render *r, size_t cap, int sweep)
@@ -281,6 +283,8 @@ static int print_value(struct mx_buf *b, const json_t *j, int repr, int depth)
 	}
 	struct special *s = mx_jinja_special_find(j);
 	int kind = s ? s->kind : 0;
+	if (kind == 0 && json_is_object(j) && mx_jinja_is_datetime(j))
+		return mx_jinja_dt_print(b, j, repr);
 	switch (json_typeof(j)) {
 	case JSON_STRING:
 		if (!repr)

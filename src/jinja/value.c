@@ -37,6 +37,8 @@ __attribute__((format(printf, 4, 5))) int mx_jinja_rerr(struct render *r, const 
 
 const char *mx_jinja_vtype(const struct val *v)
 {
+	if (v->j && json_is_object(v->j) && mx_jinja_is_datetime(v->j))
+		return mx_jinja_dt_type(v->j);
 	return v->j ? mx_pytext_type(v->j) : "Undefined";
 }
 
@@ -135,6 +137,8 @@ int mx_jinja_py_eq(const json_t *a, const json_t *b, int depth)
 	case JSON_OBJECT: {
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
+		if (mx_jinja_is_datetime(a) || mx_jinja_is_datetime(b))
+			return mx_jinja_dt_cmp(a, b) == 0;
 		const char *k;
 		size_t klen;
 		json_t *va;
@@ -179,6 +183,11 @@ int mx_jinja_py_lt(const json_t *a, const json_t *b, int *lt, int depth)
 	if (json_is_string(a) && json_is_string(b)) {
 		*lt = str_cmp(a, b) < 0;
 		return 0;
+	}
+	if (json_is_object(a) && json_is_object(b) && mx_jinja_is_datetime(a)) {
+		int c = mx_jinja_dt_cmp(a, b);
+		*lt = c == -1;
+		return c == -2 ? -1 : 0;
 	}
 	if (json_is_array(a) && json_is_array(b)) {
 		size_t na = json_array_size(a), nb = json_array_size(b);
@@ -254,6 +263,9 @@ int mx_jinja_to_list(struct render *r, const struct expr *e, const struct val *v
 	switch (json_typeof(j)) {
 	case JSON_ARRAY: *out = json_incref((json_t *)j); return 0;
 	case JSON_OBJECT: {
+		if (mx_jinja_is_datetime(j))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "'datetime.%s' object is not iterable",
+			                     mx_jinja_dt_type(j));
 		json_t *a = json_array();
 		const char *k;
 		size_t klen;
@@ -338,6 +350,11 @@ int mx_jinja_get_attr(const struct expr *why, const json_t *obj, const char *nam
 	    (strcmp(name, "grouper") == 0 || strcmp(name, "list") == 0)) {
 		*out = vborrow(json_array_get(obj, name[0] == 'l'));
 		return 0;
+	}
+	if (json_is_object(obj) && mx_jinja_is_datetime(obj)) {
+		out->objtype = mx_jinja_dt_type(obj);
+		int rc = mx_jinja_dt_attr(obj, name, out);
+		return rc == 1 ? 0 : rc;
 	}
 	if (json_is_object(obj)) {
 		json_t *v = json_object_get(obj, name);

@@ -12,6 +12,7 @@ autoescape) and prints one JSON array of
 "hand" cases marked "refused" expect mxcp to refuse the template at compile
 (validate) with an error naming the construct ("refused" holds the name).
 """
+import datetime
 import json
 import random
 import sys
@@ -143,6 +144,17 @@ HAND = [
     ("bigint-more", "{{ -(2 ** 63) }}|{{ (2 ** 63)|abs }}|{{ (-(2 ** 70))|abs }}|{{ 2 ** 64 == 2.0 ** 64 }}|{{ 2 ** 64 > 1e19 }}|"
      "{{ (2 ** 64)|float }}|{{ [2 ** 64]|tojson }}|{{ (10 ** 30) // -7 }}|{{ (10 ** 30) % -7 }}|{{ -(10 ** 30) // 7 }}|{{ (2 ** 64)|int }}"),
     ("bigint-cmp", "{{ 2 ** 70 > 2 ** 69 }}|{{ -(2 ** 70) < 5 }}|{{ [2 ** 65, 3, -(2 ** 66)]|sort }}|{{ [2 ** 65, 1]|max }}|{{ [2 ** 65, 1]|sum }}|{{ (2 ** 65) / 2 }}"),
+    # date/time parameters (format: date, time, date-time) are datetime objects in MXCP
+    ("datetime", "{{ ts }}|{{ ts.year }}-{{ ts.month }}-{{ ts.day }} {{ ts.hour }}:{{ ts.minute }}|{{ ts.isoformat() }}|"
+     "{{ ts.strftime('%Y/%m/%d %H.%M.%S %a %b %j %z %Z %f %%') }}|{{ ts.weekday() }}{{ ts.isoweekday() }}|{{ ts.tzinfo }}|"
+     "{{ [ts] }}|{{ ts.date() }}|{{ ts.time() }}|{{ ts > ts2 }}|{{ ts == ts }}|{{ ts|string|length }}",
+     {"ts": datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.timezone.utc),
+      "ts2": datetime.datetime(2023, 12, 31, 23, 59, 59, 500, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))}),
+    ("date-time-kinds", "{{ d1 }}|{{ [d1] }}|{{ d1.strftime('%d %B %Y') }}|{{ d1.isoformat() }}|{{ t1 }}|{{ [t1] }}|{{ t1.hour }}|"
+     "{{ t1.isoformat() }}|{{ naive }}|{{ [naive, ts2] }}|{{ ts2.tzinfo }}|{{ ts2.strftime('%z') }}|{{ d1 < d2 }}|{{ d1 is defined }}",
+     {"d1": datetime.date(2024, 2, 29), "d2": datetime.date(2024, 3, 1), "t1": datetime.time(8, 5, 3, 120000),
+      "naive": datetime.datetime(2024, 1, 15, 10, 30, 5),
+      "ts2": datetime.datetime(2023, 12, 31, 23, 59, 59, 500, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))}),
     ("inf-more", "{{ 'nan'|float }}|{{ '-inf'|float }}|{{ ('inf'|float) > 10 ** 30 }}|{{ ('inf'|float)|tojson }}|{{ ('inf'|float) is number }}"),
     # statements
     ("macro", "{% macro greet(who, greeting='Hi') %}{{ greeting }}, {{ who }}!{% endmacro %}{{ greet('Ann') }} {{ greet('Bo', greeting='Yo') }}"),
@@ -445,6 +457,18 @@ def render(tpl, ctx):
         return {"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}
 
 
+def dt_json(v):
+    """A date/time in a context: {"$datetime": kind letter + isoformat()} (test_jinja_diff.c
+    turns it into mx_jinja_datetime)."""
+    if isinstance(v, datetime.datetime):
+        return {"$datetime": "D" + v.isoformat()}
+    if isinstance(v, datetime.date):
+        return {"$datetime": "d" + v.isoformat()}
+    if isinstance(v, datetime.time):
+        return {"$datetime": "t" + v.isoformat()}
+    raise TypeError(repr(v))
+
+
 def main():
     ngen = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 20240115
@@ -466,7 +490,7 @@ def main():
         c = {"kind": "gen", "name": "gen-%d" % i, "template": tpl, "context": CTX}
         c.update(render(tpl, CTX))
         cases.append(c)
-    json.dump(cases, sys.stdout, ensure_ascii=False)
+    json.dump(cases, sys.stdout, ensure_ascii=False, default=dt_json)
 
 
 if __name__ == "__main__":
