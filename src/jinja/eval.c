@@ -482,7 +482,7 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 	int is_str = json_is_string(obj.j);
 	const char *s = is_str ? json_string_value(obj.j) : NULL;
 	size_t slen = is_str ? json_string_length(obj.j) : 0;
-	json_int_t len = is_str ? (json_int_t)mx_utf8_count(s, slen) : (json_int_t)json_array_size(obj.j);
+	json_int_t len = is_str ? (json_int_t)mx_jinja_str_cps(obj.j) : (json_int_t)json_array_size(obj.j);
 	json_int_t step = has[2] ? v[2] : 1, start, stop;
 	if (step > 0) {
 		start = has[0] ? (v[0] < 0 ? (v[0] + len < 0 ? 0 : v[0] + len) : (v[0] > len ? len : v[0]))
@@ -498,24 +498,20 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 		              : -1;
 	}
 	if (is_str) {
-		/* code point offsets, then copy */
-		size_t *offs = mx_malloc(((size_t)len + 1) * sizeof *offs);
-		if (offs == NULL) {
-			vdrop(&obj);
-			return MX_ENOMEM;
-		}
-		size_t i = 0, k = 0;
-		while (i < slen) {
-			offs[k++] = i;
-			mx_utf8_next(s, slen, &i);
-		}
-		offs[k] = slen;
 		struct mx_buf b;
 		mx_jinja_sb_init(r, &b);
 		rc = mx_buf_append(&b, "", 0);
-		for (json_int_t x = start; rc == 0 && (step > 0 ? x < stop : x > stop); x += step)
-			rc = mx_buf_append(&b, s + offs[x], offs[x + 1] - offs[x]);
-		mx_free(offs);
+		if (step == 1 && start < stop) { /* one run of bytes */
+			size_t from = mx_jinja_str_off(obj.j, (size_t)start),
+			       to = mx_jinja_str_off(obj.j, (size_t)stop);
+			rc = mx_buf_append(&b, s + from, to - from);
+		} else {
+			for (json_int_t x = start; rc == 0 && (step > 0 ? x < stop : x > stop); x += step) {
+				size_t from = mx_jinja_str_off(obj.j, (size_t)x), to = from;
+				mx_utf8_next(s, slen, &to);
+				rc = mx_buf_append(&b, s + from, to - from);
+			}
+		}
 		vdrop(&obj);
 		return mx_jinja_sb_finish(r, e, &b, rc, out);
 	}

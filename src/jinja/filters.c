@@ -84,7 +84,7 @@ static int f_length(struct render *r, const struct expr *e, struct val *v, struc
 	if (j == NULL)
 		len = 0;
 	else if (json_is_string(j))
-		len = (json_int_t)mx_utf8_count(json_string_value(j), json_string_length(j));
+		len = (json_int_t)mx_jinja_str_cps(j);
 	else if (json_is_array(j))
 		len = (json_int_t)json_array_size(j);
 	else if (json_is_object(j))

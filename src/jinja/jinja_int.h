@@ -317,7 +317,18 @@ struct special {
 	double d; /* SK_BIGINT: nearest double; SK_FLOATX: the value */
 };
 
+/* strindex.c: code point positions of one long string */
+#define STR_CACHE 8
+struct str_index {
+	json_t *j; /* a reference to the string; NULL: a free entry */
+	size_t ncp;
+	int ascii;
+	size_t *marks; /* byte offset of every 32nd code point (non-ASCII) */
+};
+
 struct render {
+	struct str_index strcache[STR_CACHE];
+	unsigned strcache_next;
 	const json_t *ctx;
 	struct special *specs; /* open-addressed by address (special.c) */
 	size_t nspec, nspec_cap;
@@ -542,6 +553,16 @@ int mx_jinja_big_arith(struct render *r, const struct expr *e, int op, const str
 int mx_jinja_big_neg(struct render *r, const struct expr *e, const struct num *x, struct val *out);
 /* Python's order of two numbers: -1, 0, 1, or 2 when unordered (nan). */
 int mx_jinja_num_cmp(const struct num *x, const struct num *y);
+
+/* ---- strindex.c: long strings ---- */
+
+/* The code point count of a string value, and the byte offset of code point k (its length when k is
+ * past the end): cached for long strings. */
+size_t mx_jinja_str_cps(const json_t *j);
+size_t mx_jinja_str_off(const json_t *j, size_t k);
+void mx_jinja_strcache_clear(struct render *r);
+/* A new string value of s[0..n) (valid UTF-8 checked quickly); NULL when invalid or out of memory. */
+json_t *mx_jinja_json_str(const char *s, size_t n);
 
 /* ---- textwrap.c: str.splitlines(), indent, wordwrap ---- */
 

@@ -31,6 +31,11 @@ void mx_jinja_special_begin(struct render *r)
 	current = r;
 }
 
+struct render *mx_jinja_current(void)
+{
+	return current;
+}
+
 void mx_jinja_special_end(struct render *r)
 {
 	for (size_t i = 0; i < r->nspec_cap; i++) {
@@ -40,6 +45,7 @@ void mx_jinja_special_end(struct render *r)
 	mx_free(r->specs);
 	r->specs = NULL;
 	r->nspec = r->nspec_cap = 0;
+	mx_jinja_strcache_clear(r);
 	current = NULL;
 }
 

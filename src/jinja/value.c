@@ -214,7 +214,7 @@ int mx_jinja_sb_finish(struct render *r, const struct expr *e, struct mx_buf *b,
 {
 	*out = vundef(NULL, NULL);
 	if (rc == 0)
-		rc = vset(out, json_stringn(b->p ? b->p : "", b->len));
+		rc = vset(out, mx_jinja_json_str(b->p ? b->p : "", b->len));
 	mx_buf_free(b);
 	if (rc == MX_ELIMIT && r->too_deep)
 		return mx_jinja_rerr(r, e, rc, "value nested more than %d deep to print", MAX_VALUE_DEPTH);
@@ -229,7 +229,7 @@ int mx_jinja_mk_str(struct render *r, const struct expr *e, const char *s, size_
 	if (n > r->max_str)
 		return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
 		                     r->max_str);
-	return vset(out, json_stringn(s, n));
+	return vset(out, mx_jinja_json_str(s, n));
 }
 
 /* str(v) as a fresh buffer the caller frees. */
@@ -332,12 +332,12 @@ int mx_jinja_get_item(const struct expr *why, const json_t *obj, const json_t *k
 	}
 	const char *s = json_string_value(obj);
 	size_t len = json_string_length(obj);
-	json_int_t n = (json_int_t)mx_utf8_count(s, len), i = k.i < 0 ? k.i + n : k.i;
+	json_int_t n = (json_int_t)mx_jinja_str_cps(obj), i = k.i < 0 ? k.i + n : k.i;
 	if (i < 0 || i >= n)
 		return 0;
-	size_t off = mx_utf8_offset(s, len, (size_t)i), end = off;
+	size_t off = mx_jinja_str_off(obj, (size_t)i), end = off;
 	mx_utf8_next(s, len, &end);
-	return vset(out, json_stringn(s + off, end - off));
+	return vset(out, json_stringn_nocheck(s + off, end - off));
 }
 
 int mx_jinja_get_attr(const struct expr *why, const json_t *obj, const char *name, struct val *out)
