@@ -628,6 +628,10 @@ static int eval_filter(struct render *r, const struct expr *e, struct val *out)
 	int rc = eval(r, e->a, &v);
 	if (rc)
 		return rc;
+	if (e->filter == NULL) { /* unknown, in an if branch: Jinja2 fails when it runs */
+		vdrop(&v);
+		return mx_jinja_rerr(r, e, MX_EINVAL, "No filter named '%s' found.", e->name);
+	}
 	size_t n = e->nargs + (e->filter->variadic ? e->nvals : 0);
 	if ((args = args_get(small, n)) == NULL) {
 		vdrop(&v);

@@ -245,6 +245,15 @@ struct mx_jinja_template {
 	size_t nfree;
 };
 
+/* A filter no one defines, as Jinja2 treats it: a compile error, unless it is
+ * inside an {% if %} or an inline if (Jinja's "soft" frames), where it fails
+ * only when it runs. */
+struct unknown_filter {
+	const struct token *at;
+	const char *name;
+	int soft;
+};
+
 struct parser {
 	const struct token *t;
 	size_t pos, ntoks;
@@ -253,7 +262,13 @@ struct parser {
 	int nesting; /* open blocks */
 	int depth; /* expression recursion */
 	int failed;
+	int soft; /* inside an {% if %}: unknown filters fail at render */
+	struct unknown_filter *unknown;
+	size_t nunknown, unknown_cap;
 };
+
+/* After the parse: the first unknown filter outside if branches as an error, or 0. */
+int mx_jinja_check_unknown_filters(struct parser *p);
 
 /*
  * Statements up to one of the tags in ends (left unconsumed: the parser

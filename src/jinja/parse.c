@@ -302,11 +302,8 @@ static struct expr *parse_filter(struct parser *p, struct expr *operand)
 	}
 	name[len] = '\0';
 	const struct filter_def *def = mx_jinja_find_filter(name);
-	if (def == NULL) {
-		if (mx_jinja_unsupported_filter(name))
-			return perr(p, bar, MX_EINVAL, "unsupported filter '%s'", name);
-		return perr(p, bar, MX_EINVAL, "unknown filter '%s'", name);
-	}
+	if (def == NULL && mx_jinja_unsupported_filter(name))
+		return perr(p, bar, MX_EINVAL, "unsupported filter '%s'", name);
 	struct callargs ca;
 	memset(&ca, 0, sizeof ca);
 	if (is_op(cur(p), OP_LPAREN) && parse_call_args(p, &ca))
@@ -316,6 +313,19 @@ static struct expr *parse_filter(struct parser *p, struct expr *operand)
 	if (e == NULL)
 		return NULL;
 	e->a = operand;
+	if (def == NULL) {
+		/* unknown: an error after the parse unless it sits in an if branch (then at render) */
+		struct unknown_filter u = {bar, mx_jinja_arena_strndup(p->arena, name, len), p->soft};
+		if (u.name == NULL || PUSH(p, p->unknown, p->nunknown, p->unknown_cap, u))
+			return NULL;
+		e->name = u.name;
+		e->args = ca.args;
+		e->nargs = ca.n;
+		e->vals = ca.kwvals;
+		e->nvals = ca.nkw;
+		e->kwnames = ca.kwnames;
+		return fin(p, e);
+	}
 	e->filter = def;
 	e->name = def->name;
 	int np = nparams_of(def);
@@ -794,6 +804,7 @@ static struct expr *parse_or(struct parser *p)
 
 static struct expr *parse_condexpr(struct parser *p)
 {
+	size_t unknown_mark = p->nunknown;
 	struct expr *e = parse_or(p);
 	while (e && is_name(cur(p), "if")) {
 		const struct token *at = cur(p);
@@ -814,6 +825,8 @@ static struct expr *parse_condexpr(struct parser *p)
 		struct expr *c = new_expr(p, E_COND, at);
 		if (c == NULL)
 			return NULL;
+		for (size_t i = unknown_mark; i < p->nunknown; i++)
+			p->unknown[i].soft = 1; /* Jinja compiles an inline if in a soft frame */
 		c->a = e;
 		c->b = test;
 		c->c = alt;
@@ -979,6 +992,8 @@ static struct stmt *parse_if(struct parser *p, const struct token *tag)
 	if (s == NULL || open_block(p, tag))
 		return NULL;
 	size_t ccap = 0, bcap = 0, nb = 0;
+	int soft = p->soft;
+	p->soft = 1;
 	advance(p); /* if */
 	for (;;) {
 		struct expr *cond = parse_tuple(p, 0, 0);
@@ -998,6 +1013,7 @@ static struct stmt *parse_if(struct parser *p, const struct token *tag)
 		}
 		break;
 	}
+	p->soft = soft;
 	if (expect_block_end(p))
 		return NULL;
 	p->nesting--;
@@ -1019,6 +1035,8 @@ static struct stmt *parse_for(struct parser *p, const struct token *tag)
 	advance(p);
 	if ((s->expr = parse_tuple(p, 0, 0)) == NULL)
 		return NULL;
+	int soft = p->soft;
+	p->soft = 0; /* the loop's frame is not Jinja's soft frame */
 	if (is_name(cur(p), "if")) {
 		advance(p);
 		if ((s->filter = parse_expression(p, 1)) == NULL)
@@ -1037,6 +1055,7 @@ static struct stmt *parse_for(struct parser *p, const struct token *tag)
 			return NULL;
 		skip_tag_start(p);
 	}
+	p->soft = soft;
 	if (expect_block_end(p))
 		return NULL;
 	p->nesting--;
@@ -1066,8 +1085,11 @@ static struct stmt *parse_set(struct parser *p, const struct token *tag)
 	if (open_block(p, tag))
 		return NULL;
 	advance(p);
+	int soft = p->soft;
+	p->soft = 0;
 	if (mx_jinja_parse_body(p, endset, 1, &s->body))
 		return NULL;
+	p->soft = soft;
 	skip_tag_start(p);
 	if (expect_block_end(p))
 		return NULL;
@@ -1079,8 +1101,11 @@ static struct stmt *parse_set(struct parser *p, const struct token *tag)
 static int block_body(struct parser *p, const char *end, struct stmt **body)
 {
 	const char *const ends[] = {end};
+	int soft = p->soft;
+	p->soft = 0; /* with, macro, call and filter blocks have frames of their own */
 	if (expect_block_end(p) || mx_jinja_parse_body(p, ends, 1, body))
 		return -1;
+	p->soft = soft;
 	skip_tag_start(p);
 	if (expect_block_end(p))
 		return -1;
@@ -1199,10 +1224,13 @@ static struct stmt *parse_filterblock(struct parser *p, const struct token *tag)
 	struct expr *e = new_expr(p, E_BLOCKVAL, tag);
 	if (e == NULL)
 		return NULL;
+	int soft = p->soft;
+	p->soft = 0;
 	do {
 		if ((e = parse_filter(p, e)) == NULL)
 			return NULL;
 	} while (is_op(cur(p), OP_PIPE));
+	p->soft = soft;
 	s->expr = e;
 	if (block_body(p, "endfilter", &s->body))
 		return NULL;
@@ -1296,5 +1324,15 @@ int mx_jinja_parse_body(struct parser *p, const char *const *ends, int nends, st
 		tail = &s->next;
 	}
 	*out = head;
+	return 0;
+}
+
+int mx_jinja_check_unknown_filters(struct parser *p)
+{
+	for (size_t i = 0; i < p->nunknown; i++)
+		if (!p->unknown[i].soft) {
+			perr(p, p->unknown[i].at, MX_EINVAL, "unknown filter '%s'", p->unknown[i].name);
+			return p->failed ? p->failed : MX_EINVAL;
+		}
 	return 0;
 }

@@ -155,6 +155,8 @@ HAND = [
      {"d1": datetime.date(2024, 2, 29), "d2": datetime.date(2024, 3, 1), "t1": datetime.time(8, 5, 3, 120000),
       "naive": datetime.datetime(2024, 1, 15, 10, 30, 5),
       "ts2": datetime.datetime(2023, 12, 31, 23, 59, 59, 500, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))}),
+    ("unknown-filter-soft", "{% if false %}{{ x|nosuch }}{% elif none %}{{ x|nosuch.either }}{% endif %}"
+     "{{ 1 if true else y|nosuch2 }}{{ 'a'|nosuch3 if false }}ok"),
     ("inf-more", "{{ 'nan'|float }}|{{ '-inf'|float }}|{{ ('inf'|float) > 10 ** 30 }}|{{ ('inf'|float)|tojson }}|{{ ('inf'|float) is number }}"),
     # statements
     ("macro", "{% macro greet(who, greeting='Hi') %}{{ greeting }}, {{ who }}!{% endmacro %}{{ greet('Ann') }} {{ greet('Bo', greeting='Yo') }}"),

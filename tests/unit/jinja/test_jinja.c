@@ -566,6 +566,11 @@ static void test_unsupported(void **state)
 	CERR("{% block b %}{% endblock %}", "line 1, column 4: unsupported tag 'block'");
 	CERR("{% foo %}", "line 1, column 4: unknown tag 'foo'");
 	CERR("{{ x|foo }}", "line 1, column 5: unknown filter 'foo'");
+	/* in an if branch Jinja2 fails only when the filter runs; a loop inside the branch is no branch */
+	CERR("{% if x %}{% for y in x %}{{ y|foo }}{% endfor %}{% endif %}",
+	     "line 1, column 31: unknown filter 'foo'");
+	R("ok", "{% if false %}{{ x|foo }}{% endif %}{{ 1 if false else 2|bar if false }}ok");
+	RERR("{% if true %}{{ 1|foo }}{% endif %}", NULL, "line 1, column 18: No filter named 'foo' found.");
 	CERR("{{ x|xmlattr }}", "line 1, column 5: unsupported filter 'xmlattr'");
 	CERR("{{ x is foo }}", "line 1, column 9: unknown test 'foo'");
 	CERR("{{ lipsum() }}", "line 1, column 10: unsupported function 'lipsum'");
