@@ -378,24 +378,43 @@ static int f_sort(struct render *r, const struct expr *e, struct val *v, struct 
 	return rc;
 }
 
-/* A hash key like Python's: 1 == 1.0 == True; lists and dicts are unhashable. */
-static int hash_key(const json_t *k, struct mx_buf *b)
+/* A hash key like Python's: 1 == 1.0 == True; tuples of hashables hash; lists and dicts do not. */
+static int hash_append(const json_t *k, struct mx_buf *b, int depth)
 {
 	struct num n = {0};
-	mx_buf_reset(b);
+	if (depth > MAX_VALUE_DEPTH)
+		return MX_EINVAL;
 	if (json_is_string(k))
-		return mx_buf_putc(b, 's') ? MX_ENOMEM
-		                           : mx_buf_append(b, json_string_value(k), json_string_length(k));
+		return mx_buf_printf(b, "s%zu:", json_string_length(k))
+		               ? MX_ENOMEM
+		               : mx_buf_append(b, json_string_value(k), json_string_length(k));
 	if (json_is_null(k))
 		return mx_buf_putc(b, 'z');
 	if (get_num(k, &n)) {
+		if (n.big)
+			return mx_buf_printf(b, "n%s;", n.big);
 		if (!n.is_int && n.d == floor(n.d) && fabs(n.d) < 9e18)
-			return mx_buf_printf(b, "n%lld", (long long)n.d);
+			return mx_buf_printf(b, "n%lld;", (long long)n.d);
 		if (n.is_int)
-			return mx_buf_printf(b, "n%" JSON_INTEGER_FORMAT, n.i);
-		return mx_buf_printf(b, "f%.17g", n.d);
+			return mx_buf_printf(b, "n%" JSON_INTEGER_FORMAT ";", n.i);
+		return mx_buf_printf(b, "f%.17g;", n.d);
+	}
+	if (json_is_array(k) && mx_jinja_kind(k) == SK_TUPLE) {
+		int rc = mx_buf_printf(b, "t%zu(", json_array_size(k));
+		for (size_t i = 0; i < json_array_size(k) && rc == 0; i++)
+			rc = hash_append(json_array_get(k, i), b, depth + 1);
+		return rc ? rc : mx_buf_putc(b, ')');
+	}
+	if (json_is_object(k) && mx_jinja_is_datetime(k)) {
+		return mx_buf_putc(b, 'd') ? MX_ENOMEM : mx_jinja_dt_print(b, k, 1);
 	}
 	return MX_EINVAL;
+}
+
+static int hash_key(const json_t *k, struct mx_buf *b)
+{
+	mx_buf_reset(b);
+	return hash_append(k, b, 0);
 }
 
 static int f_unique(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
@@ -806,7 +825,10 @@ static int f_tojson(struct render *r, const struct expr *e, struct val *v, struc
 		mx_buf_free(&b);
 		return mx_jinja_rerr(r, e, rc, "Object of type datetime is not JSON serializable");
 	}
-	return replace_str(r, e, v, rc, &b);
+	/* htmlsafe_json_dumps returns Markup */
+	if ((rc = replace_str(r, e, v, rc, &b)) == 0)
+		rc = mx_jinja_special_add(v->j, SK_MARKUP, NULL);
+	return rc;
 }
 
 static int f_abs(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
@@ -841,6 +863,11 @@ static int f_truncate(struct render *r, const struct expr *e, struct val *v, str
 	if ((rc = mx_jinja_arg_int(r, e, &args[0], 255, "length", &length)) ||
 	    (rc = mx_jinja_arg_int(r, e, &args[3], 5, "leeway", &leeway)))
 		return rc;
+	/* Jinja compares len(s) before making it a string: a short list is returned as it is */
+	if (v->j && (json_is_array(v->j) || json_is_object(v->j)) &&
+	    (json_int_t)(json_is_array(v->j) ? json_array_size(v->j) : json_object_size(v->j)) <=
+	            length + leeway)
+		return 0;
 	struct mx_buf s, end;
 	if ((rc = mx_jinja_soft_str(r, e, v, &s)))
 		return rc;
