@@ -152,8 +152,8 @@ const char *mx_jinja_dt_type(const json_t *j)
 {
 	struct dt d;
 	if (get(j, &d))
-		return "datetime";
-	return d.kind == 'd' ? "date" : d.kind == 't' ? "time" : "datetime";
+		return "datetime.datetime";
+	return d.kind == 'd' ? "datetime.date" : d.kind == 't' ? "datetime.time" : "datetime.datetime";
 }
 
 /* ---- printing ---- */
@@ -369,7 +369,7 @@ int mx_jinja_dt_method(struct render *r, const struct expr *e, const json_t *j, 
 	if ((rc = mx_jinja_need_args(r, e, name, n, 0, 0)))
 		return rc;
 	if (d.kind == 't' && strcmp(name, "isoformat") != 0)
-		return mx_jinja_rerr(r, e, MX_EINVAL, "'datetime.time' object has no attribute '%s'", name);
+		return mx_jinja_rerr(r, e, MX_EINVAL, "'datetime.time object' has no attribute '%s'", name);
 	int64_t days = day_number(&d);
 	if (strcmp(name, "weekday") == 0 || strcmp(name, "isoweekday") == 0) {
 		json_int_t wd = (json_int_t)(((days % 7) + 7 + 3) % 7); /* Monday is 0 */

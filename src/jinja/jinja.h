@@ -16,12 +16,17 @@
  *
  * Supported: text, {{ expr }}, {# comments #}, whitespace control ({%- -%}
  * {{- -}} {#- -#}), {% raw %}, {% if/elif/else %}, {% for x in xs [if c] %}
- * with {% else %} and loop.*, {% set x = expr %}, {% set x %}..{% endset %}.
- * Expressions: literals, names, a.b, a['b'], a[0], slices, calls of a few
- * Python methods (d.items(), s.upper(), ...) and range()/dict(), filters,
- * tests, not/and/or, comparisons, in, + - * / // % **, ~, inline if.
- * Anything else ({% macro %}, {% include %}, an unknown filter) is a
- * compile error that names it.
+ * with {% else %} and loop.*, {% set %} (also ns.attr and block form),
+ * {% macro %}, {% call %}, {% with %}, {% filter %}. Expressions: literals,
+ * names, a.b, a['b'], a[0], slices, calls of Python's str/list/dict methods
+ * and range()/dict()/namespace()/cycler()/joiner(), filters, tests,
+ * not/and/or, comparisons, in, + - * / // % ** (ints of any size, inf and
+ * nan), ~, inline if. Case mapping and character classes are Python's.
+ * Refused at compile, naming the construct: {% include %}, {% import %},
+ * {% extends %}, {% block %} and the other tags of loaders and extensions,
+ * the filters random/urlize/xmlattr, lipsum(). An unknown filter is a
+ * compile error, except inside an {% if %} branch or an inline if, where
+ * (as in Jinja2) it fails only when it runs.
  */
 #ifndef MX_JINJA_JINJA_H
 #define MX_JINJA_JINJA_H

@@ -621,7 +621,7 @@ int mx_jinja_container_methods(struct render *r, const struct expr *e, const jso
 /* ---- datetime.c: date, time and datetime values ---- */
 
 int mx_jinja_is_datetime(const json_t *j);
-/* "date", "time" or "datetime" */
+/* "datetime.date", "datetime.time" or "datetime.datetime" */
 const char *mx_jinja_dt_type(const json_t *j);
 int mx_jinja_dt_print(struct mx_buf *b, const json_t *j, int repr);
 /* 1 when name is not an attribute (method) of j. */

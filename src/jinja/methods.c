@@ -376,7 +376,7 @@ int mx_jinja_call_method(struct render *r, const struct expr *e, const struct va
 	if (json_is_object(j) && mx_jinja_is_datetime(j)) {
 		if ((rc = mx_jinja_dt_method(r, e, j, name, args, n, out)) != 1)
 			return rc;
-		return mx_jinja_rerr(r, e, MX_EINVAL, "'datetime.%s' object has no attribute '%s'",
+		return mx_jinja_rerr(r, e, MX_EINVAL, "'%s object' has no attribute '%s'",
 		                     mx_jinja_dt_type(j), name);
 	}
 	return mx_jinja_rerr(r, e, MX_EINVAL, "'%s object' has no attribute '%s'", mx_pytext_type(j), name);

@@ -264,7 +264,7 @@ int mx_jinja_to_list(struct render *r, const struct expr *e, const struct val *v
 	case JSON_ARRAY: *out = json_incref((json_t *)j); return 0;
 	case JSON_OBJECT: {
 		if (mx_jinja_is_datetime(j))
-			return mx_jinja_rerr(r, e, MX_EINVAL, "'datetime.%s' object is not iterable",
+			return mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not iterable",
 			                     mx_jinja_dt_type(j));
 		json_t *a = json_array();
 		const char *k;

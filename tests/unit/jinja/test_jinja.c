@@ -737,6 +737,45 @@ static void test_out_of_memory(void **state)
 	json_decref(ctx);
 }
 
+/* date/time values (MXCP's datetime objects for format: date/time/date-time parameters) */
+static void test_datetime(void **state)
+{
+	(void)state;
+	assert_null(mx_jinja_datetime(MX_JINJA_DATE, "2024-02-30"));
+	assert_null(mx_jinja_datetime(MX_JINJA_DATETIME, "2024-01-15T25:00:00"));
+	assert_null(mx_jinja_datetime(MX_JINJA_TIME, "10:30:00junk"));
+	json_t *ctx = json_object();
+	json_object_set_new(ctx, "ts",
+	                    mx_jinja_datetime(MX_JINJA_DATETIME, "2024-01-15T10:30:00.250000-05:30"));
+	json_object_set_new(ctx, "d", mx_jinja_datetime(MX_JINJA_DATE, "2024-01-15"));
+	json_object_set_new(ctx, "t", mx_jinja_datetime(MX_JINJA_TIME, "07:05:00"));
+	struct mx_jinja_template *t = NULL;
+	struct mx_err err;
+	assert_int_equal(
+	        mx_jinja_compile(
+	                "{{ ts }}|{{ [ts, d, t] }}|{{ ts.tzinfo }}|{{ ts.strftime('%H:%M %z %Z %f') }}|"
+	                "{{ d.isoformat() }}|{{ t.minute }}|{{ ts.date() == d }}|{{ ts.nope }}",
+	                &t, &err),
+	        0);
+	struct mx_buf b;
+	mx_buf_init(&b, 4096);
+	assert_int_equal(mx_jinja_render(t, ctx, &b, &err), 0);
+	assert_string_equal(
+	        b.p, "2024-01-15 10:30:00.250000-05:30|[datetime.datetime(2024, 1, 15, 10, 30, 0, 250000, "
+	             "tzinfo=datetime.timezone(datetime.timedelta(days=-1, seconds=66600))), "
+	             "datetime.date(2024, 1, 15), datetime.time(7, 5)]|UTC-05:30|10:30 -0530 UTC-05:30 "
+	             "250000|2024-01-15|5|True|");
+	mx_buf_free(&b);
+	mx_jinja_free(t);
+	assert_int_equal(mx_jinja_compile("{{ ts.nope() }}", &t, &err), 0);
+	mx_buf_init(&b, 4096);
+	assert_int_not_equal(mx_jinja_render(t, ctx, &b, &err), 0);
+	assert_string_equal(err.msg, "line 1, column 11: 'datetime.datetime object' has no attribute 'nope'");
+	mx_buf_free(&b);
+	mx_jinja_free(t);
+	json_decref(ctx);
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
@@ -771,6 +810,7 @@ int main(void)
 	        cmocka_unit_test(test_limits),
 	        cmocka_unit_test(test_output_buffer),
 	        cmocka_unit_test(test_out_of_memory),
+	        cmocka_unit_test(test_datetime),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
