@@ -106,7 +106,8 @@ int mx_auth_challenge(const struct mx_auth *a, enum mx_auth_status status, const
 /* Answer a request for one of the auth routes (issuer mode's
  * /.well-known/…, /register, /authorize, the callback, /token, /revoke;
  * both modes' protected-resource metadata). 1 when answered. */
-int mx_auth_route(struct mx_auth *a, const struct mx_auth_http_request *rq, struct mx_auth_http_response *out);
+int mx_auth_route(struct mx_auth *a, const struct mx_auth_http_request *rq,
+                  struct mx_auth_http_response *out);
 void mx_auth_http_response_clear(struct mx_auth_http_response *r);
 
 /* /ready's check of the identity provider: 0, or -1 with why. */
