@@ -69,8 +69,9 @@ struct exporter {
 	double metrics_interval_s, flush_s;
 	uint64_t start_ns;
 
-	/* The exporter thread's own. */
-	struct mx_span *batch;
+	/* The exporter thread's own. The batch is ring[head, head + nbatch):
+	 * still counted in `count`, so producers never write there, and
+	 * released (head advanced) only once sent; it never wraps. */
 	size_t nbatch; /* a batch waiting to be (re)sent */
 	double retry_at, backoff;
 	double last_log; /* when the last failure was logged */
@@ -254,18 +255,36 @@ void mx_span_bool(struct mx_span *sp, const char *key, int value)
 	}
 }
 
+/* The last statement hashed on this thread: an endpoint's SQL is hashed
+ * once per worker, not per call (OpenSSL 3 fetches the digest each time).
+ * Keyed by the text's address and an FNV-1a of it, so a reload's new text
+ * at a reused address is hashed again. */
+static _Thread_local struct {
+	const char *data;
+	size_t n;
+	uint64_t fnv;
+	char hex[17];
+} last_hash;
+
 void mx_span_hash(struct mx_span *sp, const char *key, const char *data, size_t n)
 {
 	if (!sp->active)
 		return;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
-		return;
-	char hex[17];
-	for (int i = 0; i < 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	mx_span_str(sp, key, hex);
+	uint64_t fnv = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		fnv = (fnv ^ (unsigned char)data[i]) * 1099511628211ULL;
+	if (last_hash.data != data || last_hash.n != n || last_hash.fnv != fnv) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
+			return;
+		for (int i = 0; i < 8; i++)
+			snprintf(last_hash.hex + 2 * i, 3, "%02x", md[i]);
+		last_hash.data = data;
+		last_hash.n = n;
+		last_hash.fnv = fnv;
+	}
+	mx_span_str(sp, key, last_hash.hex);
 }
 
 void mx_span_error(struct mx_span *sp, const char *message)
@@ -434,20 +453,30 @@ static struct mx_otlp_resource resource_of(const struct exporter *e)
 }
 
 /* Send the pending batch. 0 when it is gone (sent or refused). */
+static void release_batch(struct exporter *e)
+{
+	pthread_mutex_lock(&e->mu);
+	e->head = (e->head + e->nbatch) % MX_TELEMETRY_QUEUE;
+	e->count -= e->nbatch;
+	pthread_mutex_unlock(&e->mu);
+	e->nbatch = 0;
+}
+
 static int send_batch(struct exporter *e, double deadline)
 {
-	if (e->console)
+	const struct mx_span *batch = &e->ring[e->head]; /* only this thread moves head */
+	if (e->console && e->backoff == 0)
 		for (size_t i = 0; i < e->nbatch; i++)
-			console_print(&e->batch[i]);
+			console_print(&batch[i]);
 	if (e->traces_url == NULL) {
-		e->nbatch = 0;
+		release_batch(e);
 		return 0;
 	}
 	mx_buf_reset(&e->body);
 	struct mx_otlp_resource res = resource_of(e);
-	if (mx_otlp_encode_traces(&e->body, &res, e->batch, e->nbatch) != 0) {
+	if (mx_otlp_encode_traces(&e->body, &res, batch, e->nbatch) != 0) {
 		atomic_fetch_add(&e->dropped, e->nbatch);
-		e->nbatch = 0;
+		release_batch(e);
 		return 0;
 	}
 	int rc = post(e, e->traces_url, "spans", deadline);
@@ -456,7 +485,7 @@ static int send_batch(struct exporter *e, double deadline)
 	else if (rc < 0)
 		atomic_fetch_add(&e->dropped, e->nbatch);
 	if (rc <= 0) {
-		e->nbatch = 0;
+		release_batch(e);
 		e->backoff = 0;
 		return 0;
 	}
@@ -489,17 +518,12 @@ static void send_metrics(struct exporter *e, double deadline)
 		atomic_fetch_add(&e->metric_exports, 1);
 }
 
-/* Move up to a batch of queued spans into e->batch (under e->mu). */
+/* The next batch: the oldest queued spans, up to the ring's end (under e->mu). */
 static void take_batch(struct exporter *e)
 {
 	size_t n = e->count < MX_TELEMETRY_BATCH ? e->count : MX_TELEMETRY_BATCH;
-	for (size_t i = 0; i < n; i++) {
-		const struct mx_span *s = &e->ring[(e->head + i) % MX_TELEMETRY_QUEUE];
-		memcpy(&e->batch[i], s, offsetof(struct mx_span, attrs));
-		memcpy(e->batch[i].attrs, s->attrs, (size_t)s->nattrs * sizeof *s->attrs);
-	}
-	e->head = (e->head + n) % MX_TELEMETRY_QUEUE;
-	e->count -= n;
+	if (n > MX_TELEMETRY_QUEUE - e->head)
+		n = MX_TELEMETRY_QUEUE - e->head;
 	e->nbatch = n;
 }
 
@@ -568,7 +592,7 @@ static void *exporter_main(void *arg)
 	if (e->metrics && mx_mono_s() < deadline)
 		send_metrics(e, deadline);
 	pthread_mutex_lock(&e->mu);
-	unsigned long long lost = e->nbatch + e->count;
+	unsigned long long lost = e->count; /* the pending batch is counted in it */
 	e->count = 0;
 	pthread_mutex_unlock(&e->mu);
 	if (lost) {
@@ -594,7 +618,6 @@ static void exporter_free(struct exporter *e)
 	mx_free(e->traces_url);
 	mx_free(e->metrics_url);
 	mx_free(e->ring);
-	mx_free(e->batch);
 	mx_buf_free(&e->body);
 	pthread_mutex_destroy(&e->mu);
 	pthread_cond_destroy(&e->cv);
@@ -640,10 +663,13 @@ static int configure(struct exporter *e, const struct mx_telemetry_config *cfg)
 		    (e->metrics_url = join_url(cfg->endpoint, "/v1/metrics")) == NULL)
 			return MX_ENOMEM;
 	}
-	if ((e->headers = mx_calloc(cfg->nheaders + 2, sizeof *e->headers)) == NULL)
+	if ((e->headers = mx_calloc(cfg->nheaders + 3, sizeof *e->headers)) == NULL)
 		return MX_ENOMEM;
 	size_t h = 0;
 	if ((e->headers[h++] = mx_strdup("Content-Type: application/x-protobuf")) == NULL)
+		return MX_ENOMEM;
+	/* no "Expect: 100-continue" round trip before each batch */
+	if ((e->headers[h++] = mx_strdup("Expect:")) == NULL)
 		return MX_ENOMEM;
 	for (size_t i = 0; i < cfg->nheaders; i++) {
 		struct mx_buf b;
@@ -697,9 +723,7 @@ int mx_telemetry_start(const struct mx_telemetry_config *cfg, struct mx_err *err
 	pthread_cond_init(&e->cv, NULL);
 	mx_buf_init(&e->body, MAX_PAYLOAD);
 	int rc = configure(e, cfg);
-	if (rc == 0 && e->tracing &&
-	    ((e->ring = mx_calloc(MX_TELEMETRY_QUEUE, sizeof *e->ring)) == NULL ||
-	     (e->batch = mx_calloc(MX_TELEMETRY_BATCH, sizeof *e->batch)) == NULL))
+	if (rc == 0 && e->tracing && (e->ring = mx_calloc(MX_TELEMETRY_QUEUE, sizeof *e->ring)) == NULL)
 		rc = MX_ENOMEM;
 	if (rc) {
 		exporter_free(e);
