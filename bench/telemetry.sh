@@ -91,21 +91,35 @@ best_off="0 0 0"
 best_on="0 0 0"
 better() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 i=0
+# Instructions retired by each server during its load (perf stat, when
+# perf can count here): unlike time, they do not depend on what else the
+# shared machine runs.
+inst() { # pid secs file
+	if command -v perf >/dev/null; then
+		perf stat -e instructions -x, -o "$3" -p "$1" -- sleep "$2" >/dev/null 2>&1 || true
+	fi
+}
+inst_sum() { awk -F, '$3 == "instructions" || $3 ~ /^instructions/ { n += $1 } END { print n + 0 }' "$@" 2>/dev/null || echo 0; }
 cpu_off=0
 cpu_on=0
 cpu_sink=0
 while [ $i -lt "$ROUNDS" ]; do
 	i=$((i + 1))
 	c0=$(cpu $OFF_PID)
+	inst "$OFF_PID" $((SECS + 2)) "$TMP/inst_off.$i" &
 	off=$(load "$P_OFF" off)
+	wait $! || true
 	cpu_off=$((cpu_off + $(cpu $OFF_PID) - c0))
 	c0=$(cpu $ON_PID)
 	s0=$(cpu $SINK)
+	inst "$ON_PID" $((SECS + 2)) "$TMP/inst_on.$i" &
 	on=$(load "$P_ON" on)
+	wait $! || true
 	cpu_on=$((cpu_on + $(cpu $ON_PID) - c0))
 	cpu_sink=$((cpu_sink + $(cpu $SINK) - s0))
-	echo "$off" | awk -v s="$SECS" '{ n += $1 * s } END { print n }' >>"$TMP/n_off"
-	echo "$on" | awk -v s="$SECS" '{ n += $1 * s } END { print n }' >>"$TMP/n_on"
+	# requests measured (the CPU and instruction counts also cover the 2 s warm-up, on both sides alike)
+	awk '/^requests:/ { print $8 }' "$TMP/off.out" >>"$TMP/n_off"
+	awk '/^requests:/ { print $8 }' "$TMP/on.out" >>"$TMP/n_on"
 	printf '  round %d: off %s req/s, on %s req/s\n' "$i" "${off%% *}" "${on%% *}"
 	set -- $off
 	better "$1" "${best_off%% *}" && best_off=$off
@@ -124,6 +138,11 @@ n_on=$(awk '{ n += $1 } END { print n }' "$TMP/n_on")
 awk -v a="$cpu_off" -v b="$cpu_on" -v s="$cpu_sink" -v na="$n_off" -v nb="$n_on" -v hz="$HZ" 'BEGIN {
 	ua = a / hz * 1e6 / na; ub = b / hz * 1e6 / nb
 	printf "server CPU per call: off %.1f us, on %.1f us (+%.1f%%); the sink: %.1f us per call\n", ua, ub, (ub / ua - 1) * 100, s / hz * 1e6 / nb }'
+i_off=$(inst_sum "$TMP"/inst_off.*)
+i_on=$(inst_sum "$TMP"/inst_on.*)
+[ "$i_off" = 0 ] || awk -v a="$i_off" -v b="$i_on" -v na="$n_off" -v nb="$n_on" 'BEGIN {
+	ua = a / na; ub = b / nb
+	printf "server instructions per call: off %.0f, on %.0f (+%.1f%%)\n", ua, ub, (ub / ua - 1) * 100 }'
 printf 'exporter: %s spans exported, %s dropped, %s export failures\n' \
 	"$(metric mxcp_telemetry_spans_exported_total)" "$(metric mxcp_telemetry_spans_dropped_total)" \
 	"$(metric mxcp_telemetry_export_failures_total)"

@@ -530,6 +530,7 @@ static void take_batch(struct exporter *e)
 static void *exporter_main(void *arg)
 {
 	struct exporter *e = arg;
+	pthread_setname_np(pthread_self(), "mxcp-otel");
 	double next_metrics = mx_mono_s() + e->metrics_interval_s;
 	pthread_mutex_lock(&e->mu);
 	while (!e->stop) {

@@ -627,7 +627,7 @@ void mx_server_free(struct mx_server *s)
 	/* after the protocol core too: no span is still open. The queue gets the
 	 * shutdown grace (5 s when none is set) to reach the collector. */
 	long grace = s->project && s->project->user ? s->project->user->transport.shutdown_grace : 0;
-	mx_telemetry_stop(grace > 0 && grace < 30 ? (unsigned)grace * 1000 : 5000);
+	mx_telemetry_stop(grace > 0 ? (unsigned)(grace < 30 ? grace : 30) * 1000 : 5000);
 	mx_free(s->failures);
 	mx_free(s->drop);
 	mx_python_detach(s->live); /* its @on_shutdown hooks, after the last call */

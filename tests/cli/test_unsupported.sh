@@ -13,12 +13,6 @@ run list
 expect_rc 0
 [ ! -s "$SCRATCH/err" ] || fail "a plain project warns: $(cat "$SCRATCH/err")"
 
-printf 'plugin:\n  - name: str_secret\n    module: my_plugin\n    config: rot1\n' >>mxcp-site.yml
-run list
-expect_rc 0
-expect_out_contains "secret_strings"
-expect_err_contains "mxcp-site.yml: plugin 'str_secret' (module my_plugin) is not loaded: Python plugins are not available in this build"
-
 cat >"$HOME/config.yml" <<'YML'
 mxcp: 1
 projects:
@@ -37,5 +31,11 @@ unset MXCP_CONFIG
 MXCP_TELEMETRY_ENABLED=1 run list
 expect_rc 0
 grep -q "telemetry" "$SCRATCH/err" && fail "MXCP_TELEMETRY_ENABLED warns: $(cat "$SCRATCH/err")"
+
+printf 'plugin:\n  - name: str_secret\n    module: my_plugin\n    config: rot1\n' >>mxcp-site.yml
+run list
+expect_rc 0
+expect_out_contains "secret_strings"
+expect_err_contains "mxcp-site.yml: plugin 'str_secret' (module my_plugin) is not loaded: Python plugins are not available in this build"
 
 done_testing

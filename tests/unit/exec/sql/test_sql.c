@@ -62,21 +62,21 @@ static void test_every_type(void **state)
 {
 	struct mx_dbconn *c = conn(state);
 	exec(c, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
-	ASSERT_QUERY(
-	        c,
-	        "SELECT 1::TINYINT a, 170141183460469231731687303715884105727::HUGEINT h, "
-	        "1.5::DECIMAL(10,2) d, 'nan'::DOUBLE n, DATE '2024-02-29' dt, TIME '12:34:56.5' t, "
-	        "TIMESTAMP '2024-01-02 03:04:05' ts, TIMESTAMPTZ '2024-01-02 03:04:05+02' tz, "
-	        "INTERVAL '1 year 2 months 3 days 4 hours' i, "
-	        "'550e8400-e29b-41d4-a716-446655440000'::UUID u, '\\xAA\\xBB'::BLOB b, [1,2,NULL] l, "
-	        "{'x': 1, 'y': 'a'} s, MAP {'k': 1} m, 'happy'::mood e, '{\"a\":1}'::JSON j, "
-	        "NULL::INTEGER nul, [1,2]::INTEGER[2] arr",
-	        "[{\"a\":1,\"h\":\"170141183460469231731687303715884105727\",\"d\":1.5,\"n\":null,"
-	        "\"dt\":\"2024-02-29\",\"t\":\"12:34:56.500000\",\"ts\":\"2024-01-02T03:04:05\","
-	        "\"tz\":\"2024-01-02T01:04:05Z\",\"i\":\"P1Y2M3DT4H\","
-	        "\"u\":\"550e8400-e29b-41d4-a716-446655440000\",\"b\":\"qrs=\",\"l\":[1,2,null],"
-	        "\"s\":{\"x\":1,\"y\":\"a\"},\"m\":{\"k\":1},\"e\":\"happy\",\"j\":\"{\\\"a\\\":1}\",\"nul\":null,"
-	        "\"arr\":[1,2]}]");
+	ASSERT_QUERY(c,
+	             "SELECT 1::TINYINT a, 170141183460469231731687303715884105727::HUGEINT h, "
+	             "1.5::DECIMAL(10,2) d, 'nan'::DOUBLE n, DATE '2024-02-29' dt, TIME '12:34:56.5' t, "
+	             "TIMESTAMP '2024-01-02 03:04:05' ts, TIMESTAMPTZ '2024-01-02 03:04:05+02' tz, "
+	             "INTERVAL '1 year 2 months 3 days 4 hours' i, "
+	             "'550e8400-e29b-41d4-a716-446655440000'::UUID u, '\\xAA\\xBB'::BLOB b, [1,2,NULL] l, "
+	             "{'x': 1, 'y': 'a'} s, MAP {'k': 1} m, 'happy'::mood e, '{\"a\":1}'::JSON j, "
+	             "NULL::INTEGER nul, [1,2]::INTEGER[2] arr",
+	             "[{\"a\":1,\"h\":\"170141183460469231731687303715884105727\",\"d\":1.5,\"n\":null,"
+	             "\"dt\":\"2024-02-29\",\"t\":\"12:34:56.500000\",\"ts\":\"2024-01-02T03:04:05\","
+	             "\"tz\":\"2024-01-02T01:04:05Z\",\"i\":\"P1Y2M3DT4H\","
+	             "\"u\":\"550e8400-e29b-41d4-a716-446655440000\",\"b\":\"qrs=\",\"l\":[1,2,null],"
+	             "\"s\":{\"x\":1,\"y\":\"a\"},\"m\":{\"k\":1},\"e\":\"happy\",\"j\":\"{\\\"a\\\":1}\","
+	             "\"nul\":null,"
+	             "\"arr\":[1,2]}]");
 }
 
 static void test_column_order(void **state)
@@ -215,12 +215,15 @@ static void test_json_and_enum(void **state)
 	             "SELECT '[1,{\"b\":null}]'::JSON arr, '\"text\"'::JSON str, '3.5'::JSON num, "
 	             "'null'::JSON jnull, 'v299'::wide w, 'sad'::mood2 m, NULL::mood2 mn, "
 	             "['happy', 'sad']::mood2[] ml, {'j': '{\"x\":[true]}'::JSON} sj",
-	             "[{\"arr\":\"[1,{\\\"b\\\":null}]\",\"str\":\"\\\"text\\\"\",\"num\":\"3.5\",\"jnull\":\"null\","
+	             "[{\"arr\":\"[1,{\\\"b\\\":null}]\",\"str\":\"\\\"text\\\"\",\"num\":\"3.5\",\"jnull\":"
+	             "\"null\","
 	             "\"w\":\"v299\",\"m\":\"sad\",\"mn\":null,\"ml\":[\"happy\",\"sad\"],"
 	             "\"sj\":{\"j\":\"{\\\"x\\\":[true]}\"}}]");
 	/* parsed, for the audit trail's queries */
 	mx_dbconn_parse_json(c, 1);
-	ASSERT_QUERY(c, "SELECT '[1,{\"b\":null}]'::JSON arr, {'j': '{\"x\":[true]}'::JSON} sj, ('{\"a\":{\"b\":2}}'::JSON) -> '$.a' p",
+	ASSERT_QUERY(c,
+	             "SELECT '[1,{\"b\":null}]'::JSON arr, {'j': '{\"x\":[true]}'::JSON} sj, "
+	             "('{\"a\":{\"b\":2}}'::JSON) -> '$.a' p",
 	             "[{\"arr\":[1,{\"b\":null}],\"sj\":{\"j\":{\"x\":[true]}},\"p\":{\"b\":2}}]");
 	mx_dbconn_parse_json(c, 0);
 }
