@@ -5,7 +5,7 @@
 // OpenTelemetry protobuf definitions (the generated root that
 // @opentelemetry/otlp-transformer ships) and checks MXCP's span names, the
 // parent/child links, attributes, the client's W3C traceparent continued, the
-// trace id in the audit record, the metric points (the same values /metrics
+// trace id in the audit record, a Python endpoint's span, the metric points (the same values /metrics
 // shows), the exporter's own thread (none without telemetry), a collector that
 // is down and then comes back, and the flush at SIGTERM.
 // Fixture: tests/projects/audit (audit on, fsync: always; tools with policies).
@@ -123,13 +123,13 @@ async function until(what, fn, ms = 10000) {
 
 // ------------------------------------------------------------- the server
 
-function telemetryConfig(dir, endpoint, extra = '') {
+function telemetryConfig(dir, endpoint, extra = '', project = 'audit') {
 	const file = path.join(dir, 'telemetry-config.yml');
 	fs.writeFileSync(
 		file,
 		`mxcp: 1
 projects:
-  audit:
+  ${project}:
     profiles:
       default:
         telemetry:
@@ -324,6 +324,35 @@ test('spans, links, attributes, the client trace continued, audit trace_id, metr
 	assert.ok(first, 'the first call is recorded');
 	assert.equal(first.trace_id, spans(c).find((s) => s.name === 'mxcp.endpoint.execute' && s.attrs['mxcp.policy.decision'] === 'allow').traceId);
 	assert.ok(recs.every((r) => /^[0-9a-f]{32}$/.test(r.trace_id)), 'every traced call has its trace id');
+});
+
+test('a Python endpoint: mxcp.python.execute under the engine span, counted', async () => {
+	const c = await startCollector();
+	const dir = copyProject('tests/projects/python');
+	const srv = await HttpServer.start(dir, [], telemetryConfig(dir, c.url, '', 'pyfix'));
+	try {
+		const sid = await openSession(srv);
+		const tp = newTraceparent();
+		const out = await callTool(srv, sid, 'add_one', { n: 41 }, { traceparent: tp.header });
+		assert.match(out, /42/);
+		const mine = await until('the Python spans', () => {
+			const s = spans(c).filter((x) => x.traceId === tp.trace);
+			return s.some((x) => x.name === 'mxcp.endpoint.execute') && s.some((x) => x.name === 'mxcp.python.execute') ? s : null;
+		});
+		const engine = mine.find((s) => s.name === 'mxcp.execution_engine.execute');
+		const py = mine.find((s) => s.name === 'mxcp.python.execute');
+		assert.equal(engine.attrs['mxcp.execution.language'], 'python');
+		assert.equal(py.parentId, engine.spanId);
+		assert.equal(py.attrs['mxcp.python.name'], 'add_one');
+		assert.equal(py.attrs['mxcp.python.params.count'], 1);
+		assert.equal(py.status.code, 1);
+		assert.ok(!mine.some((s) => s.name === 'mxcp.duckdb.execute'));
+		const m = await scrape(srv);
+		assert.equal(m.get('mxcp_python_executions_total{name="add_one",status="success"}'), 1);
+	} finally {
+		await srv.stop();
+		await c.close();
+	}
 });
 
 test('a collector that is down, then back; SIGTERM flushes the queue', async () => {
