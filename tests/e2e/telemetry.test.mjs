@@ -5,9 +5,10 @@
 // OpenTelemetry protobuf definitions (the generated root that
 // @opentelemetry/otlp-transformer ships) and checks MXCP's span names, the
 // parent/child links, attributes, the client's W3C traceparent continued, the
-// trace id in the audit record, a Python endpoint's span, the metric points (the same values /metrics
-// shows), the exporter's own thread (none without telemetry), a collector that
-// is down and then comes back, and the flush at SIGTERM.
+// trace id in the audit record, a Python endpoint's span, the metric points
+// (the same values /metrics shows), the exporter's own thread (none without
+// telemetry), a collector that is down and then comes back, the flush at
+// SIGTERM, and a full queue dropping (counted).
 // Fixture: tests/projects/audit (audit on, fsync: always; tools with policies).
 
 import assert from 'node:assert/strict';
