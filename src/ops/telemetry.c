@@ -203,13 +203,22 @@ void mx_span_begin(struct mx_span *sp, const char *name, enum mx_span_kind kind,
 	sp->start_ns = now_unix_ns();
 }
 
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+static void hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* The next attribute slot (each key is set once per span). */
 static struct mx_span_attr *attr_slot(struct mx_span *sp, const char *key)
 {
 	if (!sp->active)
 		return NULL;
-	for (int i = 0; i < sp->nattrs; i++)
-		if (strcmp(sp->attrs[i].key, key) == 0)
-			return &sp->attrs[i];
 	if (sp->nattrs >= MX_SPAN_MAX_ATTRS)
 		return NULL;
 	struct mx_span_attr *a = &sp->attrs[sp->nattrs++];
@@ -278,8 +287,7 @@ void mx_span_hash(struct mx_span *sp, const char *key, const char *data, size_t 
 		unsigned int mdlen = 0;
 		if (EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
 			return;
-		for (int i = 0; i < 8; i++)
-			snprintf(last_hash.hex + 2 * i, 3, "%02x", md[i]);
+		hex_encode(md, 8, last_hash.hex);
 		last_hash.data = data;
 		last_hash.n = n;
 		last_hash.fnv = fnv;
@@ -304,10 +312,8 @@ void mx_span_ok(struct mx_span *sp)
 void mx_span_trace_hex(const struct mx_span *sp, char out[33])
 {
 	out[0] = '\0';
-	if (!sp->active)
-		return;
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", sp->trace_id[i]);
+	if (sp->active)
+		hex_encode(sp->trace_id, sizeof sp->trace_id, out);
 }
 
 void mx_span_end(struct mx_span *sp)
@@ -433,13 +439,10 @@ static int post(struct exporter *e, const char *url, const char *what, double de
 static void console_print(const struct mx_span *sp)
 {
 	char trace[33], id[17], parent[17] = "";
-	for (int i = 0; i < 16; i++)
-		snprintf(trace + 2 * i, 3, "%02x", sp->trace_id[i]);
-	for (int i = 0; i < 8; i++) {
-		snprintf(id + 2 * i, 3, "%02x", sp->span_id[i]);
-		if (sp->has_parent)
-			snprintf(parent + 2 * i, 3, "%02x", sp->parent_id[i]);
-	}
+	hex_encode(sp->trace_id, sizeof sp->trace_id, trace);
+	hex_encode(sp->span_id, sizeof sp->span_id, id);
+	if (sp->has_parent)
+		hex_encode(sp->parent_id, sizeof sp->parent_id, parent);
 	fprintf(stderr, "span %s trace=%s id=%s parent=%s duration_us=%llu status=%d\n", sp->name, trace, id,
 	        parent, (unsigned long long)((sp->end_ns - sp->start_ns) / 1000), sp->status);
 }

@@ -106,6 +106,7 @@ struct mx_span {
  * on this thread; else traceparent (W3C "00-<trace>-<span>-<flags>"; NULL
  * or invalid: none), else it starts a new trace. */
 void mx_span_begin(struct mx_span *sp, const char *name, enum mx_span_kind kind, const char *traceparent);
+/* Attributes: each key at most once per span; past MX_SPAN_MAX_ATTRS they are dropped. */
 void mx_span_str(struct mx_span *sp, const char *key, const char *value);
 void mx_span_int(struct mx_span *sp, const char *key, long long value);
 void mx_span_bool(struct mx_span *sp, const char *key, int value);
