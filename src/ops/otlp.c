@@ -10,10 +10,18 @@
 
 enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_LEN = 2 };
 
-static void put_raw(struct mx_otlp_writer *w, const void *p, size_t n)
+/* The hot path of every field: straight into the buffer while it has
+ * room (mx_buf_append grows it, within its bound, when it has not). */
+static inline void put_raw(struct mx_otlp_writer *w, const void *p, size_t n)
 {
-	if (w->rc == 0)
-		w->rc = mx_buf_append(w->out, p, n);
+	struct mx_buf *b = w->out;
+	if (w->rc == 0 && b->p && b->len + n < b->cap) {
+		memcpy(b->p + b->len, p, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+	} else if (w->rc == 0) {
+		w->rc = mx_buf_append(b, p, n);
+	}
 }
 
 static size_t varint_encode(uint64_t v, uint8_t out[10])
@@ -27,8 +35,13 @@ static size_t varint_encode(uint64_t v, uint8_t out[10])
 	return n;
 }
 
-static void put_varint(struct mx_otlp_writer *w, uint64_t v)
+static inline void put_varint(struct mx_otlp_writer *w, uint64_t v)
 {
+	if (v < 0x80) {
+		uint8_t c = (uint8_t)v;
+		put_raw(w, &c, 1);
+		return;
+	}
 	uint8_t b[10];
 	put_raw(w, b, varint_encode(v, b));
 }
