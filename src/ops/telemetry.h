@@ -33,8 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MX_TELEMETRY_QUEUE 4096 /* spans waiting for the exporter, at most */
-#define MX_TELEMETRY_BATCH 512 /* spans per export request, at most */
+#define MX_TELEMETRY_QUEUE 8192 /* spans waiting for the exporter, at most */
+#define MX_TELEMETRY_BATCH 1024 /* spans per export request, at most */
 #define MX_SPAN_MAX_ATTRS 8
 #define MX_SPAN_STR_MAX 96 /* longer attribute values are cut (at a UTF-8 boundary) */
 

@@ -404,15 +404,18 @@ test('a full queue drops spans and counts them; the calls still succeed', async 
 	const srv = await HttpServer.start(dir, [], telemetryConfig(dir, c.url));
 	try {
 		const sid = await openSession(srv);
-		// 7 spans per call: 900 calls overflow the 4096-span queue (and the
-		// 512-span batch held for its retry)
-		const calls = [];
-		for (let i = 0; i < 900; i++) calls.push(callTool(srv, sid, 'transfer', { amount: 1, to: 'bob' }));
-		const bodies = await Promise.all(calls);
+		// 7 spans per call: 1400 calls overflow the 8192-span queue (the
+		// batch held for its retry is part of it)
+		const bodies = [];
+		for (let wave = 0; wave < 14; wave++) {
+			const calls = [];
+			for (let i = 0; i < 100; i++) calls.push(callTool(srv, sid, 'transfer', { amount: 1, to: 'bob' }));
+			bodies.push(...(await Promise.all(calls)));
+		}
 		assert.ok(bodies.every((b) => b.includes('bob') && !b.includes('isError":true')), 'every call answered');
 		const m = await scrape(srv);
 		assert.ok(m.get('mxcp_telemetry_spans_dropped_total') > 0, 'dropped spans are counted');
-		assert.ok(m.get('mxcp_telemetry_spans_queued') <= 4096);
+		assert.ok(m.get('mxcp_telemetry_spans_queued') <= 8192);
 	} finally {
 		await srv.stop();
 		await c.close();
