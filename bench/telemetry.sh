@@ -77,6 +77,11 @@ for p in $P_OFF $P_ON; do
 		{ echo "bench: tools/call failed on port $p" >&2; cat "$TMP"/*.log >&2; exit 1; }
 done
 cpu() { awk '{ print $14 + $15 }' /proc/$1/stat; } # utime + stime, clock ticks
+otel_cpu() { # the exporter thread's ticks
+	for t in /proc/$1/task/*; do
+		[ "$(cat "$t/comm")" = mxcp-otel ] && awk '{ print $14 + $15 }' "$t/stat"
+	done | awk '{ n += $1 } END { print n + 0 }'
+}
 HZ=$(getconf CLK_TCK)
 load() { # port name → "req/s p50ms p99ms"
 	h2load --h1 -c"$CONNS" -D"$SECS" --warm-up-time=2 -d "$TMP/body.json" -H 'content-type: application/json' \
@@ -100,6 +105,7 @@ inst() { # pid secs file
 	fi
 }
 inst_sum() { awk -F, '$3 == "instructions" || $3 ~ /^instructions/ { n += $1 } END { print n + 0 }' "$@" 2>/dev/null || echo 0; }
+cpu_otel=0
 cpu_off=0
 cpu_on=0
 cpu_sink=0
@@ -112,11 +118,13 @@ while [ $i -lt "$ROUNDS" ]; do
 	cpu_off=$((cpu_off + $(cpu $OFF_PID) - c0))
 	c0=$(cpu $ON_PID)
 	s0=$(cpu $SINK)
+	o0=$(otel_cpu $ON_PID)
 	inst "$ON_PID" $((SECS + 2)) "$TMP/inst_on.$i" &
 	on=$(load "$P_ON" on)
 	wait $! || true
 	cpu_on=$((cpu_on + $(cpu $ON_PID) - c0))
 	cpu_sink=$((cpu_sink + $(cpu $SINK) - s0))
+	cpu_otel=$((cpu_otel + $(otel_cpu $ON_PID) - o0))
 	# requests measured (the CPU and instruction counts also cover the 2 s warm-up, on both sides alike)
 	awk '/^requests:/ { print $8 }' "$TMP/off.out" >>"$TMP/n_off"
 	awk '/^requests:/ { print $8 }' "$TMP/on.out" >>"$TMP/n_on"
@@ -135,9 +143,9 @@ set -- $best_off $best_on
 awk -v off="$1" -v on="$4" 'BEGIN { printf "ratio req/s on/off: %.3f (cost %.1f%%)\n", on / off, (1 - on / off) * 100 }'
 n_off=$(awk '{ n += $1 } END { print n }' "$TMP/n_off")
 n_on=$(awk '{ n += $1 } END { print n }' "$TMP/n_on")
-awk -v a="$cpu_off" -v b="$cpu_on" -v s="$cpu_sink" -v na="$n_off" -v nb="$n_on" -v hz="$HZ" 'BEGIN {
+awk -v a="$cpu_off" -v b="$cpu_on" -v s="$cpu_sink" -v o="$cpu_otel" -v na="$n_off" -v nb="$n_on" -v hz="$HZ" 'BEGIN {
 	ua = a / hz * 1e6 / na; ub = b / hz * 1e6 / nb
-	printf "server CPU per call: off %.1f us, on %.1f us (+%.1f%%); the sink: %.1f us per call\n", ua, ub, (ub / ua - 1) * 100, s / hz * 1e6 / nb }'
+	printf "server CPU per call: off %.1f us, on %.1f us (%+.1f%%), of which the exporter thread %.1f us; the sink: %.1f us per call\n", ua, ub, (ub / ua - 1) * 100, o / hz * 1e6 / nb, s / hz * 1e6 / nb }'
 i_off=$(inst_sum "$TMP"/inst_off.*)
 i_on=$(inst_sum "$TMP"/inst_on.*)
 [ "$i_off" = 0 ] || awk -v a="$i_off" -v b="$i_on" -v na="$n_off" -v nb="$n_on" 'BEGIN {
