@@ -81,6 +81,7 @@ struct mx_audit_record {
 	const char *status; /* "success" | "error" */
 	const char *error; /* message or NULL */
 	const char *user_id, *session_id, *request_id; /* or NULL */
+	const char *trace_id; /* the OpenTelemetry trace (32 hex digits) or NULL */
 };
 
 /* Start the writer thread. Nothing is created on disk until the first

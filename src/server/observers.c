@@ -31,6 +31,24 @@
  * before the call fails instead. */
 #define FLUSH_TIMEOUT_MS 10000
 
+/* MXCP's error_type label: what failed, by the call path's stage. */
+static const char *error_type(const struct mx_call_event *ev)
+{
+	if (ev->cancelled)
+		return "cancelled";
+	if (ev->ep == NULL)
+		return "not_found";
+	switch (ev->report ? ev->report->stage : MX_STAGE_NONE) {
+	case MX_STAGE_CONVERT: return "validation";
+	case MX_STAGE_INPUT_POLICY:
+	case MX_STAGE_OUTPUT_POLICY: return "policy";
+	case MX_STAGE_EXECUTE: return "execution";
+	case MX_STAGE_SHAPE: return "output_validation";
+	case MX_STAGE_NONE: break;
+	}
+	return "unknown";
+}
+
 static int metrics_on_call(void *arg, const struct mx_call_event *ev, struct mx_err *err)
 {
 	(void)arg;
@@ -38,6 +56,15 @@ static int metrics_on_call(void *arg, const struct mx_call_event *ev, struct mx_
 	const char *decision = ev->report ? ev->report->policy_decision : NULL;
 	if (decision && strcmp(decision, "deny") == 0)
 		mx_metrics_policy_denial(ev->ep ? ev->ep->name : "");
+	const char *caller = ev->ctx ? mx_caller_name(ev->ctx->caller) : "stdio";
+	const char *status = ev->error ? "error" : "success";
+	const char *requests[] = {ev->name, ev->type, status, caller,
+	                          decision && strcmp(decision, "n/a") != 0 ? decision : "none"};
+	mx_metrics_count(MX_METRIC_ENDPOINT_REQUESTS, requests);
+	if (ev->error) {
+		const char *errors[] = {ev->name, ev->type, caller, error_type(ev)};
+		mx_metrics_count(MX_METRIC_ENDPOINT_ERRORS, errors);
+	}
 	return 0;
 }
 
@@ -70,6 +97,7 @@ static int audit_on_call(void *arg, const struct mx_call_event *ev, struct mx_er
 	        .user_id = ctx ? json_string_value(json_object_get(ctx->user_context, "user_id")) : NULL,
 	        .session_id = ctx ? ctx->session_id : NULL,
 	        .request_id = rid,
+	        .trace_id = ctx && ctx->trace_id[0] ? ctx->trace_id : NULL,
 	};
 	int rc = mx_audit_log(audit, &rec);
 	/* fsync: always means an answered call is on disk: wait for it (the

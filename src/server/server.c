@@ -42,8 +42,10 @@
 #include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "ops/telemetry.h"
 #include "ops/ready.h"
 #include "server/observers.h"
+#include "server/telemetry.h"
 #include "transport/admin.h"
 #include "transport/http/http.h"
 #include "transport/stdio.h"
@@ -342,6 +344,8 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	if ((rc = audit_open(p, &s->audit, err)) != 0)
 		return rc;
 	mx_metrics_set_audit_source(s->audit ? mx_audit_metrics_source : NULL, s->audit);
+	if ((rc = mx_server_telemetry_start(p, err)) != 0)
+		return rc;
 	const struct mx_user_transport *ut = &p->user->transport;
 	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
 	struct mx_mcp_server_options sopt = {
@@ -718,6 +722,10 @@ void mx_server_free(struct mx_server *s)
 		mx_mcp_server_free(s->mcp);
 	mx_metrics_set_audit_source(NULL, NULL);
 	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
+	/* after the protocol core too: no span is still open. The queue gets the
+	 * shutdown grace (5 s when none is set) to reach the collector. */
+	long grace = s->project && s->project->user ? s->project->user->transport.shutdown_grace : 0;
+	mx_telemetry_stop(grace > 0 ? (unsigned)(grace < 30 ? grace : 30) * 1000 : 5000);
 	mx_auth_close(s->auth); /* after the transports: no request is still verifying */
 	json_decref(s->stdio_user);
 	mx_free(s->failures);
