@@ -71,7 +71,7 @@ struct mx_mcp_server {
 	size_t nobservers;
 	/* The database file as last seen (resource subscriptions): its and its
 	 * WAL's size and modification time, checked about once a second. */
-	char db_path[1024]; /* "" for :memory: */
+	char db_path[4096]; /* "" for :memory: */
 	long long db_seen[4];
 	unsigned ticks;
 };
@@ -1220,7 +1220,7 @@ static void tick_session(struct mx_mcp_session *ss)
 static void stat_database(const char *path, long long out[4])
 {
 	memset(out, 0, 4 * sizeof *out);
-	char wal[1100];
+	char wal[4096 + 8];
 	snprintf(wal, sizeof wal, "%s.wal", path);
 	const char *files[2] = {path, wal};
 	for (int i = 0; i < 2; i++) {
