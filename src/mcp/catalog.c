@@ -110,6 +110,10 @@ static json_t *tool_item(const struct mx_endpoint *ep)
 		rc |= json_object_set_new(t, "outputSchema", mx_type_output_schema(ep->ret));
 	if (ep->annotations)
 		rc |= json_object_set(t, "annotations", ep->annotations);
+	enum mx_mcp_task_support ts = mx_mcp_task_support(ep, NULL);
+	if (ts != MX_MCP_TASK_FORBIDDEN) /* the tasks extension's declaration (tasks.c) */
+		rc |= json_object_set_new(t, "execution",
+		                          json_pack("{s:s}", "taskSupport", mx_mcp_task_support_name(ts)));
 	if (rc) {
 		json_decref(t);
 		return NULL;
@@ -157,11 +161,14 @@ static json_t *prompt_item(const struct mx_endpoint *ep)
 /* The item as dialect d shows it: fields a revision lacks are dropped. */
 static json_t *item_for(const json_t *item, enum mx_mcp_dialect d)
 {
-	if (d >= MX_MCP_D_2025_06_18)
+	if (d >= MX_MCP_D_2026_07_28 || (d >= MX_MCP_D_2025_06_18 && !json_object_get(item, "execution")))
 		return json_incref((json_t *)item);
 	json_t *v = json_copy((json_t *)item);
 	if (v == NULL)
 		return NULL;
+	json_object_del(v, "execution"); /* tasks are offered on 2026-07-28 only */
+	if (d >= MX_MCP_D_2025_06_18)
+		return v;
 	json_object_del(v, "title");
 	json_object_del(v, "outputSchema");
 	if (d < MX_MCP_D_2025_03_26)
@@ -387,8 +394,10 @@ const struct mx_mcp_page *mx_mcp_catalog_discover(struct mx_mcp_catalog *c)
 		json_t *versions = json_array();
 		for (int i = 0; versions && MX_MCP_REVISIONS[i]; i++)
 			json_array_append_new(versions, json_string(MX_MCP_REVISIONS[i]));
-		json_t *r = json_pack("{s:o, s:o}", "supportedVersions", versions, "capabilities",
-		                      mx_mcp_capabilities(1));
+		json_t *caps = mx_mcp_capabilities(1);
+		if (caps) /* 2026-07-28's extensions: tasks (tasks.c) */
+			json_object_set_new(caps, "extensions", json_pack("{s:{}}", MX_MCP_TASKS_EXTENSION));
+		json_t *r = json_pack("{s:o, s:o}", "supportedVersions", versions, "capabilities", caps);
 		if (r) {
 			add_cache_hints(r, c, "public", MX_MCP_LIST_TTL_MS);
 			c->discover.text = mx_json_dumps(r, MX_JSON_COMPACT);

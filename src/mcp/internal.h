@@ -158,6 +158,9 @@ struct mx_mcp_call {
 	json_t *input_requests; /* key → {method, params} to ask this round; NULL: none */
 	json_t *missing_caps; /* capability → {} a request needed and the client lacked */
 	int input_seq; /* default keys: input-1, input-2, … in the order asked */
+	/* Tasks (tasks.c). */
+	struct mx_mcp_task *task; /* reference: the task this call runs for, or NULL */
+	int task_escalate; /* an input-first tool's first round: a complete answer becomes a task */
 };
 
 /* What a reply carries besides msg/page: nothing at all (subscriptions/listen
@@ -224,10 +227,60 @@ int mx_mcp_mrtr_ask(struct mx_mcp_call *c, const char *key, const char *method, 
  * input, -32021 when it failed for want of a capability; else r as is. */
 void mx_mcp_mrtr_end(struct mx_mcp_call *c, struct mx_mcp_reply *r);
 
+/* -------------------------------------------------------------- tasks */
+
+/* The tasks extension (SEP-2663) and how a tool declares its support: a
+ * tag of its definition (MXCP has no field for it). */
+#define MX_MCP_TASKS_EXTENSION "io.modelcontextprotocol/tasks"
+#define MX_MCP_TAG_TASK_OPTIONAL "task:optional"
+#define MX_MCP_TAG_TASK_REQUIRED "task:required"
+#define MX_MCP_TAG_TASK_INPUT_FIRST "task:input-first"
+
+enum mx_mcp_task_support { MX_MCP_TASK_FORBIDDEN, MX_MCP_TASK_OPTIONAL, MX_MCP_TASK_REQUIRED };
+
+struct mx_mcp_tasks;
+struct mx_mcp_task;
+
+/* A tool's task support from its tags; *input_first (may be NULL): its
+ * first round's questions come before the task exists. */
+enum mx_mcp_task_support mx_mcp_task_support(const struct mx_endpoint *ep, int *input_first);
+const char *mx_mcp_task_support_name(enum mx_mcp_task_support s);
+
+int mx_mcp_tasks_new(struct mx_mcp_tasks **out);
+void mx_mcp_tasks_free(struct mx_mcp_tasks *ts);
+struct mx_mcp_task *mx_mcp_task_ref(struct mx_mcp_task *t);
+void mx_mcp_task_unref(struct mx_mcp_task *t);
+const char *mx_mcp_task_id(const struct mx_mcp_task *t);
+
+/* Before a 2026-07-28 tools/call is queued (receiving thread): NULL and
+ * *task NULL to run it as usual (c->task_escalate may be set); NULL and
+ * *task (a reference) when the call becomes that task's first run; or the
+ * error reply (-32021: a required task the client cannot take). */
+json_t *mx_mcp_task_begin(struct mx_mcp_call *c, struct mx_mcp_tasks *ts, struct mx_mcp_task **task);
+/* The CreateTaskResult reply for c's request. */
+json_t *mx_mcp_task_created(struct mx_mcp_call *c, struct mx_mcp_task *t);
+/* A task run's outcome: its reply (r->msg taken), or cancelled. */
+void mx_mcp_task_settle(struct mx_mcp_task *t, struct mx_mcp_reply *r, int cancelled);
+/* An input-first first round that completed: r becomes a CreateTaskResult
+ * of a completed task (unless it asks for input or the store is full). */
+void mx_mcp_task_escalate(struct mx_mcp_call *c, struct mx_mcp_tasks *ts, struct mx_mcp_reply *r);
+/* Progress of a running task, in percent (monotone; lower values are ignored). */
+void mx_mcp_task_progress(struct mx_mcp_task *t, double percent);
+
+/* server.c, for tasks.c: the server's task store; interrupt the runs of t;
+ * start a run of t with these tools/call params (0, or an error). */
+struct mx_mcp_tasks *mx_mcp_session_tasks(struct mx_mcp_session *ss);
+void mx_mcp_tasks_interrupt(struct mx_mcp_session *ss, struct mx_mcp_task *t);
+int mx_mcp_tasks_run(struct mx_mcp_session *ss, struct mx_mcp_task *t, json_t *params, const json_t *headers,
+                     const json_t *user);
+
 /* Handlers (tools.c, resources.c, prompts.c, completion.c). */
 void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 void mx_mcp_handle_resources_read(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 void mx_mcp_handle_complete(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+void mx_mcp_handle_tasks_get(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+void mx_mcp_handle_tasks_update(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
+void mx_mcp_handle_tasks_cancel(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);
 
 #endif

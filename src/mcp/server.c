@@ -64,7 +64,7 @@ struct mx_mcp_server {
 	struct mx_mcp_session *sessions;
 	pthread_t ticker;
 	pthread_cond_t ticker_cv;
-	int ticker_stop;
+	int ticker_stop, ticker_started;
 	struct mx_audit *audit; /* borrowed; NULL: no audit records */
 	enum mx_caller caller;
 	struct mx_call_observer observers[MX_MCP_MAX_OBSERVERS];
@@ -74,6 +74,10 @@ struct mx_mcp_server {
 	char db_path[4096]; /* "" for :memory: */
 	long long db_seen[4];
 	unsigned ticks;
+	/* Tasks (tasks.c): the store, and the session their runs live on (no
+	 * client: the runs outlive the requests that started them). */
+	struct mx_mcp_tasks *tasks;
+	struct mx_mcp_session *task_ss;
 };
 
 struct mx_mcp_session {
@@ -185,6 +189,8 @@ static void notify_progress(void *arg, double progress, double total, const char
 {
 	struct mx_mcp_call *c = arg;
 	c->own_progress = 1; /* DuckDB's own percentages would not be monotone with these */
+	if (c->task)
+		mx_mcp_task_progress(c->task, total > 0 ? progress * 100 / total : progress);
 	if (c->progress_token == NULL)
 		return;
 	json_t *params = json_pack("{s:O, s:f}", "progressToken", c->progress_token, "progress", progress);
@@ -396,6 +402,10 @@ static void batch_put(struct mx_mcp_session *ss, struct mx_mcp_batch *b, json_t 
 
 static void deliver(struct mx_mcp_call *c, struct mx_mcp_reply *r)
 {
+	if (c->task) { /* a task's run: its reply is kept for tasks/get */
+		mx_mcp_task_settle(c->task, r, 0);
+		return;
+	}
 	if (r->msg == MX_MCP_REPLY_NONE) {
 		r->msg = NULL;
 		return;
@@ -728,6 +738,9 @@ static const struct method METHODS[] = {
         {"resources/subscribe", h_subscription, 0, ERA_LEGACY},
         {"resources/unsubscribe", h_subscription, 0, ERA_LEGACY},
         {"subscriptions/listen", h_listen, 0, ERA_MODERN},
+        {"tasks/get", mx_mcp_handle_tasks_get, 0, ERA_MODERN},
+        {"tasks/update", mx_mcp_handle_tasks_update, 0, ERA_MODERN},
+        {"tasks/cancel", mx_mcp_handle_tasks_cancel, 0, ERA_MODERN},
 };
 
 static const struct method *find_method(const char *name)
@@ -758,6 +771,7 @@ static void call_free(struct mx_mcp_call *c)
 	json_decref(c->input_answers);
 	json_decref(c->input_requests);
 	json_decref(c->missing_caps);
+	mx_mcp_task_unref(c->task);
 	mx_call_ctx_clear(&c->ctx);
 	mx_mcp_catalog_unref(c->cat);
 	mx_free(c);
@@ -806,6 +820,8 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 		c->handler(c, conn, &r);
 	if (!cancelled && c->dialect >= MX_MCP_D_2026_07_28)
 		mx_mcp_mrtr_end(c, &r); /* asked the client: an input-required result */
+	if (!cancelled && c->task_escalate)
+		mx_mcp_task_escalate(c, ss->srv->tasks, &r); /* input-first: the answer as a task */
 	pthread_mutex_lock(&ss->mu);
 	/* A request the executor left behind (an async task still asking)
 	 * gives up now; the call is freed only once nobody waits on it. */
@@ -820,6 +836,8 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	pthread_mutex_unlock(&ss->mu);
 	observe_call(c, cancelled, &r);
 	if (cancelled) {
+		if (c->task)
+			mx_mcp_task_settle(c->task, NULL, 1);
 		json_decref(r.msg);
 		if (c->batch)
 			batch_put(ss, c->batch, NULL);
@@ -947,8 +965,21 @@ static json_t *pick_dialect(struct mx_mcp_session *ss, struct mx_mcp_call *c, co
 	return NULL;
 }
 
+/* Move c, a tools/call about to be queued, onto the task session as the
+ * first run of t: from here on it belongs to no client request. */
+static void rehome(struct mx_mcp_call *c, struct mx_mcp_task *t)
+{
+	struct mx_mcp_server *s = c->ss->srv;
+	c->ss = s->task_ss;
+	c->task = t;
+	c->ctx.session_id = NULL;
+	c->log_level = -1;
+	c->batch = NULL;
+}
+
+/* task: this request is a run of that task (tasks/update resumed it). */
 static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
-                           const json_t *headers, const json_t *user)
+                           const json_t *headers, const json_t *user, struct mx_mcp_task *task)
 {
 	struct mx_mcp_server *s = ss->srv;
 	struct mx_mcp_call *c = mx_calloc(1, sizeof *c);
@@ -1003,6 +1034,19 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
 	else if (r.msg == NULL && m->on_worker && c->dialect >= MX_MCP_D_2026_07_28)
 		r.msg = mx_mcp_mrtr_begin(c); /* requestState and inputResponses */
+	struct mx_mcp_task *created = NULL;
+	if (r.msg == NULL && task == NULL && m->handler == mx_mcp_handle_tools_call &&
+	    c->dialect >= MX_MCP_D_2026_07_28)
+		r.msg = mx_mcp_task_begin(c, s->tasks, &created);
+	if (created) {
+		/* Answered now with the task; the call runs on as its first run. */
+		r.msg = mx_mcp_task_created(c, created);
+		deliver(c, &r);
+		rehome(c, created);
+		ss = c->ss;
+	} else if (task) {
+		c->task = mx_mcp_task_ref(task);
+	}
 	if (r.msg || !m->on_worker) {
 		if (r.msg == NULL)
 			m->handler(c, NULL, &r);
@@ -1032,6 +1076,33 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	}
 }
 
+struct mx_mcp_tasks *mx_mcp_session_tasks(struct mx_mcp_session *ss)
+{
+	return ss->srv->tasks;
+}
+
+void mx_mcp_tasks_interrupt(struct mx_mcp_session *ss, struct mx_mcp_task *t)
+{
+	struct mx_mcp_session *ts = ss->srv->task_ss;
+	pthread_mutex_lock(&ts->mu);
+	for (struct mx_mcp_call *c = ts->calls; c; c = c->next)
+		if (c->task == t && !c->cancelled)
+			cancel_locked(c);
+	pthread_mutex_unlock(&ts->mu);
+}
+
+int mx_mcp_tasks_run(struct mx_mcp_session *ss, struct mx_mcp_task *t, json_t *params, const json_t *headers,
+                     const json_t *user)
+{
+	json_t *id = json_string(mx_mcp_task_id(t));
+	if (id == NULL)
+		return MX_ENOMEM;
+	struct mx_rpc_msg msg = {.kind = MX_RPC_REQUEST, .id = id, .method = "tools/call", .params = params};
+	handle_request(ss->srv->task_ss, &msg, NULL, headers, user, t);
+	json_decref(id);
+	return 0;
+}
+
 static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
                        const json_t *headers, const json_t *user)
 {
@@ -1049,7 +1120,7 @@ static void handle_msg(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct
 		if (strcmp(msg->method, "notifications/cancelled") == 0)
 			cancel_request(ss, msg->params);
 		return;
-	case MX_RPC_REQUEST: handle_request(ss, msg, batch, headers, user); return;
+	case MX_RPC_REQUEST: handle_request(ss, msg, batch, headers, user, NULL); return;
 	}
 }
 
@@ -1204,6 +1275,11 @@ static void tick_session(struct mx_mcp_session *ss)
 			mx_dbconn_interrupt(c->conn); /* cancelled, or out of time */
 			continue;
 		}
+		if (c->task && !c->own_progress) { /* DuckDB's progress is the task's */
+			double p = mx_dbconn_progress(c->conn);
+			if (p >= 0)
+				mx_mcp_task_progress(c->task, p * 100);
+		}
 		if (c->progress_token == NULL || c->own_progress)
 			continue;
 		double p = mx_dbconn_progress(c->conn);
@@ -1277,6 +1353,13 @@ static void *ticker_main(void *arg)
 
 /* ----------------------------------------------------------------- server */
 
+/* The task session's sink: its runs answer no client. */
+static int drop_message(void *ctx, const char *text, size_t len, const json_t *msg)
+{
+	(void)ctx, (void)text, (void)len, (void)msg;
+	return 0;
+}
+
 static int effective_sql_tools(const struct mx_mcp_server *s, const struct mx_project *p)
 {
 	if (s->sql_tools >= 0)
@@ -1308,16 +1391,35 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->ticker_cv, NULL);
 	mx_mcp_mrtr_init();
-	int rc = mx_mcp_catalog_new(mx_runtime_project(rt), effective_sql_tools(s, mx_runtime_project(rt)),
-	                            s->page_size, &s->cat, err);
+	int rc = mx_mcp_tasks_new(&s->tasks);
+	if (rc)
+		rc = mx_err_set(err, rc, "out of memory");
+	if (rc == 0)
+		rc = mx_mcp_catalog_new(mx_runtime_project(rt),
+		                        effective_sql_tools(s, mx_runtime_project(rt)), s->page_size, &s->cat,
+		                        err);
 	if (rc == 0)
 		rc = mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, opt ? opt->queue_size : 0,
 		                      &s->workers, err);
 	if (rc == 0 && pthread_create(&s->ticker, NULL, ticker_main, s) != 0) {
 		rc = mx_err_set(err, MX_EINTERNAL, "cannot start the progress thread");
 		mx_workers_stop(s->workers);
+	} else if (rc == 0) {
+		s->ticker_started = 1;
 	}
+	static const struct mx_mcp_sink nowhere = {.send = drop_message};
+	if (rc == 0 && (s->task_ss = mx_mcp_session_new(s, &nowhere)) == NULL)
+		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 	if (rc) {
+		if (s->ticker_started) {
+			pthread_mutex_lock(&s->mu);
+			s->ticker_stop = 1;
+			pthread_cond_signal(&s->ticker_cv);
+			pthread_mutex_unlock(&s->mu);
+			pthread_join(s->ticker, NULL);
+			mx_workers_stop(s->workers);
+		}
+		mx_mcp_tasks_free(s->tasks);
 		mx_mcp_catalog_unref(s->cat);
 		pthread_cond_destroy(&s->ticker_cv);
 		pthread_mutex_destroy(&s->mu);
@@ -1332,12 +1434,14 @@ void mx_mcp_server_free(struct mx_mcp_server *s)
 {
 	if (s == NULL)
 		return;
+	mx_mcp_session_free(s->task_ss); /* cancels the runs still going, waits for them */
 	mx_workers_stop(s->workers);
 	pthread_mutex_lock(&s->mu);
 	s->ticker_stop = 1;
 	pthread_cond_signal(&s->ticker_cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->ticker, NULL);
+	mx_mcp_tasks_free(s->tasks);
 	mx_mcp_catalog_unref(s->cat);
 	pthread_cond_destroy(&s->ticker_cv);
 	pthread_mutex_destroy(&s->mu);

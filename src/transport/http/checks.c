@@ -273,7 +273,10 @@ const char *mx_http_header_mismatch(struct MHD_Connection *c, const json_t *msg,
 	}
 	const char *key = !strcmp(method, "tools/call") || !strcmp(method, "prompts/get") ? "name"
 	                  : !strcmp(method, "resources/read")                             ? "uri"
-	                                                                                  : NULL;
+	                  : !strcmp(method, "tasks/get") || !strcmp(method, "tasks/update") ||
+	                                  !strcmp(method, "tasks/cancel")
+	                          ? "taskId"
+	                          : NULL;
 	if (key == NULL || !json_is_object(msg) || json_object_get(msg, "id") == NULL)
 		return NULL;
 	const char *body = json_string_value(json_object_get(params, key));
