@@ -251,8 +251,11 @@ static void initialize(struct fx *f, const char *version)
 	"{\"tools\":{\"listChanged\":true},\"resources\":{\"subscribe\":true,\"listChanged\":true}," \
 	"\"prompts\":{\"listChanged\":true},\"logging\":{},\"completions\":{}}"
 /* 2026-07-28's server/discover: the same (subscriptions/listen serves
- * resourceSubscriptions) */
-#define CAPS26 CAPS
+ * resourceSubscriptions), plus the tasks extension */
+#define CAPS26                                                                                       \
+	"{\"tools\":{\"listChanged\":true},\"resources\":{\"subscribe\":true,\"listChanged\":true}," \
+	"\"prompts\":{\"listChanged\":true},\"logging\":{},\"completions\":{},\"extensions\":{"      \
+	"\"io.modelcontextprotocol/tasks\":{}}}"
 
 /* ----------------------------------------------------------------- tests */
 
