@@ -56,16 +56,18 @@ __attribute__((weak)) int mx_auth_issuer_open(const struct mx_project *p, const 
 
 /* ------------------------------------------------------------ the config */
 
-/* MXCP's required keys of each provider block (models.py). */
+/* The required keys of each provider block: MXCP's (models.py) except
+ * auth_url and token_url, which MXCP requires but which default here to
+ * the provider's real endpoints (the URLs MXCP's docs and examples write
+ * out; auth/oauth/provider.c holds them). */
 static const struct provider_keys {
 	const char *name;
 	const char *required[7];
 } PROVIDERS[] = {
-        {"github", {"client_id", "client_secret", "callback_path", "auth_url", "token_url", NULL}},
-        {"atlassian",
-         {"client_id", "client_secret", "scope", "callback_path", "auth_url", "token_url", NULL}},
-        {"salesforce", {"client_id", "client_secret", "callback_path", "auth_url", "token_url", NULL}},
-        {"google", {"client_id", "client_secret", "scope", "callback_path", "auth_url", "token_url", NULL}},
+        {"github", {"client_id", "client_secret", "callback_path", NULL}},
+        {"atlassian", {"client_id", "client_secret", "scope", "callback_path", NULL}},
+        {"salesforce", {"client_id", "client_secret", "callback_path", NULL}},
+        {"google", {"client_id", "client_secret", "scope", "callback_path", NULL}},
         {"keycloak", {"client_id", "client_secret", "realm", "server_url", "callback_path", NULL}},
         {"oidc", {"config_url", "client_id", "client_secret", "scope", "callback_path", NULL}},
 };
@@ -369,7 +371,8 @@ static int scopes_ok(const json_t *required, const json_t *uc, const char **miss
 	return 1;
 }
 
-static enum mx_auth_status verify(struct mx_auth *a, const char *token, json_t **uc, char *reason, size_t n)
+static enum mx_auth_status verify(struct mx_auth *a, const char *token, const char *resource, json_t **uc,
+                                  char *reason, size_t n)
 {
 	if (token == NULL || *token == '\0') {
 		snprintf(reason, n, "no bearer token");
@@ -384,7 +387,7 @@ static enum mx_auth_status verify(struct mx_auth *a, const char *token, json_t *
 			snprintf(reason, n, "token with characters outside RFC 6750's b64token");
 			return MX_AUTH_INVALID;
 		}
-	enum mx_auth_status st = a->mode->verify(a->state, token, uc, reason, n);
+	enum mx_auth_status st = a->mode->verify(a->state, token, resource, uc, reason, n);
 	if (st != MX_AUTH_OK)
 		return st;
 	const char *missing = NULL;
@@ -406,14 +409,38 @@ static enum mx_auth_status verify(struct mx_auth *a, const char *token, json_t *
 	return MX_AUTH_OK;
 }
 
-enum mx_auth_status mx_auth_verify(struct mx_auth *a, const char *token, json_t **user_context, char *reason,
-                                   size_t n)
+enum mx_auth_status mx_auth_verify_for(struct mx_auth *a, const char *token, const char *resource,
+                                       json_t **user_context, char *reason, size_t n)
 {
 	*user_context = NULL;
 	reason[0] = '\0';
-	enum mx_auth_status st = verify(a, token, user_context, reason, n);
+	enum mx_auth_status st = verify(a, token, resource, user_context, reason, n);
 	mx_metrics_auth(a->provider, status_result(st));
 	return st;
+}
+
+enum mx_auth_status mx_auth_verify(struct mx_auth *a, const char *token, json_t **user_context, char *reason,
+                                   size_t n)
+{
+	return mx_auth_verify_for(a, token, NULL, user_context, reason, n);
+}
+
+/* -------------------------------------------------------------- reloads */
+
+static const json_t *auth_block(const struct mx_project *p)
+{
+	const struct mx_user_config *u = p ? p->user : NULL;
+	return u ? json_object_get(mx_user_profile(u, p->site->project, p->profile), "auth") : NULL;
+}
+
+int mx_auth_reload_check(const struct mx_project *started, const struct mx_project *next)
+{
+	const json_t *was = auth_block(started), *now = auth_block(next);
+	if (was == now || (was != NULL && now != NULL && json_equal(was, now)))
+		return 0;
+	mx_warn("reload: the auth configuration changed; it is read once at start, so the server keeps "
+	        "the previous one until it is restarted");
+	return 1;
 }
 
 /* ------------------------------------------------------------ challenge */

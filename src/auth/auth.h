@@ -66,8 +66,10 @@ struct mx_auth_http_response {
 /* A mode's implementation. */
 struct mx_auth_mode {
 	const char *name; /* "issuer", "verifier" */
-	enum mx_auth_status (*verify)(void *state, const char *token, json_t **user_context, char *reason,
-	                              size_t n);
+	/* resource: the URL the request is for (RFC 8707's resource, the
+	 * server's MCP URL), or NULL when there is none to check (stdio). */
+	enum mx_auth_status (*verify)(void *state, const char *token, const char *resource,
+	                              json_t **user_context, char *reason, size_t n);
 	/* 1: the request was one of this mode's routes and *out is filled; 0:
 	 * not a route of the mode. */
 	int (*route)(void *state, const struct mx_auth_http_request *rq, struct mx_auth_http_response *out);
@@ -96,6 +98,17 @@ const char *mx_auth_provider(const struct mx_auth *a);
  * secret, e-mail or user id in it (it is logged). */
 enum mx_auth_status mx_auth_verify(struct mx_auth *a, const char *token, json_t **user_context, char *reason,
                                    size_t n);
+/* The same for a request for resource (RFC 8707: `<base URL><path>`, the
+ * server's MCP URL as the client reached it): in issuer mode a token bound
+ * at /authorize or /token to another resource is refused. mx_auth_verify
+ * is this with resource NULL (no request, as over stdio). */
+enum mx_auth_status mx_auth_verify_for(struct mx_auth *a, const char *token, const char *resource,
+                                       json_t **user_context, char *reason, size_t n);
+
+/* Called by a reload with the project the server started with and the new one: the auth
+ * block is read once at start, so a change is logged (a warning that it
+ * takes a restart). 1 when the block differs. */
+int mx_auth_reload_check(const struct mx_project *started, const struct mx_project *next);
 
 /* The WWW-Authenticate header value of a 401/403 for status (RFC 6750,
  * with resource_metadata of RFC 9728 and the scope hints of MCP

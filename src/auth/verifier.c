@@ -328,8 +328,10 @@ static json_t *user_context(const struct verifier *v, json_t *claims, const char
 
 /* -------------------------------------------------------------- the mode */
 
-static enum mx_auth_status verify(void *state, const char *token, json_t **uc, char *reason, size_t n)
+static enum mx_auth_status verify(void *state, const char *token, const char *resource, json_t **uc,
+                                  char *reason, size_t n)
 {
+	(void)resource; /* the issuer's audience (`audience`) binds a token here */
 	struct verifier *v = state;
 	char why[512];
 	if (discover(v, why, sizeof why) != 0) {

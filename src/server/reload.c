@@ -13,6 +13,7 @@
  */
 #include "server/internal.h"
 
+#include "auth/auth.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "exec/invoke.h"
@@ -159,6 +160,7 @@ void mx_server_reload(struct mx_server *s, const char *trigger)
 		goto out;
 	}
 	ok = 1;
+	mx_auth_reload_check(s->project, p); /* the auth opened at start */
 	mx_python_detach(s->live);
 	mx_project_unref(s->live);
 	s->live = mx_project_ref(p);

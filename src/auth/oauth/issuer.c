@@ -866,6 +866,10 @@ static int grant_code(struct issuer *s, const struct mx_auth_http_request *rq, c
 		json_decref(rec);
 		return reply_error(out, 400, "invalid_target", "resource does not match the authorization");
 	}
+	/* The token is bound to the resource named at /authorize, else to
+	 * the one named here (RFC 8707 §2.2), else to none. */
+	if (bound == NULL && resource != NULL)
+		json_object_set_new(rec, "resource", json_string(resource));
 	json_object_del(rec, "code_challenge");
 	json_object_del(rec, "redirect_uri");
 	issue_tokens(s, rec, client_id, out);
@@ -1037,8 +1041,24 @@ static int issuer_route(void *state, const struct mx_auth_http_request *rq, stru
 	return reply_error(out, 405, "invalid_request", "Method not allowed");
 }
 
-static enum mx_auth_status issuer_verify(void *state, const char *token, json_t **user_context, char *reason,
-                                         size_t n)
+/* RFC 8707 at the resource server: a token bound to `bound` serves a
+ * request for `resource` when bound is that URL or one above it at a path
+ * boundary (a token for the base URL serves <base>/mcp; one for
+ * <base>/other does not). A trailing '/' on either is ignored. */
+static int resource_covers(const char *bound, const char *resource)
+{
+	size_t b = strlen(bound), r = strlen(resource);
+	while (b > 0 && bound[b - 1] == '/')
+		b--;
+	while (r > 0 && resource[r - 1] == '/')
+		r--;
+	if (b == 0 || b > r || strncmp(bound, resource, b) != 0)
+		return 0;
+	return b == r || resource[b] == '/';
+}
+
+static enum mx_auth_status issuer_verify(void *state, const char *token, const char *resource,
+                                         json_t **user_context, char *reason, size_t n)
 {
 	struct issuer *s = state;
 	*user_context = NULL;
@@ -1060,6 +1080,16 @@ static enum mx_auth_status issuer_verify(void *state, const char *token, json_t 
 	}
 	if (rc != 0) {
 		snprintf(reason, n, "unknown, expired or revoked token");
+		return MX_AUTH_INVALID;
+	}
+	/* A token bound to a resource (RFC 8707, at /authorize or /token)
+	 * serves only requests for it: not this server reached under another
+	 * name, nor another path of it. Tokens issued without one (MXCP's
+	 * clients send none) are not bound. */
+	const char *bound = json_string_value(json_object_get(session, "resource"));
+	if (bound != NULL && resource != NULL && !resource_covers(bound, resource)) {
+		json_decref(session);
+		snprintf(reason, n, "token issued for another resource");
 		return MX_AUTH_INVALID;
 	}
 	json_t *user = json_object_get(session, "user");

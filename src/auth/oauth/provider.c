@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/fetch.h"
 #include "core/form.h"
+#include "core/json.h"
 #include "core/log.h"
 
 #include <math.h>
@@ -27,6 +28,7 @@ struct kind {
 	const char *auth_url, *token_url, *userinfo_url;
 	int pkce;
 	int scope_required;
+	int json_token; /* the token endpoint takes a JSON body (Atlassian), not a form */
 	int (*authorize_extra)(const struct mx_oauth_provider *p, struct mx_buf *url);
 	int (*user)(const struct mx_oauth_provider *p, const char *token, json_t **user, char *error,
 	            size_t n);
@@ -63,10 +65,11 @@ static char *dup_member(const json_t *o, const char *key)
 	return s != NULL && *s ? mx_strdup(s) : NULL;
 }
 
-/* GET or POST url; the answer as JSON (an object; a form-encoded body is
- * read as one too, as GitHub answers without Accept: application/json). */
-static int call(const char *url, const char *bearer, const char *accept, const char *form, long *status,
-                json_t **answer, char *error, size_t n)
+/* GET or POST url (a body: form-encoded, or JSON when json_body); the
+ * answer as JSON (an object; a form-encoded body is read as one too, as
+ * GitHub answers without Accept: application/json). */
+static int call(const char *url, const char *bearer, const char *accept, const char *form, int json_body,
+                long *status, json_t **answer, char *error, size_t n)
 {
 	*answer = NULL;
 	char auth[4096 + 32];
@@ -84,7 +87,8 @@ static int call(const char *url, const char *bearer, const char *accept, const c
 		headers[h++] = auth;
 	}
 	if (form != NULL)
-		headers[h++] = "Content-Type: application/x-www-form-urlencoded";
+		headers[h++] = json_body ? "Content-Type: application/json"
+		                         : "Content-Type: application/x-www-form-urlencoded";
 	headers[h] = NULL;
 	struct mx_fetch_request rq = {.url = url,
 	                              .headers = headers,
@@ -135,7 +139,24 @@ static int token_request(const struct mx_oauth_provider *p, struct mx_buf *form,
 	memset(g, 0, sizeof *g);
 	long status = 0;
 	json_t *a = NULL;
-	int rc = call(p->token_url, NULL, "application/json", mx_buf_str(form), &status, &a, error, n);
+	char *body = NULL;
+	if (p->kind->json_token) {
+		/* Atlassian's /oauth/token takes the same members as a JSON object. */
+		json_t *o = NULL;
+		if (mx_form_parse(form->p, form->len, &o) == 0)
+			body = mx_json_dumps(o, MX_JSON_COMPACT);
+		json_decref(o);
+		if (body == NULL) {
+			snprintf(error, n, "server_error");
+			return MX_ENOMEM;
+		}
+	}
+	int rc = call(p->token_url, NULL, "application/json", body != NULL ? body : mx_buf_str(form),
+	              body != NULL, &status, &a, error, n);
+	if (body != NULL) {
+		memset(body, 0, strlen(body));
+		mx_free(body);
+	}
 	if (rc != 0)
 		return rc;
 	const char *err = json_string_value(json_object_get(a, "error"));
@@ -230,7 +251,7 @@ static int get_profile(const struct mx_oauth_provider *p, const char *url, const
                        const char *token, json_t **profile, char *error, size_t n)
 {
 	long status = 0;
-	int rc = call(url, token, accept, NULL, &status, profile, error, n);
+	int rc = call(url, token, accept, NULL, 0, &status, profile, error, n);
 	if (rc != 0)
 		return rc;
 	if (status != 200 || !json_is_object(*profile)) {
@@ -288,7 +309,7 @@ static int github_email(const struct mx_oauth_provider *p, const char *token, ch
 	json_t *list = NULL;
 	long status = 0;
 	char error[64];
-	if (call(p->emails_url, token, "application/vnd.github+json", NULL, &status, &list, error,
+	if (call(p->emails_url, token, "application/vnd.github+json", NULL, 0, &status, &list, error,
 	         sizeof error) != 0)
 		return -1;
 	int found = -1;
@@ -419,16 +440,16 @@ static int oidc_extra(const struct mx_oauth_provider *p, struct mx_buf *q)
 
 static const struct kind KINDS[] = {
         {"github", "https://github.com/login/oauth/authorize", "https://github.com/login/oauth/access_token",
-         "https://api.github.com/user", 1, 0, NULL, github_user},
+         "https://api.github.com/user", 1, 0, 0, NULL, github_user},
         {"atlassian", "https://auth.atlassian.com/authorize", "https://auth.atlassian.com/oauth/token",
-         "https://api.atlassian.com/me", 1, 1, atlassian_extra, atlassian_user},
+         "https://api.atlassian.com/me", 1, 1, 1, atlassian_extra, atlassian_user},
         {"salesforce", "https://login.salesforce.com/services/oauth2/authorize",
          "https://login.salesforce.com/services/oauth2/token",
-         "https://login.salesforce.com/services/oauth2/userinfo", 1, 0, NULL, salesforce_user},
+         "https://login.salesforce.com/services/oauth2/userinfo", 1, 0, 0, NULL, salesforce_user},
         {"google", "https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token",
-         "https://www.googleapis.com/oauth2/v2/userinfo", 1, 1, google_extra, google_user},
-        {"keycloak", NULL, NULL, NULL, 1, 0, NULL, oidc_user},
-        {"oidc", NULL, NULL, NULL, 1, 1, oidc_extra, oidc_user},
+         "https://www.googleapis.com/oauth2/v2/userinfo", 1, 1, 0, google_extra, google_user},
+        {"keycloak", NULL, NULL, NULL, 1, 0, 0, NULL, oidc_user},
+        {"oidc", NULL, NULL, NULL, 1, 1, 0, oidc_extra, oidc_user},
 };
 
 /* ---------------------------------------------------------------------------
@@ -440,7 +461,7 @@ static int discover(struct mx_oauth_provider *p, struct mx_err *err)
 	json_t *d = NULL;
 	long status = 0;
 	char why[64];
-	int rc = call(p->config_url, NULL, "application/json", NULL, &status, &d, why, sizeof why);
+	int rc = call(p->config_url, NULL, "application/json", NULL, 0, &status, &d, why, sizeof why);
 	if (rc != 0 || status != 200 || !json_is_object(d)) {
 		json_decref(d);
 		return mx_err_set(err, MX_EIO, "OIDC discovery from %s failed (%s)", p->config_url,

@@ -205,9 +205,13 @@ static int guard_auth(struct mx_http *h, struct MHD_Connection *c, const char *m
 {
 	if (h->opt.auth == NULL)
 		return 0;
-	char reason[160];
+	char reason[160], resource[1100 + 256];
+	/* RFC 8707: the resource this request is for, as the client reached it. */
+	mx_http_base_url(h, c, resource, 1100);
+	size_t bl = strlen(resource);
+	snprintf(resource + bl, sizeof resource - bl, "%s", url);
 	enum mx_auth_status st =
-	        mx_auth_verify(h->opt.auth, bearer_token(c), &rq->user, reason, sizeof reason);
+	        mx_auth_verify_for(h->opt.auth, bearer_token(c), resource, &rq->user, reason, sizeof reason);
 	if (st == MX_AUTH_OK)
 		return 0;
 	if (st != MX_AUTH_NO_TOKEN && mx_http_refusal_log_due()) {
