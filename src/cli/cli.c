@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* cli/health.c: the probe a container health check runs (no curl needed). */
+int mx_cmd_health(int argc, char **argv);
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -36,6 +39,7 @@ static const struct command COMMANDS[] = {
         {"dbt", mx_cmd_dbt, "Run dbt with the profile's secrets injected as environment variables"},
         {"drift-snapshot", mx_cmd_drift_snapshot, "Write a drift snapshot (the baseline for drift-check)"},
         {"drift-check", mx_cmd_drift_check, "Compare the current state with the drift baseline"},
+        {"health", mx_cmd_health, "Probe a running server's /health (container health checks)"},
 };
 
 static void print_help(FILE *f)
