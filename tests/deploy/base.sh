@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${BUILDAH:=buildah --storage-driver vfs}"
 IMAGE=docker.io/library/debian:bookworm-slim
 key=$(date -u +%G-W%V)
-cache=$MXCP_SOURCE_DIR/deps/deploy-base
+cache=${MXCP_DEPLOY_CACHE:-$MXCP_SOURCE_DIR/deps/deploy-base}
 tarball=$cache/bookworm-minbase-$key.tar.gz
 
 # The mirror apt uses here: a deb822 URIs: line or a one-line `deb` entry
@@ -39,6 +39,10 @@ mirror_of() {
 		esac
 	done | head -n 1
 }
+
+# Committed once per key: the image carries it as a label.
+have=$($BUILDAH inspect --type image --format '{{index .OCIv1.Config.Labels "mxcp.base.key"}}' "$IMAGE" 2>/dev/null || true)
+[ "$have" = "$key" ] && exit 0
 
 if [ ! -f "$tarball" ]; then
 	mirror=$(mirror_of bookworm)
@@ -96,11 +100,6 @@ SRC
 	echo "deploy: base root file system made in $(($(date +%s) - t0)) s: $tarball" >&2
 fi
 
-# Committed once per tarball: the image carries the key as a label.
-have=$($BUILDAH inspect --type image --format '{{index .ImageAnnotations "mxcp.base.key"}}{{index .OCIv1.Config.Labels "mxcp.base.key"}}' "$IMAGE" 2>/dev/null || true)
-case $have in
-*"$key"*) exit 0 ;;
-esac
 ctr=$($BUILDAH from scratch)
 mnt=$($BUILDAH mount "$ctr")
 tar -C "$mnt" --numeric-owner -xzf "$tarball"

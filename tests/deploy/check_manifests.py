@@ -1,7 +1,10 @@
 """tests/deploy/check_manifests.py — deploy/k8s/*.yaml and deploy/compose.yml
 read as YAML and checked against what mxcp really serves and reads.
 
-Usage: /usr/bin/python3 check_manifests.py SOURCE_DIR ENV_NAMES_FILE OUT_DIR
+Usage: python3 check_manifests.py SOURCE_DIR ENV_NAMES_FILE OUT_DIR YAML_JSON
+
+YAML_JSON holds the files parsed (yaml_to_json.mjs: {path: [doc, …]}, and
+the ConfigMap's YAML files as "configmap:KEY").
 
 ENV_NAMES_FILE lists the environment variables mxcp reads (one a line,
 from its sources). Writes OUT_DIR/k8s.json (every manifest, for the schema
@@ -10,15 +13,14 @@ checks ask, for the live check), OUT_DIR/config.yml and OUT_DIR/mxcp-site.yml
 (the ConfigMap's files, for `mxcp validate`). Exits 1 with every problem
 listed.
 """
-import glob
 import json
 import os
 import re
 import sys
 
-import yaml
-
-src, env_file, out = sys.argv[1:4]
+src, env_file, out, parsed_file = sys.argv[1:5]
+with open(parsed_file) as f:
+    parsed = json.load(f)
 problems = []
 
 
@@ -30,13 +32,10 @@ with open(env_file) as f:
     mxcp_env = {line.strip() for line in f if line.strip()}
 
 docs = []
-for path in sorted(glob.glob(os.path.join(src, "deploy/k8s/*.yaml"))):
-    with open(path) as f:
-        for d in yaml.safe_load_all(f):
-            if d is None:
-                continue
-            d["__file"] = os.path.relpath(path, src)
-            docs.append(d)
+for path in sorted(p for p in parsed if "/deploy/k8s/" in p):
+    for d in parsed[path]:
+        d["__file"] = os.path.relpath(path, src)
+        docs.append(d)
 by_kind = {}
 for d in docs:
     for key in ("apiVersion", "kind", "metadata"):
@@ -60,7 +59,7 @@ if dep["spec"]["selector"]["matchLabels"] != labels:
     fail("Deployment: selector does not match the template's labels")
 
 config_text = cm["mxcp-config"]["data"]["config.yml"]
-config = yaml.safe_load(config_text)
+config = parsed["configmap:config.yml"][0]
 http = config["transport"]["http"]
 port = http.get("port", 8000)
 if http.get("host") not in ("0.0.0.0", "::"):
@@ -168,8 +167,7 @@ for h in by_kind["HorizontalPodAutoscaler"]:
         fail("HorizontalPodAutoscaler on CPU needs a cpu request")
 
 # compose.yml: the health check, volumes, environment.
-with open(os.path.join(src, "deploy/compose.yml")) as f:
-    compose = yaml.safe_load(f)
+compose = next(v[0] for k, v in parsed.items() if k.endswith("/deploy/compose.yml"))
 m = compose["services"]["mxcp"]
 test = m["healthcheck"]["test"]
 if "curl" in " ".join(test):

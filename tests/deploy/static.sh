@@ -14,8 +14,9 @@
 #     call, the forwarded Origin accepted;
 #   - deploy/mxcp.service: `systemd-analyze verify`, and `systemd-analyze
 #     security` at most 2.0.
-# Needs /usr/bin/python3 with python3-yaml, node/npm, nginx, curl,
-# systemd-analyze (Debian packages; scripts/setup.sh has most).
+# Needs /usr/bin/python3, node/npm (the npm packages of package.json are
+# installed here on first use), nginx, curl, systemd-analyze (Debian's
+# systemd package; scripts/setup.sh installs the rest).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MXCP_SOURCE_DIR:=$(cd "$here/../.." && pwd)}"
@@ -25,7 +26,7 @@ for tool in curl node npm systemd-analyze; do
 	command -v $tool >/dev/null 2>&1 || { echo "deploy: $tool is required" >&2; exit 2; }
 done
 PY=/usr/bin/python3
-$PY -c 'import yaml' 2>/dev/null || { echo "deploy: /usr/bin/python3 with python3-yaml is required (apt-get install python3-yaml)" >&2; exit 2; }
+[ -x $PY ] || { echo "deploy: /usr/bin/python3 is required (scripts/setup.sh)" >&2; exit 2; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "deploy: nginx is required (scripts/setup.sh)" >&2; exit 2; }
 
@@ -51,18 +52,19 @@ rm -rf "$tmp/app/data" "$tmp/app/audit"
 (cd "$tmp/app" && "$MXCP" query --file seed/seed.sql >/dev/null)
 
 # ---------------------------------------------------------------- manifests
+if [ ! -d "$here/node_modules/kubernetes-models" ] || [ ! -d "$here/node_modules/yaml" ]; then
+	exec 9>"$here/.npm-install.lock"
+	flock 9
+	[ -d "$here/node_modules/kubernetes-models" ] && [ -d "$here/node_modules/yaml" ] ||
+		(cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
+	flock -u 9
+fi
 mxcp_env_names "$MXCP_SOURCE_DIR" >"$tmp/env-names"
-if $PY "$here/check_manifests.py" "$MXCP_SOURCE_DIR" "$tmp/env-names" "$tmp"; then
+(cd "$here" && node yaml_to_json.mjs "$MXCP_SOURCE_DIR"/deploy/k8s/*.yaml "$MXCP_SOURCE_DIR/deploy/compose.yml") >"$tmp/parsed.json"
+if $PY "$here/check_manifests.py" "$MXCP_SOURCE_DIR" "$tmp/env-names" "$tmp" "$tmp/parsed.json"; then
 	ok "k8s manifests and compose.yml agree with mxcp's routes, port and environment"
 else
 	no "k8s manifests / compose.yml"
-fi
-if [ ! -d "$here/node_modules/kubernetes-models" ]; then
-	exec 9>"$here/.npm-install.lock"
-	flock 9
-	[ -d "$here/node_modules/kubernetes-models" ] ||
-		(cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
-	flock -u 9
 fi
 if [ -f "$tmp/k8s.json" ] && (cd "$here" && node validate_k8s.mjs "$tmp/k8s.json"); then
 	ok "k8s manifests valid against the Kubernetes schemas"
