@@ -68,12 +68,24 @@ t_start=$(now)
 # ---------------------------------------------------------------- build
 sh "$here/base.sh"
 t_base=$(now)
+# The build context: the working tree as it is, with deps/ resolved (here it
+# may be a symlink) to DuckDB's checksummed npm tarballs, when there, so the
+# build needs no npm registry (setup.sh fetches them itself otherwise).
+ctx=$STORE/context
+rm -rf "$ctx"
+mkdir -p "$ctx"
+(cd "$MXCP_SOURCE_DIR" && tar --exclude=./.git --exclude=./build --exclude='./build-*' --exclude=./deps \
+	--exclude='*/node_modules' --exclude=./fuzz/out -cf - .) | tar -C "$ctx" -xf -
+if ls "$MXCP_SOURCE_DIR"/deps/duckdb/dl/*.tgz >/dev/null 2>&1; then
+	mkdir -p "$ctx/deps/duckdb/dl"
+	cp -L "$MXCP_SOURCE_DIR"/deps/duckdb/dl/*.tgz "$ctx/deps/duckdb/dl/"
+fi
 build() { # build TAG [--build-arg …]
 	tag=$1
 	shift
 	nice $BUILDAH bud --isolation chroot --layers --format docker --pull-never \
-		-f "$MXCP_SOURCE_DIR/deploy/Dockerfile" --ignorefile "$MXCP_SOURCE_DIR/deploy/Dockerfile.dockerignore" \
-		-t "$tag" "$@" "$MXCP_SOURCE_DIR" >"$tmp/bud-${tag##*:}.log" 2>&1 ||
+		-f "$ctx/deploy/Dockerfile" --ignorefile "$ctx/deploy/Dockerfile.dockerignore" \
+		-t "$tag" "$@" "$ctx" >"$tmp/bud-${tag##*:}.log" 2>&1 ||
 		{ tail -n 40 "$tmp/bud-${tag##*:}.log"; echo "not ok - buildah bud $tag"; exit 1; }
 }
 build "$IMAGE"
