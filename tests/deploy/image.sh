@@ -226,7 +226,7 @@ else
 fi
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/ready" || true)
 [ "$code" = 200 ] && ok "GET /ready from the host: 200" || no "GET /ready gave $code"
-curl -fsS "$base/metrics" | grep -q '^mxcp_' && ok "GET /metrics: Prometheus text" || no "/metrics"
+curl -fsS -o "$tmp/metrics" "$base/metrics" && grep -q '^mxcp_' "$tmp/metrics" && ok "GET /metrics: Prometheus text" || no "/metrics"
 rss() { st "$mxpid" "$1" | awk '{print int($1 / 1024)}'; }
 idle_rss=$(rss VmRSS)
 sid=$(mcp_session "$base" || true)
@@ -237,10 +237,10 @@ echo "$out" | grep -q 'The art of DuckDB' && ok "tools/call recommend_products (
 	no "Python tool call: $out"
 box "$tmp/v1" -- mxcp health --socket /run/mxcp/mxcp.sock >/dev/null && ok "admin socket: mxcp health --socket" || no "admin socket"
 
-# Load: 2000 calls, 16 at a time, half SQL and half Python.
+# Load: 10000 calls, 16 at a time, half SQL and half Python.
 body_sql='{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search_products","arguments":{"query":"o","max_price":100}}}'
 body_py='{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"recommend_products","arguments":{"customer_id":2}}}'
-urls=$(i=0; while [ $i -lt 1000 ]; do printf '%s/mcp ' "$base"; i=$((i + 1)); done)
+urls=$(i=0; while [ $i -lt 5000 ]; do printf '%s/mcp ' "$base"; i=$((i + 1)); done)
 t_l=$(now)
 for body in "$body_sql" "$body_py"; do
 	# shellcheck disable=SC2086
@@ -251,8 +251,8 @@ t_l2=$(now)
 calls_ok=$(grep -o '"isError":false' "$tmp/load.out" | wc -l)
 loaded_rss=$(rss VmRSS)
 peak_rss=$(rss VmHWM)
-[ "$calls_ok" -ge 990 ] && ok "load: 2000 calls in $((t_l2 - t_l)) s, 16 concurrent" || no "load: $calls_ok of the last 1000 calls answered"
-echo "# RSS of mxcp (example with Python loaded): idle ${idle_rss} MiB; after 2000 calls ${loaded_rss} MiB; peak (VmHWM) ${peak_rss} MiB"
+[ "$calls_ok" -ge 4990 ] && ok "load: 10000 calls in $((t_l2 - t_l)) s, 16 concurrent" || no "load: $calls_ok of the last 5000 calls answered"
+echo "# RSS of mxcp (example with Python loaded): idle ${idle_rss} MiB; after 10000 calls ${loaded_rss} MiB; peak (VmHWM) ${peak_rss} MiB"
 
 # SIGHUP: reload, keep serving.
 kill -HUP "$pid1"
@@ -274,7 +274,7 @@ else
 	tail -n 5 "$tmp/serve.log"
 	no "SIGTERM: exit $rc"
 fi
-[ -s "$tmp/v1/audit/shop.jsonl" ] && [ "$(wc -l <"$tmp/v1/audit/shop.jsonl")" -ge 2000 ] &&
+[ -s "$tmp/v1/audit/shop.jsonl" ] && [ "$(wc -l <"$tmp/v1/audit/shop.jsonl")" -ge 10000 ] &&
 	ok "audit trail on the audit volume: $(wc -l <"$tmp/v1/audit/shop.jsonl") records" || no "audit trail missing or short"
 
 # ---------------------------------------------------------------- PID 1 and orphans
