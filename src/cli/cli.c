@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* cli/health.c: the probe a container health check runs (no curl needed). */
+int mx_cmd_health(int argc, char **argv);
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -27,6 +30,7 @@ static const struct command COMMANDS[] = {
         {"drift-check", mx_cmd_drift_check, "Compare the current state with the drift baseline"},
         {"drift-snapshot", mx_cmd_drift_snapshot, "Write a drift snapshot (the baseline for drift-check)"},
         {"evals", mx_cmd_evals, "Run LLM evaluation suites against the endpoints"},
+        {"health", mx_cmd_health, "Probe a running server's /health (container health checks)"},
         {"init", mx_cmd_init, "Initialize a new MXCP repository"},
         {"lint", mx_cmd_lint, "Check endpoints for missing but recommended metadata"},
         {"list", mx_cmd_list, "List all available endpoints"},
