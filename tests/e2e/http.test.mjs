@@ -445,7 +445,8 @@ describe('signals over HTTP', () => {
 
 	test('SIGTERM with a slow call in flight: it completes, new connections are refused, exit 0', async () => {
 		const srv = await HttpServer.start(copyProject('tests/projects/e2e'), ['--stateless']);
-		const slow = post(srv, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { n: 100000000 } } }, V);
+		// long enough (seconds) that the drain has a window to look into
+		const slow = post(srv, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', arguments: { n: 1000000000 } } }, V);
 		await sleep(300);
 		srv.child.kill('SIGTERM');
 		// a new connection (no keep-alive reuse) must be refused once the
@@ -471,7 +472,7 @@ describe('signals over HTTP', () => {
 		}
 		const r = await slow;
 		assert.equal(r.status, 200);
-		assert.deepEqual((await r.json()).result.structuredContent, { result: 14285714 });
+		assert.deepEqual((await r.json()).result.structuredContent, { result: 142857143 });
 		assert.ok(refused, 'a new connection was accepted while draining');
 		const { code, signal } = await srv.exited;
 		assert.equal(signal, null);
