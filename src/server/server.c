@@ -43,6 +43,7 @@
 #include "model/project.h"
 #include "ops/metrics.h"
 #include "ops/ready.h"
+#include "server/cache.h"
 #include "server/observers.h"
 #include "transport/admin.h"
 #include "transport/http/http.h"
@@ -341,6 +342,8 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	if ((rc = audit_open(p, &s->audit, err)) != 0)
 		return rc;
 	mx_metrics_set_audit_source(s->audit ? mx_audit_metrics_source : NULL, s->audit);
+	if ((rc = mx_server_cache_check(p, err)) != 0 || (rc = mx_server_cache_open(p, &s->cache, err)) != 0)
+		return rc;
 	const struct mx_user_transport *ut = &p->user->transport;
 	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
 	struct mx_mcp_server_options sopt = {
@@ -353,6 +356,7 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	        .call_timeout = (double)ut->call_timeout,
 	        .max_message = (size_t)ut->max_message_bytes,
 	        .max_depth = (int)ut->max_json_depth,
+	        .cache = s->cache,
 	};
 	if ((rc = mx_mcp_server_new(s->rt, &sopt, &s->mcp, err)) != 0)
 		return rc;
@@ -675,6 +679,7 @@ void mx_server_free(struct mx_server *s)
 	if (s->mcp)
 		mx_mcp_server_free(s->mcp);
 	mx_metrics_set_audit_source(NULL, NULL);
+	mx_server_cache_close(s->cache); /* after the protocol core: no call still looks up */
 	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
 	mx_auth_close(s->auth); /* after the transports: no request is still verifying */
 	json_decref(s->stdio_user);
