@@ -268,8 +268,12 @@ static const struct field cache_fields[] = {
         END,
 };
 static const struct field profile_fields[] = {
-        LIST_OF("secrets", &secret_item), OBJ("cache", cache_fields),         OBJ("plugin", plugin_fields),
-        OBJ("auth", auth_fields),         OBJ("telemetry", telemetry_fields), END,
+        LIST_OF("secrets", &secret_item),
+        OBJ("plugin", plugin_fields),
+        OBJ("auth", auth_fields),
+        OBJ("telemetry", telemetry_fields),
+        OBJ("cache", cache_fields), /* mxcp's own: the response cache (docs/cache.md) */
+        END,
 };
 static const struct field profile_item = OBJ("", profile_fields);
 static const struct field project_fields[] = {MAP_OF("profiles", &profile_item), END};

@@ -257,8 +257,9 @@ static int dump_cb(const char *p, size_t n, void *data)
 	return mx_buf_append(data, p, n) == 0 ? 0 : -1;
 }
 
-/* The caller's identity for the key: the `user` object whose claims lose
- * the ones that change with every token (exp, iat, nbf, jti, auth_time). */
+/* The caller's identity for the key: the `user` object without the claims
+ * that change with every token (exp, iat, nbf, jti, auth_time), in
+ * `claims` and where the raw profile's keys are copied to the top. */
 static int put_identity(struct mx_buf *k, struct mx_call_ctx *ctx)
 {
 	const json_t *user = mx_call_ctx_user(ctx);
@@ -268,8 +269,13 @@ static int put_identity(struct mx_buf *k, struct mx_call_ctx *ctx)
 	const json_t *claims = json_object_get(user, "claims");
 	json_t *cl = json_is_object(claims) ? json_copy((json_t *)claims) : NULL;
 	static const char *const volatile_claims[] = {"exp", "iat", "nbf", "jti", "auth_time"};
-	for (size_t i = 0; cl && i < sizeof volatile_claims / sizeof *volatile_claims; i++)
-		json_object_del(cl, volatile_claims[i]);
+	/* the raw profile's keys are the user's too (auth/identity.c) */
+	for (size_t i = 0; i < sizeof volatile_claims / sizeof *volatile_claims; i++) {
+		if (cl)
+			json_object_del(cl, volatile_claims[i]);
+		if (u)
+			json_object_del(u, volatile_claims[i]);
+	}
 	if (u && cl)
 		json_object_set_new(u, "claims", cl);
 	else
