@@ -29,6 +29,7 @@ static _Thread_local duckdb_connection conn;
 static _Thread_local duckdb_prepared_statement stmt;
 static _Thread_local unsigned execs;
 static _Thread_local duckdb_prepared_statement greet_stmt;
+static _Thread_local unsigned greet_execs;
 static int constant;
 static const char CONSTANT[] =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
@@ -39,8 +40,12 @@ static int run_greet(const char *name, char *out, size_t outsz)
 {
 	if (conn == NULL && duckdb_connect(db, &conn) != DuckDBSuccess)
 		return -1;
+	/* typed, so an execution does not bind again; prepared afresh every
+	 * 4,096 runs, as run_query does (and mxcp) */
+	if (greet_stmt != NULL && ++greet_execs % 4096 == 0)
+		duckdb_destroy_prepare(&greet_stmt);
 	if (greet_stmt == NULL &&
-	    duckdb_prepare(conn, "SELECT 'Hello, ' || $1 || '!'", &greet_stmt) != DuckDBSuccess)
+	    duckdb_prepare(conn, "SELECT 'Hello, ' || $1::VARCHAR || '!'", &greet_stmt) != DuckDBSuccess)
 		return -1;
 	duckdb_bind_varchar(greet_stmt, 1, name);
 	duckdb_result res;
@@ -67,11 +72,10 @@ struct body {
 
 static long long run_query(long long n)
 {
-	if (conn == NULL) {
-		if (duckdb_connect(db, &conn) != DuckDBSuccess ||
-		    duckdb_prepare(conn, "SELECT $1::BIGINT + 1", &stmt) != DuckDBSuccess)
-			return -1;
-	}
+	if (conn == NULL && duckdb_connect(db, &conn) != DuckDBSuccess)
+		return -1;
+	if (stmt == NULL && duckdb_prepare(conn, "SELECT $1::BIGINT + 1", &stmt) != DuckDBSuccess)
+		return -1;
 	/* DuckDB 1.4 keeps memory per execution of this statement until it is
 	 * destroyed; mxcp prepares it afresh every 4,096 runs, so does the floor. */
 	if (++execs % 4096 == 0) {
