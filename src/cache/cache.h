@@ -83,6 +83,10 @@ int mx_cache_flush(struct mx_cache *c);
 
 void mx_cache_get_stats(struct mx_cache *c, struct mx_cache_stats *out);
 
+/* A 64-bit hash of (seed, bytes): wyhash-style multiply-mix; fast, not
+ * cryptographic (keys are always compared in full). */
+uint64_t mx_cache_hash(uint64_t seed, const void *key, size_t klen);
+
 /* Parse "redis://[[user]:password@]host[:port][/db]". 0, or MX_EINVAL with
  * err saying why. host/user/password are written NUL-terminated. */
 int mx_cache_parse_redis_url(const char *url, char *host, size_t hostsz, int *port, int *db, char *user,

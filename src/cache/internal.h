@@ -25,7 +25,4 @@ extern const struct mx_cache_ops mx_cache_memory_ops;
 int mx_cache_redis_open(const struct mx_cache_options *opt, void **out, struct mx_err *err);
 extern const struct mx_cache_ops mx_cache_redis_ops;
 
-/* 64-bit hash of (generation, key): wyhash-style multiply-mix, seeded. */
-uint64_t mx_cache_hash(uint64_t generation, const void *key, size_t klen);
-
 #endif

@@ -8,6 +8,7 @@
 #include "config/user.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "exec/executor.h"
 #include "policy/policy.h"
@@ -285,14 +286,27 @@ static int put_identity(struct mx_buf *k, struct mx_call_ctx *ctx)
 	return rc ? MX_ENOMEM : 0;
 }
 
-/* The key: kind, name, the converted arguments (canonical), and the
- * identity when the answer may depend on it. */
+/* The key: kind, name, the definition's fingerprint, the converted
+ * arguments (canonical), and the identity when the answer may depend on
+ * it. */
 static int cache_key(struct mx_buf *k, const struct mx_endpoint *ep, const json_t *converted,
                      struct mx_call_ctx *ctx, int has_policies)
 {
 	static const char kinds[] = {'t', 'r', 'p'};
+	/* The definition's fingerprint: instances of different versions of
+	 * the project that share a Redis (a rolling deploy) never serve each
+	 * other's answers. */
+	uint64_t fp = mx_cache_hash(0, ep->source_code ? ep->source_code : "",
+	                            ep->source_code ? strlen(ep->source_code) : 0);
+	if (ep->source_path)
+		fp ^= mx_cache_hash(1, ep->source_path, strlen(ep->source_path));
+	if (ep->policies) {
+		char *pol = mx_json_dumps(ep->policies, MX_JSON_SORTED);
+		fp ^= pol ? mx_cache_hash(2, pol, strlen(pol)) : 0;
+		mx_free(pol);
+	}
 	if (mx_buf_putc(k, kinds[ep->kind]) || mx_buf_putc(k, '\n') || mx_buf_puts(k, ep->name) ||
-	    mx_buf_putc(k, '\n'))
+	    mx_buf_printf(k, "\n%016llx\n", (unsigned long long)fp))
 		return MX_ENOMEM;
 	if (converted &&
 	    json_dump_callback(converted, dump_cb, k, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) != 0)
