@@ -1332,6 +1332,34 @@ int mx_mcp_server_saturated(struct mx_mcp_server *s)
 	return mx_workers_saturated(s->workers);
 }
 
+int mx_mcp_server_may_hit_cache(struct mx_mcp_server *s, const json_t *msg)
+{
+	if (s->cache == NULL || !json_is_object(msg))
+		return 0;
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	const json_t *params = json_object_get(msg, "params");
+	if (method == NULL || !json_is_object(params))
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	struct mx_mcp_catalog *cat = mx_mcp_catalog_ref(s->cat);
+	pthread_mutex_unlock(&s->mu);
+	const struct mx_endpoint *ep = NULL;
+	if (strcmp(method, "tools/call") == 0) {
+		const char *name = json_string_value(json_object_get(params, "name"));
+		ep = name ? mx_mcp_catalog_tool(cat, name) : NULL;
+	} else if (strcmp(method, "resources/read") == 0) {
+		const char *uri = json_string_value(json_object_get(params, "uri"));
+		json_t *vars = NULL;
+		ep = uri ? mx_mcp_catalog_resource(cat, uri, &vars) : NULL;
+		json_decref(vars);
+	}
+	struct mx_invoke_cache ic = {.cache = s->cache,
+	                             .cfg = cat->project->user ? &cat->project->user->cache : NULL};
+	int may = ep != NULL && mx_invoke_cache_applies(&ic, ep, NULL);
+	mx_mcp_catalog_unref(cat);
+	return may;
+}
+
 size_t mx_mcp_server_pending(struct mx_mcp_server *s)
 {
 	return mx_workers_pending(s->workers);

@@ -87,6 +87,12 @@ size_t mx_mcp_server_cancel(struct mx_mcp_server *s, uint64_t serial, const json
 /* Is every worker busy and the queue full, so that a call now would be
  * refused? A transport answers 503 early instead of taking the body. */
 int mx_mcp_server_saturated(struct mx_mcp_server *s);
+/* Might msg (one request) be answered from the response cache on the
+ * receiving thread (a tools/call or resources/read of an endpoint the
+ * current snapshot caches)? A transport lets such a call through while the
+ * workers are saturated: a hit needs none (a miss is then answered
+ * "overloaded"). 0 without a cache. */
+int mx_mcp_server_may_hit_cache(struct mx_mcp_server *s, const json_t *msg);
 /* Calls waiting for a worker plus those running (status pages). */
 size_t mx_mcp_server_pending(struct mx_mcp_server *s);
 /* Every tool of the current snapshot, all pages, as the object

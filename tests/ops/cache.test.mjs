@@ -5,7 +5,8 @@
 //     /metrics, audited with "cached":true, the hash chain intact), a
 //     request header bypasses it, an input policy still denies every call,
 //     a tool not marked read-only is never cached, a SIGHUP invalidates, and
-//     the admin socket's POST /cache/flush empties it;
+//     the admin socket's POST /cache/flush empties it; with every worker
+//     busy, hits are still answered while other calls get 503;
 //   - a cache TTL configured for a tool that is not read-only fails start-up
 //     naming the config file and line;
 //   - Redis backend: three instances behind nginx share one Redis
@@ -45,7 +46,7 @@ let nprojects = 0;
 // A project with `greet` (read-only), `write` (not read-only), `guarded`
 // (read-only, an input policy denying name "eve") and `stamp` (read-only,
 // reads a table so a change is visible). cache: the profile's cache block.
-function cacheProject(cache) {
+function cacheProject(cache, top = '') {
 	const dir = path.join(scratch, `cache${nprojects++}`);
 	fs.mkdirSync(path.join(dir, 'tools'), { recursive: true });
 	fs.writeFileSync(
@@ -67,6 +68,12 @@ function cacheProject(cache) {
 		"SELECT 'ok ' || $name AS g",
 	);
 	tool('stamp', ro, "SELECT v FROM stamps", '');
+	tool(
+		'slow',
+		'',
+		'SELECT count(*)::VARCHAR AS c FROM range($n) t(i) WHERE i % 7 = 2',
+		'  parameters:\n    - name: n\n      type: integer\n      description: Rows\n',
+	);
 	fs.writeFileSync(path.join(dir, 'none.yml'), 'mxcp: 1\n');
 	execFileSync(MXCP, ['query', "CREATE TABLE stamps AS SELECT 'one' AS v"], {
 		cwd: dir,
@@ -76,7 +83,7 @@ function cacheProject(cache) {
 	const cfg = path.join(dir, 'config.yml');
 	fs.writeFileSync(
 		cfg,
-		'mxcp: 1\nprojects:\n  cachetest:\n    profiles:\n      default:\n        cache:\n' +
+		`mxcp: 1\n${top}projects:\n  cachetest:\n    profiles:\n      default:\n        cache:\n` +
 			Object.entries(cache)
 				.map(([k, v]) =>
 					typeof v === 'object'
@@ -226,6 +233,23 @@ test('a TTL for a tool that is not read-only fails start-up at file:line', async
 	const { code } = await child.exited;
 	assert.notEqual(code, 0);
 	assert.match(child.output, new RegExp(`${proj.cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: cache\\.endpoints\\.write: .*readOnlyHint`));
+});
+
+test('workers saturated: hits are still answered, other calls get 503', async (t) => {
+	const proj = cacheProject({ enabled: true, default_ttl: 300 }, 'transport:\n  workers: 1\n  queue_size: 1\n');
+	const srv = await serveHttp(proj.dir, ['--stateless', '--readonly'], { env: serverEnv({ MXCP_CONFIG: proj.cfg }) });
+	t.after(() => stop(srv));
+	assert.equal(text(await callTool(srv.url, 'greet', { name: 'Sat' })), 'Hello, Sat!');
+	// One slow call on the only worker, one more in the queue: saturated.
+	const slow = [callTool(srv.url, 'slow', { n: 150000000 })];
+	await sleep(150);
+	slow.push(callTool(srv.url, 'slow', { n: 1000 }));
+	await sleep(100);
+	const refused = await callTool(srv.url, 'write', { name: 'x' });
+	assert.equal(refused.status, 503, JSON.stringify(refused.body));
+	const hits = await Promise.all(Array.from({ length: 6 }, () => callTool(srv.url, 'greet', { name: 'Sat' })));
+	for (const h of hits) assert.equal(text(h), 'Hello, Sat!');
+	for (const r of await Promise.all(slow)) assert.equal(r.status, 200);
 });
 
 describe('redis backend: three instances behind nginx', { skip: !fs.existsSync(REDIS) && 'redis-server not installed' }, () => {
