@@ -85,6 +85,7 @@ struct mx_audit_record {
 	 * after request_id (absent otherwise, so records of uncached calls
 	 * are byte for byte MXCP's). */
 	int cached;
+	const char *trace_id; /* the OpenTelemetry trace (32 hex digits) or NULL */
 };
 
 /* Start the writer thread. Nothing is created on disk until the first

@@ -19,24 +19,27 @@ struct command {
 	const char *summary;
 };
 
+/* Sorted by name, as Click lists a group's commands. */
 static const struct command COMMANDS[] = {
-        {"init", mx_cmd_init, "Initialize a new MXCP repository"},
-        {"serve", mx_cmd_serve, "Start the MCP server (streamable HTTP, SSE or stdio)"},
-        {"list", mx_cmd_list, "List all available endpoints"},
-        {"validate", mx_cmd_validate, "Validate one or all endpoints"},
-        {"run", mx_cmd_run, "Run a tool, resource or prompt"},
-        {"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
-        {"test", mx_cmd_test, "Run the tests defined in endpoint files"},
-        {"lint", mx_cmd_lint, "Check endpoints for missing but recommended metadata"},
-        {"evals", mx_cmd_evals, "Run LLM evaluation suites against the endpoints"},
-        {"log", mx_cmd_log, "Query the audit trail"},
-        {"log-cleanup", mx_cmd_log_cleanup, "Apply audit retention"},
+        {"dbt", mx_cmd_dbt, "Run dbt with the profile's secrets injected as environment variables"},
         {"dbt-config", mx_cmd_dbt_config,
          "Generate / patch the dbt side-car files (dbt_project.yml + profiles.yml)"},
-        {"dbt", mx_cmd_dbt, "Run dbt with the profile's secrets injected as environment variables"},
-        {"drift-snapshot", mx_cmd_drift_snapshot, "Write a drift snapshot (the baseline for drift-check)"},
         {"drift-check", mx_cmd_drift_check, "Compare the current state with the drift baseline"},
+        {"drift-snapshot", mx_cmd_drift_snapshot, "Write a drift snapshot (the baseline for drift-check)"},
+        {"evals", mx_cmd_evals, "Run LLM evaluation suites against the endpoints"},
+        {"init", mx_cmd_init, "Initialize a new MXCP repository"},
+        {"lint", mx_cmd_lint, "Check endpoints for missing but recommended metadata"},
+        {"list", mx_cmd_list, "List all available endpoints"},
+        {"log", mx_cmd_log, "Query the audit trail (a table at a terminal, JSON lines when piped)"},
+        {"log-cleanup", mx_cmd_log_cleanup, "Apply audit retention"},
+        {"query", mx_cmd_query, "Execute a SQL query against the profile's database"},
+        {"run", mx_cmd_run, "Run a tool, resource or prompt"},
+        {"serve", mx_cmd_serve, "Start the MCP server (streamable HTTP, SSE or stdio)"},
+        {"test", mx_cmd_test, "Run the tests defined in endpoint files"},
+        {"validate", mx_cmd_validate, "Validate one or all endpoints"},
 };
+
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void print_help(FILE *f)
 {
@@ -46,9 +49,16 @@ static void print_help(FILE *f)
 	           "Options:\n"
 	           "  --version  Show the version and exit.\n"
 	           "  --help     Show this message and exit.\n\n"
+	           "  Every command also takes --profile, --project-dir DIR (or\n"
+	           "  MXCP_PROJECT_DIR), --debug and its own options, before or after its\n"
+	           "  arguments; `mxcp COMMAND --help` lists them.\n\n"
 	           "Commands:\n");
-	for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-		fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+	int width = 0;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if ((int)strlen(COMMANDS[i].name) > width)
+			width = (int)strlen(COMMANDS[i].name);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-*s  %s\n", width, COMMANDS[i].name, COMMANDS[i].summary);
 }
 
 int mx_cli_main(int argc, char **argv)
@@ -65,10 +75,11 @@ int mx_cli_main(int argc, char **argv)
 			print_help(stdout);
 			return MX_EXIT_OK;
 		}
-		if (!strcmp(argv[i], "--profile") && i + 1 < argc)
+		if ((!strcmp(argv[i], "--profile") || !strcmp(argv[i], "--project-dir")) && i + 1 < argc)
 			i += 2;
-		else if (!strncmp(argv[i], "--profile=", 10) || !strcmp(argv[i], "--debug") ||
-		         !strcmp(argv[i], "--json-output") || !strcmp(argv[i], "--readonly"))
+		else if (!strncmp(argv[i], "--profile=", 10) || !strncmp(argv[i], "--project-dir=", 14) ||
+		         !strcmp(argv[i], "--debug") || !strcmp(argv[i], "--json-output") ||
+		         !strcmp(argv[i], "--readonly"))
 			i++;
 		else {
 			fprintf(stderr,
@@ -82,7 +93,7 @@ int mx_cli_main(int argc, char **argv)
 		print_help(stdout);
 		return MX_EXIT_OK;
 	}
-	for (size_t c = 0; c < sizeof COMMANDS / sizeof COMMANDS[0]; c++) {
+	for (size_t c = 0; c < NCOMMANDS; c++) {
 		if (strcmp(argv[i], COMMANDS[c].name) != 0)
 			continue;
 		/* argv for the command: its name, then the global options, then its own. */
@@ -100,9 +111,12 @@ int mx_cli_main(int argc, char **argv)
 		cargv[cargc] = NULL;
 		return COMMANDS[c].fn(cargc, cargv);
 	}
+	const char *names[NCOMMANDS];
+	for (size_t c = 0; c < NCOMMANDS; c++)
+		names[c] = COMMANDS[c].name;
 	fprintf(stderr,
 	        "Usage: mxcp [OPTIONS] COMMAND [ARGS]...\nTry 'mxcp --help' for help.\n\n"
-	        "Error: No such command '%s'.\n",
-	        argv[i]);
+	        "Error: No such command '%s'.%s\n",
+	        argv[i], mx_cli_did_you_mean(argv[i], names, NCOMMANDS));
 	return MX_EXIT_USAGE;
 }

@@ -6,8 +6,10 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/suggest.h"
 #include "model/project.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +23,23 @@ int mx_cli_common_option(struct mx_cli *cli, int c, const char *arg)
 	case MX_OPT_JSON: cli->json_output = 1; return 1;
 	case MX_OPT_DEBUG: cli->debug = 1; return 1;
 	case MX_OPT_READONLY: cli->readonly = 1; return 1;
+	case MX_OPT_PROJECT_DIR: cli->project_dir = arg; return 1;
 	default: return 0;
 	}
+}
+
+int mx_cli_getopt(struct mx_cli *cli, int argc, char **argv, const char *shortopts, const struct option *opts)
+{
+	if (cli->opts == NULL) {
+		cli->opts = opts;
+		optind = 0;
+		opterr = 0;
+	}
+	/* A leading '+' would stop at the first positional argument (POSIX);
+	 * Click takes options anywhere, so permute instead. */
+	if (shortopts[0] == '+')
+		shortopts++;
+	return getopt_long(argc, argv, shortopts, opts, NULL);
 }
 
 void mx_cli_setup_logging(const struct mx_cli *cli)
@@ -32,6 +49,51 @@ void mx_cli_setup_logging(const struct mx_cli *cli)
 		mx_log_set_level((enum mx_log_level)lvl);
 	if (cli->debug || mx_env_flag("MXCP_DEBUG"))
 		mx_log_set_level(MX_LOG_DEBUG);
+	const char *dir = cli->project_dir;
+	const char *what = "--project-dir";
+	if (dir == NULL || *dir == '\0') {
+		dir = getenv("MXCP_PROJECT_DIR");
+		what = "MXCP_PROJECT_DIR";
+	}
+	if (dir == NULL || *dir == '\0' || cli->stay)
+		return;
+	if (chdir(dir) != 0) {
+		int e = errno;
+		exit(mx_cli_failf(cli, "%s %s: %s", what, dir, strerror(e)));
+	}
+	mx_debug("project folder: %s (%s)", dir, what);
+}
+
+const char *mx_cli_did_you_mean(const char *word, const char *const *candidates, size_t n)
+{
+	static char buf[320];
+	const char *s = mx_suggest(word, candidates, n);
+	if (s == NULL)
+		return "";
+	snprintf(buf, sizeof buf, " Did you mean '%s'?", s);
+	return buf;
+}
+
+/* The long options of the table that could be meant by a mistyped one. */
+static const char *suggest_option(const struct mx_cli *cli, const char *arg)
+{
+	if (cli->opts == NULL || strncmp(arg, "--", 2) != 0)
+		return "";
+	char word[128];
+	snprintf(word, sizeof word, "%s", arg + 2);
+	char *eq = strchr(word, '=');
+	if (eq)
+		*eq = '\0';
+	const char *names[128];
+	size_t n = 0;
+	for (const struct option *o = cli->opts; o->name && n < 128; o++)
+		names[n++] = o->name;
+	const char *s = mx_suggest(word, names, n);
+	if (s == NULL)
+		return "";
+	static char buf[192];
+	snprintf(buf, sizeof buf, " Did you mean --%s?", s); /* Click's wording */
+	return buf;
 }
 
 int mx_cli_usage_error(const struct mx_cli *cli, const char *fmt, ...)
@@ -52,7 +114,12 @@ int mx_cli_bad_option(const struct mx_cli *cli, char **argv)
 	if (optopt && strncmp(arg, "--", 2) != 0)
 		return mx_cli_usage_error(cli, "Option '-%c' requires an argument or does not exist.",
 		                          optopt);
-	return mx_cli_usage_error(cli, "No such option, or it needs a value: %s", arg);
+	/* A known long option here only lacks its value. */
+	if (cli->opts && strncmp(arg, "--", 2) == 0)
+		for (const struct option *o = cli->opts; o->name; o++)
+			if (strcmp(o->name, arg + 2) == 0)
+				return mx_cli_usage_error(cli, "Option '%s' requires an argument.", arg);
+	return mx_cli_usage_error(cli, "No such option: %s%s", arg, suggest_option(cli, arg));
 }
 
 void mx_cli_print_json(const json_t *v)
@@ -95,6 +162,15 @@ int mx_cli_failf(const struct mx_cli *cli, const char *fmt, ...)
 int mx_cli_tty(void)
 {
 	return isatty(STDOUT_FILENO);
+}
+
+void mx_cli_print_indented(const char *msg, int indent)
+{
+	for (const char *p = msg; *p; p++) {
+		putchar(*p);
+		if (*p == '\n' && p[1])
+			printf("%*s", indent, "");
+	}
 }
 
 static int load_json_file(const struct mx_cli *cli, const char *path, const char *what, json_t **out)
@@ -154,5 +230,6 @@ int mx_cli_other_option(struct mx_cli *cli, int c, char **argv)
 		return mx_cli_bad_option(cli, argv);
 	if (mx_cli_common_option(cli, c, optarg))
 		return 0;
-	return mx_cli_usage_error(cli, "No such option: %s", argv[optind - 1]);
+	return mx_cli_usage_error(cli, "No such option: %s%s", argv[optind - 1],
+	                          suggest_option(cli, argv[optind - 1]));
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common — what every command shares: the global flags (--profile, --debug,
- * --json-output, --readonly), logging set-up, MXCP's output envelopes
+ * --json-output, --readonly, --project-dir), option parsing (options go
+ * anywhere among the arguments, as Click accepts them), logging set-up,
+ * MXCP's output envelopes
  * ({"status":"ok","result":…} / {"status":"error","error":…}) and exit codes
  * (0 ok, 1 failure, 2 usage error).
  */
@@ -20,9 +22,12 @@
 struct mx_cli {
 	const char *command; /* "list", "run", … */
 	const char *profile;
+	const char *project_dir; /* --project-dir, else MXCP_PROJECT_DIR */
 	int json_output;
 	int debug;
 	int readonly;
+	const struct option *opts; /* the command's table, for "did you mean" */
+	int stay; /* do not enter the project folder (init creates it) */
 };
 
 /* Options every command takes, to splice into a getopt_long table. */
@@ -32,6 +37,7 @@ enum {
 	MX_OPT_DEBUG,
 	MX_OPT_READONLY,
 	MX_OPT_HELP,
+	MX_OPT_PROJECT_DIR,
 	MX_OPT_FIRST_COMMAND_OPTION, /* commands number their own long options from here */
 };
 
@@ -39,14 +45,27 @@ enum {
 	{"profile", required_argument, NULL, MX_OPT_PROFILE},                                                \
 	        {"json-output", no_argument, NULL, MX_OPT_JSON}, {"debug", no_argument, NULL, MX_OPT_DEBUG}, \
 	        {"readonly", no_argument, NULL, MX_OPT_READONLY},                                            \
+	        {"project-dir", required_argument, NULL, MX_OPT_PROJECT_DIR},                                \
 	{                                                                                                    \
 		"help", no_argument, NULL, 'h'                                                               \
 	}
 
+/* getopt_long over a command's arguments, options anywhere (GNU
+ * permutation: `mxcp validate tools/x.yml --json-output`); `--` ends the
+ * options. The first call for a cli resets getopt and remembers opts. */
+int mx_cli_getopt(struct mx_cli *cli, int argc, char **argv, const char *shortopts,
+                  const struct option *opts);
+
 /* Handle a common option (returns 1 when c was one). */
 int mx_cli_common_option(struct mx_cli *cli, int c, const char *arg);
-/* Apply --debug / MXCP_DEBUG / MXCP_LOG_LEVEL. */
+/* Apply --debug / MXCP_DEBUG / MXCP_LOG_LEVEL, then enter the project
+ * folder (--project-dir, else MXCP_PROJECT_DIR: a chdir, like `git -C`, so
+ * relative paths on the command line are relative to it too). Called by
+ * every command once its arguments are parsed, before anything is opened:
+ * a folder that cannot be entered is reported and the process exits 1. */
 void mx_cli_setup_logging(const struct mx_cli *cli);
+/* " Did you mean 'x'?" for word among n candidates, or "" (static buffer). */
+const char *mx_cli_did_you_mean(const char *word, const char *const *candidates, size_t n);
 
 /* Print a usage error ("Error: …" + "Try 'mxcp CMD --help'") and return 2. */
 int mx_cli_usage_error(const struct mx_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -66,6 +85,18 @@ void mx_cli_print_json(const json_t *v);
 
 /* Is stdout a terminal (colour, tables)? */
 int mx_cli_tty(void);
+/* ANSI colour for marks at a terminal: mx_cli_color(tty, MX_CLI_GREEN) is
+ * the escape when tty is set, "" otherwise; MX_CLI_RESET ends it. */
+#define MX_CLI_GREEN "\033[32m"
+#define MX_CLI_RED "\033[31m"
+#define MX_CLI_BOLD "\033[1m"
+#define MX_CLI_RESET "\033[0m"
+static inline const char *mx_cli_color(int tty, const char *code)
+{
+	return tty ? code : "";
+}
+/* Print msg with every line after the first indented by indent spaces. */
+void mx_cli_print_indented(const char *msg, int indent);
 
 /* Parse --param values ("k=v" or "k=@file.json") into obj. Usage errors → 2. */
 int mx_cli_add_param(const struct mx_cli *cli, json_t *obj, const char *spec);

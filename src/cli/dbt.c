@@ -66,7 +66,8 @@ static int load(const struct mx_cli *cli, struct dbt_ctx *d, struct mx_err *err)
 	    (rc = mx_site_load(root, &d->site, err)) != 0)
 		return rc;
 	d->profile = mx_site_active_profile(d->site, cli->profile);
-	return mx_user_load(d->site->project, d->profile, &d->user, err);
+	rc = mx_user_load(d->site->project, d->profile, &d->user, err);
+	return rc ? rc : mx_site_check_profile(d->site, d->profile, d->user->profile_declared, err);
 }
 
 /* dbt's names: '-' becomes '_'. */
@@ -100,12 +101,14 @@ static void config_help(void)
 	       "  Default mode writes env_var() templates, so secrets stay out of YAML.\n"
 	       "  Use --embed-secrets to flatten secrets straight into profiles.yml.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT   Override the profile name from mxcp-site.yml\n"
-	       "  --dry-run        Show what would be written without making changes\n"
-	       "  --force          Overwrite existing profile without confirmation\n"
-	       "  --embed-secrets  Embed secrets directly in profiles.yml\n"
-	       "  --debug          Show detailed debug information\n"
-	       "  --help           Show this message and exit.\n");
+	       "  --profile TEXT     Override the profile name from mxcp-site.yml\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --dry-run          Show what would be written without making changes\n"
+	       "  --force            Overwrite existing profile without confirmation\n"
+	       "  --embed-secrets    Embed secrets directly in profiles.yml\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 /* One `http` secret as dbt-duckdb takes it, or NULL when it has no
@@ -368,9 +371,7 @@ int mx_cmd_dbt_config(int argc, char **argv)
 	                                     {0}};
 	struct mx_cli cli = {.command = "dbt-config"};
 	int dry = 0, force = 0, embed = 0, rc = 0, c;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': config_help(); return MX_EXIT_OK;
 		case OPT_DRY: dry = 1; break;
@@ -427,9 +428,11 @@ static void dbt_help(void)
 	       "      mxcp dbt run --select my_model\n"
 	       "      mxcp dbt run --profile prod --select my_model\n\n"
 	       "Options:\n"
-	       "  --profile TEXT  Override the profile name from mxcp-site.yml\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --profile TEXT     Override the profile name from mxcp-site.yml\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 /* setenv MXCP_SECRET_<parts…> (upper-cased) = value. */
@@ -465,7 +468,8 @@ static int export_secret(const char *a, const char *b, const char *c, const json
 int mx_cmd_dbt(int argc, char **argv)
 {
 	struct mx_cli cli = {.command = "dbt"};
-	/* Take --profile, --debug and --help; everything else is dbt's, in order. */
+	/* Take --profile, --project-dir, --debug and --help; everything else is
+	 * dbt's, in order. */
 	char **args = mx_calloc((size_t)argc + 2, sizeof *args);
 	if (args == NULL)
 		return mx_cli_failf(&cli, "out of memory");
@@ -476,6 +480,10 @@ int mx_cmd_dbt(int argc, char **argv)
 			cli.profile = argv[++i];
 		else if (strncmp(argv[i], "--profile=", 10) == 0)
 			cli.profile = argv[i] + 10;
+		else if (strcmp(argv[i], "--project-dir") == 0 && i + 1 < argc)
+			cli.project_dir = argv[++i];
+		else if (strncmp(argv[i], "--project-dir=", 14) == 0)
+			cli.project_dir = argv[i] + 14;
 		else if (strcmp(argv[i], "--debug") == 0)
 			cli.debug = 1;
 		else if (strcmp(argv[i], "--help") == 0 && nargs == 1) {

@@ -46,9 +46,7 @@ static int parse(int argc, char **argv, struct mx_cli *cli, int *force, int *dry
 	                                     {"baseline", required_argument, NULL, OPT_BASELINE},
 	                                     {0}};
 	int is_check = strcmp(cli->command, "drift-check") == 0, c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': help(); return -1;
 		case OPT_FORCE:
@@ -83,13 +81,15 @@ static void snapshot_help(void)
 	       "  columns, every endpoint's definition and validation) and write it to\n"
 	       "  the profile's drift.path, the baseline for `mxcp drift-check`.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT  Profile name to use\n"
-	       "  --force         Overwrite existing snapshot file\n"
-	       "  --dry-run       Show what would be done without writing the snapshot file\n"
-	       "  --json-output   Output in JSON format\n"
-	       "  --readonly      Open the database read-only\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --force            Overwrite existing snapshot file\n"
+	       "  --dry-run          Show what would be done without writing the snapshot file\n"
+	       "  --json-output      Output in JSON format\n"
+	       "  --readonly         Open the database read-only\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 int mx_cmd_drift_snapshot(int argc, char **argv)
@@ -147,12 +147,14 @@ static void check_help(void)
 	       "  drift.path, or --baseline) and report tables and endpoints that were\n"
 	       "  added, removed or changed. Exits 1 when drift is found, 0 otherwise.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT   Profile name to use\n"
-	       "  --baseline TEXT  Path to the baseline snapshot (default: the profile's drift.path)\n"
-	       "  --json-output    Output in JSON format\n"
-	       "  --readonly       Open the database read-only\n"
-	       "  --debug          Show detailed debug information\n"
-	       "  --help           Show this message and exit.\n");
+	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --baseline TEXT    Path to the baseline snapshot (default: the profile's drift.path)\n"
+	       "  --json-output      Output in JSON format\n"
+	       "  --readonly         Open the database read-only\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 int mx_cmd_drift_check(int argc, char **argv)

@@ -33,6 +33,8 @@ static void print_help(void)
 	       "  -m, --model TEXT         Model to use (overrides the suite's model)\n"
 	       "  --verbose                Show each turn of the conversations\n"
 	       "  --profile TEXT           Profile name to use\n"
+	       "  --project-dir DIR        Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                           else the current folder and its parents)\n"
 	       "  --json-output            Output in JSON format\n"
 	       "  --debug                  Show detailed debug information\n"
 	       "  --help                   Show this message and exit.\n");
@@ -98,9 +100,7 @@ int mx_cmd_evals(int argc, char **argv)
 	const char *model = NULL;
 	struct mx_eval_options eopt = {0};
 	int rc = 0, c;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "hu:m:", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "hu:m:", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); goto done;
 		case 'u':

@@ -3,11 +3,18 @@
  * init — `mxcp init [FOLDER] [--project] [--profile] [--bootstrap]`: a new
  * project (mxcp-site.yml, the standard folders, an empty DuckDB file) and,
  * with --bootstrap, a hello-world tool with a passing test, ready to serve.
+ * Then MXCP's question "Would you like to generate a Claude Desktop
+ * configuration file? [y/N]" (answered on stdin, piped or typed; no answer
+ * is no): yes writes server_config.json. The snippet is printed either way;
+ * it names the project with --project-dir, since Claude Desktop does not
+ * honour "cwd" (servers start in /).
  */
 #include "cli/common.h"
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
+#include "core/json.h"
 #include "exec/sql.h"
 
 #include <errno.h>
@@ -16,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,11 +68,13 @@ static void print_help(void)
 	printf("Usage: mxcp init [OPTIONS] [FOLDER]\n\n"
 	       "  Initialize a new MXCP repository in FOLDER (default: the current folder).\n\n"
 	       "Options:\n"
-	       "  --project TEXT  Project name (defaults to the folder name)\n"
-	       "  --profile TEXT  Profile name (defaults to MXCP_PROFILE or 'default')\n"
-	       "  --bootstrap     Create an example hello world tool with a test\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --project TEXT     Project name (defaults to the folder name)\n"
+	       "  --profile TEXT     Profile name (defaults to MXCP_PROFILE or 'default')\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --bootstrap        Create an example hello world tool with a test\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 static int write_file(const char *dir, const char *rel, const char *content)
@@ -99,6 +109,49 @@ static void yaml_scalar(struct mx_buf *b, const char *s)
 	mx_buf_putc(b, '\'');
 }
 
+/* The executable's own path, so the client finds this mxcp whatever its
+ * PATH ("mxcp" when it cannot be told). */
+static void self_path(char *out, size_t sz)
+{
+	ssize_t n = readlink("/proc/self/exe", out, sz - 1);
+	if (n <= 0 || (size_t)n >= sz - 1)
+		snprintf(out, sz, "mxcp");
+	else
+		out[n] = '\0';
+}
+
+/* MXCP's server_config.json (command, args, cwd), with --project-dir in the
+ * args so the server finds the project whatever folder it starts in. */
+static json_t *claude_config(const char *project, const char *dir)
+{
+	char exe[PATH_MAX];
+	self_path(exe, sizeof exe);
+	return json_pack("{s:{s:{s:s, s:[s,s,s,s,s], s:s}}}", "mcpServers", project, "command", exe, "args",
+	                 "serve", "--transport", "stdio", "--project-dir", dir, "cwd", dir);
+}
+
+/* click.confirm with default no: "QUESTION [y/N]: ", one line from stdin
+ * (a terminal or a pipe); asked again on anything but y/yes/n/no/empty;
+ * end of input is no. */
+static int confirm(const char *question)
+{
+	char line[256];
+	for (;;) {
+		printf("%s [y/N]: ", question);
+		fflush(stdout);
+		if (fgets(line, sizeof line, stdin) == NULL) {
+			printf("\n");
+			return 0;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strcasecmp(line, "y") || !strcasecmp(line, "yes"))
+			return 1;
+		if (line[0] == '\0' || !strcasecmp(line, "n") || !strcasecmp(line, "no"))
+			return 0;
+		printf("Error: invalid input\n");
+	}
+}
+
 int mx_cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS,
@@ -108,9 +161,7 @@ int mx_cmd_init(int argc, char **argv)
 	struct mx_cli cli = {.command = "init"};
 	const char *project = NULL;
 	int bootstrap = 0, c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return MX_EXIT_OK;
 		case OPT_PROJECT: project = optarg; break;
@@ -124,6 +175,13 @@ int mx_cmd_init(int argc, char **argv)
 	if (argc - optind > 1)
 		return mx_cli_usage_error(&cli, "Got unexpected extra argument (%s)", argv[optind + 1]);
 	const char *folder = optind < argc ? argv[optind] : ".";
+	/* Without FOLDER, --project-dir (or MXCP_PROJECT_DIR) is the folder to
+	 * create; with one, FOLDER is relative to it (`git -C`). */
+	const char *pd = cli.project_dir && *cli.project_dir ? cli.project_dir : getenv("MXCP_PROJECT_DIR");
+	if (optind >= argc && pd && *pd) {
+		folder = pd;
+		cli.stay = 1;
+	}
 	mx_cli_setup_logging(&cli);
 	const char *profile = cli.profile;
 	if (profile == NULL || *profile == '\0')
@@ -131,8 +189,9 @@ int mx_cmd_init(int argc, char **argv)
 	if (profile == NULL || *profile == '\0')
 		profile = "default";
 
-	if (mkdir(folder, 0755) != 0 && errno != EEXIST)
-		return mx_cli_failf(&cli, "Cannot create %s: %s", folder, strerror(errno));
+	char failed[PATH_MAX];
+	if (mx_fs_mkdir_p(folder, 0755, failed, sizeof failed) != 0)
+		return mx_cli_failf(&cli, "Cannot create %s: %s", failed, strerror(errno));
 	char dir[PATH_MAX];
 	if (realpath(folder, dir) == NULL)
 		return mx_cli_failf(&cli, "Cannot resolve %s: %s", folder, strerror(errno));
@@ -191,21 +250,47 @@ int mx_cmd_init(int argc, char **argv)
 	                  write_file(dir, "tools/hello-world.yml", HELLO_YML)))
 		return mx_cli_failf(&cli, "Cannot write the example files in %s: %s", dir, strerror(errno));
 
+	json_t *claude = claude_config(project, dir);
 	if (cli.json_output) {
-		mx_cli_print_ok(json_pack("{s:s, s:s, s:s, s:b}", "path", dir, "project", project, "profile",
-		                          profile, "bootstrap", bootstrap));
+		mx_cli_print_ok(json_pack("{s:s, s:s, s:s, s:b, s:o}", "path", dir, "project", project,
+		                          "profile", profile, "bootstrap", bootstrap, "server_config",
+		                          claude));
 		return MX_EXIT_OK;
 	}
-	printf("Initialized MXCP project '%s' (profile '%s') in %s\n", project, profile, dir);
+	printf("✓ Initialized MXCP project '%s' (profile '%s') in %s\n", project, profile, dir);
 	if (bootstrap)
-		printf("Created tools/hello-world.yml and sql/hello-world.sql\n\n"
-		       "Try it:\n  cd %s\n  mxcp validate\n  mxcp run tool hello_world --param name=World\n  "
-		       "mxcp "
-		       "serve --transport stdio\n",
-		       dir);
-	printf("\nClaude Desktop (claude_desktop_config.json):\n"
-	       "{\"mcpServers\": {\"%s\": {\"command\": \"mxcp\", \"args\": [\"serve\", \"--transport\", "
-	       "\"stdio\"], \"cwd\": \"%s\"}}}\n",
-	       project, dir);
+		printf("✓ Created tools/hello-world.yml and sql/hello-world.sql\n");
+	int written = 0;
+	if (confirm("\nWould you like to generate a Claude Desktop configuration file?")) {
+		char path[PATH_MAX + 32];
+		snprintf(path, sizeof path, "%s/server_config.json", dir);
+		char *text = mx_json_dumps(claude, MX_JSON_PRETTY);
+		FILE *f = text ? fopen(path, "w") : NULL;
+		int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+		if (f != NULL && fclose(f) != 0)
+			ok = 0;
+		mx_free(text);
+		if (ok) {
+			printf("✓ Generated server_config.json for Claude Desktop\n");
+			written = 1;
+		} else {
+			printf("⚠️  Warning: Failed to generate Claude config: %s: %s\n", path,
+			       strerror(errno));
+		}
+	} else {
+		printf("ℹ️  Skipped Claude Desktop configuration generation\n");
+	}
+	printf("\n%s Claude Desktop configuration (add it to claude_desktop_config.json):\n",
+	       written ? "Generated" : "The");
+	mx_json_print(stdout, claude, MX_JSON_PRETTY);
+	json_decref(claude);
+	printf("\nNext steps:\n  cd %s\n", dir);
+	if (bootstrap)
+		printf("  mxcp validate\n  mxcp run tool hello_world --param name=World\n");
+	else
+		printf("  # create your first tool in tools/, then: mxcp validate\n");
+	printf("  mxcp serve --transport stdio   # or from anywhere: mxcp serve --transport stdio "
+	       "--project-dir %s\n",
+	       dir);
 	return MX_EXIT_OK;
 }

@@ -27,6 +27,8 @@ static void print_help(void)
 	       "                                 always reported)\n"
 	       "  --strict                       Exit 1 on warnings as well\n"
 	       "  --profile TEXT                 Profile name to use\n"
+	       "  --project-dir DIR              Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                                 else the current folder and its parents)\n"
 	       "  --json-output                  Output in JSON format\n"
 	       "  --debug                        Show detailed debug information\n"
 	       "  --help                         Show this message and exit.\n");
@@ -45,9 +47,7 @@ int mx_cmd_lint(int argc, char **argv)
 	                                     {0}};
 	struct mx_cli cli = {.command = "lint"};
 	int c, strict = 0, min_rank = 2;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return MX_EXIT_OK;
 		case OPT_SEVERITY:

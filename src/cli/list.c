@@ -14,10 +14,12 @@ static void print_help(void)
 	       "  List all endpoints of the project (tools, resources, prompts) and\n"
 	       "  any endpoint file that fails to load.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT  Profile name to use\n"
-	       "  --json-output   Output in JSON format\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --json-output      Output in JSON format\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 int mx_cmd_list(int argc, char **argv)
@@ -25,9 +27,7 @@ int mx_cmd_list(int argc, char **argv)
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS, {0}};
 	struct mx_cli cli = {.command = "list"};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		if (c == 'h') {
 			print_help();
 			return MX_EXIT_OK;
@@ -80,6 +80,9 @@ int mx_cmd_list(int argc, char **argv)
 	if (p->nfailures)
 		printf(", %zu failed to load", p->nfailures);
 	printf("\n");
+	int tty = mx_cli_tty();
+	const char *green = mx_cli_color(tty, MX_CLI_GREEN), *red = mx_cli_color(tty, MX_CLI_RED),
+	           *bold = mx_cli_color(tty, MX_CLI_BOLD), *reset = mx_cli_color(tty, MX_CLI_RESET);
 	static const char *const headings[] = {"Tools", "Resources", "Prompts"};
 	for (int kind = MX_EP_TOOL; kind <= MX_EP_PROMPT; kind++) {
 		size_t count = 0, width = 0;
@@ -92,18 +95,20 @@ int mx_cmd_list(int argc, char **argv)
 		}
 		if (count == 0)
 			continue;
-		printf("\n%s (%zu)\n", headings[kind], count);
+		printf("\n%s%s (%zu)%s\n", bold, headings[kind], count, reset);
 		for (size_t i = 0; i < p->nendpoints; i++) {
 			const struct mx_endpoint *ep = p->endpoints[i];
 			if ((int)ep->kind == kind)
-				printf("  ✓ %-*s  %s\n", (int)width, ep->name, ep->relpath);
+				printf("  %s✓%s %-*s  %s\n", green, reset, (int)width, ep->name, ep->relpath);
 		}
 	}
 	if (p->nfailures) {
-		printf("\nFailed (%zu)\n", p->nfailures);
+		printf("\n%sFailed (%zu)%s\n", bold, p->nfailures, reset);
 		for (size_t i = 0; i < p->nfailures; i++) {
 			const struct mx_err *e = &p->failures[i].err;
-			printf("  ✗ %s:%d:%d: %s\n", p->failures[i].relpath, e->line, e->col, e->msg);
+			printf("  %s✗%s %s:%d:%d: ", red, reset, p->failures[i].relpath, e->line, e->col);
+			mx_cli_print_indented(e->msg, 4);
+			printf("\n");
 		}
 	}
 	mx_project_unref(p);

@@ -11,6 +11,7 @@
 #include "audit/query.h"
 #include "audit/writer.h"
 #include "core/alloc.h"
+#include "config/user.h"
 #include "core/json.h"
 
 #include <limits.h>
@@ -42,23 +43,28 @@ static void print_help(void)
 	printf("Usage: mxcp log [OPTIONS]\n\n"
 	       "  Query the audit trail (the profile's audit.path and its rotated files,\n"
 	       "  and files written by MXCP). Newest first.\n\n"
+	       "  Output: a table when stdout is a terminal; JSON lines (one record per\n"
+	       "  line, for jq) when it is piped or redirected; --json prints MXCP's\n"
+	       "  JSON envelope either way.\n\n"
 	       "Options:\n"
-	       "  --tool NAME           Filter by tool name (repeatable)\n"
-	       "  --resource URI        Filter by resource URI (repeatable)\n"
-	       "  --prompt NAME         Filter by prompt name (repeatable)\n"
+	       "  --tool NAME            Filter by tool name (repeatable)\n"
+	       "  --resource URI         Filter by resource URI (repeatable)\n"
+	       "  --prompt NAME          Filter by prompt name (repeatable)\n"
 	       "  --type [tool|resource|prompt]\n"
 	       "  --status [success|error]\n"
 	       "  --policy [allow|deny|warn|n/a]\n"
-	       "  --user ID             Filter by user id\n"
-	       "  --since AGE           Only records from the last AGE (10s, 5m, 2h, 1d)\n"
-	       "  --limit N             Maximum number of records (default 100)\n"
-	       "  --export-csv FILE     Write the matching records (no limit) to CSV\n"
-	       "  --export-duckdb FILE  Write them to a DuckDB file (table logs, view audit_logs)\n"
-	       "  --verify              Check the tamper-evident hash chain\n"
-	       "  --json, --json-output Output in JSON format\n"
-	       "  --profile TEXT        Profile name to use\n"
-	       "  --debug               Show detailed debug information\n"
-	       "  --help                Show this message and exit.\n");
+	       "  --user ID              Filter by user id\n"
+	       "  --since AGE            Only records from the last AGE (10s, 5m, 2h, 1d)\n"
+	       "  --limit N              Maximum number of records (default 100)\n"
+	       "  --export-csv FILE      Write the matching records (no limit) to CSV\n"
+	       "  --export-duckdb FILE   Write them to a DuckDB file (table logs, view audit_logs)\n"
+	       "  --verify               Check the tamper-evident hash chain\n"
+	       "  --json, --json-output  Output in JSON format\n"
+	       "  --profile TEXT         Profile name to use\n"
+	       "  --project-dir DIR      Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                         else the current folder and its parents)\n"
+	       "  --debug                Show detailed debug information\n"
+	       "  --help                 Show this message and exit.\n");
 }
 
 /* ------------------------------------------------------------------ shared */
@@ -101,7 +107,11 @@ int mx_cli_audit_settings(const struct mx_cli *cli, struct mx_site_config **site
 	if (profile == NULL)
 		profile = (*site)->profile;
 	*profile_out = profile;
-	if ((rc = mx_site_profile_settings(*site, profile, ps, err)) != 0)
+	struct mx_user_config *user = NULL;
+	if ((rc = mx_user_load((*site)->project, profile, &user, err)) == 0)
+		rc = mx_site_check_profile(*site, profile, user->profile_declared, err);
+	mx_user_free(user);
+	if (rc != 0 || (rc = mx_site_profile_settings(*site, profile, ps, err)) != 0)
 		return rc;
 	if (!ps->audit_enabled)
 		return mx_err_set(
@@ -258,9 +268,7 @@ int mx_cmd_log(int argc, char **argv)
 	f.tools = tools;
 	f.resources = resources;
 	f.prompts = prompts;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return MX_EXIT_OK;
 		case OPT_JSON2: cli.json_output = 1; break;

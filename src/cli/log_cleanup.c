@@ -4,7 +4,8 @@
  * the retention period (audit.retention_days, default 90) to the audit
  * trail; see src/audit/cleanup.c for how files are rewritten safely.
  * Output follows MXCP: "Total records deleted: N" / JSON {"status":
- * "success|dry_run", "message", "deleted_per_schema"}.
+ * "success|dry_run", "message", "deleted_per_schema"}; a profile without
+ * audit is skipped (its message, exit 0, JSON status "skipped").
  */
 #include "cli/log.h"
 
@@ -28,6 +29,8 @@ static void print_help(void)
 	       "  --dry-run              Count what would be deleted; change nothing\n"
 	       "  --json, --json-output  Output in JSON format\n"
 	       "  --profile TEXT         Profile name to use\n"
+	       "  --project-dir DIR      Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                         else the current folder and its parents)\n"
 	       "  --debug                Show detailed debug information\n"
 	       "  --help                 Show this message and exit.\n");
 }
@@ -42,14 +45,14 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 	struct mx_cli cli = {.command = "log-cleanup"};
 	int dry = 0, rc = 0, c;
 	int64_t age = -1;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	const char *older = NULL;
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return MX_EXIT_OK;
 		case OPT_JSON2: cli.json_output = 1; break;
 		case OPT_DRY: dry = 1; break;
 		case OPT_OLDER:
+			older = optarg;
 			if (mx_cli_parse_age(optarg, &age))
 				rc = mx_cli_usage_error(
 				        &cli, "Invalid time format. Use format like '10m', '2h', '1d': %s",
@@ -69,12 +72,16 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 	const char *profile = NULL;
 	struct mx_err err;
 	if (mx_cli_audit_settings(&cli, &site, &profile, &ps, &err)) {
-		if (site != NULL && cli.json_output && strstr(err.msg, "not enabled") != NULL) {
-			/* MXCP reports this as a skipped cleanup, not a failure */
+		if (site != NULL && strstr(err.msg, "not enabled") != NULL) {
+			/* MXCP: nothing to clean is not a failure, so a retention cron
+			 * job keeps passing on a profile without audit. */
 			char msg[256];
 			snprintf(msg, sizeof msg, "Audit logging is not enabled for profile '%s'", profile);
-			mx_cli_print_ok(json_pack("{s:s, s:s, s:{}}", "status", "skipped", "message", msg,
-			                          "deleted_per_schema"));
+			if (cli.json_output)
+				mx_cli_print_ok(json_pack("{s:s, s:s, s:{}}", "status", "skipped", "message",
+				                          msg, "deleted_per_schema"));
+			else
+				printf("%s\n", msg);
 			mx_site_free(site);
 			return MX_EXIT_OK;
 		}
@@ -82,8 +89,18 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 		mx_site_free(site);
 		return rc;
 	}
-	if (age < 0)
+	char rule[64];
+	if (age < 0) {
 		age = ps.audit_retention_days * 86400000;
+		snprintf(rule, sizeof rule, "retention: %lld days", (long long)ps.audit_retention_days);
+	} else {
+		snprintf(rule, sizeof rule, "older than %s", older);
+	}
+	if (!cli.json_output) {
+		printf("%s\n", dry ? "DRY RUN: Analyzing what would be deleted...\n"
+		                   : "Applying retention policies...");
+		fflush(stdout);
+	}
 	struct mx_audit_cleanup_result res;
 	if (mx_audit_cleanup(ps.audit_path, mx_audit_now_ms() - age, dry, &res, &err)) {
 		rc = mx_cli_fail(&cli, &err);
@@ -95,12 +112,17 @@ int mx_cmd_log_cleanup(int argc, char **argv)
 		        "{s:s, s:s, s:{s:I}, s:I, s:I}", "status", dry ? "dry_run" : "success", "message",
 		        msg, "deleted_per_schema", SCHEMA_KEY, (json_int_t)res.deleted, "files_removed",
 		        (json_int_t)res.files_removed, "files_rewritten", (json_int_t)res.files_rewritten));
+	} else if (dry && res.deleted == 0) {
+		printf("No records would be deleted.\n");
+	} else if (dry) {
+		printf("  %s (%s): %lld records\n\nTotal records that would be deleted: %lld\n\n"
+		       "Run without --dry-run to actually delete these records.\n",
+		       SCHEMA_KEY, rule, (long long)res.deleted, (long long)res.deleted);
 	} else if (res.deleted == 0) {
 		printf("No records were deleted.\n");
 	} else {
-		printf("%s\n  %s: %lld records\n", dry ? "Would delete:" : "Deleted:", SCHEMA_KEY,
-		       (long long)res.deleted);
-		printf("Total records %s: %lld\n", dry ? "to delete" : "deleted", (long long)res.deleted);
+		printf("\nDeleted records by schema:\n  %s: %lld records\n\nTotal records deleted: %lld\n",
+		       SCHEMA_KEY, (long long)res.deleted, (long long)res.deleted);
 	}
 	mx_site_free(site);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/pytext.h"
 #include "exec/invoke.h"
 #include "model/project.h"
 
@@ -21,6 +22,8 @@ static void print_help(void)
 	       "  --file PATH        Read the SQL from a file\n"
 	       "  -p, --param TEXT   Parameter as name=value, or name=@file.json (repeatable)\n"
 	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
 	       "  --json-output      Output in JSON format\n"
 	       "  --readonly         Open the database read-only\n"
 	       "  --debug            Show detailed debug information\n"
@@ -55,7 +58,13 @@ static void print_table(const json_t *rows)
 		json_t *row = json_array_get(rows, r);
 		for (size_t col = 0; col < ncols; col++) {
 			json_t *cell = json_object_get(row, names[col]);
-			char *s = json_is_string(cell) ? mx_strdup(json_string_value(cell))
+			/* a float as its shortest round-trip text (0.3, not
+			 * 0.29999999999999999), as Python prints it */
+			char num[40];
+			if (json_is_real(cell))
+				mx_pytext_float(json_real_value(cell), num, sizeof num);
+			char *s = json_is_real(cell)     ? mx_strdup(num)
+			          : json_is_string(cell) ? mx_strdup(json_string_value(cell))
 			          : json_is_null(cell) || cell == NULL
 			                  ? mx_strdup("NULL")
 			                  : json_dumps(cell, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -99,9 +108,7 @@ int mx_cmd_query(int argc, char **argv)
 	const char *file = NULL;
 	char *sql = NULL;
 	int rc = 0, c;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "hp:", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); goto out;
 		case 'p': rc = mx_cli_add_param(&cli, args, optarg); break;

@@ -21,16 +21,18 @@ static void print_help(void)
 	printf("Usage: mxcp run [OPTIONS] {tool|resource|prompt} NAME\n\n"
 	       "  Run an endpoint once and print its result.\n\n"
 	       "Options:\n"
-	       "  -p, --param TEXT              Parameter as name=value, or name=@file.json\n"
-	       "                                (repeatable)\n"
-	       "  -u, --user-context TEXT       User context as JSON or @file.json\n"
-	       "  --request-headers TEXT        Request headers as a JSON object or @file.json\n"
-	       "  --skip-output-validation      Do not validate the result against `return`\n"
-	       "  --profile TEXT                Profile name to use\n"
-	       "  --json-output                 Output in JSON format\n"
-	       "  --readonly                    Open the database read-only\n"
-	       "  --debug                       Show detailed debug information\n"
-	       "  --help                        Show this message and exit.\n");
+	       "  -p, --param TEXT          Parameter as name=value, or name=@file.json\n"
+	       "                            (repeatable)\n"
+	       "  -u, --user-context TEXT   User context as JSON or @file.json\n"
+	       "  --request-headers TEXT    Request headers as a JSON object or @file.json\n"
+	       "  --skip-output-validation  Do not validate the result against `return`\n"
+	       "  --profile TEXT            Profile name to use\n"
+	       "  --project-dir DIR         Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                            else the current folder and its parents)\n"
+	       "  --json-output             Output in JSON format\n"
+	       "  --readonly                Open the database read-only\n"
+	       "  --debug                   Show detailed debug information\n"
+	       "  --help                    Show this message and exit.\n");
 }
 
 int mx_cmd_run(int argc, char **argv)
@@ -44,9 +46,7 @@ int mx_cmd_run(int argc, char **argv)
 	struct mx_cli cli = {.command = "run"};
 	json_t *args = json_object(), *user = NULL, *headers = NULL;
 	int skip_output = 0, rc = 0, c;
-	optind = 0;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "hp:u:", opts, NULL)) != -1) {
+	while (rc == 0 && (c = mx_cli_getopt(&cli, argc, argv, "hp:u:", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); goto out;
 		case 'p': rc = mx_cli_add_param(&cli, args, optarg); break;
@@ -103,11 +103,17 @@ int mx_cmd_run(int argc, char **argv)
 				goto out;
 			}
 		}
-		rc = mx_cli_failf(&cli, "%s '%s' not found",
+		const char *names[256];
+		size_t n = 0;
+		for (size_t i = 0; i < p->nendpoints && n < 256; i++)
+			if (p->endpoints[i]->kind == kind)
+				names[n++] = p->endpoints[i]->name;
+		const char *hint = mx_cli_did_you_mean(name, names, n);
+		rc = mx_cli_failf(&cli, "%s '%s' not found%s%s",
 		                  kind == MX_EP_TOOL       ? "Tool"
 		                  : kind == MX_EP_RESOURCE ? "Resource"
 		                                           : "Prompt",
-		                  name);
+		                  name, *hint ? "." : "", hint);
 		mx_project_unref(p);
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
 	OPT_TRANSPORT = MX_OPT_FIRST_COMMAND_OPTION,
@@ -40,20 +41,22 @@ static void print_help(void)
 	       "  Desktop and other MCP clients launch local servers.\n\n"
 	       "Options:\n"
 	       "  --transport [streamable-http|sse|stdio]\n"
-	       "                            Transport (default: the user config's\n"
-	       "                            transport.provider, else streamable-http)\n"
-	       "  --port INTEGER            Port for the HTTP transports\n"
-	       "  --host TEXT               Host for the HTTP transports\n"
-	       "  --sql-tools [true|false]  Enable or disable the built-in SQL tools\n"
-	       "  --readonly                Open the database read-only\n"
-	       "  --stateless               Stateless HTTP mode\n"
-	       "  --session-timeout SECONDS Close HTTP sessions idle this long (default 1800)\n"
-	       "  --max-sessions INTEGER    Most open HTTP sessions (default 10000)\n"
-	       "  --ignore-errors           Serve the valid endpoints, skip invalid ones\n"
-	       "  --profile TEXT            Profile name to use\n"
-	       "  --json-output             Startup failure report as JSON\n"
-	       "  --debug                   Show detailed debug information\n"
-	       "  --help                    Show this message and exit.\n");
+	       "                             Transport (default: the user config's\n"
+	       "                             transport.provider, else streamable-http)\n"
+	       "  --port INTEGER             Port for the HTTP transports\n"
+	       "  --host TEXT                Host for the HTTP transports\n"
+	       "  --sql-tools [true|false]   Enable or disable the built-in SQL tools\n"
+	       "  --readonly                 Open the database read-only\n"
+	       "  --stateless                Stateless HTTP mode\n"
+	       "  --session-timeout SECONDS  Close HTTP sessions idle this long (default 1800)\n"
+	       "  --max-sessions INTEGER     Most open HTTP sessions (default 10000)\n"
+	       "  --ignore-errors            Serve the valid endpoints, skip invalid ones\n"
+	       "  --profile TEXT             Profile name to use\n"
+	       "  --project-dir DIR          Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                             else the current folder and its parents)\n"
+	       "  --json-output              Startup failure report as JSON\n"
+	       "  --debug                    Show detailed debug information\n"
+	       "  --help                     Show this message and exit.\n");
 }
 
 struct serve_flags {
@@ -127,9 +130,7 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
 	        {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
 	        {0}};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(cli, argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return -1;
 		case OPT_TRANSPORT:
@@ -188,6 +189,18 @@ static int parse_flags(int argc, char **argv, struct mx_cli *cli, struct serve_f
 	return 0;
 }
 
+/* Typed at a terminal, a stdio server prints nothing and would look frozen:
+ * say on stderr what it waits for. */
+static void say_waiting(void)
+{
+	fprintf(stderr,
+	        "mxcp: serving MCP over stdio: waiting for JSON-RPC messages on stdin, one per line.\n"
+	        "  This is how an MCP client (Claude Desktop, the MCP Inspector) runs mxcp; to try it\n"
+	        "  by hand, type {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} and Enter. Ctrl-D "
+	        "stops the server.\n"
+	        "  For a browser UI: npx @modelcontextprotocol/inspector -- mxcp serve --transport stdio\n");
+}
+
 int mx_cmd_serve(int argc, char **argv)
 {
 	struct mx_cli cli = {.command = "serve"};
@@ -225,8 +238,11 @@ int mx_cmd_serve(int argc, char **argv)
 	if (nbad > 0) {
 		print_report(&cli, bad, nbad, mx_server_stdio(srv));
 		status = MX_EXIT_FAIL;
-	} else if (rc || (rc = mx_server_run(srv, &err)) != 0) {
-		status = mx_cli_fail(&cli, &err);
+	} else {
+		if (rc == 0 && mx_server_stdio(srv) && isatty(STDIN_FILENO))
+			say_waiting();
+		if (rc || (rc = mx_server_run(srv, &err)) != 0)
+			status = mx_cli_fail(&cli, &err);
 	}
 	mx_server_free(srv);
 	return status;

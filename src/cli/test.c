@@ -24,15 +24,17 @@ static void print_help(void)
 	printf("Usage: mxcp test [OPTIONS] [{tool|resource|prompt} NAME]\n\n"
 	       "  Run the tests defined in endpoint files (all endpoints, or one).\n\n"
 	       "Options:\n"
-	       "  -u, --user-context TEXT   User context as JSON or @file.json (overrides\n"
-	       "                            every test's user_context)\n"
-	       "  --request-headers TEXT    Request headers as a JSON object or @file.json\n"
-	       "  --verbose                 Show every test, with its time\n"
-	       "  --profile TEXT            Profile name to use\n"
-	       "  --json-output             Output in JSON format\n"
-	       "  --readonly                Open the database read-only\n"
-	       "  --debug                   Show detailed debug information\n"
-	       "  --help                    Show this message and exit.\n");
+	       "  -u, --user-context TEXT  User context as JSON or @file.json (overrides\n"
+	       "                           every test's user_context)\n"
+	       "  --request-headers TEXT   Request headers as a JSON object or @file.json\n"
+	       "  --verbose                Also list the endpoints that have no tests\n"
+	       "  --profile TEXT           Profile name to use\n"
+	       "  --project-dir DIR        Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                           else the current folder and its parents)\n"
+	       "  --json-output            Output in JSON format\n"
+	       "  --readonly               Open the database read-only\n"
+	       "  --debug                  Show detailed debug information\n"
+	       "  --help                   Show this message and exit.\n");
 }
 
 struct report {
@@ -52,13 +54,13 @@ static void print_test(const struct report *r, const json_t *t)
 	const char *error = json_string_value(json_object_get(t, "error"));
 	double secs = json_real_value(json_object_get(t, "time"));
 	if (!strcmp(status, "passed")) {
-		if (r->verbose || r->color)
-			printf("  %s✓%s %s (%.2fs)\n", C(r, "\033[32m"), RESET(r), name, secs);
+		/* piped too: a CI log names every test and its time */
+		printf("  %s✓%s %s (%.2fs)\n", C(r, "\033[32m"), RESET(r), name, secs);
 		return;
 	}
 	int is_error = !strcmp(status, "error");
-	printf("  %s%s%s %s — %s\n", C(r, is_error ? "\033[33m" : "\033[31m"), is_error ? "!" : "✗", RESET(r),
-	       name, status);
+	printf("  %s%s%s %s — %s (%.2fs)\n", C(r, is_error ? "\033[33m" : "\033[31m"), is_error ? "!" : "✗",
+	       RESET(r), name, status, secs);
 	/* indent every line of the message */
 	const char *p = error ? error : "";
 	while (*p) {
@@ -121,9 +123,7 @@ static int parse_args(int argc, char **argv, struct mx_cli *cli, struct report *
 	                                     {"verbose", no_argument, NULL, OPT_VERBOSE},
 	                                     {0}};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while (*rc == 0 && (c = getopt_long(argc, argv, "hu:", opts, NULL)) != -1) {
+	while (*rc == 0 && (c = mx_cli_getopt(cli, argc, argv, "hu:", opts)) != -1) {
 		switch (c) {
 		case 'h': print_help(); return 1;
 		case 'u':

@@ -22,11 +22,13 @@ static void print_help(void)
 	       "  them: YAML shape, types, prompt templates, and SQL prepared against the\n"
 	       "  profile's database. Exits 1 when any endpoint is invalid.\n\n"
 	       "Options:\n"
-	       "  --profile TEXT  Profile name to use\n"
-	       "  --json-output   Output in JSON format\n"
-	       "  --readonly      Open the database read-only\n"
-	       "  --debug         Show detailed debug information\n"
-	       "  --help          Show this message and exit.\n");
+	       "  --profile TEXT     Profile name to use\n"
+	       "  --project-dir DIR  Run in the project in DIR (default: MXCP_PROJECT_DIR,\n"
+	       "                     else the current folder and its parents)\n"
+	       "  --json-output      Output in JSON format\n"
+	       "  --readonly         Open the database read-only\n"
+	       "  --debug            Show detailed debug information\n"
+	       "  --help             Show this message and exit.\n");
 }
 
 struct outcome {
@@ -51,12 +53,18 @@ static void record(struct outcome *o, const struct mx_cli *cli, const char *relp
 	json_array_append_new(o->validated, item);
 	if (cli->json_output)
 		return;
-	if (e == NULL)
-		printf("  ✓ %s\n", relpath);
-	else if (e->line > 0)
-		printf("  ✗ %s:%d:%d: %s\n", relpath, e->line, e->col, e->msg);
-	else
-		printf("  ✗ %s: %s\n", relpath, e->msg);
+	int tty = mx_cli_tty();
+	if (e == NULL) {
+		printf("  %s✓%s %s\n", mx_cli_color(tty, MX_CLI_GREEN), mx_cli_color(tty, MX_CLI_RESET),
+		       relpath);
+		return;
+	}
+	printf("  %s✗%s %s", mx_cli_color(tty, MX_CLI_RED), mx_cli_color(tty, MX_CLI_RESET), relpath);
+	if (e->line > 0)
+		printf(":%d:%d", e->line, e->col);
+	printf(": ");
+	mx_cli_print_indented(e->msg, 4);
+	printf("\n");
 }
 
 int mx_cmd_validate(int argc, char **argv)
@@ -64,9 +72,7 @@ int mx_cmd_validate(int argc, char **argv)
 	static const struct option opts[] = {MX_CLI_COMMON_OPTIONS, {0}};
 	struct mx_cli cli = {.command = "validate"};
 	int c;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = mx_cli_getopt(&cli, argc, argv, "h", opts)) != -1) {
 		if (c == 'h') {
 			print_help();
 			return MX_EXIT_OK;
@@ -141,7 +147,10 @@ int mx_cmd_validate(int argc, char **argv)
 	} else if (total == 0) {
 		printf("No endpoints found\n");
 	} else {
-		printf("\n%zu valid, %zu invalid\n", o.nok, o.nerrors);
+		int tty = mx_cli_tty();
+		printf("\n%s%zu valid%s, %s%zu invalid%s\n", mx_cli_color(tty, MX_CLI_GREEN), o.nok,
+		       mx_cli_color(tty, MX_CLI_RESET), mx_cli_color(tty && o.nerrors, MX_CLI_RED), o.nerrors,
+		       mx_cli_color(tty && o.nerrors, MX_CLI_RESET));
 	}
 	json_decref(o.validated);
 	return status;

@@ -21,6 +21,8 @@
 #include "config/site.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
+#include "core/suggest.h"
 #include "core/yaml.h"
 
 #include <ctype.h>
@@ -1036,6 +1038,35 @@ int mx_site_profile_settings(const struct mx_site_config *s, const char *profile
 	if (env_audit >= 0)
 		out->audit_enabled = env_audit;
 	return 0;
+}
+
+int mx_site_check_profile(const struct mx_site_config *s, const char *name, int user_declared,
+                          struct mx_err *err)
+{
+	if (user_declared || strcmp(name, s->profile) == 0 || mx_site_get_profile(s, name) != NULL)
+		return 0;
+	const char *names[64];
+	size_t n = 0;
+	names[n++] = s->profile;
+	for (size_t i = 0; i < s->nprofiles && n < 64; i++)
+		if (strcmp(s->profiles[i].name, s->profile) != 0)
+			names[n++] = s->profiles[i].name;
+	struct mx_buf list;
+	mx_buf_init(&list, 4096);
+	for (size_t i = 0; i < n; i++) {
+		mx_buf_puts(&list, i ? ", " : "");
+		mx_buf_puts(&list, names[i]);
+	}
+	const char *guess = mx_suggest(name, names, n);
+	char hint[320] = "";
+	if (guess)
+		snprintf(hint, sizeof hint, " Did you mean '%s'?", guess);
+	mx_err_set(err, MX_EINVAL,
+	           "Profile '%s' not found in %s (profiles: %s).%s Declare it under `profiles:` there, "
+	           "or choose one with --profile / MXCP_PROFILE.",
+	           name, s->file, mx_buf_str(&list), hint);
+	mx_buf_free(&list);
+	return MX_EINVAL;
 }
 
 const char *mx_site_active_profile(const struct mx_site_config *s, const char *flag)

@@ -124,6 +124,15 @@ void mx_site_free(struct mx_site_config *s);
  * MXCP_PROFILE when set, else the site's `profile:`. */
 const char *mx_site_active_profile(const struct mx_site_config *s, const char *flag);
 
+/* Whether a profile exists: the site's `profile:`, a key of `profiles:`,
+ * or one the user config declares (user_declared: its
+ * projects.<project>.profiles.<name>). Otherwise MX_EINVAL naming
+ * mxcp-site.yml, the profiles that exist and the nearest one ("Did you
+ * mean"). MXCP takes any name and opens an empty data/db-<name>.duckdb;
+ * mxcp refuses a mistyped one before anything is created. */
+int mx_site_check_profile(const struct mx_site_config *s, const char *name, int user_declared,
+                          struct mx_err *err);
+
 /* The profile by name, or NULL. */
 const struct mx_site_profile *mx_site_get_profile(const struct mx_site_config *s, const char *name);
 

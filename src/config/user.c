@@ -814,6 +814,11 @@ static int load_doc(struct mx_user_config *u, const struct mx_yaml_node *root, c
 		return rc;
 
 	if (project != NULL && profile != NULL) {
+		u->profile_declared =
+		        json_object_get(
+		                json_object_get(json_object_get(json_object_get(u->raw, "projects"), project),
+		                                "profiles"),
+		                profile) != NULL;
 		json_t *o = ensure_object(u->raw, "projects");
 		o = o ? ensure_object(o, project) : NULL;
 		o = o ? ensure_object(o, "profiles") : NULL;

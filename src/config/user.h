@@ -59,6 +59,9 @@ struct mx_user_config {
 	char auth_provider[32];
 	int auth_line, auth_col;
 	struct mx_user_cache cache;
+	/* The file declares projects.<project>.profiles.<profile> (the ones
+	 * loaded for): the profile exists even if mxcp-site.yml lacks it. */
+	int profile_declared;
 };
 
 /* Load for the active project and profile. */

@@ -96,6 +96,7 @@ const char *mx_strerror(int code)
 	case MX_EINTERNAL: return "internal error";
 	case MX_EUSAGE: return "usage error";
 	case MX_ECANCELLED: return "cancelled";
+	case MX_EINPUT: return "input required";
 	default: return "unknown error";
 	}
 }

@@ -26,6 +26,7 @@ enum {
 	MX_EINTERNAL = -8,
 	MX_EUSAGE = -9, /* command-line usage error (exit 2) */
 	MX_ECANCELLED = -10,
+	MX_EINPUT = -11, /* the call needs the client's input first (MCP input-required results) */
 };
 
 #define MX_ERR_MSG_MAX 2048

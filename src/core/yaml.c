@@ -211,6 +211,8 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_
 			return mx_err_set(b->err, MX_ENOMEM, "out of memory");
 		n->len = ev->data.scalar.length;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.tag == NULL;
+		n->block = ev->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+		           ev->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
 		*out = n;
 		return register_anchor(b, ev->data.scalar.anchor, n);
 	case YAML_SEQUENCE_START_EVENT:

@@ -32,6 +32,7 @@ struct mx_yaml_node {
 	char *str;
 	size_t len;
 	int plain; /* plain style: subject to implicit typing */
+	int block; /* literal (|) or folded (>): the text starts on the next line */
 	/* sequence: items[0..n); mapping: items[2i] key, items[2i+1] value */
 	size_t n;
 	struct mx_yaml_node **items;

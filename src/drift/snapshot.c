@@ -210,6 +210,17 @@ int mx_drift_snapshot_load(const char *path, json_t **out, struct mx_err *err)
 		return mx_err_set(err, MX_EINVAL, "Invalid JSON in snapshot file %s: %s (line %d)", path,
 		                  jerr.text, jerr.line);
 	const json_t *ver = json_object_get(v, "version");
+	if (ver != NULL && !(json_is_integer(ver) && json_integer_value(ver) == MX_DRIFT_SNAPSHOT_VERSION)) {
+		/* MXCP's message, the version shown as Python prints it */
+		char *shown = json_is_string(ver)    ? mx_strdup(json_string_value(ver))
+		              : json_is_boolean(ver) ? mx_strdup(json_is_true(ver) ? "True" : "False")
+		              : json_is_null(ver)    ? mx_strdup("None")
+		                                     : mx_json_dumps(ver, MX_JSON_SPACED);
+		mx_err_set(err, MX_EINVAL, "Unsupported snapshot version: %s", shown ? shown : "?");
+		mx_free(shown);
+		json_decref(v);
+		return MX_EINVAL;
+	}
 	if (!json_is_integer(ver) || json_integer_value(ver) != MX_DRIFT_SNAPSHOT_VERSION ||
 	    !json_is_array(json_object_get(v, "tables")) || !json_is_array(json_object_get(v, "resources"))) {
 		json_decref(v);

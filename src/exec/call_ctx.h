@@ -4,7 +4,7 @@
  * transport (or `mxcp run`/`test`/`evals`) down to every stage of the call
  * path. Policies read `user` from it, the request-context SQL functions read
  * the identity and the headers, observers (audit, metrics, later telemetry)
- * read the caller, session and request id, and cancellation is asked of it.
+ * read the caller, session, request and trace id, and cancellation is asked of it.
  * Nothing that concerns "who and why" travels as a positional parameter.
  *
  * A call context is a small value built on the caller's stack (or in the
@@ -60,6 +60,9 @@ struct mx_call_ctx {
 	const json_t *request_id; /* the JSON-RPC id; NULL outside MCP */
 	/* W3C trace context of the request ("" when none came). */
 	char traceparent[56];
+	/* The trace the call path recorded the call in (32 hex digits; "" when
+	 * tracing is off): set by mx_invoke, read by the audit record. */
+	char trace_id[33];
 	double deadline; /* mx_mono_s() by which the call should end; 0: none */
 	const atomic_int *cancelled; /* non-zero once the call is cancelled; NULL: never */
 	json_t *user; /* built on first use: see mx_call_ctx_user */

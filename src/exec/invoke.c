@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* invoke — see invoke.h. */
+/*
+ * invoke — see invoke.h.
+ *
+ * Each call is traced as MXCP traces it (ops/telemetry.h; no-ops unless
+ * tracing is on): mxcp.endpoint.execute around the whole call (its trace id
+ * goes to ctx->trace_id for the audit record), with children
+ * mxcp.validation.input (convert), mxcp.policy.enforce_input,
+ * mxcp.execution_engine.execute (the executor: mxcp.duckdb.execute from the
+ * SQL executor, mxcp.python.execute here; then mxcp.validation.output)
+ * and mxcp.policy.enforce_output. MXCP's instruments are counted here too
+ * (ops/metrics.h): policy evaluations and the calls running now.
+ */
 #include "exec/invoke.h"
 
 #include "exec/python.h"
@@ -11,6 +22,8 @@
 #include "core/json.h"
 #include "core/time.h"
 #include "exec/executor.h"
+#include "ops/metrics.h"
+#include "ops/telemetry.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
@@ -175,6 +188,39 @@ const char *mx_invoke_stage_name(enum mx_invoke_stage s)
 	return (unsigned)s < sizeof names / sizeof *names ? names[s] : "";
 }
 
+/* End a stage's span with the stage's outcome. */
+static void span_close(struct mx_span *sp, int rc, const struct mx_err *err)
+{
+	if (!sp->active)
+		return;
+	if (rc)
+		mx_span_error(sp, err ? err->msg : mx_strerror(rc));
+	else
+		mx_span_ok(sp);
+	mx_span_end(sp);
+}
+
+/* The executor's own call; a Python endpoint's is its span and counters
+ * (the SQL executor traces its statement itself). */
+static int call_executor(const struct mx_executor *ex, const struct mx_exec_call *x, json_t **raw,
+                         struct mx_err *err)
+{
+	if (x->ep->language != MX_LANG_PYTHON)
+		return ex->call(x, raw, err);
+	struct mx_span sp;
+	mx_span_begin(&sp, "mxcp.python.execute", MX_SPAN_INTERNAL, NULL);
+	mx_span_str(&sp, "mxcp.python.type", "endpoint");
+	mx_span_str(&sp, "mxcp.python.name", x->ep->name);
+	mx_span_int(&sp, "mxcp.python.params.count", (long long)json_object_size(x->args));
+	mx_metrics_gauge_add(MX_METRIC_PYTHON_CONCURRENT, 1);
+	int rc = ex->call(x, raw, err);
+	mx_metrics_gauge_add(MX_METRIC_PYTHON_CONCURRENT, -1);
+	const char *labels[] = {x->ep->name, rc ? "error" : "success"};
+	mx_metrics_count(MX_METRIC_PYTHON_EXECUTIONS, labels);
+	span_close(&sp, rc, err);
+	return rc;
+}
+
 /* The execution stage: the endpoint's executor, then (for rows) the shape
  * by the return type and the output check. *stage says which failed. */
 static int execute(const struct mx_exec_call *x, const struct mx_invoke_opts *opts, json_t **result,
@@ -186,28 +232,39 @@ static int execute(const struct mx_exec_call *x, const struct mx_invoke_opts *op
 	if (ex == NULL)
 		return mx_err_set(err, MX_EINVAL, "%s endpoints are not available in this build (%s)",
 		                  ep->language == MX_LANG_PYTHON ? "Python" : "These", ep->relpath);
+	struct mx_span engine, check;
+	mx_span_begin(&engine, "mxcp.execution_engine.execute", MX_SPAN_INTERNAL, NULL);
+	mx_span_str(&engine, "mxcp.execution.language", ex->name);
+	mx_span_int(&engine, "mxcp.params.count", (long long)json_object_size(x->args));
 	json_t *raw = NULL, *shaped = NULL;
-	int rc = ex->call(x, &raw, err);
-	if (rc)
-		return rc;
-	if (!ex->shapes) {
+	int rc = call_executor(ex, x, &raw, err);
+	if (rc || !ex->shapes) {
 		*result = raw;
-		return 0;
+		span_close(&engine, rc, err);
+		return rc;
 	}
 	*stage = MX_STAGE_SHAPE;
+	mx_span_begin(&check, "mxcp.validation.output", MX_SPAN_INTERNAL, NULL);
 	rc = mx_shape_result(ep->ret, raw, &shaped, err);
 	json_decref(raw);
-	if (rc)
-		return rc;
-	if (ep->ret && !(opts && opts->skip_output_validation)) {
+	if (rc == 0 && ep->ret && !(opts && opts->skip_output_validation)) {
 		rc = mx_type_check_output(ep->ret, shaped, err);
 		if (rc) {
 			json_decref(shaped);
-			return rc;
+			shaped = NULL;
 		}
 	}
+	mx_span_bool(&check, "mxcp.validation.passed", rc == 0);
+	span_close(&check, rc, err);
+	span_close(&engine, rc, err);
 	*result = shaped;
-	return 0;
+	return rc;
+}
+
+static void count_policy(const char *type, const struct mx_policy_result *pr)
+{
+	const char *labels[] = {type, mx_policy_decision_name(pr->decision)};
+	mx_metrics_count(MX_METRIC_POLICY_EVALUATIONS, labels);
 }
 
 /* ------------------------------------------------------------------ cache */
@@ -347,9 +404,26 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	enum mx_invoke_stage stage = MX_STAGE_CONVERT;
 	struct mx_invoke_cache *ic = opts ? opts->cache : NULL;
 	struct mx_buf key;
-	int keyed = 0, cached = 0;
+	int keyed = 0, cached = 0, input_ran = 0;
+	struct mx_policy_result pr_in = {.decision = MX_POLICY_NA};
 	mx_buf_init(&key, MX_BUF_UNBOUNDED);
+	struct mx_span root, sp;
+	mx_span_begin(&root, "mxcp.endpoint.execute", MX_SPAN_SERVER, ctx->traceparent);
+	if (root.active) {
+		mx_span_str(&root, "mxcp.endpoint.name", ep->name);
+		mx_span_str(&root, "mxcp.endpoint.type", mx_endpoint_kind_name(ep->kind));
+		mx_span_bool(&root, "mxcp.auth.authenticated", ctx->user_context != NULL);
+		if (ctx->user_provider)
+			mx_span_str(&root, "mxcp.auth.provider", ctx->user_provider);
+		if (ctx->session_id)
+			mx_span_str(&root, "mxcp.session.id", ctx->session_id);
+		mx_span_trace_hex(&root, ctx->trace_id);
+	}
+	mx_metrics_gauge_add(MX_METRIC_ENDPOINT_CONCURRENT, 1);
+	mx_span_begin(&sp, "mxcp.validation.input", MX_SPAN_INTERNAL, NULL);
 	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
+	mx_span_bool(&sp, "mxcp.validation.passed", rc == 0);
+	span_close(&sp, rc, err);
 	if (rc)
 		goto done;
 	if (has_policies) {
@@ -361,7 +435,13 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 			goto done;
 		}
 		stage = MX_STAGE_INPUT_POLICY;
+		mx_span_begin(&sp, "mxcp.policy.enforce_input", MX_SPAN_INTERNAL, NULL);
+		mx_span_int(&sp, "mxcp.policy.count", (long long)mx_policy_set_count(ps, MX_POLICY_INPUT));
 		rc = mx_policy_enforce_input(ps, converted, user, &pr, err);
+		mx_span_str(&sp, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));
+		span_close(&sp, rc, err);
+		pr_in = pr;
+		input_ran = 1;
 		if (rc)
 			goto done;
 	}
@@ -378,6 +458,8 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 			                 &ic->token) == 0)
 				value = json_loadb(val, vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 			mx_free(val);
+			if (root.active)
+				mx_span_str(&root, "mxcp.cache.result", value ? "hit" : "miss");
 			if (value) {
 				cached = 1;
 				*result = value;
@@ -401,7 +483,12 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 		rc = mx_err_set(err, MX_ELIMIT, "Call timed out: it ran past transport.call_timeout");
 	if (rc == 0 && has_policies) {
 		stage = MX_STAGE_OUTPUT_POLICY;
+		mx_span_begin(&sp, "mxcp.policy.enforce_output", MX_SPAN_INTERNAL, NULL);
+		mx_span_int(&sp, "mxcp.policy.count", (long long)mx_policy_set_count(ps, MX_POLICY_OUTPUT));
 		rc = mx_policy_enforce_output(ps, ep->ret, user, &value, &pr, err);
+		mx_span_str(&sp, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));
+		span_close(&sp, rc, err);
+		count_policy("output", &pr);
 	}
 	if (rc == 0 && keyed)
 		cache_store(ic, ep, &key, value);
@@ -410,12 +497,20 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 		value = NULL;
 	}
 done:
+	/* A call the hit path hands to a worker is counted there, once. */
+	if (input_ran && !(ic && ic->deferred))
+		count_policy("input", &pr_in);
 	json_decref(value);
 	json_decref(converted);
 	mx_buf_free(&key);
 	fill_report(opts ? opts->report : NULL, &pr, rc ? stage : MX_STAGE_NONE);
 	if (opts && opts->report)
 		opts->report->cached = cached;
+	mx_metrics_gauge_add(MX_METRIC_ENDPOINT_CONCURRENT, -1);
+	if (root.active) {
+		mx_span_str(&root, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));
+		span_close(&root, rc, err);
+	}
 	if (ctx == &anonymous)
 		mx_call_ctx_clear(&anonymous);
 	return rc;

@@ -127,6 +127,84 @@ static int validate_resource_uri(const struct mx_endpoint *ep, struct mx_err *er
 	return rc;
 }
 
+/* Where the SQL is, as a person finds it: "sql/x.sql" (project-relative)
+ * or the endpoint's own file, and the line its text starts on. */
+static const char *sql_where(const struct mx_endpoint *ep, int *first_line)
+{
+	if (ep->source_path == NULL) {
+		*first_line = ep->code_line;
+		return ep->relpath;
+	}
+	*first_line = 1;
+	size_t plen = strlen(ep->path), rlen = strlen(ep->relpath);
+	size_t root = plen > rlen ? plen - rlen : 0; /* ep->path = <root>/<relpath> */
+	if (root > 0 && strncmp(ep->source_path, ep->path, root) == 0)
+		return ep->source_path + root;
+	return ep->source_path;
+}
+
+/* The line (0-based, in sql) of the first $name not followed by a name
+ * character, or -1. */
+static int find_param_line(const char *sql, const char *name)
+{
+	size_t n = strlen(name);
+	int line = 0;
+	for (const char *p = sql; *p; p++) {
+		if (*p == '\n')
+			line++;
+		if (*p != '$' || strncmp(p + 1, name, n) != 0)
+			continue;
+		char c = p[1 + n];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return line;
+	}
+	return -1;
+}
+
+/* After MXCP's "Parameter mismatch: …" (kept first: tools read it), where
+ * each name is and what to do about it. Returns the line to point at. */
+static int explain_mismatch(struct mx_buf *b, const struct mx_endpoint *ep, json_t *missing, json_t *extra,
+                            int *at_col)
+{
+	int first = 0, at = 0;
+	*at_col = 1;
+	const char *where = sql_where(ep, &first);
+	size_t i;
+	json_t *v;
+	json_array_foreach (extra, i, v) {
+		const char *name = json_string_value(v);
+		const struct mx_type *t = NULL;
+		for (size_t k = 0; k < ep->nparams && t == NULL; k++)
+			if (strcmp(ep->params[k]->name, name) == 0)
+				t = ep->params[k];
+		mx_buf_printf(b, "\n  - parameter '%s'", name);
+		if (t && t->line > 0) {
+			mx_buf_printf(b, " (%s:%d)", ep->relpath, t->line);
+			if (at == 0) {
+				at = t->line;
+				*at_col = t->col > 0 ? t->col : 1;
+			}
+		}
+		mx_buf_printf(b, " is declared but not used in the SQL");
+		if (first > 0)
+			mx_buf_printf(b, " (%s:%d)", where, first);
+		mx_buf_printf(b, ": remove it or use $%s", name);
+	}
+	json_array_foreach (missing, i, v) {
+		const char *name = json_string_value(v);
+		int l = find_param_line(ep->source_code, name);
+		mx_buf_printf(b, "\n  - the SQL uses $%s", name);
+		if (first > 0 && l >= 0) {
+			mx_buf_printf(b, " (%s:%d)", where, first + l);
+			if (at == 0 && ep->source_path == NULL)
+				at = first + l;
+		}
+		mx_buf_printf(b, ", which is not a declared parameter: add it under parameters: or remove it "
+		                 "from the SQL");
+	}
+	return at;
+}
+
 static int validate_sql(const struct mx_endpoint *ep, struct mx_dbconn *conn, struct mx_err *err)
 {
 	int line = ep->source_path ? ep->source_line : ep->line;
@@ -157,7 +235,10 @@ static int validate_sql(const struct mx_endpoint *ep, struct mx_dbconn *conn, st
 		set_repr(&b, missing);
 		mx_buf_puts(&b, ", extra=");
 		set_repr(&b, extra);
-		rc = mx_err_at(err, MX_EINVAL, ep->path, line, col, "%s", mx_buf_str(&b));
+		int at_col = 1;
+		int at = explain_mismatch(&b, ep, missing, extra, &at_col);
+		rc = mx_err_at(err, MX_EINVAL, ep->path, at > 0 ? at : line, at > 0 ? at_col : col, "%s",
+		               mx_buf_str(&b));
 		mx_buf_free(&b);
 	}
 	json_decref(missing);

@@ -130,6 +130,8 @@ struct pending {
 };
 
 static void visit_stmts(struct analysis *an, struct sym_frame *f, const struct stmt *s, struct pending *pend);
+static void analyze_frame(struct analysis *an, const struct sym_frame *parent, const struct stmt *body,
+                          const char *const *params, size_t nparams, const struct expr *test);
 
 static void branch_update(struct analysis *an, struct sym_frame *f, struct sym_frame *br, int nbr)
 {
@@ -194,8 +196,39 @@ static void visit_stmts(struct analysis *an, struct sym_frame *f, const struct s
 		case S_OUTPUT: visit_expr(an, f, s->expr); break;
 		case S_SET:
 			visit_expr(an, f, s->expr);
+			if (s->attr) {
+				sym_load(an, f, s->targets[0]); /* {% set ns.attr %} reads ns */
+				break;
+			}
 			for (size_t i = 0; i < s->ntargets; i++)
 				sym_store(an, f, s->targets[i]);
+			break;
+		case S_WITH:
+			for (size_t i = 0; i < s->nconds; i++)
+				visit_expr(an, f, s->conds[i]);
+			analyze_frame(an, f, s->body, s->targets, s->ntargets, NULL);
+			break;
+		case S_MACRO:
+		case S_CALLBLOCK: {
+			const char *names[MAX_CALL_ARGS + 3];
+			size_t nn = 0;
+			for (size_t i = 0; i < s->nconds; i++)
+				visit_expr(an, f, s->conds[i]);
+			if (s->kind == S_MACRO)
+				sym_store(an, f, s->text);
+			else
+				visit_expr(an, f, s->expr);
+			for (size_t k = 0; k < s->ntargets && nn < MAX_CALL_ARGS; k++)
+				names[nn++] = s->targets[k];
+			names[nn++] = "varargs";
+			names[nn++] = "kwargs";
+			names[nn++] = "caller";
+			analyze_frame(an, f, s->body, names, nn, NULL);
+			break;
+		}
+		case S_FILTERBLOCK:
+			visit_expr(an, f, s->expr);
+			visit_stmts(an, f, s->body, pend);
 			break;
 		case S_SETBLOCK:
 			sym_store(an, f, s->targets[0]);

@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- frames of local variables ---- */
@@ -117,6 +118,8 @@ static int arith(struct render *r, const struct expr *e, int op, const struct nu
                  struct val *out)
 {
 	if (x->is_int && y->is_int && op != OP_DIV && !(op == OP_POW && y->i < 0)) {
+		if (x->big || y->big)
+			return mx_jinja_big_arith(r, e, op, x, y, out);
 		json_int_t a = x->i, b = y->i, res = 0;
 		int ovf = 0;
 		switch (op) {
@@ -147,9 +150,11 @@ static int arith(struct render *r, const struct expr *e, int op, const struct nu
 		default: return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad operator");
 		}
 		if (ovf)
-			return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+			return mx_jinja_big_arith(r, e, op, x, y, out);
 		return vset(out, json_integer(res));
 	}
+	if ((x->big && isinf(x->d)) || (y->big && isinf(y->d)))
+		return mx_jinja_rerr(r, e, MX_EINVAL, "int too large to convert to float");
 	double a = x->d, b = y->d, res;
 	switch (op) {
 	case OP_ADD: res = a + b; break;
@@ -168,6 +173,8 @@ static int arith(struct render *r, const struct expr *e, int op, const struct nu
 		if (a < 0 && b != floor(b))
 			return mx_jinja_rerr(r, e, MX_EINVAL, "negative number raised to a fractional power");
 		res = pow(a, b);
+		if (isinf(res) && isfinite(a) && isfinite(b))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "(34, 'Numerical result out of range')");
 		break;
 	default: return mx_jinja_rerr(r, e, MX_EINTERNAL, "bad operator");
 	}
@@ -218,12 +225,24 @@ int mx_jinja_binop(struct render *r, const struct expr *e, int op, const struct 
 	if (xn && yn)
 		return arith(r, e, op, &x, &y, out);
 	if (op == OP_ADD && json_is_string(a->j) && json_is_string(b->j)) {
+		/* Markup + str escapes the str; the result is Markup */
+		int ma = mx_jinja_is_markup(a->j), mb = mx_jinja_is_markup(b->j);
 		struct mx_buf s;
+		size_t na = json_string_length(a->j), nb = json_string_length(b->j);
+		if (na + nb > r->max_str)
+			return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
+			                     r->max_str);
 		mx_jinja_sb_init(r, &s);
-		int rc = mx_buf_append(&s, json_string_value(a->j), json_string_length(a->j));
+		int rc = mx_buf_append(&s, "", 0);
 		if (rc == 0)
-			rc = mx_buf_append(&s, json_string_value(b->j), json_string_length(b->j));
-		return mx_jinja_sb_finish(r, e, &s, rc, out);
+			rc = (mb && !ma) ? mx_jinja_escape_html(&s, json_string_value(a->j), na)
+			                 : mx_buf_append(&s, json_string_value(a->j), na);
+		if (rc == 0)
+			rc = (ma && !mb) ? mx_jinja_escape_html(&s, json_string_value(b->j), nb)
+			                 : mx_buf_append(&s, json_string_value(b->j), nb);
+		if ((rc = mx_jinja_sb_finish(r, e, &s, rc, out)) == 0 && (ma || mb))
+			rc = mx_jinja_special_add(out->j, SK_MARKUP, NULL);
+		return rc;
 	}
 	if (op == OP_ADD && json_is_array(a->j) && json_is_array(b->j)) {
 		if (json_array_size(a->j) + json_array_size(b->j) > MX_JINJA_MAX_ITEMS)
@@ -243,7 +262,8 @@ int mx_jinja_binop(struct render *r, const struct expr *e, int op, const struct 
 			return repeat_value(r, e, b->j, x.i, out);
 	}
 	if (op == OP_MOD && json_is_string(a->j))
-		return mx_jinja_rerr(r, e, MX_EINVAL, "'%%' string formatting is not supported");
+		return mx_jinja_percent(r, e, json_string_value(a->j), json_string_length(a->j), b->j,
+		                        mx_jinja_is_markup(a->j), out);
 	return mx_jinja_rerr(r, e, MX_EINVAL, "unsupported operand type(s) for %s: '%s' and '%s'",
 	                     mx_jinja_op_text(op), mx_jinja_vtype(a), mx_jinja_vtype(b));
 }
@@ -389,7 +409,7 @@ static int eval_list(struct render *r, const struct expr *e, struct val *out)
 			return rc;
 		}
 	}
-	return vset(out, a);
+	return e->op ? mx_jinja_mk_tuple(a, out) : vset(out, a);
 }
 
 static int eval_dict(struct render *r, const struct expr *e, struct val *out)
@@ -462,7 +482,7 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 	int is_str = json_is_string(obj.j);
 	const char *s = is_str ? json_string_value(obj.j) : NULL;
 	size_t slen = is_str ? json_string_length(obj.j) : 0;
-	json_int_t len = is_str ? (json_int_t)mx_utf8_count(s, slen) : (json_int_t)json_array_size(obj.j);
+	json_int_t len = is_str ? (json_int_t)mx_jinja_str_cps(obj.j) : (json_int_t)json_array_size(obj.j);
 	json_int_t step = has[2] ? v[2] : 1, start, stop;
 	if (step > 0) {
 		start = has[0] ? (v[0] < 0 ? (v[0] + len < 0 ? 0 : v[0] + len) : (v[0] > len ? len : v[0]))
@@ -478,24 +498,20 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 		              : -1;
 	}
 	if (is_str) {
-		/* code point offsets, then copy */
-		size_t *offs = mx_malloc(((size_t)len + 1) * sizeof *offs);
-		if (offs == NULL) {
-			vdrop(&obj);
-			return MX_ENOMEM;
-		}
-		size_t i = 0, k = 0;
-		while (i < slen) {
-			offs[k++] = i;
-			mx_utf8_next(s, slen, &i);
-		}
-		offs[k] = slen;
 		struct mx_buf b;
 		mx_jinja_sb_init(r, &b);
 		rc = mx_buf_append(&b, "", 0);
-		for (json_int_t x = start; rc == 0 && (step > 0 ? x < stop : x > stop); x += step)
-			rc = mx_buf_append(&b, s + offs[x], offs[x + 1] - offs[x]);
-		mx_free(offs);
+		if (step == 1 && start < stop) { /* one run of bytes */
+			size_t from = mx_jinja_str_off(obj.j, (size_t)start),
+			       to = mx_jinja_str_off(obj.j, (size_t)stop);
+			rc = mx_buf_append(&b, s + from, to - from);
+		} else {
+			for (json_int_t x = start; rc == 0 && (step > 0 ? x < stop : x > stop); x += step) {
+				size_t from = mx_jinja_str_off(obj.j, (size_t)x), to = from;
+				mx_utf8_next(s, slen, &to);
+				rc = mx_buf_append(&b, s + from, to - from);
+			}
+		}
 		vdrop(&obj);
 		return mx_jinja_sb_finish(r, e, &b, rc, out);
 	}
@@ -509,6 +525,15 @@ static int eval_slice(struct render *r, const struct expr *e, struct val *out)
 		return rc;
 	}
 	return vset(out, a);
+}
+
+static int exec_body(struct render *r, const struct stmt *s);
+static int call_special(struct render *r, const struct expr *e, const struct val *obj, const char *method,
+                        struct val *args, size_t nargs, struct val *kwargs, struct val *out, int *handled);
+
+static int is_callable_kind(int k)
+{
+	return k == SK_MACRO || k == SK_JOINER || k == SK_LOOP || k == SK_METHOD;
 }
 
 static int eval_call(struct render *r, const struct expr *e, struct val *out)
@@ -526,22 +551,38 @@ static int eval_call(struct render *r, const struct expr *e, struct val *out)
 		}
 	} else if (fn->kind == E_NAME) {
 		if (lookup(r, fn, &obj)) {
+			if (obj.j == NULL || !is_callable_kind(mx_jinja_kind(obj.j))) {
+				rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
+				                           mx_jinja_vtype(&obj))
+				           : mx_jinja_undef_err(r, e, &obj);
+				vdrop(&obj);
+				return rc;
+			}
+		} else if (strcmp(fn->name, "range") != 0 && strcmp(fn->name, "dict") != 0 &&
+		           strcmp(fn->name, "namespace") != 0 && strcmp(fn->name, "cycler") != 0 &&
+		           strcmp(fn->name, "joiner") != 0) {
+			return mx_jinja_undef_err(r, e, &obj);
+		}
+	} else {
+		if ((rc = eval(r, fn, &obj)))
+			return rc;
+		if (obj.j == NULL || mx_jinja_kind(obj.j) != SK_METHOD) {
 			rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
 			                           mx_jinja_vtype(&obj))
 			           : mx_jinja_undef_err(r, e, &obj);
 			vdrop(&obj);
 			return rc;
 		}
-		if (strcmp(fn->name, "range") != 0 && strcmp(fn->name, "dict") != 0)
-			return mx_jinja_undef_err(r, e, &obj);
-	} else {
-		if ((rc = eval(r, fn, &obj)))
-			return rc;
-		rc = obj.j ? mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not callable",
-		                           mx_jinja_vtype(&obj))
-		           : mx_jinja_undef_err(r, e, &obj);
+	}
+	/* the method called: a.name(...), or a bound method value; NULL for a global or a macro */
+	char mbuf[32];
+	const char *mname = fn->kind == E_ATTR ? fn->name : NULL;
+	if (obj.j && mx_jinja_kind(obj.j) == SK_METHOD) {
+		snprintf(mbuf, sizeof mbuf, "%s", json_string_value(json_object_getn(obj.j, "\xffname", 5)));
+		struct val self = vborrow(json_object_getn(obj.j, "\xffself", 5));
 		vdrop(&obj);
-		return rc;
+		obj = self;
+		mname = mbuf;
 	}
 	if ((args = args_get(small_args, e->nargs)) == NULL) {
 		vdrop(&obj);
@@ -560,12 +601,20 @@ static int eval_call(struct render *r, const struct expr *e, struct val *out)
 		vdrop(&obj);
 		return kwargs ? rc : MX_ENOMEM;
 	}
-	if (fn->kind == E_NAME) {
+	int handled = 0;
+	if (obj.j && (rc = call_special(r, e, &obj, mname, args, e->nargs, kwargs, out, &handled)) != 0) {
+		/* failed */
+	} else if (handled) {
+		/* done */
+	} else if (mname == NULL) {
 		rc = mx_jinja_call_global(r, e, fn->name, args, e->nargs, kwargs, out);
+	} else if (strcmp(mname, "format") == 0 && json_is_string(obj.j)) {
+		rc = mx_jinja_str_format(r, e, json_string_value(obj.j), json_string_length(obj.j), args,
+		                         e->nargs, kwargs, e->kwnames, e->nvals, out);
 	} else if (e->nvals) {
-		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", fn->name);
+		rc = mx_jinja_rerr(r, e, MX_EINVAL, "keyword arguments are not supported for '%s'", mname);
 	} else {
-		rc = mx_jinja_call_method(r, e, &obj, fn->name, args, e->nargs, out);
+		rc = mx_jinja_call_method(r, e, &obj, mname, args, e->nargs, out);
 	}
 	vdrop(&obj);
 	args_put(small_args, args, e->nargs);
@@ -579,6 +628,10 @@ static int eval_filter(struct render *r, const struct expr *e, struct val *out)
 	int rc = eval(r, e->a, &v);
 	if (rc)
 		return rc;
+	if (e->filter == NULL) { /* unknown, in an if branch: Jinja2 fails when it runs */
+		vdrop(&v);
+		return mx_jinja_rerr(r, e, MX_EINVAL, "No filter named '%s' found.", e->name);
+	}
 	size_t n = e->nargs + (e->filter->variadic ? e->nvals : 0);
 	if ((args = args_get(small, n)) == NULL) {
 		vdrop(&v);
@@ -632,18 +685,28 @@ static int eval(struct render *r, const struct expr *e, struct val *out)
 	*out = vundef(NULL, NULL);
 	switch (e->kind) {
 	case E_STR: return mx_jinja_mk_str(r, e, e->name, e->name_len, out);
-	case E_INT: return vset(out, json_integer(e->ival));
+	case E_INT:
+		return e->name ? mx_jinja_mk_bigint_text(r, e, e->name, out)
+		               : vset(out, json_integer(e->ival));
 	case E_FLOAT: return vset(out, json_real(e->fval));
 	case E_TRUE: return vset(out, json_true());
 	case E_FALSE: return vset(out, json_false());
 	case E_NONE: return vset(out, json_null());
 	case E_NAME: lookup(r, e, out); return 0;
+	case E_BLOCKVAL:
+		if (r->blockval)
+			*out = vcopy(r->blockval);
+		return 0;
 	case E_LIST: return eval_list(r, e, out);
 	case E_DICT: return eval_dict(r, e, out);
 	case E_ATTR:
 		if ((rc = eval(r, e->a, &a)))
 			return rc;
-		rc = mx_jinja_get_attr(e, a.j, e->name, out);
+		/* Jinja's getattr: a method of the object's type wins over a dict key */
+		if (mx_jinja_has_method(a.j, e->name))
+			rc = mx_jinja_bound_method(a.j, e->name, out);
+		else
+			rc = mx_jinja_get_attr(e, a.j, e->name, out);
 		vdrop(&a);
 		return rc;
 	case E_ITEM:
@@ -678,8 +741,8 @@ static int eval(struct render *r, const struct expr *e, struct val *out)
 		}
 		vdrop(&a);
 		if (e->kind == E_NEG) {
-			if (n.is_int && n.i == LLONG_MIN)
-				return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+			if (n.is_int && (n.big || n.i == LLONG_MIN))
+				return mx_jinja_big_neg(r, e, &n, out);
 			n.i = -n.i;
 			n.d = -n.d;
 		}
@@ -754,6 +817,9 @@ static int exec_body(struct render *r, const struct stmt *s);
 
 static int emit(struct render *r, const struct stmt *s, int rc)
 {
+	if (rc == MX_ELIMIT && r->too_deep)
+		return mx_jinja_rerr_at(r, s->line, s->col, rc, "value nested more than %d deep to print",
+		                        MAX_VALUE_DEPTH);
 	if (rc == MX_ELIMIT)
 		return mx_jinja_rerr_at(r, s->line, s->col, rc,
 		                        "rendered text exceeds the limit of %zu bytes", r->out->max);
@@ -782,7 +848,7 @@ static int bind_targets(struct render *r, const struct stmt *s, const struct exp
 		                     s->ntargets);
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = frame_set(f, s->targets[i], vborrow(json_array_get(items, i)));
+		rc = frame_set(f, s->targets[i], vitem(json_array_get(items, i)));
 	json_decref(items);
 	return rc;
 }
@@ -795,33 +861,55 @@ static int count_iteration(struct render *r, const struct stmt *s)
 	return 0;
 }
 
-static int loop_object(json_t *items, size_t i, struct val *out)
+/* The state of a running {% for %} its loop object points to. */
+struct loopstate {
+	const struct stmt *s;
+	struct rframe *outer;
+	int depth;
+	json_t *last_changed; /* loop.changed()'s previous arguments; NULL: none yet */
+	json_t *loop; /* the loop object */
+};
+
+/* Update the loop object for item i of items. */
+static int loop_object(struct loopstate *ls, json_t *items, size_t i)
 {
 	json_int_t len = (json_int_t)json_array_size(items), k = (json_int_t)i;
-	json_t *loop = json_pack("{sI sI sI sI sb sb sI sI sI}", "index", k + 1, "index0", k, "revindex",
-	                         len - k, "revindex0", len - k - 1, "first", k == 0, "last", k == len - 1,
-	                         "length", len, "depth", (json_int_t)1, "depth0", (json_int_t)0);
-	if (loop == NULL)
+	json_t *loop = ls->loop;
+	if (json_object_set_new(loop, "index", json_integer(k + 1)) ||
+	    json_object_set_new(loop, "index0", json_integer(k)) ||
+	    json_object_set_new(loop, "revindex", json_integer(len - k)) ||
+	    json_object_set_new(loop, "revindex0", json_integer(len - k - 1)) ||
+	    json_object_set_new(loop, "first", json_boolean(k == 0)) ||
+	    json_object_set_new(loop, "last", json_boolean(k == len - 1)) ||
+	    json_object_set_new(loop, "length", json_integer(len)) ||
+	    json_object_set_new(loop, "depth", json_integer(ls->depth)) ||
+	    json_object_set_new(loop, "depth0", json_integer(ls->depth - 1)))
 		return MX_ENOMEM;
+	json_object_del(loop, "previtem");
+	json_object_del(loop, "nextitem");
 	if ((i > 0 && json_object_set(loop, "previtem", json_array_get(items, i - 1))) ||
-	    (k + 1 < len && json_object_set(loop, "nextitem", json_array_get(items, i + 1)))) {
-		json_decref(loop);
+	    (k + 1 < len && json_object_set(loop, "nextitem", json_array_get(items, i + 1))))
 		return MX_ENOMEM;
-	}
-	int rc = vset(out, loop);
-	out->flags = VAL_LOOP;
-	return rc;
+	return 0;
 }
+
+static int exec_loop(struct render *r, const struct stmt *s, const struct val *it, int depth);
 
 static int exec_for(struct render *r, const struct stmt *s)
 {
 	struct val it;
-	json_t *items;
 	int rc = eval(r, s->expr, &it);
 	if (rc)
 		return rc;
-	rc = mx_jinja_to_list(r, s->expr, &it, &items);
+	rc = exec_loop(r, s, &it, 1);
 	vdrop(&it);
+	return rc;
+}
+
+static int exec_loop(struct render *r, const struct stmt *s, const struct val *it, int depth)
+{
+	json_t *items;
+	int rc = mx_jinja_to_list(r, s->expr, it, &items);
 	if (rc)
 		return rc;
 	struct rframe *outer = r->frame;
@@ -830,7 +918,7 @@ static int exec_for(struct render *r, const struct stmt *s)
 		rc = kept ? 0 : MX_ENOMEM;
 		for (size_t i = 0; i < json_array_size(items) && rc == 0; i++) {
 			struct rframe f = {.parent = outer};
-			struct val item = vborrow(json_array_get(items, i)), test;
+			struct val item = vitem(json_array_get(items, i)), test;
 			if ((rc = count_iteration(r, s)) == 0 &&
 			    (rc = bind_targets(r, s, s->expr, &f, &item)) == 0) {
 				r->frame = &f;
@@ -847,11 +935,19 @@ static int exec_for(struct render *r, const struct stmt *s)
 		items = kept;
 	}
 	size_t n = json_array_size(items);
+	struct loopstate ls = {.s = s, .outer = outer, .depth = depth};
+	struct val loopv = vundef(NULL, NULL);
+	if (rc == 0 && n > 0 && (rc = mx_jinja_mk_special(json_object(), SK_LOOP, &loopv)) == 0) {
+		struct special *sp = mx_jinja_special_find(loopv.j);
+		sp->p = &ls;
+		ls.loop = loopv.j;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct rframe f = {.parent = outer};
-		struct val item = vborrow(json_array_get(items, i)), loop;
+		struct val item = vitem(json_array_get(items, i));
 		if ((rc = count_iteration(r, s)) == 0 && (rc = bind_targets(r, s, s->expr, &f, &item)) == 0 &&
-		    (rc = loop_object(items, i, &loop)) == 0 && (rc = frame_set(&f, "loop", loop)) == 0) {
+		    (rc = loop_object(&ls, items, i)) == 0 &&
+		    (rc = frame_set(&f, "loop", vcopy(&loopv))) == 0) {
 			r->frame = &f;
 			rc = exec_body(r, s->body);
 			r->frame = outer;
@@ -859,14 +955,229 @@ static int exec_for(struct render *r, const struct stmt *s)
 		vdrop(&item);
 		frame_clear(&f);
 	}
+	if (loopv.j) {
+		struct special *sp = mx_jinja_special_find(loopv.j);
+		if (sp)
+			sp->p = NULL; /* the loop is over: loop() and loop.changed() no longer work */
+	}
+	vdrop(&loopv);
+	json_decref(ls.last_changed);
 	json_decref(items);
-	if (rc == 0 && n == 0 && s->else_body) {
+	if (rc == 0 && n == 0 && s->else_body && depth == 1) {
 		struct rframe f = {.parent = outer};
 		r->frame = &f;
 		rc = exec_body(r, s->else_body);
 		r->frame = outer;
 		frame_clear(&f);
 	}
+	return rc;
+}
+
+/* Render body with frame f current into a fresh string value. */
+static int capture(struct render *r, const struct stmt *body, struct rframe *f, struct val *out)
+{
+	struct mx_buf b, *saved = r->out;
+	struct rframe *saved_frame = r->frame;
+	mx_jinja_sb_init(r, &b);
+	r->out = &b;
+	r->frame = f;
+	int rc = mx_buf_append(&b, "", 0);
+	if (rc == 0)
+		rc = exec_body(r, body);
+	r->frame = saved_frame;
+	r->out = saved;
+	if (rc) {
+		mx_buf_free(&b);
+		return rc;
+	}
+	return mx_jinja_sb_finish(r, NULL, &b, 0, out);
+}
+
+#define MAX_CALL_DEPTH 100
+
+/* A macro (or a call block's caller()) called with args and keyword args. */
+static int call_macro(struct render *r, const struct expr *e, const struct special *sp, struct val *args,
+                      size_t nargs, struct val *kwargs, struct val *out)
+{
+	const struct stmt *m = sp->p;
+	size_t np = m->ntargets, nkw = e->nvals;
+	const struct val *caller = r->caller_call == e ? r->caller : NULL;
+	if (r->call_depth >= MAX_CALL_DEPTH)
+		return mx_jinja_rerr(r, e, MX_ELIMIT, "macro calls nested too deeply (limit %d)",
+		                     MAX_CALL_DEPTH);
+	struct rframe f = {.parent = sp->frame};
+	int rc = 0;
+	json_t *varargs = json_array(), *kw = json_object();
+	if (varargs == NULL || kw == NULL)
+		rc = MX_ENOMEM;
+	for (size_t i = np; i < nargs && rc == 0; i++)
+		rc = json_array_append(varargs, args[i].j ? args[i].j : json_null()) ? MX_ENOMEM : 0;
+	for (size_t k = 0; k < nkw && rc == 0; k++) {
+		int is_param = 0;
+		for (size_t i = 0; i < np; i++)
+			is_param |= strcmp(m->targets[i], e->kwnames[k]) == 0;
+		if (!is_param && json_object_set(kw, e->kwnames[k], kwargs[k].j ? kwargs[k].j : json_null()))
+			rc = MX_ENOMEM;
+	}
+	r->call_depth++;
+	for (size_t i = 0; i < np && rc == 0; i++) {
+		struct val v = vundef(NULL, NULL);
+		int found = 0;
+		if (i < nargs) {
+			v = vcopy(&args[i]);
+			found = 1;
+		}
+		for (size_t k = 0; k < nkw && !found; k++)
+			if (strcmp(m->targets[i], e->kwnames[k]) == 0) {
+				v = vcopy(&kwargs[k]);
+				found = 1;
+			}
+		if (!found && m->conds[i]) {
+			struct rframe *saved = r->frame;
+			r->frame = &f;
+			rc = eval(r, m->conds[i], &v);
+			r->frame = saved;
+		}
+		if (rc == 0)
+			rc = frame_set(&f, m->targets[i], v);
+	}
+	struct val tmp;
+	if (rc == 0 && (rc = mx_jinja_mk_tuple(json_incref(varargs), &tmp)) == 0)
+		rc = frame_set(&f, "varargs", tmp);
+	if (rc == 0)
+		rc = frame_set(&f, "kwargs", vborrow(kw));
+	if (rc == 0 && caller)
+		rc = frame_set(&f, "caller", vcopy(caller));
+	if (rc == 0)
+		rc = capture(r, m->body, &f, out);
+	r->call_depth--;
+	frame_clear(&f);
+	json_decref(varargs);
+	json_decref(kw);
+	return rc;
+}
+
+static int cycler_step(json_t *c, int reset)
+{
+	json_t *items = json_object_getn(c, "\xffitems", 6);
+	json_int_t pos = json_integer_value(json_object_getn(c, "\xffpos", 4));
+	size_t n = json_array_size(items);
+	pos = reset ? 0 : (json_int_t)(((size_t)pos + 1) % (n ? n : 1));
+	if (json_object_setn_new_nocheck(c, "\xffpos", 4, json_integer(pos)) ||
+	    json_object_set(c, "current", n ? json_array_get(items, (size_t)pos) : json_null()))
+		return MX_ENOMEM;
+	return 0;
+}
+
+/* loop(items) of a recursive loop: the body over items, one level deeper, as a string. */
+static int call_loop(struct render *r, const struct expr *e, struct loopstate *ls, struct val *args,
+                     size_t nargs, struct val *out)
+{
+	if (!ls->s->recursive)
+		return mx_jinja_rerr(
+		        r, e, MX_EINVAL,
+		        "Tried to call non recursive loop.  Maybe you forgot the 'recursive' modifier.");
+	if (nargs != 1)
+		return mx_jinja_rerr(r, e, MX_EINVAL, "loop() takes one iterable");
+	if (r->call_depth >= MAX_CALL_DEPTH)
+		return mx_jinja_rerr(r, e, MX_ELIMIT, "recursive loops nested too deeply (limit %d)",
+		                     MAX_CALL_DEPTH);
+	struct mx_buf b, *saved = r->out;
+	struct rframe *saved_frame = r->frame;
+	mx_jinja_sb_init(r, &b);
+	r->out = &b;
+	r->frame = ls->outer;
+	r->call_depth++;
+	int rc = mx_buf_append(&b, "", 0);
+	if (rc == 0)
+		rc = exec_loop(r, ls->s, &args[0], ls->depth + 1);
+	r->call_depth--;
+	r->frame = saved_frame;
+	r->out = saved;
+	return mx_jinja_sb_finish(r, e, &b, rc, out);
+}
+
+static int loop_changed(struct loopstate *ls, struct val *args, size_t nargs, struct val *out)
+{
+	json_t *now = json_array();
+	for (size_t i = 0; now && i < nargs; i++)
+		if (json_array_append(now, args[i].j ? args[i].j : json_null())) {
+			json_decref(now);
+			now = NULL;
+		}
+	if (now == NULL)
+		return MX_ENOMEM;
+	int changed = ls->last_changed == NULL || !mx_jinja_py_eq(ls->last_changed, now, 0);
+	json_decref(ls->last_changed);
+	ls->last_changed = now;
+	return vset(out, json_boolean(changed));
+}
+
+/* Calls of the special values: macros, joiner(), loop(), loop.changed(), loop.cycle(), cycler methods. */
+static int call_special(struct render *r, const struct expr *e, const struct val *obj, const char *method,
+                        struct val *args, size_t nargs, struct val *kwargs, struct val *out, int *handled)
+{
+	struct special *sp = mx_jinja_special_find(obj->j);
+	*handled = 0;
+	if (sp == NULL)
+		return 0;
+	if (method == NULL && sp->kind == SK_MACRO) {
+		*handled = 1;
+		return call_macro(r, e, sp, args, nargs, kwargs, out);
+	}
+	if (method == NULL && sp->kind == SK_JOINER) {
+		*handled = 1;
+		if (!json_is_true(json_object_getn(obj->j, "\xffused", 5)))
+			return json_object_setn_nocheck(obj->j, "\xffused", 5, json_true())
+			               ? MX_ENOMEM
+			               : vset(out, json_string(""));
+		*out = vborrow(json_object_getn(obj->j, "\xffsep", 4));
+		return 0;
+	}
+	if (sp->kind == SK_LOOP) {
+		struct loopstate *ls = (struct loopstate *)sp->p;
+		if (method && strcmp(method, "cycle") == 0) {
+			*handled = 1;
+			if (nargs == 0)
+				return mx_jinja_rerr(r, e, MX_EINVAL, "no items for cycling given");
+			json_int_t i = json_integer_value(json_object_get(obj->j, "index0"));
+			*out = vcopy(&args[(size_t)i % nargs]);
+			return 0;
+		}
+		if (ls && method && strcmp(method, "changed") == 0) {
+			*handled = 1;
+			return loop_changed(ls, args, nargs, out);
+		}
+		if (ls && method == NULL) {
+			*handled = 1;
+			return call_loop(r, e, ls, args, nargs, out);
+		}
+		return 0;
+	}
+	if (sp->kind == SK_CYCLER && method) {
+		int reset = strcmp(method, "reset") == 0;
+		if (!reset && strcmp(method, "next") != 0)
+			return 0;
+		*handled = 1;
+		if (reset)
+			return cycler_step(obj->j, 1) ? MX_ENOMEM : vset(out, json_null());
+		*out = vborrow(json_object_get(obj->j, "current"));
+		return cycler_step(obj->j, 0);
+	}
+	return 0;
+}
+
+static int set_attr(struct render *r, const struct stmt *s, const struct val *v)
+{
+	const struct expr at = {.line = s->line, .col = s->col, .kind = E_NAME, .name = s->targets[0]};
+	struct val ns;
+	lookup(r, &at, &ns);
+	int rc = 0;
+	if (ns.j == NULL || mx_jinja_kind(ns.j) != SK_NAMESPACE)
+		rc = mx_jinja_rerr(r, s->expr, MX_EINVAL, "can only set attributes on namespace objects");
+	else if (json_object_set(ns.j, s->attr, v->j ? v->j : json_null()))
+		rc = MX_ENOMEM;
+	vdrop(&ns);
 	return rc;
 }
 
@@ -896,9 +1207,75 @@ static int exec_stmt(struct render *r, const struct stmt *s)
 	case S_SET:
 		if ((rc = eval(r, s->expr, &v)))
 			return rc;
-		rc = bind_targets(r, s, s->expr, r->frame, &v);
+		rc = s->attr ? set_attr(r, s, &v) : bind_targets(r, s, s->expr, r->frame, &v);
 		vdrop(&v);
 		return rc;
+	case S_WITH: {
+		struct rframe f = {.parent = r->frame};
+		rc = 0;
+		for (size_t i = 0; i < s->nconds && rc == 0; i++)
+			if ((rc = eval(r, s->conds[i], &v)) == 0)
+				rc = frame_set(&f, s->targets[i], v);
+		if (rc == 0) {
+			r->frame = &f;
+			rc = exec_body(r, s->body);
+			r->frame = f.parent;
+		}
+		frame_clear(&f);
+		return rc;
+	}
+	case S_MACRO: {
+		struct special *sp;
+		if ((rc = mx_jinja_mk_special(json_object(), SK_MACRO, &v)))
+			return rc;
+		sp = mx_jinja_special_find(v.j);
+		sp->p = s;
+		sp->name = s->text;
+		sp->frame = r->frame;
+		return frame_set(r->frame, s->text, v);
+	}
+	case S_CALLBLOCK: {
+		struct special *sp;
+		struct val caller, res;
+		if ((rc = mx_jinja_mk_special(json_object(), SK_MACRO, &caller)))
+			return rc;
+		sp = mx_jinja_special_find(caller.j);
+		sp->p = s;
+		sp->name = "caller";
+		sp->frame = r->frame;
+		const struct expr *saved_call = r->caller_call;
+		const struct val *saved_caller = r->caller;
+		r->caller_call = s->expr;
+		r->caller = &caller;
+		rc = eval(r, s->expr, &res);
+		r->caller_call = saved_call;
+		r->caller = saved_caller;
+		vdrop(&caller);
+		if (rc)
+			return rc;
+		rc = mx_jinja_write_str(r->out, &res);
+		vdrop(&res);
+		return emit(r, s, rc);
+	}
+	case S_FILTERBLOCK: {
+		struct val body, res;
+		struct rframe f = {.parent = r->frame};
+		rc = capture(r, s->body, &f, &body);
+		frame_clear(&f);
+		if (rc)
+			return rc;
+		const struct val *saved = r->blockval;
+		r->blockval = &body;
+		rc = eval(r, s->expr, &res);
+		r->blockval = saved;
+		vdrop(&body);
+		if (rc)
+			return rc;
+		rc = mx_jinja_write_str(r->out, &res);
+		vdrop(&res);
+		return emit(r, s, rc);
+	}
+
 	case S_SETBLOCK: {
 		struct mx_buf b, *saved = r->out;
 		struct rframe f = {.parent = r->frame};
@@ -944,10 +1321,12 @@ int mx_jinja_render(const struct mx_jinja_template *t, const json_t *context, st
 	        .max_str = out->max < MX_JINJA_MAX_STRING ? out->max : MX_JINJA_MAX_STRING,
 	};
 	size_t start = out->len;
+	mx_jinja_special_begin(&r);
 	int rc = mx_buf_append(out, "", 0);
 	if (rc == 0)
 		rc = exec_body(&r, t->body);
 	frame_clear(&root);
+	mx_jinja_special_end(&r);
 	if (rc) {
 		out->len = start;
 		if (out->p)

@@ -84,7 +84,7 @@ static int f_length(struct render *r, const struct expr *e, struct val *v, struc
 	if (j == NULL)
 		len = 0;
 	else if (json_is_string(j))
-		len = (json_int_t)mx_utf8_count(json_string_value(j), json_string_length(j));
+		len = (json_int_t)mx_jinja_str_cps(j);
 	else if (json_is_array(j))
 		len = (json_int_t)json_array_size(j);
 	else if (json_is_object(j))
@@ -102,13 +102,18 @@ static int f_case(struct render *r, const struct expr *e, struct val *v, int mod
 {
 	struct mx_buf s;
 	struct val nv;
+	int markup = mx_jinja_is_markup(v->j);
 	int rc = mx_jinja_soft_str(r, e, v, &s);
 	if (rc)
 		return rc;
 	rc = mx_jinja_str_case(r, e, s.p, s.len, mode, &nv);
 	mx_buf_free(&s);
+	if (rc == 0 && markup)
+		rc = mx_jinja_special_add(nv.j, SK_MARKUP, NULL);
 	if (rc == 0)
 		vreplace(v, nv);
+	else
+		vdrop(&nv);
 	return rc;
 }
 
@@ -199,7 +204,7 @@ static int first_last(struct render *r, const struct expr *e, struct val *v, int
 	} else if (json_is_array(j)) {
 		size_t len = json_array_size(j);
 		if (len)
-			nv = vborrow(json_array_get(j, last ? len - 1 : 0));
+			nv = vitem(json_array_get(j, last ? len - 1 : 0));
 	} else if (json_is_object(j)) {
 		const char *k = NULL;
 		size_t klen = 0, i = 0, size = json_object_size(j);
@@ -373,24 +378,43 @@ static int f_sort(struct render *r, const struct expr *e, struct val *v, struct 
 	return rc;
 }
 
-/* A hash key like Python's: 1 == 1.0 == True; lists and dicts are unhashable. */
-static int hash_key(const json_t *k, struct mx_buf *b)
+/* A hash key like Python's: 1 == 1.0 == True; tuples of hashables hash; lists and dicts do not. */
+static int hash_append(const json_t *k, struct mx_buf *b, int depth)
 {
 	struct num n = {0};
-	mx_buf_reset(b);
+	if (depth > MAX_VALUE_DEPTH)
+		return MX_EINVAL;
 	if (json_is_string(k))
-		return mx_buf_putc(b, 's') ? MX_ENOMEM
-		                           : mx_buf_append(b, json_string_value(k), json_string_length(k));
+		return mx_buf_printf(b, "s%zu:", json_string_length(k))
+		               ? MX_ENOMEM
+		               : mx_buf_append(b, json_string_value(k), json_string_length(k));
 	if (json_is_null(k))
 		return mx_buf_putc(b, 'z');
 	if (get_num(k, &n)) {
+		if (n.big)
+			return mx_buf_printf(b, "n%s;", n.big);
 		if (!n.is_int && n.d == floor(n.d) && fabs(n.d) < 9e18)
-			return mx_buf_printf(b, "n%lld", (long long)n.d);
+			return mx_buf_printf(b, "n%lld;", (long long)n.d);
 		if (n.is_int)
-			return mx_buf_printf(b, "n%" JSON_INTEGER_FORMAT, n.i);
-		return mx_buf_printf(b, "f%.17g", n.d);
+			return mx_buf_printf(b, "n%" JSON_INTEGER_FORMAT ";", n.i);
+		return mx_buf_printf(b, "f%.17g;", n.d);
+	}
+	if (json_is_array(k) && mx_jinja_kind(k) == SK_TUPLE) {
+		int rc = mx_buf_printf(b, "t%zu(", json_array_size(k));
+		for (size_t i = 0; i < json_array_size(k) && rc == 0; i++)
+			rc = hash_append(json_array_get(k, i), b, depth + 1);
+		return rc ? rc : mx_buf_putc(b, ')');
+	}
+	if (json_is_object(k) && mx_jinja_is_datetime(k)) {
+		return mx_buf_putc(b, 'd') ? MX_ENOMEM : mx_jinja_dt_print(b, k, 1);
 	}
 	return MX_EINVAL;
+}
+
+static int hash_key(const json_t *k, struct mx_buf *b)
+{
+	mx_buf_reset(b);
+	return hash_append(k, b, 0);
 }
 
 static int f_unique(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
@@ -490,6 +514,8 @@ static int f_round(struct render *r, const struct expr *e, struct val *v, struct
 		double p = pow(10.0, (double)prec), d = x.d * p;
 		d = method[0] == 'c' ? ceil(d) : floor(d);
 		rc = mx_jinja_mk_real(r, e, d / p, &nv);
+	} else if (x.big && prec >= 0) {
+		nv = vcopy(v);
 	} else if (x.is_int) {
 		/* round(int, ndigits) stays an int; negative ndigits round half to even */
 		json_int_t res = x.i;
@@ -551,6 +577,8 @@ static int f_int(struct render *r, const struct expr *e, struct val *v, struct v
 		else if (pr == MX_ENOMEM)
 			return MX_ENOMEM;
 	} else if (get_num(j, &x)) {
+		if (x.big)
+			return 0; /* int() of an int is itself */
 		if (x.is_int)
 			res = x.i, ok = 1;
 		else
@@ -696,7 +724,15 @@ static int json_py_dump(struct mx_buf *b, const json_t *j, const struct mx_buf *
 	case JSON_TRUE: return mx_buf_puts(b, "true");
 	case JSON_FALSE: return mx_buf_puts(b, "false");
 	case JSON_INTEGER: return mx_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-	case JSON_REAL: return mx_pytext_put_float(b, json_real_value(j));
+	case JSON_REAL: {
+		struct num x;
+		mx_jinja_real_num(j, &x);
+		if (x.big)
+			return mx_buf_puts(b, x.big);
+		if (!isfinite(x.d)) /* json.dumps writes JavaScript's names */
+			return mx_buf_puts(b, isnan(x.d) ? "NaN" : x.d > 0 ? "Infinity" : "-Infinity");
+		return mx_pytext_put_float(b, x.d);
+	}
 	case JSON_STRING: return json_py_string(b, json_string_value(j), json_string_length(j));
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
@@ -716,6 +752,8 @@ static int json_py_dump(struct mx_buf *b, const json_t *j, const struct mx_buf *
 		return rc ? rc : mx_buf_putc(b, ']');
 	}
 	case JSON_OBJECT: {
+		if (mx_jinja_is_datetime(j))
+			return MX_EINVAL; /* json.dumps: not serializable */
 		size_t n = json_object_size(j), i = 0;
 		if (n == 0)
 			return mx_buf_puts(b, "{}");
@@ -783,7 +821,14 @@ static int f_tojson(struct render *r, const struct expr *e, struct val *v, struc
 	mx_jinja_sb_init(r, &b);
 	rc = json_py_dump(&b, v->j, has_indent ? &indent : NULL, 0);
 	mx_buf_free(&indent);
-	return replace_str(r, e, v, rc, &b);
+	if (rc == MX_EINVAL) {
+		mx_buf_free(&b);
+		return mx_jinja_rerr(r, e, rc, "Object of type datetime is not JSON serializable");
+	}
+	/* htmlsafe_json_dumps returns Markup */
+	if ((rc = replace_str(r, e, v, rc, &b)) == 0)
+		rc = mx_jinja_special_add(v->j, SK_MARKUP, NULL);
+	return rc;
 }
 
 static int f_abs(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
@@ -794,8 +839,13 @@ static int f_abs(struct render *r, const struct expr *e, struct val *v, struct v
 		return mx_jinja_undef_err(r, e, v);
 	if (!get_num(v->j, &x))
 		return mx_jinja_rerr(r, e, MX_EINVAL, "bad operand type for abs(): '%s'", mx_jinja_vtype(v));
-	if (x.is_int && x.i == LLONG_MIN)
-		return mx_jinja_rerr(r, e, MX_EINVAL, "integer overflow");
+	if (x.is_int && (x.big || x.i == LLONG_MIN)) {
+		struct val nv;
+		int rc = x.d < 0 ? mx_jinja_big_neg(r, e, &x, &nv) : mx_jinja_mk_num(r, e, &x, &nv);
+		if (rc == 0)
+			vreplace(v, nv);
+		return rc;
+	}
 	x.i = x.i < 0 ? -x.i : x.i;
 	x.d = fabs(x.d);
 	struct val nv;
@@ -813,6 +863,11 @@ static int f_truncate(struct render *r, const struct expr *e, struct val *v, str
 	if ((rc = mx_jinja_arg_int(r, e, &args[0], 255, "length", &length)) ||
 	    (rc = mx_jinja_arg_int(r, e, &args[3], 5, "leeway", &leeway)))
 		return rc;
+	/* Jinja compares len(s) before making it a string: a short list is returned as it is */
+	if (v->j && (json_is_array(v->j) || json_is_object(v->j)) &&
+	    (json_int_t)(json_is_array(v->j) ? json_array_size(v->j) : json_object_size(v->j)) <=
+	            length + leeway)
+		return 0;
 	struct mx_buf s, end;
 	if ((rc = mx_jinja_soft_str(r, e, v, &s)))
 		return rc;
@@ -856,32 +911,98 @@ static int f_truncate(struct render *r, const struct expr *e, struct val *v, str
 	return replace_str(r, e, v, 0, &s);
 }
 
-static int f_safe(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+/* Markup(s): the text unchanged, marked safe. */
+static int markup_of(struct render *r, const struct expr *e, struct val *v, struct mx_buf *s, int rc)
 {
-	return f_string(r, e, v, args, n);
+	struct val nv;
+	if (rc == 0 && s->len > r->max_str)
+		rc = mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
+		                   r->max_str);
+	if (rc == 0 && (rc = mx_jinja_mk_markup(s->p ? s->p : "", s->len, &nv)) == 0)
+		vreplace(v, nv);
+	mx_buf_free(s);
+	return rc;
 }
 
-static int f_escape(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+static int f_safe(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
 {
 	(void)args, (void)n;
+	struct mx_buf s;
+	if (mx_jinja_is_markup(v->j))
+		return 0;
+	int rc = mx_jinja_soft_str(r, e, v, &s);
+	return rc ? rc : markup_of(r, e, v, &s, 0);
+}
+
+static int escape_value(struct render *r, const struct expr *e, struct val *v, int force)
+{
 	struct mx_buf s, b;
+	if (!force && mx_jinja_is_markup(v->j))
+		return 0;
 	int rc = mx_jinja_soft_str(r, e, v, &s);
 	if (rc)
 		return rc;
 	mx_jinja_sb_init(r, &b);
 	rc = mx_buf_append(&b, "", 0);
-	for (size_t i = 0; i < s.len && rc == 0; i++) {
-		switch (s.p[i]) {
-		case '&': rc = mx_buf_puts(&b, "&amp;"); break;
-		case '<': rc = mx_buf_puts(&b, "&lt;"); break;
-		case '>': rc = mx_buf_puts(&b, "&gt;"); break;
-		case '"': rc = mx_buf_puts(&b, "&#34;"); break;
-		case '\'': rc = mx_buf_puts(&b, "&#39;"); break;
-		default: rc = mx_buf_putc(&b, s.p[i]);
-		}
-	}
+	if (rc == 0)
+		rc = mx_jinja_escape_html(&b, s.p, s.len);
 	mx_buf_free(&s);
-	return replace_str(r, e, v, rc, &b);
+	return markup_of(r, e, v, &b, rc);
+}
+
+static int f_escape(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+{
+	(void)args, (void)n;
+	return escape_value(r, e, v, 0);
+}
+
+static int f_forceescape(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+{
+	(void)args, (void)n;
+	return escape_value(r, e, v, 1);
+}
+
+/* value|format(*args) or value|format(**kwargs): printf-style */
+static int f_format(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
+{
+	struct mx_buf s;
+	struct val nv;
+	json_t *pack;
+	size_t nkw = e->nvals, npos = n - nkw;
+	if (nkw && npos)
+		return mx_jinja_rerr(r, e, MX_EINVAL,
+		                     "can't handle positional and keyword arguments at the same time");
+	if (nkw) {
+		pack = json_object();
+		for (size_t i = 0; pack && i < nkw; i++)
+			if (json_object_set(pack, e->kwnames[i], args[i].j ? args[i].j : json_null())) {
+				json_decref(pack);
+				pack = NULL;
+			}
+		if (pack == NULL)
+			return MX_ENOMEM;
+	} else {
+		pack = json_array();
+		for (size_t i = 0; pack && i < npos; i++)
+			if (json_array_append(pack, args[i].j ? args[i].j : json_null())) {
+				json_decref(pack);
+				pack = NULL;
+			}
+		struct val tv;
+		int trc = mx_jinja_mk_tuple(pack, &tv);
+		if (trc)
+			return trc;
+	}
+	int markup = mx_jinja_is_markup(v->j);
+	int rc = mx_jinja_soft_str(r, e, v, &s);
+	if (rc == 0) {
+		rc = mx_jinja_percent(r, e, s.p, s.len, pack, markup, &nv);
+		mx_buf_free(&s);
+		if (rc == 0)
+			vreplace(v, nv);
+	}
+	json_decref(pack);
+	return rc;
 }
 
 static int f_center(struct render *r, const struct expr *e, struct val *v, struct val *args, size_t n)
@@ -939,26 +1060,8 @@ static int f_indent(struct render *r, const struct expr *e, struct val *v, struc
 	int first = truthy(&args[1]), blank = truthy(&args[2]);
 	mx_jinja_sb_init(r, &b);
 	rc = mx_buf_append(&b, "", 0);
-	if (first)
-		rc = mx_buf_append(&b, ind.p, ind.len);
-	/* lines as str.splitlines() of s + "\n"; every line after the first is indented unless blank */
-	size_t i = 0, line = 0;
-	while (i < s.len && rc == 0) {
-		size_t end = i;
-		while (end < s.len && s.p[end] != '\n' && s.p[end] != '\r')
-			end++;
-		if (line > 0) {
-			rc = mx_buf_putc(&b, '\n');
-			if (rc == 0 && (end > i || blank))
-				rc = mx_buf_append(&b, ind.p, ind.len);
-		}
-		if (rc == 0)
-			rc = mx_buf_append(&b, s.p + i, end - i);
-		line++;
-		if (end < s.len && s.p[end] == '\r' && end + 1 < s.len && s.p[end + 1] == '\n')
-			end++;
-		i = end + 1;
-	}
+	if (rc == 0)
+		rc = mx_jinja_indent(&b, s.p, s.len, ind.p, ind.len, first, blank);
 	mx_buf_free(&ind);
 	mx_buf_free(&s);
 	return replace_str(r, e, v, rc, &b);
@@ -1069,7 +1172,7 @@ static int dict_pairs(struct render *r, const struct expr *e, const struct val *
 	json_t *x;
 	json_object_keylen_foreach(v->j, k, klen, x)
 	{
-		if (json_array_append_new(*out, json_pack("[s%O]", k, klen, x))) {
+		if (json_array_append_new(*out, mx_jinja_pair(k, klen, x))) {
 			json_decref(*out);
 			*out = NULL;
 			return MX_ENOMEM;
@@ -1170,7 +1273,7 @@ static int f_map(struct render *r, const struct expr *e, struct val *v, struct v
 		} else if (x.j == NULL && given(def)) {
 			x = vcopy(def);
 		}
-		if (json_array_append_new(out, x.j ? x.j : json_null()))
+		if (json_array_append_new(out, x.j ? x.j : mx_jinja_undef_item()))
 			rc = MX_ENOMEM;
 	}
 	json_decref(items);
@@ -1269,7 +1372,8 @@ static const struct filter_def filters[] = {
         {"escape", f_escape, 0, 0, {NULL}},
         {"first", f_first, 0, 0, {NULL}},
         {"float", f_float, 0, 0, {"default"}},
-        {"forceescape", f_escape, 0, 0, {NULL}},
+        {"forceescape", f_forceescape, 0, 0, {NULL}},
+        {"format", f_format, 0, 1, {"**"}},
         {"indent", f_indent, 0, 0, {"width", "first", "blank"}},
         {"int", f_int, 0, 0, {"default", "base"}},
         {"items", f_items, 0, 0, {NULL}},
@@ -1306,15 +1410,13 @@ const struct filter_def *mx_jinja_find_filter(const char *name)
 	for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++)
 		if (strcmp(filters[i].name, name) == 0)
 			return &filters[i];
-	return NULL;
+	return mx_jinja_find_filter_more(name);
 }
 
 /* Jinja built-ins this engine leaves out: named as unsupported, not unknown. */
 int mx_jinja_unsupported_filter(const char *name)
 {
-	static const char *const names[] = {"attr",   "batch",    "filesizeformat", "format",    "groupby",
-	                                    "pprint", "random",   "slice",          "striptags", "urlencode",
-	                                    "urlize", "wordwrap", "xmlattr"};
+	static const char *const names[] = {"random", "urlize", "xmlattr"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(names[i], name) == 0)
 			return 1;

@@ -146,6 +146,8 @@ int mx_jinja_compile(const char *text, struct mx_jinja_template **out, struct mx
 		struct parser p = {.t = lx.toks, .ntoks = lx.ntoks, .arena = &t->arena, .err = err};
 		if (mx_jinja_parse_body(&p, NULL, 0, &t->body))
 			rc = p.failed ? p.failed : MX_EINVAL;
+		else
+			rc = mx_jinja_check_unknown_filters(&p);
 	}
 	mx_free(lx.toks);
 	if (rc == 0 && (rc = mx_jinja_compute_free_vars(t)) != 0)

@@ -16,12 +16,17 @@
  *
  * Supported: text, {{ expr }}, {# comments #}, whitespace control ({%- -%}
  * {{- -}} {#- -#}), {% raw %}, {% if/elif/else %}, {% for x in xs [if c] %}
- * with {% else %} and loop.*, {% set x = expr %}, {% set x %}..{% endset %}.
- * Expressions: literals, names, a.b, a['b'], a[0], slices, calls of a few
- * Python methods (d.items(), s.upper(), ...) and range()/dict(), filters,
- * tests, not/and/or, comparisons, in, + - * / // % **, ~, inline if.
- * Anything else ({% macro %}, {% include %}, an unknown filter) is a
- * compile error that names it.
+ * with {% else %} and loop.*, {% set %} (also ns.attr and block form),
+ * {% macro %}, {% call %}, {% with %}, {% filter %}. Expressions: literals,
+ * names, a.b, a['b'], a[0], slices, calls of Python's str/list/dict methods
+ * and range()/dict()/namespace()/cycler()/joiner(), filters, tests,
+ * not/and/or, comparisons, in, + - * / // % ** (ints of any size, inf and
+ * nan), ~, inline if. Case mapping and character classes are Python's.
+ * Refused at compile, naming the construct: {% include %}, {% import %},
+ * {% extends %}, {% block %} and the other tags of loaders and extensions,
+ * the filters random/urlize/xmlattr, lipsum(). An unknown filter is a
+ * compile error, except inside an {% if %} branch or an inline if, where
+ * (as in Jinja2) it fails only when it runs.
  */
 #ifndef MX_JINJA_JINJA_H
 #define MX_JINJA_JINJA_H
@@ -61,5 +66,18 @@ json_t *mx_jinja_free_variables(const struct mx_jinja_template *t);
  */
 int mx_jinja_render(const struct mx_jinja_template *t, const json_t *context, struct mx_buf *out,
                     struct mx_err *err);
+
+/*
+ * Python's datetime.date / datetime.time / datetime.datetime as a context
+ * value (MXCP passes `format: date|time|date-time` parameters to prompts
+ * as such objects): from ISO text as mx_type_convert writes it
+ * ("2024-01-15", "10:30:00", "2024-01-15T10:30:00+00:00"). It prints as
+ * str() does ("2024-01-15 10:30:00+00:00"), has .year … .microsecond,
+ * .tzinfo, .isoformat(), .strftime(), .weekday() and compares. A new
+ * reference to put in the context; NULL when the text is not such ISO
+ * text or out of memory.
+ */
+enum mx_jinja_dt { MX_JINJA_DATE, MX_JINJA_TIME, MX_JINJA_DATETIME };
+json_t *mx_jinja_datetime(enum mx_jinja_dt kind, const char *iso);
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/utf8.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -240,9 +241,16 @@ done:
 		if (!isfinite(t->fval))
 			return lex_error(lx, MX_EINVAL, start, "float literal out of range");
 	} else {
+		errno = 0;
 		unsigned long long v = strtoull(tmp, &end, base);
-		if (v > (unsigned long long)LLONG_MAX || (v == ULLONG_MAX))
-			return lex_error(lx, MX_EINVAL, start, "integer literal too large");
+		if (v > (unsigned long long)LLONG_MAX || errno == ERANGE) {
+			/* a big integer: its decimal digits (the parser makes it an int at render) */
+			if (base != 10)
+				return lex_error(lx, MX_EINVAL, start, "integer literal too large");
+			if ((t->sval = mx_jinja_arena_strndup(lx->arena, tmp, k)) == NULL)
+				return MX_ENOMEM;
+			t->slen = k;
+		}
 		t->ival = (json_int_t)v;
 	}
 	*endp = p;
@@ -334,7 +342,7 @@ static int lex_tag(struct lexer *lx, size_t p, int is_block, size_t *endp, int *
 }
 
 /* After "{%" and its optional -/+ at p: "<word> [-]%}"? Returns the end or 0. */
-static size_t match_word_tag(const char *s, size_t n, size_t p, const char *word, int *dash)
+static size_t match_word_tag(const char *s, size_t n, size_t p, const char *word, int *dash, int allow_plus)
 {
 	while (p < n && is_ws(s[p]))
 		p++;
@@ -347,7 +355,7 @@ static size_t match_word_tag(const char *s, size_t n, size_t p, const char *word
 	while (p < n && is_ws(s[p]))
 		p++;
 	*dash = 0;
-	if (p < n && (s[p] == '-' || s[p] == '+')) {
+	if (p < n && (s[p] == '-' || (allow_plus && s[p] == '+'))) {
 		*dash = s[p] == '-';
 		p++;
 	}
@@ -360,12 +368,22 @@ static int emit_data(struct lexer *lx, size_t off, size_t len, int lstrip, int r
 {
 	const char *p = lx->s + off;
 	size_t n = len;
-	if (lstrip)
-		while (n && is_ws(*p))
-			p++, n--;
-	if (rstrip)
-		while (n && is_ws(p[n - 1]))
-			n--;
+	/* Python's str.strip(): Unicode whitespace (U+00A0, U+3000, U+2028, U+0085 ...) */
+	while (lstrip && n) {
+		size_t k = 0;
+		if (!mx_jinja_cp_space(mx_utf8_next(p, n, &k)))
+			break;
+		p += k, n -= k;
+	}
+	while (rstrip && n) {
+		size_t k = n - 1;
+		while (k > 0 && ((unsigned char)p[k] & 0xC0) == 0x80)
+			k--;
+		size_t e = k;
+		if (!mx_jinja_cp_space(mx_utf8_next(p, n, &e)))
+			break;
+		n = k;
+	}
 	if (n == 0)
 		return 0;
 	struct token *t = push_tok(lx, TK_DATA, off, len);
@@ -411,7 +429,7 @@ int mx_jinja_lex(struct lexer *lx)
 		}
 		int dash;
 		size_t body;
-		if (kind == '%' && (body = match_word_tag(s, n, p, "raw", &dash)) != 0) {
+		if (kind == '%' && (body = match_word_tag(s, n, p, "raw", &dash, 0)) != 0) {
 			size_t c = body;
 			for (; c + 1 < n; c++) {
 				if (s[c] != '{' || s[c + 1] != '%')
@@ -421,7 +439,7 @@ int mx_jinja_lex(struct lexer *lx)
 				if (q < n && (s[q] == '-' || s[q] == '+'))
 					q++;
 				int after;
-				size_t e = match_word_tag(s, n, q, "endraw", &after);
+				size_t e = match_word_tag(s, n, q, "endraw", &after, 1);
 				if (e == 0)
 					continue;
 				if ((rc = emit_data(lx, body, c - body, dash, close_strip)))

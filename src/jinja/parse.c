@@ -302,11 +302,8 @@ static struct expr *parse_filter(struct parser *p, struct expr *operand)
 	}
 	name[len] = '\0';
 	const struct filter_def *def = mx_jinja_find_filter(name);
-	if (def == NULL) {
-		if (mx_jinja_unsupported_filter(name))
-			return perr(p, bar, MX_EINVAL, "unsupported filter '%s'", name);
-		return perr(p, bar, MX_EINVAL, "unknown filter '%s'", name);
-	}
+	if (def == NULL && mx_jinja_unsupported_filter(name))
+		return perr(p, bar, MX_EINVAL, "unsupported filter '%s'", name);
 	struct callargs ca;
 	memset(&ca, 0, sizeof ca);
 	if (is_op(cur(p), OP_LPAREN) && parse_call_args(p, &ca))
@@ -316,10 +313,29 @@ static struct expr *parse_filter(struct parser *p, struct expr *operand)
 	if (e == NULL)
 		return NULL;
 	e->a = operand;
+	if (def == NULL) {
+		/* unknown: an error after the parse unless it sits in an if branch (then at render) */
+		struct unknown_filter u = {bar, mx_jinja_arena_strndup(p->arena, name, len), p->soft};
+		if (u.name == NULL || PUSH(p, p->unknown, p->nunknown, p->unknown_cap, u))
+			return NULL;
+		e->name = u.name;
+		e->args = ca.args;
+		e->nargs = ca.n;
+		e->vals = ca.kwvals;
+		e->nvals = ca.nkw;
+		e->kwnames = ca.kwnames;
+		return fin(p, e);
+	}
 	e->filter = def;
 	e->name = def->name;
 	int np = nparams_of(def);
-	if (def->variadic) {
+	if (def->variadic && def->params[0] && strcmp(def->params[0], "**") == 0) {
+		e->args = ca.args;
+		e->nargs = ca.n;
+		e->vals = ca.kwvals;
+		e->nvals = ca.nkw;
+		e->kwnames = ca.kwnames;
+	} else if (def->variadic) {
 		e->args = ca.args;
 		e->nargs = ca.n;
 		e->vals = bind_args(p, "filter", def->name, def->params, np, 0, &ca, 0);
@@ -405,9 +421,7 @@ static struct expr *parse_call(struct parser *p, struct expr *func)
 	e->kwnames = ca.kwnames;
 	e->vals = ca.kwvals;
 	e->nvals = ca.nkw;
-	if (func->kind == E_NAME &&
-	    (strcmp(func->name, "lipsum") == 0 || strcmp(func->name, "cycler") == 0 ||
-	     strcmp(func->name, "joiner") == 0 || strcmp(func->name, "namespace") == 0))
+	if (func->kind == E_NAME && strcmp(func->name, "lipsum") == 0)
 		return perr(p, at, MX_EINVAL, "unsupported function '%s'", func->name);
 	return fin(p, e);
 }
@@ -588,8 +602,10 @@ static struct expr *parse_primary(struct parser *p)
 		return fin(p, e);
 	}
 	case TK_INT:
-		if ((e = new_expr(p, E_INT, t)) != NULL)
+		if ((e = new_expr(p, E_INT, t)) != NULL) {
 			e->ival = t->ival;
+			e->name = t->sval; /* a big integer's digits, else NULL */
+		}
 		advance(p);
 		return fin(p, e);
 	case TK_FLOAT:
@@ -788,6 +804,7 @@ static struct expr *parse_or(struct parser *p)
 
 static struct expr *parse_condexpr(struct parser *p)
 {
+	size_t unknown_mark = p->nunknown;
 	struct expr *e = parse_or(p);
 	while (e && is_name(cur(p), "if")) {
 		const struct token *at = cur(p);
@@ -808,6 +825,8 @@ static struct expr *parse_condexpr(struct parser *p)
 		struct expr *c = new_expr(p, E_COND, at);
 		if (c == NULL)
 			return NULL;
+		for (size_t i = unknown_mark; i < p->nunknown; i++)
+			p->unknown[i].soft = 1; /* Jinja compiles an inline if in a soft frame */
 		c->a = e;
 		c->b = test;
 		c->c = alt;
@@ -850,12 +869,16 @@ static struct expr *parse_tuple(struct parser *p, int with_condexpr, int explici
 		}
 		advance(p);
 	}
-	if (tuple)
+	if (tuple) {
+		tuple->op = 1; /* a tuple */
 		return fin(p, tuple);
+	}
 	if (first)
 		return first;
 	if (explicit_parens) {
 		struct expr *e = new_expr(p, E_LIST, at);
+		if (e)
+			e->op = 1;
 		return fin(p, e);
 	}
 	return unexpected(p, "an expression");
@@ -864,12 +887,12 @@ static struct expr *parse_tuple(struct parser *p, int with_condexpr, int explici
 /* ---- statements ---- */
 
 static const char *const unsupported_tags[] = {
-        "macro",    "endmacro", "call",     "endcall",   "filter",     "endfilter",     "include", "import",
-        "from",     "extends",  "block",    "endblock",  "with",       "endwith",       "do",      "break",
-        "continue", "trans",    "endtrans", "pluralize", "autoescape", "endautoescape", "print",
+        "include",  "import", "from",     "extends",   "block",      "endblock",      "do",    "break",
+        "continue", "trans",  "endtrans", "pluralize", "autoescape", "endautoescape", "print",
 };
 
-static const char *const closing_tags[] = {"elif", "else", "endif", "endfor", "endset", "endraw"};
+static const char *const closing_tags[] = {"elif",   "else",     "endif",   "endfor",    "endset",
+                                           "endraw", "endmacro", "endcall", "endfilter", "endwith"};
 
 static struct stmt *new_stmt(struct parser *p, enum skind kind, const struct token *at)
 {
@@ -930,6 +953,17 @@ static int parse_targets(struct parser *p, struct stmt *s, int for_loop)
 			perr(p, t, MX_EINVAL, "cannot assign to '%s'", name);
 			return -1;
 		}
+		if (!for_loop && s->ntargets == 0 && is_op(peek(p, 1), OP_DOT) &&
+		    peek(p, 2)->type == TK_NAME && is_op(peek(p, 3), OP_ASSIGN)) {
+			/* {% set ns.attr = value %} */
+			if (PUSH(p, s->targets, s->ntargets, cap, name) ||
+			    (s->attr = tok_name(p, peek(p, 2))) == NULL)
+				return -1;
+			advance(p);
+			advance(p);
+			advance(p);
+			return 0;
+		}
 		if (is_op(peek(p, 1), OP_DOT) || is_op(peek(p, 1), OP_LBRACKET)) {
 			perr(p, t, MX_EINVAL, "assignment to attributes or items is not supported");
 			return -1;
@@ -958,6 +992,8 @@ static struct stmt *parse_if(struct parser *p, const struct token *tag)
 	if (s == NULL || open_block(p, tag))
 		return NULL;
 	size_t ccap = 0, bcap = 0, nb = 0;
+	int soft = p->soft;
+	p->soft = 1;
 	advance(p); /* if */
 	for (;;) {
 		struct expr *cond = parse_tuple(p, 0, 0);
@@ -977,6 +1013,7 @@ static struct stmt *parse_if(struct parser *p, const struct token *tag)
 		}
 		break;
 	}
+	p->soft = soft;
 	if (expect_block_end(p))
 		return NULL;
 	p->nesting--;
@@ -998,13 +1035,17 @@ static struct stmt *parse_for(struct parser *p, const struct token *tag)
 	advance(p);
 	if ((s->expr = parse_tuple(p, 0, 0)) == NULL)
 		return NULL;
+	int soft = p->soft;
+	p->soft = 0; /* the loop's frame is not Jinja's soft frame */
 	if (is_name(cur(p), "if")) {
 		advance(p);
 		if ((s->filter = parse_expression(p, 1)) == NULL)
 			return NULL;
 	}
-	if (is_name(cur(p), "recursive"))
-		return perr(p, cur(p), MX_EINVAL, "recursive loops are not supported");
+	if (is_name(cur(p), "recursive")) {
+		s->recursive = 1;
+		advance(p);
+	}
 	if (expect_block_end(p) || mx_jinja_parse_body(p, ends, 2, &s->body))
 		return NULL;
 	const struct token *end = peek(p, 1);
@@ -1014,6 +1055,7 @@ static struct stmt *parse_for(struct parser *p, const struct token *tag)
 			return NULL;
 		skip_tag_start(p);
 	}
+	p->soft = soft;
 	if (expect_block_end(p))
 		return NULL;
 	p->nesting--;
@@ -1043,12 +1085,155 @@ static struct stmt *parse_set(struct parser *p, const struct token *tag)
 	if (open_block(p, tag))
 		return NULL;
 	advance(p);
+	int soft = p->soft;
+	p->soft = 0;
 	if (mx_jinja_parse_body(p, endset, 1, &s->body))
 		return NULL;
+	p->soft = soft;
 	skip_tag_start(p);
 	if (expect_block_end(p))
 		return NULL;
 	p->nesting--;
+	return s;
+}
+
+/* The body of a block up to {% end %}, consumed with its tag. */
+static int block_body(struct parser *p, const char *end, struct stmt **body)
+{
+	const char *const ends[] = {end};
+	int soft = p->soft;
+	p->soft = 0; /* with, macro, call and filter blocks have frames of their own */
+	if (expect_block_end(p) || mx_jinja_parse_body(p, ends, 1, body))
+		return -1;
+	p->soft = soft;
+	skip_tag_start(p);
+	if (expect_block_end(p))
+		return -1;
+	p->nesting--;
+	return 0;
+}
+
+/* (name [= default], ...) of a macro or a call block. */
+static int parse_params(struct parser *p, struct stmt *s)
+{
+	size_t tcap = s->ntargets, ccap = s->nconds, n = s->ntargets;
+	if (expect_op(p, OP_LPAREN))
+		return -1;
+	while (!is_op(cur(p), OP_RPAREN)) {
+		if (s->nconds && expect_op(p, OP_COMMA))
+			return -1;
+		if (is_op(cur(p), OP_RPAREN))
+			break;
+		const struct token *t = cur(p);
+		const char *name;
+		if (t->type != TK_NAME) {
+			unexpected(p, "a parameter name");
+			return -1;
+		}
+		if ((name = tok_name(p, t)) == NULL)
+			return -1;
+		advance(p);
+		struct expr *def = NULL;
+		if (is_op(cur(p), OP_ASSIGN)) {
+			advance(p);
+			if ((def = parse_expression(p, 1)) == NULL)
+				return -1;
+		}
+		if (s->nconds >= MAX_CALL_ARGS) {
+			perr(p, t, MX_ELIMIT, "too many parameters (limit %d)", MAX_CALL_ARGS);
+			return -1;
+		}
+		if (PUSH(p, s->targets, n, tcap, name) || PUSH(p, s->conds, s->nconds, ccap, def))
+			return -1;
+		s->ntargets = n;
+	}
+	advance(p);
+	return 0;
+}
+
+static struct stmt *parse_macro(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_MACRO, tag);
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	if (cur(p)->type != TK_NAME)
+		return unexpected(p, "a macro name");
+	if ((s->text = tok_name(p, cur(p))) == NULL)
+		return NULL;
+	advance(p);
+	if (parse_params(p, s) || block_body(p, "endmacro", &s->body))
+		return NULL;
+	return s;
+}
+
+static struct stmt *parse_callblock(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_CALLBLOCK, tag);
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	if (is_op(cur(p), OP_LPAREN) && parse_params(p, s))
+		return NULL;
+	if ((s->expr = parse_expression(p, 1)) == NULL)
+		return NULL;
+	if (s->expr->kind != E_CALL)
+		return perr(p, tag, MX_EINVAL, "expected a call in {%% call %%}");
+	if (block_body(p, "endcall", &s->body))
+		return NULL;
+	return s;
+}
+
+static struct stmt *parse_with(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_WITH, tag);
+	size_t tcap = 0, ccap = 0, n = 0;
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	advance(p);
+	while (cur(p)->type != TK_BLOCK_END) {
+		if (s->nconds && expect_op(p, OP_COMMA))
+			return NULL;
+		const struct token *t = cur(p);
+		const char *name;
+		if (t->type != TK_NAME)
+			return unexpected(p, "a variable name");
+		if ((name = tok_name(p, t)) == NULL)
+			return NULL;
+		advance(p);
+		struct expr *v;
+		if (expect_op(p, OP_ASSIGN) || (v = parse_expression(p, 1)) == NULL)
+			return NULL;
+		if (s->nconds >= MAX_CALL_ARGS)
+			return perr(p, t, MX_ELIMIT, "too many assignments (limit %d)", MAX_CALL_ARGS);
+		if (PUSH(p, s->targets, n, tcap, name) || PUSH(p, s->conds, s->nconds, ccap, v))
+			return NULL;
+		s->ntargets = n;
+	}
+	if (block_body(p, "endwith", &s->body))
+		return NULL;
+	return s;
+}
+
+static struct stmt *parse_filterblock(struct parser *p, const struct token *tag)
+{
+	struct stmt *s = new_stmt(p, S_FILTERBLOCK, tag);
+	if (s == NULL || open_block(p, tag))
+		return NULL;
+	/* parse_filter steps over the "filter" keyword as it steps over a '|' */
+	struct expr *e = new_expr(p, E_BLOCKVAL, tag);
+	if (e == NULL)
+		return NULL;
+	int soft = p->soft;
+	p->soft = 0;
+	do {
+		if ((e = parse_filter(p, e)) == NULL)
+			return NULL;
+	} while (is_op(cur(p), OP_PIPE));
+	p->soft = soft;
+	s->expr = e;
+	if (block_body(p, "endfilter", &s->body))
+		return NULL;
 	return s;
 }
 
@@ -1065,6 +1250,14 @@ static struct stmt *parse_statement(struct parser *p, const char *const *ends, i
 		return parse_for(p, t);
 	if (is_name(t, "set"))
 		return parse_set(p, t);
+	if (is_name(t, "macro"))
+		return parse_macro(p, t);
+	if (is_name(t, "call"))
+		return parse_callblock(p, t);
+	if (is_name(t, "with"))
+		return parse_with(p, t);
+	if (is_name(t, "filter"))
+		return parse_filterblock(p, t);
 	tok_desc(t, b, sizeof b);
 	for (size_t i = 0; i < sizeof unsupported_tags / sizeof unsupported_tags[0]; i++)
 		if (is_name(t, unsupported_tags[i]))
@@ -1131,5 +1324,15 @@ int mx_jinja_parse_body(struct parser *p, const char *const *ends, int nends, st
 		tail = &s->next;
 	}
 	*out = head;
+	return 0;
+}
+
+int mx_jinja_check_unknown_filters(struct parser *p)
+{
+	for (size_t i = 0; i < p->nunknown; i++)
+		if (!p->unknown[i].soft) {
+			perr(p, p->unknown[i].at, MX_EINVAL, "unknown filter '%s'", p->unknown[i].name);
+			return p->failed ? p->failed : MX_EINVAL;
+		}
 	return 0;
 }

@@ -108,8 +108,9 @@ static int t_iterable(struct render *r, const struct expr *e, const struct val *
 static int t_callable(struct render *r, const struct expr *e, const struct val *v, const struct val *a,
                       int *res)
 {
-	(void)r, (void)e, (void)v, (void)a;
-	*res = 0;
+	(void)r, (void)e, (void)a;
+	int k = v->j ? mx_jinja_kind(v->j) : 0;
+	*res = k == SK_MACRO || k == SK_JOINER || k == SK_LOOP || k == SK_METHOD;
 	return 0;
 }
 
@@ -224,6 +225,12 @@ static int t_test(struct render *r, const struct expr *e, const struct val *v, c
 }
 
 static const struct test_def tests[] = {
+        {"!=", t_ne, 1},
+        {"<", t_lt, 1},
+        {"<=", t_le, 1},
+        {"==", t_eq, 1},
+        {">", t_gt, 1},
+        {">=", t_ge, 1},
         {"boolean", t_boolean, 0},
         {"callable", t_callable, 0},
         {"defined", t_defined, 0},

@@ -12,146 +12,9 @@
 #include "core/utf8.h"
 
 /* ------------------------------------------------------------------------
- * Python character classes.
+ * String helpers shared by filters and str methods (character classes
+ * and case mapping are in unicode.c).
  * ---------------------------------------------------------------------- */
-
-static int buf_put_cp(struct mx_buf *b, uint32_t cp)
-{
-	char tmp[4];
-	return mx_buf_append(b, tmp, mx_utf8_put(tmp, cp));
-}
-
-/* str.isspace() */
-int mx_jinja_cp_space(uint32_t c)
-{
-	return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-	       c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-	       c == 0x205F || c == 0x3000;
-}
-
-static uint32_t cp_upper(uint32_t c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 32;
-	if (c < 0x80)
-		return c;
-	if ((c >= 0xE0 && c <= 0xFE && c != 0xF7))
-		return c - 32;
-	if (c == 0xFF)
-		return 0x178;
-	if (c == 0xB5)
-		return 0x39C;
-	if (c >= 0x100 && c <= 0x17F) {
-		if (c == 0x131)
-			return 'I';
-		if (c == 0x17F)
-			return 'S';
-		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-			return (c % 2 == 0) ? c - 1 : c;
-		if (c == 0x138 || c == 0x149 || c == 0x178)
-			return c;
-		return (c % 2 == 1) ? c - 1 : c;
-	}
-	if (c >= 0x3B1 && c <= 0x3C9)
-		return c == 0x3C2 ? 0x3A3 : c - 32;
-	if (c >= 0x430 && c <= 0x44F)
-		return c - 32;
-	if (c >= 0x450 && c <= 0x45F)
-		return c - 80;
-	return c;
-}
-
-uint32_t mx_jinja_cp_lower(uint32_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c + 32;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-		return c + 32;
-	if (c == 0x178)
-		return 0xFF;
-	if (c >= 0x100 && c <= 0x17F) {
-		if (c == 0x130)
-			return 'i';
-		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-			return (c % 2 == 1) ? c + 1 : c;
-		if (c == 0x138 || c == 0x149 || c == 0x17F)
-			return c;
-		return (c % 2 == 0) ? c + 1 : c;
-	}
-	if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2)
-		return c + 32;
-	if (c >= 0x410 && c <= 0x42F)
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40F)
-		return c + 80;
-	return c;
-}
-
-int mx_jinja_cp_is_upper(uint32_t c)
-{
-	return mx_jinja_cp_lower(c) != c;
-}
-
-int mx_jinja_cp_is_lower(uint32_t c)
-{
-	return cp_upper(c) != c || c == 0xDF;
-}
-
-int mx_jinja_cp_alpha(uint32_t c)
-{
-	return (c < 0x80) ? ((c | 32) >= 'a' && (c | 32) <= 'z')
-	                  : (mx_jinja_cp_is_upper(c) || mx_jinja_cp_is_lower(c) || c >= 0x100);
-}
-
-int mx_jinja_cp_digit(uint32_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* \w of Python's re (Unicode): letters, digits, underscore. */
-int mx_jinja_cp_word(uint32_t c)
-{
-	return mx_jinja_cp_digit(c) || c == '_' || mx_jinja_cp_alpha(c) ||
-	       (c >= 0xAA && !mx_jinja_cp_space(c) && c != 0xD7 && c != 0xF7);
-}
-/* ------------------------------------------------------------------------
- * String helpers shared by filters and str methods.
- * ---------------------------------------------------------------------- */
-
-int mx_jinja_str_case(struct render *r, const struct expr *e, const char *s, size_t n, int mode,
-                      struct val *out)
-{
-	struct mx_buf b;
-	mx_jinja_sb_init(r, &b);
-	int rc = mx_buf_append(&b, "", 0), at_start = 1;
-	for (size_t i = 0; i < n && rc == 0;) {
-		uint32_t c = mx_utf8_next(s, n, &i);
-		switch (mode) {
-		case CASE_UPPER: c = cp_upper(c); break;
-		case CASE_LOWER: c = mx_jinja_cp_lower(c); break;
-		case CASE_CAPITALIZE: c = at_start ? cp_upper(c) : mx_jinja_cp_lower(c); break;
-		case CASE_PYTITLE:
-			/* str.title(): a word starts after any uncased character */
-			c = at_start ? cp_upper(c) : mx_jinja_cp_lower(c);
-			at_start = (mx_jinja_cp_is_upper(c) || mx_jinja_cp_is_lower(c)) ? 0 : 2;
-			break;
-		case CASE_TITLE:
-			/* Jinja: words start after whitespace, '-', '(', '{', '[' or '<' */
-			if (mx_jinja_cp_space(c) || c == '-' || c == '(' || c == '{' || c == '[' ||
-			    c == '<') {
-				at_start = 2;
-				break;
-			}
-			c = at_start ? cp_upper(c) : mx_jinja_cp_lower(c);
-			break;
-		}
-		at_start = at_start == 2;
-		rc = buf_put_cp(&b, c);
-	}
-	return mx_jinja_sb_finish(r, e, &b, rc, out);
-}
 
 static int in_chars(uint32_t c, const char *chars, size_t n)
 {
@@ -258,20 +121,9 @@ int mx_jinja_str_split(struct render *r, const struct expr *e, const char *s, si
 			if (i >= n)
 				break;
 			size_t start = i;
-			if (maxsplit >= 0 && splits >= maxsplit) {
-				size_t end = n;
-				while (end > start) { /* trailing whitespace goes */
-					size_t k = end - 1;
-					while (k > start && ((unsigned char)s[k] & 0xC0) == 0x80)
-						k--;
-					size_t x = k;
-					if (!mx_jinja_cp_space(mx_utf8_next(s, n, &x)))
-						break;
-					end = k;
-				}
-				rc = json_array_append_new(a, json_stringn(s + start, end - start))
-				             ? MX_ENOMEM
-				             : 0;
+			if (maxsplit >= 0 && splits >= maxsplit) { /* the rest, trailing whitespace kept */
+				rc = json_array_append_new(a, json_stringn(s + start, n - start)) ? MX_ENOMEM
+				                                                                  : 0;
 				break;
 			}
 			while (i < n) {

@@ -37,6 +37,8 @@ __attribute__((format(printf, 4, 5))) int mx_jinja_rerr(struct render *r, const 
 
 const char *mx_jinja_vtype(const struct val *v)
 {
+	if (v->j && json_is_object(v->j) && mx_jinja_is_datetime(v->j))
+		return mx_jinja_dt_type(v->j);
 	return v->j ? mx_pytext_type(v->j) : "Undefined";
 }
 
@@ -89,14 +91,14 @@ int mx_jinja_undef_err(struct render *r, const struct expr *at, const struct val
 
 int mx_jinja_mk_real(struct render *r, const struct expr *e, double d, struct val *out)
 {
-	*out = vundef(NULL, NULL);
-	if (!isfinite(d))
-		return mx_jinja_rerr(r, e, MX_EINVAL, "float result is out of range (inf or nan)");
-	return vset(out, json_real(d));
+	(void)r, (void)e;
+	return mx_jinja_mk_float(d, out);
 }
 
 int mx_jinja_mk_num(struct render *r, const struct expr *e, const struct num *n, struct val *out)
 {
+	if (n->big)
+		return mx_jinja_mk_bigint_text(r, e, n->big, out);
 	if (n->is_int)
 		return vset(out, json_integer(n->i));
 	return mx_jinja_mk_real(r, e, n->d, out);
@@ -107,7 +109,7 @@ int mx_jinja_mk_num(struct render *r, const struct expr *e, const struct num *n,
 /* str(v); Undefined prints as nothing. */
 int mx_jinja_write_str(struct mx_buf *b, const struct val *v)
 {
-	return v->j ? mx_pytext_str(b, v->j) : 0;
+	return mx_jinja_print(b, v->j, 0);
 }
 
 /* ---- truth, equality, order (Python semantics) ---- */
@@ -118,7 +120,7 @@ int mx_jinja_py_eq(const json_t *a, const json_t *b, int depth)
 	if (depth > MAX_VALUE_DEPTH)
 		return 0;
 	if (get_num(a, &x) && get_num(b, &y))
-		return (x.is_int && y.is_int) ? x.i == y.i : x.d == y.d;
+		return mx_jinja_num_cmp(&x, &y) == 0;
 	if (json_typeof(a) != json_typeof(b))
 		return 0;
 	switch (json_typeof(a)) {
@@ -135,6 +137,8 @@ int mx_jinja_py_eq(const json_t *a, const json_t *b, int depth)
 	case JSON_OBJECT: {
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
+		if (mx_jinja_is_datetime(a) || mx_jinja_is_datetime(b))
+			return mx_jinja_dt_cmp(a, b) == 0;
 		const char *k;
 		size_t klen;
 		json_t *va;
@@ -173,12 +177,17 @@ int mx_jinja_py_lt(const json_t *a, const json_t *b, int *lt, int depth)
 	if (depth > MAX_VALUE_DEPTH)
 		return -1;
 	if (get_num(a, &x) && get_num(b, &y)) {
-		*lt = (x.is_int && y.is_int) ? x.i < y.i : x.d < y.d;
+		*lt = mx_jinja_num_cmp(&x, &y) == -1;
 		return 0;
 	}
 	if (json_is_string(a) && json_is_string(b)) {
 		*lt = str_cmp(a, b) < 0;
 		return 0;
+	}
+	if (json_is_object(a) && json_is_object(b) && mx_jinja_is_datetime(a)) {
+		int c = mx_jinja_dt_cmp(a, b);
+		*lt = c == -1;
+		return c == -2 ? -1 : 0;
 	}
 	if (json_is_array(a) && json_is_array(b)) {
 		size_t na = json_array_size(a), nb = json_array_size(b);
@@ -205,8 +214,10 @@ int mx_jinja_sb_finish(struct render *r, const struct expr *e, struct mx_buf *b,
 {
 	*out = vundef(NULL, NULL);
 	if (rc == 0)
-		rc = vset(out, json_stringn(b->p ? b->p : "", b->len));
+		rc = vset(out, mx_jinja_json_str(b->p ? b->p : "", b->len));
 	mx_buf_free(b);
+	if (rc == MX_ELIMIT && r->too_deep)
+		return mx_jinja_rerr(r, e, rc, "value nested more than %d deep to print", MAX_VALUE_DEPTH);
 	if (rc == MX_ELIMIT)
 		return mx_jinja_rerr(r, e, rc, "string value exceeds the limit of %zu bytes", r->max_str);
 	return rc;
@@ -218,7 +229,7 @@ int mx_jinja_mk_str(struct render *r, const struct expr *e, const char *s, size_
 	if (n > r->max_str)
 		return mx_jinja_rerr(r, e, MX_ELIMIT, "string value exceeds the limit of %zu bytes",
 		                     r->max_str);
-	return vset(out, json_stringn(s, n));
+	return vset(out, mx_jinja_json_str(s, n));
 }
 
 /* str(v) as a fresh buffer the caller frees. */
@@ -230,6 +241,9 @@ int mx_jinja_soft_str(struct render *r, const struct expr *e, const struct val *
 		rc = mx_buf_append(b, "", 0);
 	if (rc) {
 		mx_buf_free(b);
+		if (rc == MX_ELIMIT && r->too_deep)
+			return mx_jinja_rerr(r, e, rc, "value nested more than %d deep to print",
+			                     MAX_VALUE_DEPTH);
 		if (rc == MX_ELIMIT)
 			return mx_jinja_rerr(r, e, rc, "string value exceeds the limit of %zu bytes",
 			                     r->max_str);
@@ -249,6 +263,9 @@ int mx_jinja_to_list(struct render *r, const struct expr *e, const struct val *v
 	switch (json_typeof(j)) {
 	case JSON_ARRAY: *out = json_incref((json_t *)j); return 0;
 	case JSON_OBJECT: {
+		if (mx_jinja_is_datetime(j))
+			return mx_jinja_rerr(r, e, MX_EINVAL, "'%s' object is not iterable",
+			                     mx_jinja_dt_type(j));
 		json_t *a = json_array();
 		const char *k;
 		size_t klen;
@@ -310,17 +327,17 @@ int mx_jinja_get_item(const struct expr *why, const json_t *obj, const json_t *k
 	if (json_is_array(obj)) {
 		json_int_t n = (json_int_t)json_array_size(obj), i = k.i < 0 ? k.i + n : k.i;
 		if (i >= 0 && i < n)
-			*out = vborrow(json_array_get(obj, (size_t)i));
+			*out = vitem(json_array_get(obj, (size_t)i));
 		return 0;
 	}
 	const char *s = json_string_value(obj);
 	size_t len = json_string_length(obj);
-	json_int_t n = (json_int_t)mx_utf8_count(s, len), i = k.i < 0 ? k.i + n : k.i;
+	json_int_t n = (json_int_t)mx_jinja_str_cps(obj), i = k.i < 0 ? k.i + n : k.i;
 	if (i < 0 || i >= n)
 		return 0;
-	size_t off = mx_utf8_offset(s, len, (size_t)i), end = off;
+	size_t off = mx_jinja_str_off(obj, (size_t)i), end = off;
 	mx_utf8_next(s, len, &end);
-	return vset(out, json_stringn(s + off, end - off));
+	return vset(out, json_stringn_nocheck(s + off, end - off));
 }
 
 int mx_jinja_get_attr(const struct expr *why, const json_t *obj, const char *name, struct val *out)
@@ -329,6 +346,16 @@ int mx_jinja_get_attr(const struct expr *why, const json_t *obj, const char *nam
 	if (obj == NULL)
 		return 0;
 	out->objtype = mx_pytext_type(obj);
+	if (json_is_array(obj) && mx_jinja_kind(obj) == SK_GROUP &&
+	    (strcmp(name, "grouper") == 0 || strcmp(name, "list") == 0)) {
+		*out = vborrow(json_array_get(obj, name[0] == 'l'));
+		return 0;
+	}
+	if (json_is_object(obj) && mx_jinja_is_datetime(obj)) {
+		out->objtype = mx_jinja_dt_type(obj);
+		int rc = mx_jinja_dt_attr(obj, name, out);
+		return rc == 1 ? 0 : rc;
+	}
 	if (json_is_object(obj)) {
 		json_t *v = json_object_get(obj, name);
 		if (v)

@@ -388,7 +388,7 @@ const struct mx_mcp_page *mx_mcp_catalog_discover(struct mx_mcp_catalog *c)
 		for (int i = 0; versions && MX_MCP_REVISIONS[i]; i++)
 			json_array_append_new(versions, json_string(MX_MCP_REVISIONS[i]));
 		json_t *r = json_pack("{s:o, s:o}", "supportedVersions", versions, "capabilities",
-		                      mx_mcp_capabilities(0));
+		                      mx_mcp_capabilities(1));
 		if (r) {
 			add_cache_hints(r, c, "public", MX_MCP_LIST_TTL_MS);
 			c->discover.text = mx_json_dumps(r, MX_JSON_COMPACT);

@@ -45,7 +45,6 @@ enum mx_mcp_list {
 	MX_MCP_L_COUNT,
 };
 
-#define MX_MCP_CODE_UNSUPPORTED_VERSION -32022
 #define MX_MCP_LIST_TTL_MS 60000
 
 /* ------------------------------------------------------------------ catalog */
@@ -103,8 +102,9 @@ const struct mx_endpoint *mx_mcp_catalog_resource_def(const struct mx_mcp_catalo
 
 /* serverInfo for dialect d; capabilities (the same for every revision). */
 json_t *mx_mcp_server_info(const struct mx_mcp_catalog *c, enum mx_mcp_dialect d);
-/* subscribe: resources/subscribe is served (the revisions that have it;
- * 2026-07-28's subscriptions/listen is not yet). */
+/* subscribe: resource subscriptions are served (resources/subscribe up
+ * to 2025-11-25, subscriptions/listen's resourceSubscriptions in
+ * 2026-07-28). */
 json_t *mx_mcp_capabilities(int subscribe);
 /* Whether a resource's definition is the same in two snapshots (NULL:
  * absent); a Python resource counts as changed by every reload. */
@@ -154,7 +154,17 @@ struct mx_mcp_call {
 	struct mx_invoke_report report; /* filled by mx_invoke (policies, cached) */
 	struct mx_invoke_cache cache; /* the response cache (cache.cache NULL: none) */
 	double started_ms; /* mx_mcp_clock_ms() when the worker took the call */
+	/* 2026-07-28 (mrtr.c). Guarded by the session's mutex once the call runs. */
+	json_t *client_caps; /* reference: _meta's clientCapabilities, or NULL */
+	json_t *input_answers; /* key → the client's answer (requestState's, then inputResponses) */
+	json_t *input_requests; /* key → {method, params} to ask this round; NULL: none */
+	json_t *missing_caps; /* capability → {} a request needed and the client lacked */
+	int input_seq; /* default keys: input-1, input-2, … in the order asked */
 };
+
+/* What a reply carries besides msg/page: nothing at all (subscriptions/listen
+ * answers only when the subscription ends). */
+#define MX_MCP_REPLY_NONE ((json_t *)1)
 
 /* MCP content inside an executor's JSON result (mxcp.content's
  * __mxcp_json__, docs/python.md): the object {"__mxcp_content__": block}
@@ -187,6 +197,34 @@ double mx_mcp_clock_ms(void);
  * error saying why and non-zero is returned. */
 int mx_mcp_observe_call(struct mx_mcp_call *c, const struct mx_call_observer *obs, size_t nobs, int cancelled,
                         struct mx_mcp_reply *r);
+
+/* ------------------------------------------------ input-required results */
+
+/* The member of a request's params naming its answer's key (mrtr.c):
+ * the Python runtime's key= argument travels in it; stripped before the
+ * request leaves. */
+#define MX_MCP_INPUT_KEY "io.mxcp/inputKey"
+
+/* The session's mutex (server.c), for the call fields it guards. */
+pthread_mutex_t *mx_mcp_session_mutex(struct mx_mcp_session *ss);
+
+/* Create the process's requestState key: MXCP_REQUEST_STATE_SECRET when
+ * set (instances behind one load balancer share it), else random. */
+void mx_mcp_mrtr_init(void);
+/* Before a 2026-07-28 tools/call, prompts/get or resources/read runs:
+ * verify requestState, gather the answers (c->input_answers). NULL, or the
+ * error reply (a tampered or foreign state: -32602). */
+json_t *mx_mcp_mrtr_begin(struct mx_mcp_call *c);
+/* Ask the client within a 2026-07-28 call: 0 with *result (a reference)
+ * when the answer came with this round, MX_EINPUT once the request is
+ * recorded for the input-required result, MX_ENOTFOUND when the client
+ * did not declare the capability (recorded for -32021). key NULL: the
+ * next default key. Takes the session's mutex. */
+int mx_mcp_mrtr_ask(struct mx_mcp_call *c, const char *key, const char *method, const json_t *params,
+                    const char *capability, json_t **result, struct mx_err *err);
+/* After the handler: an input-required result when the call asked for
+ * input, -32021 when it failed for want of a capability; else r as is. */
+void mx_mcp_mrtr_end(struct mx_mcp_call *c, struct mx_mcp_reply *r);
 
 /* Handlers (tools.c, resources.c, prompts.c, completion.c). */
 void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out);

@@ -21,7 +21,9 @@
 #include "mcp/internal.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/json.h"
+#include "types/types.h"
 
 #include <string.h>
 
@@ -55,6 +57,69 @@ static json_t *embed_resource(struct mx_mcp_call *c, struct mx_dbconn *conn, con
 	return content;
 }
 
+/* 2026-07-28, a client that can be asked (elicitation): the required
+ * arguments the request left out are asked for with an input-required
+ * result instead of refused. Returns the arguments to render with (a new
+ * reference, or NULL: as given), or sets out when the call ends here. */
+static json_t *ask_missing_arguments(struct mx_mcp_call *c, const struct mx_endpoint *ep, const json_t *args,
+                                     struct mx_mcp_reply *out, int *stop)
+{
+	*stop = 0;
+	if (c->dialect < MX_MCP_D_2026_07_28 || json_object_get(c->client_caps, "elicitation") == NULL)
+		return NULL;
+	json_t *schema = mx_params_input_schema(ep->params, ep->nparams);
+	const json_t *props = json_object_get(schema, "properties");
+	json_t *missing = json_array(), *want = json_object();
+	struct mx_buf msg;
+	mx_buf_init(&msg, 4096);
+	mx_buf_puts(&msg, "Please provide");
+	size_t i;
+	json_t *r;
+	json_array_foreach (json_object_get(schema, "required"), i, r) {
+		const char *name = json_string_value(r);
+		if (name == NULL || json_object_get(args, name) != NULL)
+			continue;
+		const json_t *p = json_object_get(props, name);
+		const char *desc = json_string_value(json_object_get(p, "description"));
+		mx_buf_printf(&msg, "%s %s", json_array_size(missing) ? ";" : "", desc ? desc : name);
+		json_array_append_new(missing, json_string(name));
+		json_object_set_new(want, name, p ? json_deep_copy(p) : json_pack("{s:s}", "type", "string"));
+	}
+	json_decref(schema);
+	json_t *use = NULL;
+	if (json_array_size(missing) > 0) {
+		json_t *params = json_pack("{s:s%, s:{s:s, s:O, s:O}}", "message", msg.p ? msg.p : "",
+		                           msg.len, "requestedSchema", "type", "object", "properties", want,
+		                           "required", missing);
+		json_t *answer = NULL;
+		struct mx_err err;
+		mx_err_clear(&err);
+		int rc = params ? mx_mcp_mrtr_ask(c, "prompt_arguments", "elicitation/create", params,
+		                                  "elicitation", &answer, &err)
+		                : MX_ENOMEM;
+		json_decref(params);
+		const json_t *content = json_object_get(answer, "content");
+		const char *action = json_string_value(json_object_get(answer, "action"));
+		if (rc == MX_EINPUT) {
+			*stop = 1; /* the input-required result (mx_mcp_mrtr_end) */
+		} else if (rc != 0 || action == NULL || strcmp(action, "accept") != 0 ||
+		           !json_is_object(content)) {
+			*stop = 1;
+			out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+			                       "Invalid params: required arguments missing and not given: %s",
+			                       rc ? err.msg : "the user did not accept");
+		} else {
+			use = args ? json_deep_copy(args) : json_object();
+			json_object_update(use, (json_t *)content);
+		}
+		json_decref(answer);
+	}
+	mx_buf_free(&msg);
+	json_decref(missing);
+	json_decref(want);
+	return use;
+}
+
 void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
 {
 	const char *name = json_string_value(json_object_get(c->params, "name"));
@@ -76,12 +141,19 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "Unknown prompt: %s", name);
 		return;
 	}
+	int stop = 0;
+	json_t *asked = ask_missing_arguments(c, ep, args, out, &stop);
+	if (stop)
+		return;
+	if (asked)
+		args = asked;
 	struct mx_err err;
 	mx_err_clear(&err);
 	json_t *rendered = NULL;
 	c->audit_ep = ep;
 	struct mx_invoke_opts iopt = {.report = &c->report, .cache = c->cache.cache ? &c->cache : NULL};
 	int rc = mx_invoke(c->rt, conn, ep, args, &c->ctx, &iopt, &rendered, &err);
+	json_decref(asked);
 	if (rc && c->report.stage == MX_STAGE_CONVERT) {
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
 		return;
@@ -103,6 +175,25 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 		if (type && strcmp(type, "resource") == 0) {
 			if ((content = embed_resource(c, conn, text ? text : "", &out->msg)) == NULL)
 				break;
+		} else if (type && strcmp(type, "image") == 0) {
+			/* like `resource`, the text names a resource: a binary one
+			 * (blob + image MIME type) is sent as image content */
+			if ((content = embed_resource(c, conn, text ? text : "", &out->msg)) == NULL)
+				break;
+			const json_t *item = json_object_get(content, "resource");
+			const char *blob = json_string_value(json_object_get(item, "blob"));
+			const char *mime = json_string_value(json_object_get(item, "mimeType"));
+			if (blob == NULL || mime == NULL || strncmp(mime, "image/", 6) != 0) {
+				json_decref(content);
+				out->msg = mx_mcp_fail(c, MX_RPC_INTERNAL_ERROR, NULL,
+				                       "Prompt message %zu: %s is not an image resource", i,
+				                       text ? text : "");
+				break;
+			}
+			json_t *img =
+			        json_pack("{s:s, s:s, s:s}", "type", "image", "data", blob, "mimeType", mime);
+			json_decref(content);
+			content = img;
 		} else {
 			content = json_pack("{s:s, s:s}", "type", "text", "text", text ? text : "");
 		}

@@ -76,7 +76,7 @@ struct mx_mcp_server {
 	struct mx_cache *cache; /* borrowed; NULL: no response cache */
 	/* The database file as last seen (resource subscriptions): its and its
 	 * WAL's size and modification time, checked about once a second. */
-	char db_path[1024]; /* "" for :memory: */
+	char db_path[4096]; /* "" for :memory: */
 	long long db_seen[4];
 	unsigned ticks;
 };
@@ -95,6 +95,8 @@ struct mx_mcp_session {
 	char *session_id; /* for audit records; NULL on stdio */
 	json_t *client_caps; /* initialize's capabilities (an object), or NULL */
 	json_t *subscriptions; /* resources/subscribe: URI → true; NULL: none */
+	json_t *listen_id; /* subscriptions/listen: its request id (the subscriptionId), or NULL */
+	json_t *listen_filter; /* the notification types that listen agreed to (an object) */
 	struct mx_mcp_outreq *outreqs; /* our requests waiting for an answer */
 	json_int_t next_out_id;
 	pthread_cond_t answered; /* an answer came, a call was cancelled or ended */
@@ -212,6 +214,10 @@ static const char *request_capability(const char *method, enum mx_mcp_dialect *s
 		*since = MX_MCP_D_2025_06_18;
 		return "elicitation";
 	}
+	if (strcmp(method, "roots/list") == 0) {
+		*since = MX_MCP_D_2024_11_05;
+		return "roots";
+	}
 	return NULL;
 }
 
@@ -236,18 +242,44 @@ static void await_answer(struct mx_mcp_call *c, struct mx_mcp_outreq *o, double 
 	}
 }
 
-/* struct mx_call_notifier.request: ask the client, on the call's stream. */
+static int ask_client(struct mx_mcp_call *c, const char *method, const char *cap, const json_t *params,
+                      double timeout_s, json_t **result, struct mx_err *err);
+
+/* struct mx_call_notifier.request: ask the client, on the call's stream
+ * (2024-11-05 … 2025-11-25) or through an input-required result
+ * (2026-07-28, mrtr.c). */
 static int notify_request(void *arg, const char *method, const json_t *params, double timeout_s,
                           json_t **result, struct mx_err *err)
 {
 	struct mx_mcp_call *c = arg;
-	struct mx_mcp_session *ss = c->ss;
 	*result = NULL;
 	enum mx_mcp_dialect since = MX_MCP_D_2024_11_05;
 	const char *cap = request_capability(method, &since);
 	if (cap == NULL)
 		return mx_err_set(err, MX_EINVAL, "%s is not a request mxcp sends to clients", method);
-	if (c->dialect >= MX_MCP_D_2026_07_28 || c->dialect < since)
+	const char *key = json_string_value(json_object_get(params, MX_MCP_INPUT_KEY));
+	if (c->dialect >= MX_MCP_D_2026_07_28) /* no requests to the client: an input-required result */
+		return mx_mcp_mrtr_ask(c, key, method, params, cap, result, err);
+	json_t *own = NULL;
+	if (key != NULL) { /* the runtime's answer key means nothing on this revision */
+		own = json_deep_copy(params);
+		json_object_del(own, MX_MCP_INPUT_KEY);
+		params = own;
+	}
+	int rc = ask_client(c, method, cap, params, timeout_s, result, err);
+	json_decref(own);
+	return rc;
+}
+
+/* A request to the client on the call's stream (2024-11-05 … 2025-11-25),
+ * waited for. */
+static int ask_client(struct mx_mcp_call *c, const char *method, const char *cap, const json_t *params,
+                      double timeout_s, json_t **result, struct mx_err *err)
+{
+	struct mx_mcp_session *ss = c->ss;
+	enum mx_mcp_dialect since = MX_MCP_D_2024_11_05;
+	request_capability(method, &since);
+	if (c->dialect < since)
 		return mx_err_set(err, MX_ENOTFOUND,
 		                  "%s: protocol revision %s has no such request to the client", method,
 		                  mx_mcp_dialect_name(c->dialect));
@@ -369,6 +401,10 @@ static void batch_put(struct mx_mcp_session *ss, struct mx_mcp_batch *b, json_t 
 
 static void deliver(struct mx_mcp_call *c, struct mx_mcp_reply *r)
 {
+	if (r->msg == MX_MCP_REPLY_NONE) {
+		r->msg = NULL;
+		return;
+	}
 	if (c->batch) {
 		batch_put(c->ss, c->batch, reply_json(c, r));
 		return;
@@ -558,9 +594,78 @@ static void h_subscription(struct mx_mcp_call *c, struct mx_dbconn *conn, struct
 	              : mx_mcp_ok(c, json_object());
 }
 
-/* Tell ss that uri may have changed, when it subscribed to it. */
-static void send_updated_locked(struct mx_mcp_session *ss, const char *uri)
+/* subscriptions/listen (2026-07-28): the POST's stream stays open and
+ * carries the notification types the client opted in to, each tagged with
+ * the listen request's id as its subscriptionId; its first message is
+ * notifications/subscriptions/acknowledged. Every 2026-07-28 request has
+ * a session of its own (HTTP's throwaway one), so a session has at most
+ * one subscription; it ends with the session (the client went away). The
+ * resource URIs reuse the session's resources/subscribe set. */
+static void h_listen(struct mx_mcp_call *c, struct mx_dbconn *conn, struct mx_mcp_reply *out)
 {
+	(void)conn;
+	const json_t *want = param(c, "notifications");
+	if (!json_is_object(want)) {
+		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL,
+		                       "Invalid params: \"notifications\" must be an object");
+		return;
+	}
+	json_t *agreed = json_object();
+	static const char *const flags[] = {"toolsListChanged", "promptsListChanged", "resourcesListChanged"};
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+		if (json_is_true(json_object_get(want, flags[i])))
+			json_object_set_new(agreed, flags[i], json_true());
+	const json_t *uris = json_object_get(want, "resourceSubscriptions");
+	json_t *subs = json_is_array(uris) ? json_object() : NULL;
+	json_t *kept = json_is_array(uris) ? json_array() : NULL;
+	size_t i;
+	json_t *u;
+	json_array_foreach (uris, i, u) {
+		if (json_is_string(u)) {
+			json_object_set_new(subs, json_string_value(u), json_true());
+			json_array_append(kept, u);
+		}
+	}
+	if (kept)
+		json_object_set_new(agreed, "resourceSubscriptions", kept);
+	struct mx_mcp_session *ss = c->ss;
+	pthread_mutex_lock(&ss->mu);
+	json_decref(ss->listen_id);
+	json_decref(ss->listen_filter);
+	ss->listen_id = json_incref(c->id);
+	ss->listen_filter = json_incref(agreed);
+	if (subs) {
+		json_decref(ss->subscriptions);
+		ss->subscriptions = subs;
+	}
+	pthread_mutex_unlock(&ss->mu);
+	send_related(c, mx_rpc_notification("notifications/subscriptions/acknowledged",
+	                                    json_pack("{s:o, s:{s:O}}", "notifications", agreed, "_meta",
+	                                              "io.modelcontextprotocol/subscriptionId", c->id)));
+	out->msg = MX_MCP_REPLY_NONE;
+}
+
+/* A notification for a subscriptions/listen stream: tagged and on it. */
+static void send_listened(struct mx_mcp_session *ss, json_t *listen_id, const char *method, json_t *params)
+{
+	if (params == NULL)
+		params = json_object();
+	json_object_set_new(params, "_meta",
+	                    json_pack("{s:O}", "io.modelcontextprotocol/subscriptionId", listen_id));
+	const json_t *prev = related_request;
+	related_request = listen_id;
+	send_json(ss, mx_rpc_notification(method, params));
+	related_request = prev;
+}
+
+/* Tell ss that uri may have changed, when it subscribed to it. */
+static void send_updated_locked(struct mx_mcp_session *ss, json_t *listen_id, const char *uri)
+{
+	if (listen_id) {
+		send_listened(ss, listen_id, "notifications/resources/updated",
+		              json_pack("{s:s}", "uri", uri));
+		return;
+	}
 	send_json(ss, mx_rpc_notification("notifications/resources/updated", json_pack("{s:s}", "uri", uri)));
 }
 
@@ -572,6 +677,7 @@ static void notify_subscribers_locked(struct mx_mcp_server *s, const struct mx_m
 	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
 		pthread_mutex_lock(&ss->mu);
 		json_t *subs = ss->subscriptions ? json_deep_copy(ss->subscriptions) : NULL;
+		json_t *listen_id = json_incref(ss->listen_id);
 		pthread_mutex_unlock(&ss->mu);
 		const char *uri;
 		json_t *v;
@@ -586,9 +692,10 @@ static void notify_subscribers_locked(struct mx_mcp_server *s, const struct mx_m
 				json_decref(vb);
 			}
 			if (changed)
-				send_updated_locked(ss, uri);
+				send_updated_locked(ss, listen_id, uri);
 		}
 		json_decref(subs);
+		json_decref(listen_id);
 	}
 }
 
@@ -625,6 +732,7 @@ static const struct method METHODS[] = {
         {"completion/complete", mx_mcp_handle_complete, 0, ERA_BOTH},
         {"resources/subscribe", h_subscription, 0, ERA_LEGACY},
         {"resources/unsubscribe", h_subscription, 0, ERA_LEGACY},
+        {"subscriptions/listen", h_listen, 0, ERA_MODERN},
 };
 
 static const struct method *find_method(const char *name)
@@ -651,6 +759,10 @@ static void call_free(struct mx_mcp_call *c)
 	json_decref(c->request_headers);
 	json_decref(c->user_context);
 	json_decref(c->audit_input);
+	json_decref(c->client_caps);
+	json_decref(c->input_answers);
+	json_decref(c->input_requests);
+	json_decref(c->missing_caps);
 	mx_call_ctx_clear(&c->ctx);
 	mx_mcp_catalog_unref(c->cat);
 	mx_free(c);
@@ -697,6 +809,8 @@ static void run_job(void *arg, struct mx_dbconn *conn)
 	c->started_ms = mx_mcp_clock_ms();
 	if (!cancelled)
 		c->handler(c, conn, &r);
+	if (!cancelled && c->dialect >= MX_MCP_D_2026_07_28)
+		mx_mcp_mrtr_end(c, &r); /* asked the client: an input-required result */
 	pthread_mutex_lock(&ss->mu);
 	/* A request the executor left behind (an async task still asking)
 	 * gives up now; the call is freed only once nobody waits on it. */
@@ -769,6 +883,11 @@ uint64_t mx_mcp_session_serial(const struct mx_mcp_session *ss)
 	return ss->serial;
 }
 
+pthread_mutex_t *mx_mcp_session_mutex(struct mx_mcp_session *ss)
+{
+	return &ss->mu;
+}
+
 static void cancel_request(struct mx_mcp_session *ss, const json_t *params)
 {
 	const json_t *id = json_object_get(params, "requestId");
@@ -837,7 +956,7 @@ static json_t *pick_dialect(struct mx_mcp_session *ss, struct mx_mcp_call *c, co
 {
 	const json_t *meta = json_object_get(c->params, "_meta");
 	const json_t *pv = json_object_get(meta, "io.modelcontextprotocol/protocolVersion");
-	if (strcmp(c->method, "initialize") == 0) {
+	if (pv == NULL && strcmp(c->method, "initialize") == 0) {
 		c->dialect = MX_MCP_D_2025_11_25;
 		return NULL;
 	}
@@ -940,6 +1059,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
 	else if (r.msg == NULL && c->dialect < MX_MCP_D_2026_07_28 && !(m->eras & ERA_LEGACY))
 		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
+	else if (r.msg == NULL && m->on_worker && c->dialect >= MX_MCP_D_2026_07_28)
+		r.msg = mx_mcp_mrtr_begin(c); /* requestState and inputResponses */
 	if (r.msg || !m->on_worker) {
 		if (r.msg == NULL)
 			m->handler(c, NULL, &r);
@@ -1123,6 +1244,8 @@ void mx_mcp_session_free(struct mx_mcp_session *ss)
 	pthread_cond_destroy(&ss->answered);
 	pthread_mutex_destroy(&ss->mu);
 	json_decref(ss->subscriptions);
+	json_decref(ss->listen_id);
+	json_decref(ss->listen_filter);
 	json_decref(ss->client_caps);
 	json_decref(ss->user_context);
 	mx_free(ss->session_id);
@@ -1157,7 +1280,7 @@ static void tick_session(struct mx_mcp_session *ss)
 static void stat_database(const char *path, long long out[4])
 {
 	memset(out, 0, 4 * sizeof *out);
-	char wal[1100];
+	char wal[4096 + 8];
 	snprintf(wal, sizeof wal, "%s.wal", path);
 	const char *files[2] = {path, wal};
 	for (int i = 0; i < 2; i++) {
@@ -1245,6 +1368,7 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->limits.max_depth = opt && opt->max_depth ? opt->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->ticker_cv, NULL);
+	mx_mcp_mrtr_init();
 	int rc = mx_mcp_catalog_new(mx_runtime_project(rt), effective_sql_tools(s, mx_runtime_project(rt)),
 	                            s->page_size, &s->cat, err);
 	if (rc == 0 && s->cache)
@@ -1299,12 +1423,21 @@ int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct m
 	pthread_mutex_lock(&s->mu);
 	struct mx_mcp_catalog *old = s->cat;
 	s->cat = cat;
+	static const char *const filters[] = {"toolsListChanged", "resourcesListChanged",
+	                                      "promptsListChanged"};
 	for (struct mx_mcp_session *ss = s->sessions; ss; ss = ss->next) {
 		pthread_mutex_lock(&ss->mu);
 		int init = ss->initialized;
+		json_t *listen_id = json_incref(ss->listen_id);
+		json_t *filter = json_incref(ss->listen_filter);
 		pthread_mutex_unlock(&ss->mu);
 		for (size_t i = 0; init && i < sizeof changed / sizeof *changed; i++)
 			send_json(ss, mx_rpc_notification(changed[i], NULL));
+		for (size_t i = 0; listen_id && i < sizeof changed / sizeof *changed; i++)
+			if (json_is_true(json_object_get(filter, filters[i])))
+				send_listened(ss, listen_id, changed[i], NULL);
+		json_decref(listen_id);
+		json_decref(filter);
 	}
 	notify_subscribers_locked(s, old, cat);
 	pthread_mutex_unlock(&s->mu);
@@ -1409,6 +1542,8 @@ int mx_mcp_session_may_notify(struct mx_mcp_session *ss, const json_t *msg)
 {
 	const char *name = json_string_value(json_object_get(msg, "method"));
 	const struct method *m = name ? find_method(name) : NULL;
+	if (m && strcmp(m->name, "subscriptions/listen") == 0)
+		return 1; /* a stream of notifications */
 	if (m == NULL || !m->on_worker)
 		return 0;
 	const json_t *meta = json_object_get(json_object_get(msg, "params"), "_meta");

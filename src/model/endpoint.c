@@ -488,8 +488,11 @@ static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx
 			ep->language = MX_LANG_PYTHON;
 	}
 	mx_free(lang);
-	if (!has_file)
+	if (!has_file) {
+		const struct mx_yaml_node *cn = mx_yaml_map_get(n, "code");
+		ep->code_line = cn ? cn->line + (cn->block ? 1 : 0) : 0;
 		return 0;
+	}
 
 	const struct mx_yaml_node *fn = mx_yaml_map_get(n, "file");
 	ep->source_line = fn->line;

@@ -57,6 +57,7 @@ struct mx_endpoint {
 	char *source_path; /* absolute path when source.file was given */
 	char *source_file_raw; /* source.file as written */
 	int source_line, source_col;
+	int code_line; /* inline source.code: the line its text starts on (0: from a file) */
 	int enabled;
 	struct mx_prompt_message *messages;
 	size_t nmessages;

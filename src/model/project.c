@@ -222,22 +222,6 @@ static int load_kind(struct mx_project *p, enum mx_endpoint_kind kind, const cha
 	return rc;
 }
 
-/* What the configuration asks for and this build cannot do is said, not
- * silently dropped. */
-static void warn_unsupported(const struct mx_project *p)
-{
-	const struct mx_site_config *s = p->site;
-	const json_t *t = json_object_get(mx_user_profile(p->user, s->project, p->profile), "telemetry");
-	const char *env = getenv("MXCP_TELEMETRY_ENABLED");
-	int on = env && *env ? mx_env_flag("MXCP_TELEMETRY_ENABLED")
-	                     : json_is_true(json_object_get(t, "enabled"));
-	if (on)
-		mx_warn("%s: telemetry is enabled for profile '%s', but OpenTelemetry export is not "
-		        "available in this "
-		        "build: no traces or metrics are sent (the audit trail and /metrics are)",
-		        p->user->file ? p->user->file : "MXCP_TELEMETRY_ENABLED", p->profile);
-}
-
 int mx_project_load(const struct mx_project_options *opt, struct mx_project **out, struct mx_err *err)
 {
 	*out = NULL;
@@ -260,6 +244,8 @@ int mx_project_load(const struct mx_project_options *opt, struct mx_project **ou
 		goto fail;
 	}
 	rc = mx_user_load(p->site->project, p->profile, &p->user, err);
+	if (rc == 0)
+		rc = mx_site_check_profile(p->site, p->profile, p->user->profile_declared, err);
 	if (rc)
 		goto fail;
 	rc = mx_site_profile_settings(p->site, p->profile, &p->settings, err);
@@ -267,7 +253,6 @@ int mx_project_load(const struct mx_project_options *opt, struct mx_project **ou
 		goto fail;
 	if ((opt && opt->readonly) || mx_env_flag("MXCP_READONLY"))
 		p->settings.readonly = 1;
-	warn_unsupported(p);
 	if (opt && opt->on_config)
 		opt->on_config(p, opt->on_config_ctx);
 

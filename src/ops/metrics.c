@@ -111,6 +111,9 @@ static void *pool_ctx;
 static mx_metrics_cache_fn cache_fn;
 static void *cache_ctx;
 
+static mx_metrics_telemetry_fn telemetry_fn;
+static void *telemetry_ctx;
+
 static pthread_once_t start_once = PTHREAD_ONCE_INIT;
 static double start_time;
 
@@ -317,7 +320,256 @@ void mx_metrics_reload(int ok)
 	atomic_store(&last_reload_ok, ok ? 1 : 0);
 }
 
+/* ====================================================== MXCP instruments */
+
+/* A family's series are keyed by their label values joined with US
+ * (0x1F), in a table like `struct table` above: lock-free lookup, a mutex
+ * only to append, never shrinks. */
+#define FAMILY_MAX MX_METRICS_MAX_ENDPOINTS
+#define FAMILY_LABELS 5
+#define LABEL_SEP '\x1f'
+
+struct fseries {
+	char key[LABEL_CAP];
+	uint64_t hash;
+	atomic_ullong value;
+};
+
+struct family {
+	const char *otel_name, *prom_name, *help;
+	int nlabels;
+	const char *labels[FAMILY_LABELS];
+	pthread_mutex_t lock;
+	atomic_int n;
+	atomic_int index[INDEX_SLOTS];
+	struct fseries items[FAMILY_MAX + 1]; /* + the folded "other" series */
+};
+
+static struct family families[MX_METRIC_COUNTERS] = {
+        [MX_METRIC_ENDPOINT_REQUESTS] =
+                {"mxcp.endpoint.requests_total",
+                 "mxcp_endpoint_requests_total",
+                 "Endpoint calls, by endpoint, type, status, caller and policy decision.",
+                 5,
+                 {"endpoint", "type", "status", "caller", "policy_decision"},
+                 PTHREAD_MUTEX_INITIALIZER},
+        [MX_METRIC_ENDPOINT_ERRORS] =
+                {"mxcp.endpoint.errors_total",
+                 "mxcp_endpoint_errors_total",
+                 "Endpoint calls that failed, by endpoint, type, caller and error type.",
+                 4,
+                 {"endpoint", "type", "caller", "error_type"},
+                 PTHREAD_MUTEX_INITIALIZER},
+        [MX_METRIC_DUCKDB_QUERIES] = {"mxcp.duckdb.queries_total",
+                                      "mxcp_duckdb_queries_total",
+                                      "DuckDB queries run by endpoints, by operation and status.",
+                                      2,
+                                      {"operation", "status"},
+                                      PTHREAD_MUTEX_INITIALIZER},
+        [MX_METRIC_PYTHON_EXECUTIONS] = {"mxcp.python.executions_total",
+                                         "mxcp_python_executions_total",
+                                         "Python endpoint executions, by name and status.",
+                                         2,
+                                         {"name", "status"},
+                                         PTHREAD_MUTEX_INITIALIZER},
+        [MX_METRIC_POLICY_EVALUATIONS] = {"mxcp.policy.evaluations_total",
+                                          "mxcp_policy_evaluations_total",
+                                          "Policy set evaluations, by type (input, output) and decision.",
+                                          2,
+                                          {"type", "decision"},
+                                          PTHREAD_MUTEX_INITIALIZER},
+};
+
+static const struct {
+	const char *otel_name, *prom_name, *help;
+} gauge_defs[MX_METRIC_GAUGES] = {
+        [MX_METRIC_ENDPOINT_CONCURRENT] = {"mxcp.endpoint.concurrent_executions",
+                                           "mxcp_endpoint_concurrent_executions",
+                                           "Endpoint calls running now."},
+        [MX_METRIC_DUCKDB_CONCURRENT] = {"mxcp.duckdb.concurrent_executions",
+                                         "mxcp_duckdb_concurrent_executions",
+                                         "DuckDB queries of endpoints running now."},
+        [MX_METRIC_PYTHON_CONCURRENT] = {"mxcp.python.concurrent_executions",
+                                         "mxcp_python_concurrent_executions",
+                                         "Python endpoint executions running now."},
+};
+static atomic_long gauges[MX_METRIC_GAUGES];
+
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+		h = (h ^ *p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct fseries *family_probe(struct family *f, const char *key, uint64_t h, size_t *slot_out)
+{
+	size_t mask = INDEX_SLOTS - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		int idx = atomic_load_explicit(&f->index[i], memory_order_acquire);
+		if (idx == 0) {
+			if (slot_out) {
+				*slot_out = i;
+			}
+			return NULL;
+		}
+		struct fseries *s = &f->items[idx - 1];
+		if (s->hash == h && strcmp(s->key, key) == 0) {
+			return s;
+		}
+	}
+}
+
+/* The label values joined into key (cap LABEL_CAP), each sanitised; a
+ * value that would not fit is cut. */
+static void family_key(const struct family *f, const char *const *values, char *key)
+{
+	size_t o = 0;
+	for (int i = 0; i < f->nlabels; i++) {
+		char v[LABEL_CAP];
+		label_sanitize(values ? values[i] : "", v, sizeof v);
+		size_t n = strlen(v);
+		size_t room = LABEL_CAP - 1 - o - (i > 0);
+		if (n > room) {
+			n = room; /* a cut inside a character is re-sanitised below */
+		}
+		if (i > 0) {
+			key[o++] = LABEL_SEP;
+		}
+		memcpy(key + o, v, n);
+		o += n;
+	}
+	key[o] = '\0';
+	char clean[LABEL_CAP];
+	label_sanitize(key, clean, sizeof clean);
+	memcpy(key, clean, strlen(clean) + 1);
+}
+
+void mx_metrics_count(enum mx_metric_counter c, const char *const *label_values)
+{
+	if ((unsigned)c >= MX_METRIC_COUNTERS) {
+		return;
+	}
+	struct family *f = &families[c];
+	char key[LABEL_CAP];
+	family_key(f, label_values, key);
+	uint64_t h = key_hash(key);
+	struct fseries *s = family_probe(f, key, h, NULL);
+	if (!s) {
+		pthread_mutex_lock(&f->lock);
+		size_t slot = 0;
+		s = family_probe(f, key, h, &slot);
+		int n = atomic_load_explicit(&f->n, memory_order_relaxed);
+		if (!s && n >= FAMILY_MAX) {
+			const char *other[FAMILY_LABELS] = {"other", "other", "other", "other", "other"};
+			family_key(f, other, key);
+			h = key_hash(key);
+			s = family_probe(f, key, h, &slot);
+		}
+		if (!s && n <= FAMILY_MAX) {
+			s = &f->items[n];
+			memset(s, 0, sizeof *s);
+			memcpy(s->key, key, strlen(key) + 1);
+			s->hash = h;
+			atomic_store_explicit(&f->index[slot], n + 1, memory_order_release);
+			atomic_store_explicit(&f->n, n + 1, memory_order_release);
+		}
+		pthread_mutex_unlock(&f->lock);
+		if (!s) {
+			return;
+		}
+	}
+	atomic_fetch_add_explicit(&s->value, 1, memory_order_relaxed);
+}
+
+void mx_metrics_gauge_add(enum mx_metric_gauge g, int delta)
+{
+	if ((unsigned)g < MX_METRIC_GAUGES) {
+		atomic_fetch_add_explicit(&gauges[g], delta, memory_order_relaxed);
+	}
+}
+
+/* Split a family key into its values (pointers into buf, a copy). */
+static void family_split(const struct family *f, const char *key, char *buf, const char **values)
+{
+	memcpy(buf, key, strlen(key) + 1);
+	char *p = buf;
+	for (int i = 0; i < f->nlabels; i++) {
+		values[i] = p;
+		char *sep = p ? strchr(p, LABEL_SEP) : NULL;
+		if (sep) {
+			*sep = '\0';
+			p = sep + 1;
+		} else {
+			p = NULL;
+			for (int j = i + 1; j < f->nlabels; j++) {
+				values[j] = "";
+			}
+			break;
+		}
+	}
+}
+
+void mx_metrics_visit(const struct mx_metrics_visitor *v)
+{
+	pthread_once(&start_once, start_time_init);
+	static const char *const version_label[] = {"version"};
+	static const char *const version_value[] = {MXCP_VERSION};
+	v->metric(v->ctx, "mxcp.up", "1 while the server runs.", 1);
+	v->point(v->ctx, version_label, version_value, 1, 1);
+	for (int c = 0; c < MX_METRIC_COUNTERS; c++) {
+		struct family *f = &families[c];
+		int n = atomic_load_explicit(&f->n, memory_order_acquire);
+		v->metric(v->ctx, f->otel_name, f->help, 0);
+		for (int i = 0; i < n; i++) {
+			char buf[LABEL_CAP];
+			const char *values[FAMILY_LABELS];
+			family_split(f, f->items[i].key, buf, values);
+			v->point(v->ctx, f->labels, values, (size_t)f->nlabels,
+			         (long long)atomic_load_explicit(&f->items[i].value, memory_order_relaxed));
+		}
+	}
+	for (int g = 0; g < MX_METRIC_GAUGES; g++) {
+		v->metric(v->ctx, gauge_defs[g].otel_name, gauge_defs[g].help, 1);
+		v->point(v->ctx, NULL, NULL, 0, atomic_load_explicit(&gauges[g], memory_order_relaxed));
+	}
+	static const char *const endpoint_label[] = {"endpoint"};
+	int n = atomic_load_explicit(&denials.n, memory_order_acquire);
+	v->metric(v->ctx, "mxcp.policy.denials_total", "Calls refused by a policy, by endpoint.", 0);
+	for (int i = 0; i < n; i++) {
+		const char *value[] = {denials.items[i].endpoint};
+		v->point(
+		        v->ctx, endpoint_label, value, 1,
+		        (long long)atomic_load_explicit(&denials.items[i].outcomes[0], memory_order_relaxed));
+	}
+	static const char *const status_label[] = {"status"};
+	static const char *const success[] = {"success"}, *const error[] = {"error"};
+	v->metric(v->ctx, "mxcp.reloads_total", "Configuration reloads, by status.", 0);
+	v->point(v->ctx, status_label, success, 1, (long long)atomic_load(&reloads_ok));
+	v->point(v->ctx, status_label, error, 1, (long long)atomic_load(&reloads_failed));
+}
+
+static void family_reset(struct family *f)
+{
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < INDEX_SLOTS; i++) {
+		atomic_store(&f->index[i], 0);
+	}
+	atomic_store(&f->n, 0);
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* ================================================================ sources */
+
+void mx_metrics_set_telemetry_source(mx_metrics_telemetry_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&sources_lock);
+	telemetry_fn = fn;
+	telemetry_ctx = fn ? ctx : NULL;
+	pthread_mutex_unlock(&sources_lock);
+}
 
 void mx_metrics_set_audit_source(mx_metrics_audit_fn fn, void *ctx)
 {
@@ -741,6 +993,66 @@ static int render_process(struct mx_buf *out)
 	return rc;
 }
 
+static int render_families(struct mx_buf *out)
+{
+	int rc = 0;
+	for (int c = 0; c < MX_METRIC_COUNTERS && rc == 0; c++) {
+		struct family *f = &families[c];
+		int n = atomic_load_explicit(&f->n, memory_order_acquire);
+		rc = put_family(out, f->prom_name, "counter", f->help);
+		for (int i = 0; i < n && rc == 0; i++) {
+			char buf[LABEL_CAP];
+			const char *values[FAMILY_LABELS];
+			family_split(f, f->items[i].key, buf, values);
+			rc = mx_buf_printf(out, "%s{", f->prom_name);
+			for (int l = 0; l < f->nlabels && rc == 0; l++) {
+				rc = mx_buf_printf(out, "%s%s=\"", l ? "," : "", f->labels[l]);
+				if (rc == 0) {
+					rc = put_label_value(out, values[l]);
+				}
+				if (rc == 0) {
+					rc = mx_buf_putc(out, '"');
+				}
+			}
+			if (rc == 0) {
+				rc = mx_buf_printf(
+				        out, "} %llu\n",
+				        atomic_load_explicit(&f->items[i].value, memory_order_relaxed));
+			}
+		}
+	}
+	for (int g = 0; g < MX_METRIC_GAUGES && rc == 0; g++) {
+		rc = put_family(out, gauge_defs[g].prom_name, "gauge", gauge_defs[g].help);
+		if (rc == 0) {
+			rc = mx_buf_printf(out, "%s %ld\n", gauge_defs[g].prom_name,
+			                   atomic_load_explicit(&gauges[g], memory_order_relaxed));
+		}
+	}
+	return rc;
+}
+
+static int render_telemetry(struct mx_buf *out, const struct mx_metrics_telemetry *t)
+{
+	return mx_buf_printf(out,
+	                     "# HELP mxcp_telemetry_spans_queued Spans waiting for the OTLP exporter.\n"
+	                     "# TYPE mxcp_telemetry_spans_queued gauge\n"
+	                     "mxcp_telemetry_spans_queued %zu\n"
+	                     "# HELP mxcp_telemetry_spans_exported_total Spans the collector accepted.\n"
+	                     "# TYPE mxcp_telemetry_spans_exported_total counter\n"
+	                     "mxcp_telemetry_spans_exported_total %llu\n"
+	                     "# HELP mxcp_telemetry_spans_dropped_total Spans dropped: the export queue was "
+	                     "full, or the collector refused them.\n"
+	                     "# TYPE mxcp_telemetry_spans_dropped_total counter\n"
+	                     "mxcp_telemetry_spans_dropped_total %llu\n"
+	                     "# HELP mxcp_telemetry_export_failures_total OTLP export attempts that failed.\n"
+	                     "# TYPE mxcp_telemetry_export_failures_total counter\n"
+	                     "mxcp_telemetry_export_failures_total %llu\n"
+	                     "# HELP mxcp_telemetry_exporter_failing 1 while the last OTLP export failed.\n"
+	                     "# TYPE mxcp_telemetry_exporter_failing gauge\n"
+	                     "mxcp_telemetry_exporter_failing %d\n",
+	                     t->queued, t->exported, t->dropped, t->export_failures, t->failing ? 1 : 0);
+}
+
 int mx_metrics_render(struct mx_buf *out)
 {
 	pthread_once(&start_once, start_time_init);
@@ -806,6 +1118,22 @@ int mx_metrics_render(struct mx_buf *out)
 	if (rc == 0) {
 		rc = render_process(out);
 	}
+	if (rc == 0) {
+		rc = render_families(out);
+	}
+	if (rc == 0) {
+		struct mx_metrics_telemetry t = {0};
+		int have = 0;
+		pthread_mutex_lock(&sources_lock);
+		if (telemetry_fn) {
+			telemetry_fn(telemetry_ctx, &t);
+			have = 1;
+		}
+		pthread_mutex_unlock(&sources_lock);
+		if (have) {
+			rc = render_telemetry(out, &t);
+		}
+	}
 	return rc;
 }
 
@@ -822,7 +1150,14 @@ void mx_metrics_reset(void)
 	atomic_store(&reloads_failed, 0);
 	atomic_store(&last_reload_ok, 1);
 	atomic_store(&last_reload_success_ms, 0);
+	for (int c = 0; c < MX_METRIC_COUNTERS; c++) {
+		family_reset(&families[c]);
+	}
+	for (int g = 0; g < MX_METRIC_GAUGES; g++) {
+		atomic_store(&gauges[g], 0);
+	}
 	mx_metrics_set_audit_source(NULL, NULL);
 	mx_metrics_set_db_pool_source(NULL, NULL);
 	mx_metrics_set_cache_source(NULL, NULL);
+	mx_metrics_set_telemetry_source(NULL, NULL);
 }

@@ -49,7 +49,55 @@ void mx_metrics_auth(const char *provider, const char *result);
 /* A configuration reload finished (ok: 1 applied, 0 refused). */
 void mx_metrics_reload(int ok);
 
+/* ------------------------------------------------------ MXCP's instruments */
+
+/* MXCP's own metrics (docs/telemetry.md), one set of instruments feeding
+ * both exports: /metrics shows them with the dots as underscores
+ * (mxcp_endpoint_requests_total{…}), OpenTelemetry under MXCP's names
+ * (mx_metrics_visit). Each counter takes exactly its labels' values, in
+ * the order listed. At most MX_METRICS_MAX_ENDPOINTS label sets per
+ * counter; later ones count under every label "other". */
+enum mx_metric_counter {
+	MX_METRIC_ENDPOINT_REQUESTS, /* endpoint, type, status, caller, policy_decision */
+	MX_METRIC_ENDPOINT_ERRORS, /* endpoint, type, caller, error_type */
+	MX_METRIC_DUCKDB_QUERIES, /* operation, status */
+	MX_METRIC_PYTHON_EXECUTIONS, /* name, status */
+	MX_METRIC_POLICY_EVALUATIONS, /* type, decision */
+	MX_METRIC_COUNTERS
+};
+void mx_metrics_count(enum mx_metric_counter c, const char *const *label_values);
+
+/* Up-down gauges: calls running now, by stage. */
+enum mx_metric_gauge {
+	MX_METRIC_ENDPOINT_CONCURRENT, /* mxcp.endpoint.concurrent_executions */
+	MX_METRIC_DUCKDB_CONCURRENT, /* mxcp.duckdb.concurrent_executions */
+	MX_METRIC_PYTHON_CONCURRENT, /* mxcp.python.concurrent_executions */
+	MX_METRIC_GAUGES
+};
+void mx_metrics_gauge_add(enum mx_metric_gauge g, int delta);
+
+/* Walk every instrument OpenTelemetry exports, under MXCP's names: the
+ * counters above, the gauges, mxcp.up, mxcp.policy.denials_total
+ * (endpoint) and mxcp.reloads_total (status). metric() opens an instrument
+ * (gauge 0: a monotonic counter), point() gives one of its label sets. */
+struct mx_metrics_visitor {
+	void (*metric)(void *ctx, const char *name, const char *description, int gauge);
+	void (*point)(void *ctx, const char *const *label_names, const char *const *label_values, size_t n,
+	              long long value);
+	void *ctx;
+};
+void mx_metrics_visit(const struct mx_metrics_visitor *v);
+
 /* ---------------------------------------------------------------- sources */
+
+/* The telemetry exporter's queue (ops/telemetry.h installs it). */
+struct mx_metrics_telemetry {
+	size_t queued;
+	unsigned long long exported, dropped, export_failures;
+	int failing;
+};
+typedef void (*mx_metrics_telemetry_fn)(void *ctx, struct mx_metrics_telemetry *out);
+void mx_metrics_set_telemetry_source(mx_metrics_telemetry_fn fn, void *ctx);
 
 /* The audit writer's gauges and counters (audit/writer.h has a source:
  * mx_audit_metrics_source). */

@@ -36,6 +36,7 @@ struct mx_server {
 	struct mx_server_failure *failures; /* relpaths borrowed from project */
 	size_t nfailures;
 	unsigned char *drop; /* per endpoint of project: invalid */
+	size_t nskipped; /* invalid endpoints left out (--ignore-errors), for the banner */
 	struct mx_audit *audit; /* NULL: audit off */
 	struct mx_cache *cache; /* the response cache; NULL: none configured */
 	struct mx_mcp_server *mcp;

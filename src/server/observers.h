@@ -2,8 +2,10 @@
 /*
  * observers — the call observers the server installs in the call path
  * (exec/observer.h): the audit trail (one record per call, redacted, and the
- * answer withheld when the record cannot be written) and metrics (policy
- * denials). Telemetry will add its span here.
+ * answer withheld when the record cannot be written, the call's trace id
+ * in it) and metrics (MXCP's endpoint counters, policy denials). Spans are
+ * not an observer's: the call path opens and ends them itself
+ * (exec/invoke.c), so a span covers the call, not its aftermath.
  */
 #ifndef MX_SERVER_OBSERVERS_H
 #define MX_SERVER_OBSERVERS_H

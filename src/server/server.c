@@ -42,9 +42,11 @@
 #include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "ops/telemetry.h"
 #include "ops/ready.h"
 #include "server/cache.h"
 #include "server/observers.h"
+#include "server/telemetry.h"
 #include "transport/admin.h"
 #include "transport/http/http.h"
 #include "transport/stdio.h"
@@ -330,6 +332,7 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 			mx_warn("Skipping invalid endpoint %s: %s", s->failures[i].relpath,
 			        mx_err_format(&s->failures[i].err, msg, sizeof msg));
 		mx_project_drop_endpoints(p, s->drop);
+		s->nskipped = s->nfailures;
 		s->nfailures = 0; /* served without them */
 	}
 	if (s->http && site_auth_unconfigured(p, err))
@@ -343,6 +346,8 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 		return rc;
 	mx_metrics_set_audit_source(s->audit ? mx_audit_metrics_source : NULL, s->audit);
 	if ((rc = mx_server_cache_check(p, err)) != 0 || (rc = mx_server_cache_open(p, &s->cache, err)) != 0)
+		return rc;
+	if ((rc = mx_server_telemetry_start(p, err)) != 0)
 		return rc;
 	const struct mx_user_transport *ut = &p->user->transport;
 	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
@@ -525,6 +530,44 @@ static int admin_start(struct mx_server *s, struct mx_err *err)
 	return mx_admin_start(&aopt, &s->admin, err);
 }
 
+/* MXCP's start banner (stdout, HTTP transports only: over stdio stdout is
+ * the protocol's): project, profile, transport, address, mode, endpoints. */
+static void print_banner(const struct mx_server *s, const struct mx_http_options *h)
+{
+	const struct mx_project *p = s->project;
+	size_t counts[3] = {0, 0, 0};
+	for (size_t i = 0; i < p->nendpoints; i++)
+		if ((size_t)p->endpoints[i]->kind < 3)
+			counts[p->endpoints[i]->kind]++;
+	size_t skipped = s->nskipped;
+	const char *host = h->host && h->host[0] ? h->host : "localhost";
+	printf("\n%s\n          🚀 MXCP Server Starting\n%s\n\n",
+	       "============================================================",
+	       "============================================================");
+	printf("📋 Configuration:\n   • Project: %s\n   • Profile: %s\n   • Transport: %s\n   • Host: %s\n"
+	       "   • Port: %d\n   • Mode: %s\n",
+	       p->site->project, p->profile, s->transport, host, h->port,
+	       p->settings.readonly ? "Read-only" : "Read-write");
+	if (h->stateless)
+		printf("   • HTTP Mode: Stateless\n");
+	printf("   • SQL Tools: %s\n",
+	       mx_server_sql_tools_served(p, s->cfg.sql_tools) ? "Enabled" : "Disabled");
+	printf("\n📊 Endpoints:\n");
+	static const char *const names[3] = {"Tools", "Resources", "Prompts"};
+	for (int k = 0; k < 3; k++)
+		if (counts[k])
+			printf("   • %s: %zu\n", names[k], counts[k]);
+	if (p->nendpoints == 0)
+		printf("   ⚠️  No endpoints found!\n"
+		       "   Create tools in the 'tools/' directory, resources in 'resources/', etc.\n");
+	if (skipped)
+		printf("\n⚠️  Skipped endpoints: %zu\n   Use 'mxcp validate' to see details\n", skipped);
+	printf("\n------------------------------------------------------------\n"
+	       "\n✅ Server ready!\n   Listening on http://%s:%d%s\n\nPress Ctrl+C to stop\n\n",
+	       host, h->port, h->legacy_only ? "/sse" : "/mcp");
+	fflush(stdout);
+}
+
 static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *err)
 {
 	const struct mx_server_config *f = &s->cfg;
@@ -557,7 +600,10 @@ static int http_start(struct mx_server *s, struct mx_http **out, struct mx_err *
 	        .auth = s->auth,
 	        .scheme = ut->scheme,
 	};
-	return mx_http_start(s->mcp, &hopt, out, err);
+	rc = mx_http_start(s->mcp, &hopt, out, err);
+	if (rc == 0)
+		print_banner(s, &hopt);
+	return rc;
 }
 
 /* mxcp.runtime.reload_duckdb(): Python's reload requests (exec/python.h),
@@ -681,6 +727,10 @@ void mx_server_free(struct mx_server *s)
 	mx_metrics_set_audit_source(NULL, NULL);
 	mx_server_cache_close(s->cache); /* after the protocol core: no call still looks up */
 	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
+	/* after the protocol core too: no span is still open. The queue gets the
+	 * shutdown grace (5 s when none is set) to reach the collector. */
+	long grace = s->project && s->project->user ? s->project->user->transport.shutdown_grace : 0;
+	mx_telemetry_stop(grace > 0 ? (unsigned)(grace < 30 ? grace : 30) * 1000 : 5000);
 	mx_auth_close(s->auth); /* after the transports: no request is still verifying */
 	json_decref(s->stdio_user);
 	mx_free(s->failures);

@@ -227,29 +227,40 @@ int mx_type_check_length(struct mx_type_conv *c, const struct mx_type *t, const 
 	return 0;
 }
 
-/* multipleOf/minimum/maximum/exclusive*, with MXCP's messages; bounds print
- * as Python floats because pydantic stores them as float. */
+/* A bound as the message shows it. MXCP's model stores bounds as float, so
+ * it says "Value must be >= 1.0" even of an integer parameter; mxcp keeps
+ * that for `number` and says "1" for an `integer` (a deliberate
+ * difference, README). */
+static void bound_text(const struct mx_type *t, double d, char *buf, size_t sz)
+{
+	if (t->kind == MX_T_INTEGER && d == trunc(d) && fabs(d) < 9007199254740992.0)
+		snprintf(buf, sz, "%lld", (long long)d);
+	else
+		mx_pytext_float(d, buf, sz);
+}
+
+/* multipleOf/minimum/maximum/exclusive*, with MXCP's messages. */
 int mx_type_check_bounds(struct mx_type_conv *c, const struct mx_type *t, double v, int with_exclusive)
 {
 	char num[40];
 	if (with_exclusive && t->has_multiple_of && fmod(v, t->multiple_of) != 0) {
-		mx_pytext_float(t->multiple_of, num, sizeof num);
+		bound_text(t, t->multiple_of, num, sizeof num);
 		return mx_type_conv_fail(c, "Value must be multiple of %s", num);
 	}
 	if (t->has_minimum && v < t->minimum) {
-		mx_pytext_float(t->minimum, num, sizeof num);
+		bound_text(t, t->minimum, num, sizeof num);
 		return mx_type_conv_fail(c, "Value must be >= %s", num);
 	}
 	if (t->has_maximum && v > t->maximum) {
-		mx_pytext_float(t->maximum, num, sizeof num);
+		bound_text(t, t->maximum, num, sizeof num);
 		return mx_type_conv_fail(c, "Value must be <= %s", num);
 	}
 	if (with_exclusive && t->has_exclusive_minimum && v <= t->exclusive_minimum) {
-		mx_pytext_float(t->exclusive_minimum, num, sizeof num);
+		bound_text(t, t->exclusive_minimum, num, sizeof num);
 		return mx_type_conv_fail(c, "Value must be > %s", num);
 	}
 	if (with_exclusive && t->has_exclusive_maximum && v >= t->exclusive_maximum) {
-		mx_pytext_float(t->exclusive_maximum, num, sizeof num);
+		bound_text(t, t->exclusive_maximum, num, sizeof num);
 		return mx_type_conv_fail(c, "Value must be < %s", num);
 	}
 	return 0;

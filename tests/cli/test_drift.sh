@@ -106,4 +106,20 @@ expect_out_contains "✅ NO DRIFT DETECTED"
 run drift-check --force
 expect_rc 2 "drift-check takes no --force"
 
+# A baseline of another snapshot version is named as MXCP names it.
+jq '.version = 2' "$SCRATCH/base.json" > "$SCRATCH/v2.json"
+run drift-check --baseline "$SCRATCH/v2.json"
+expect_rc 1 "--baseline of version 2"
+expect_err_contains "Failed to load baseline snapshot: Unsupported snapshot version: 2"
+run drift-check --baseline "$SCRATCH/v2.json" --json-output
+expect_rc 1
+expect_json '.error' '"Failed to load baseline snapshot: Unsupported snapshot version: 2"'
+jq '.version = "1.0"' "$SCRATCH/base.json" > "$SCRATCH/vs.json"
+run drift-check --baseline "$SCRATCH/vs.json"
+expect_err_contains "Unsupported snapshot version: 1.0"
+jq 'del(.tables)' "$SCRATCH/base.json" > "$SCRATCH/notables.json"
+run drift-check --baseline "$SCRATCH/notables.json"
+expect_rc 1 "a baseline without tables"
+expect_err_contains "expected version 1 with tables and resources"
+
 echo "test_drift: $TESTS commands ok"

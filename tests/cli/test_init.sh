@@ -61,4 +61,40 @@ expect_rc 0
 [ -f other/data/db-prod.duckdb ] || fail "no db-prod.duckdb"
 grep -q '^project: sales$' other/mxcp-site.yml || fail "project name not written"
 grep -q '^profile: prod$' other/mxcp-site.yml || fail "profile not written"
+
+# MXCP's question: a Claude Desktop server_config.json on yes (read from a
+# pipe), none on no or without an answer; the snippet is printed either way
+# and names the project with --project-dir, so it works from any folder.
+cd "$SCRATCH"
+printf 'y\n' | "$MXCP" init withcfg --bootstrap >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "init with y"
+expect_out_contains "Would you like to generate a Claude Desktop configuration file? [y/N]: "
+expect_out_contains "✓ Generated server_config.json for Claude Desktop"
+[ -f withcfg/server_config.json ] || fail "no server_config.json after y"
+cp withcfg/server_config.json "$SCRATCH/out"
+expect_json '.mcpServers.withcfg.args' "[\"serve\",\"--transport\",\"stdio\",\"--project-dir\",\"$SCRATCH/withcfg\"]"
+expect_json '.mcpServers.withcfg.cwd' "\"$SCRATCH/withcfg\""
+expect_json '.mcpServers.withcfg.command | test("mxcp$")' 'true'
+printf 'n\n' | "$MXCP" init nocfg >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "init with n"
+expect_out_contains "Skipped Claude Desktop configuration generation"
+expect_out_contains "\"--project-dir\","
+[ ! -f nocfg/server_config.json ] || fail "server_config.json written after n"
+"$MXCP" init noanswer </dev/null >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "init without an answer"
+[ ! -f noanswer/server_config.json ] || fail "server_config.json written without an answer"
+printf 'maybe\nyes\n' | "$MXCP" init twice >"$SCRATCH/out" 2>"$SCRATCH/err" || fail "init, answered twice"
+expect_out_contains "Error: invalid input"
+[ -f twice/server_config.json ] || fail "no server_config.json after maybe, yes"
+
+# The generated command, started in / as Claude Desktop starts it, serves.
+set -- $(jq -r '.mcpServers.withcfg.args[]' withcfg/server_config.json)
+(cd / && printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' \
+	'{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+	'{"jsonrpc":"2.0","id":2,"method":"tools/list"}' |
+	"$MXCP" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err") || fail "serve from / with --project-dir"
+grep -q '"name":"hello_world"' "$SCRATCH/out" || fail "tools/list from / did not list hello_world"
+TESTS=$((TESTS + 5))
+
+# --project-dir without FOLDER is the folder to create
+run init --project-dir "$SCRATCH/made/here"
+expect_rc 0 "init --project-dir"
+[ -f "$SCRATCH/made/here/mxcp-site.yml" ] || fail "init --project-dir did not create the project there"
 done_testing

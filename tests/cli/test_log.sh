@@ -153,16 +153,32 @@ run log-cleanup --dry-run --json
 expect_rc 0 "log-cleanup --dry-run"
 expect_json '.result | [.status, .message, .deleted_per_schema["mxcp.audit:v1"]]' '["dry_run","Would delete 1 records",1]'
 [ -f audit/production-20240115T120000.jsonl ] || fail "dry run deleted a file"
+run log-cleanup --dry-run
+expect_out_contains "Total records that would be deleted: 1"
+expect_out_contains "Run without --dry-run to actually delete these records."
 run log-cleanup
 expect_rc 0 "log-cleanup"
 expect_out_contains "Total records deleted: 1"
 [ ! -f audit/production-20240115T120000.jsonl ] || fail "old segment still there"
 run log-cleanup --older-than 1d
-expect_out "No records were deleted."
+expect_out "Applying retention policies...
+No records were deleted."
+run log-cleanup --dry-run
+expect_rc 0 "dry run, nothing to delete"
+expect_out "DRY RUN: Analyzing what would be deleted...
+
+No records would be deleted."
 run log --verify
 expect_rc 0 "verify after cleanup"
 run log-cleanup --profile quiet --json
+expect_rc 0 "log-cleanup --json, audit disabled"
 expect_json '.result.status' '"skipped"'
+# audit disabled: MXCP's message and exit 0, so a retention cron job passes
+run log-cleanup --profile quiet
+expect_rc 0 "log-cleanup, audit disabled"
+expect_out "Audit logging is not enabled for profile 'quiet'"
+run log-cleanup --profile quiet --dry-run
+expect_rc 0 "log-cleanup --dry-run, audit disabled"
 
 # mv-away backup recipe (a running writer is covered by the unit tests): the
 # next record starts a new file at the path

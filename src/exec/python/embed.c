@@ -43,7 +43,8 @@
 #include <string.h>
 
 static PyObject *embed_mod; /* mxcp._embed */
-static PyObject *fn_call, *fn_run_hooks, *fn_run_payload, *fn_signature, *fn_required, *cls_project;
+static PyObject *fn_is_async, *fn_call, *fn_run_hooks, *fn_run_payload, *fn_signature, *fn_required,
+        *cls_project;
 static PyObject *exc_cancelled; /* mxcp._embed.Cancelled */
 static PyObject *fn_blob; /* mxcp.content._blob: a resource's bytes as MCP content */
 
@@ -226,12 +227,14 @@ static int py_call(const struct mx_exec_call *x, json_t **out, struct mx_err *er
 		r.thread_id = PyThread_get_thread_ident();
 		r.in_python = 1;
 		running_add(&r);
-		res = PyObject_CallFunctionObjArgs(fn_call, f->func, kwargs, (PyObject *)h, NULL);
+		res = PyObject_CallFunctionObjArgs(fn_call, f->func, kwargs, (PyObject *)h,
+		                                   f->is_async ? Py_True : Py_False, NULL);
 		/* A resource's bytes are its blob (MCP content), not base64 text. */
 		if (res && x->ep->kind == MX_EP_RESOURCE && (PyBytes_Check(res) || PyByteArray_Check(res)))
 			Py_SETREF(res, PyObject_CallOneArg(fn_blob, res));
 		r.in_python = 0;
-		PyThreadState_SetAsyncExc(r.thread_id, NULL); /* one that came too late */
+		if (r.interrupted)
+			PyThreadState_SetAsyncExc(r.thread_id, NULL); /* one that came too late */
 	}
 	if (r.interrupted || (res == NULL && mx_call_ctx_cancelled(x->ctx))) {
 		PyErr_Clear();
@@ -367,6 +370,10 @@ static int resolve_functions(struct mxpy_state *st, struct mx_project *p, int st
 			continue;
 		}
 		f->func = res;
+		PyObject *a = PyObject_CallOneArg(fn_is_async, res);
+		f->is_async = a == Py_True;
+		Py_XDECREF(a);
+		PyErr_Clear();
 	}
 	return 0;
 }
@@ -573,6 +580,7 @@ static int py_start(const char *package_dir, struct mx_err *err)
 		goto py_error;
 	embed_mod = PyImport_ImportModule("mxcp._embed");
 	fn_call = attr(embed_mod, "call");
+	fn_is_async = attr(embed_mod, "is_coroutine_function");
 	fn_run_hooks = attr(embed_mod, "run_hooks");
 	fn_run_payload = attr(embed_mod, "run_payload");
 	fn_signature = attr(embed_mod, "signature_names");
@@ -582,8 +590,8 @@ static int py_start(const char *package_dir, struct mx_err *err)
 	PyObject *content_mod = PyImport_ImportModule("mxcp.content");
 	fn_blob = attr(content_mod, "_blob");
 	Py_XDECREF(content_mod);
-	if (!fn_blob || !fn_call || !fn_run_hooks || !fn_run_payload || !fn_signature || !fn_required ||
-	    !cls_project || !exc_cancelled || mxpy_convert_init() != 0)
+	if (!fn_blob || !fn_call || !fn_is_async || !fn_run_hooks || !fn_run_payload || !fn_signature ||
+	    !fn_required || !cls_project || !exc_cancelled || mxpy_convert_init() != 0)
 		goto py_error;
 	PyObject *res = PyObject_CallMethod(embed_mod, "start", NULL);
 	if (res == NULL)

@@ -79,7 +79,8 @@ static PyObject *call_progress(PyObject *self, PyObject *args)
 /* request(method, params, timeout): a request to the client (sampling,
  * elicitation) on the call's stream, waited for without the GIL. Returns
  * (True, result) or (False, (kind, code, message, data)), kind one of
- * "unsupported", "error", "timeout", "cancelled"; mxcp.runtime raises. */
+ * "unsupported", "error", "timeout", "cancelled", "input_required" (2026-07-28:
+ * the call must end with an input-required result); mxcp.runtime raises. */
 static PyObject *call_request(PyObject *self, PyObject *args)
 {
 	struct mxpy_call *h = (struct mxpy_call *)self;
@@ -106,7 +107,8 @@ static PyObject *call_request(PyObject *self, PyObject *args)
 		json_decref(result);
 		return r ? Py_BuildValue("(ON)", Py_True, r) : NULL;
 	}
-	const char *kind = rc == MX_ENOTFOUND    ? "unsupported"
+	const char *kind = rc == MX_EINPUT       ? "input_required"
+	                   : rc == MX_ENOTFOUND  ? "unsupported"
 	                   : rc == MX_ELIMIT     ? "timeout"
 	                   : rc == MX_ECANCELLED ? "cancelled"
 	                                         : "error";

@@ -61,6 +61,7 @@ struct mxpy_state {
 struct mxpy_func {
 	PyObject *func; /* NULL when its module or the function is missing */
 	char *error; /* why func is NULL */
+	int is_async; /* an `async def`: awaited on the event loop */
 	const struct mx_endpoint *ep;
 	struct mxpy_state *st;
 };

@@ -115,6 +115,29 @@ static int open_raw(const char *path, int readonly, int sandboxed, duckdb_databa
 	char *derr = NULL;
 	duckdb_state st = duckdb_open_ext(path, out, cfg, &derr);
 	duckdb_destroy_config(&cfg);
+	if (st != DuckDBSuccess && derr &&
+	    (strstr(derr, "Could not set lock") || strstr(derr, "Conflicting lock"))) {
+		/* DuckDB's text speaks of its own shell's -readonly; say what to
+		 * do with mxcp. DuckDB's own words come last, minus that advice. */
+		char *cut = strstr(derr, "However, you would be able");
+		if (cut == NULL && (cut = strstr(derr, "-readonly")) != NULL)
+			while (cut > derr && !(cut[-1] == ' ' && cut > derr + 1 && cut[-2] == '.'))
+				cut--;
+		if (cut) {
+			while (cut > derr && cut[-1] == ' ')
+				cut--;
+			*cut = '\0';
+		}
+		int rc = mx_err_set(
+		        err, MX_EDB,
+		        "Cannot open DuckDB database '%s': another process holds it (a running `mxcp "
+		        "serve`?). Stop it, or share the file read-only: start the server with "
+		        "`mxcp serve --readonly` and run this command with --readonly (or "
+		        "MXCP_READONLY=1); both must be read-only for both to open it. (DuckDB: %s)",
+		        path, derr);
+		duckdb_free(derr);
+		return rc;
+	}
 	if (st != DuckDBSuccess) {
 		int rc = mx_err_set(err, MX_EDB, "Cannot open DuckDB database '%s': %s", path,
 		                    derr ? derr : "unknown error");

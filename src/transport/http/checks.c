@@ -215,7 +215,21 @@ int mx_http_supported_revision(const char *v)
 /* Decode Mcp-Name's "=?base64?…?=" form into out; 0, or -1 if malformed. */
 static int decode_header_value(const char *v, char *out, size_t n)
 {
+	/* A field value excludes the optional whitespace around it (RFC 9110
+	 * 5.5): " name " names "name". */
+	while (*v == ' ' || *v == '\t')
+		v++;
 	size_t len = strlen(v);
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (len + 1 > n)
+		return -1;
+	char trimmed[1024];
+	if (len >= sizeof trimmed)
+		return -1;
+	memcpy(trimmed, v, len);
+	trimmed[len] = '\0';
+	v = trimmed;
 	if (len < 11 || strncmp(v, "=?base64?", 9) != 0 || strcmp(v + len - 2, "?=") != 0) {
 		if (len + 1 > n)
 			return -1;

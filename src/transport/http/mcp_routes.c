@@ -24,6 +24,38 @@
 
 /* ------------------------------------------------------------ /mcp POST */
 
+/* What a 2026-07-28 request's params lack of the _meta that revision
+ * requires (protocolVersion, clientCapabilities; clientInfo is a SHOULD),
+ * or NULL. */
+static const char *missing_meta(const json_t *params)
+{
+	const json_t *meta = json_object_get(params, "_meta");
+	if (!json_is_object(meta))
+		return "_meta is required in protocol revision " MX_MCP_STATELESS_REVISION;
+	if (!json_is_string(json_object_get(meta, "io.modelcontextprotocol/protocolVersion")))
+		return "_meta[\"io.modelcontextprotocol/protocolVersion\"] is required";
+	if (!json_is_object(json_object_get(meta, "io.modelcontextprotocol/clientCapabilities")))
+		return "_meta[\"io.modelcontextprotocol/clientCapabilities\"] is required";
+	return NULL;
+}
+
+/* 400 with UnsupportedProtocolVersionError (-32022): data.supported lists
+ * the revisions we speak (as server/discover does), data.requested echoes
+ * the header. */
+static enum MHD_Result refuse_version(struct MHD_Connection *c, const char *hpv, const json_t *id)
+{
+	json_t *supported = json_array();
+	for (int i = 0; supported && MX_MCP_REVISIONS[i]; i++)
+		json_array_append_new(supported, json_string(MX_MCP_REVISIONS[i]));
+	char msg[160];
+	snprintf(msg, sizeof msg, "Bad Request: Unsupported protocol version: %.64s", hpv);
+	json_t *data = json_pack("{s:o, s:s}", "supported", supported, "requested", hpv);
+	json_t *idv = json_is_string(id) || json_is_integer(id) ? (json_t *)id : NULL;
+	mx_metrics_http_request("/mcp", "", "error", 0);
+	return mx_http_queue_json(c, MHD_HTTP_BAD_REQUEST,
+	                          mx_rpc_error(idv, MX_MCP_CODE_UNSUPPORTED_VERSION, msg, data));
+}
+
 enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, struct req *rq)
 {
 	const char *ctype = mx_http_header(c, "Content-Type");
@@ -36,13 +68,15 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 		        c, MHD_HTTP_NOT_ACCEPTABLE, -32000, NULL,
 		        "Not Acceptable: Client must accept both application/json and text/event-stream");
 	const char *hpv = mx_http_header(c, "MCP-Protocol-Version");
-	if (hpv && !mx_http_supported_revision(hpv))
-		return mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, -32000, NULL,
-		                      "Bad Request: Unsupported protocol version: %.64s (supported versions: "
-		                      "2026-07-28, 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05)",
-		                      hpv);
 	json_error_t jerr;
 	json_t *msg = json_loadb(rq->body.p ? rq->body.p : "", rq->body.len, 0, &jerr);
+	if (hpv && !mx_http_supported_revision(hpv)) {
+		/* UnsupportedProtocolVersionError: the revisions we speak, the one
+		 * asked for, and the request's id when the body has one. */
+		enum MHD_Result r = refuse_version(c, hpv, json_object_get(msg, "id"));
+		json_decref(msg);
+		return r;
+	}
 	if (msg == NULL)
 		return mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, MX_RPC_PARSE_ERROR, NULL, "Parse error: %s",
 		                      jerr.text);
@@ -67,6 +101,18 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 	int modern = (hpv && strcmp(hpv, MX_MCP_STATELESS_REVISION) == 0) ||
 	             (body_pv && strcmp(body_pv, MX_MCP_STATELESS_REVISION) == 0);
 	char why[600];
+	/* 2026-07-28 on the wire (its header) but a request without the _meta
+	 * that revision requires: -32602 with 400, before anything else. */
+	const char *no_meta =
+	        hpv && strcmp(hpv, MX_MCP_STATELESS_REVISION) == 0 && has_request && json_is_object(msg)
+	                ? missing_meta(params)
+	                : NULL;
+	if (no_meta) {
+		enum MHD_Result r = mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, MX_RPC_INVALID_PARAMS,
+		                                   json_object_get(msg, "id"), "Invalid params: %s", no_meta);
+		json_decref(msg);
+		return r;
+	}
 	const char *mismatch = modern ? mx_http_header_mismatch(c, msg, why, sizeof why) : NULL;
 	if (mismatch) {
 		enum MHD_Result r = mx_http_refuse(c, MHD_HTTP_BAD_REQUEST, -32020,

@@ -248,8 +248,9 @@ static enum MHD_Result queue_post_json(struct MHD_Connection *conn, struct strea
 		status = MHD_HTTP_SERVICE_UNAVAILABLE; /* the server stopped before the answer */
 	else if (st->modern && st->failed && st->error_code == MX_RPC_METHOD_NOT_FOUND)
 		status = MHD_HTTP_NOT_FOUND;
-	else if (st->modern && st->failed && st->error_code == -32022)
-		status = MHD_HTTP_BAD_REQUEST;
+	else if (st->modern && st->failed &&
+	         (st->error_code == -32022 || st->error_code == -32021 || st->error_code == -32020))
+		status = MHD_HTTP_BAD_REQUEST; /* version, capability, header mismatch */
 	else if (st->error_code == -32001 && st->failed)
 		status = MHD_HTTP_NOT_FOUND; /* the session ended under it */
 	else if (st->unidentified)

@@ -246,14 +246,13 @@ static void initialize(struct fx *f, const char *version)
 	send_text(f, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
 }
 
-/* initialize (the revisions with resources/subscribe) and server/discover
- * (2026-07-28, whose subscriptions/listen is not served yet) */
+/* initialize (the revisions with resources/subscribe) and server/discover */
 #define CAPS                                                                                         \
 	"{\"tools\":{\"listChanged\":true},\"resources\":{\"subscribe\":true,\"listChanged\":true}," \
 	"\"prompts\":{\"listChanged\":true},\"logging\":{},\"completions\":{}}"
-#define CAPS26                                                                                        \
-	"{\"tools\":{\"listChanged\":true},\"resources\":{\"subscribe\":false,\"listChanged\":true}," \
-	"\"prompts\":{\"listChanged\":true},\"logging\":{},\"completions\":{}}"
+/* 2026-07-28's server/discover: the same (subscriptions/listen serves
+ * resourceSubscriptions) */
+#define CAPS26 CAPS
 
 /* ----------------------------------------------------------------- tests */
 

@@ -163,7 +163,12 @@ static void test_project_discovery(void **state)
 	assert_string_equal("dev", p->profile);
 	mx_project_unref(p);
 
+	/* a profile that neither mxcp-site.yml nor the user config names is refused */
 	setenv("MXCP_PROFILE", "prod", 1);
+	assert_int_equal(MX_EINVAL, mx_project_load(&opt, &p, &err));
+	assert_non_null(strstr(err.msg, "Profile 'prod' not found in "));
+	assert_non_null(strstr(err.msg, "mxcp-site.yml (profiles: dev)."));
+	mx_test_write(dir, "mxcp-site.yml", "mxcp: 1\nproject: p\nprofile: dev\nprofiles: {prod: {}}\n");
 	assert_int_equal(0, mx_project_load(&opt, &p, &err));
 	assert_string_equal("prod", p->profile);
 	assert_non_null(strstr(p->settings.duckdb_path, "/data/db-prod.duckdb"));

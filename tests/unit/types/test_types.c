@@ -338,7 +338,7 @@ static void test_parse_bad_defaults(void **state)
 	parse_fails("name: s\ntype: string\nmaxLength: 2\ndefault: abc\n", "tool.parameters[0]", 1,
 	            "t.yml:4:10: tool.parameters[0].default: String must be at most 2 characters long");
 	parse_fails("name: n\ntype: integer\nminimum: 10\ndefault: 3\n", "tool.parameters[0]", 1,
-	            "t.yml:4:10: tool.parameters[0].default: Value must be >= 10.0");
+	            "t.yml:4:10: tool.parameters[0].default: Value must be >= 10");
 	/* nested: the message names the failing part of the default */
 	parse_fails("name: f\n"
 	            "type: array\n"
@@ -623,17 +623,24 @@ static void test_integer(void **state)
 	convert_fails(t, "[]", "Error validating parameter 'p': Expected integer, got list");
 	mx_type_free(t);
 
+	t = parse("type: integer\nminimum: 1\n");
+	convert_fails(t, "0", "Error validating parameter 'p': Value must be >= 1");
+	mx_type_free(t);
+	t = parse("type: integer\nminimum: 0.5\n"); /* not an integer: Python's float text */
+	convert_fails(t, "0", "Error validating parameter 'p': Value must be >= 0.5");
+	mx_type_free(t);
 	t = parse("type: integer\nminimum: 0\nmaximum: 100\nmultipleOf: 5\n");
 	converts(t, "\"25\"", "25");
-	convert_fails(t, "7", "Error validating parameter 'p': Value must be multiple of 5.0");
-	convert_fails(t, "-5", "Error validating parameter 'p': Value must be >= 0.0");
-	convert_fails(t, "105", "Error validating parameter 'p': Value must be <= 100.0");
+	/* an integer's bounds are integers (MXCP says 5.0, 0.0, 100.0) */
+	convert_fails(t, "7", "Error validating parameter 'p': Value must be multiple of 5");
+	convert_fails(t, "-5", "Error validating parameter 'p': Value must be >= 0");
+	convert_fails(t, "105", "Error validating parameter 'p': Value must be <= 100");
 	mx_type_free(t);
 	t = parse("type: integer\nexclusiveMinimum: 0\nexclusiveMaximum: 10\n");
-	convert_fails(t, "0", "Error validating parameter 'p': Value must be > 0.0");
-	convert_fails(t, "10", "Error validating parameter 'p': Value must be < 10.0");
+	convert_fails(t, "0", "Error validating parameter 'p': Value must be > 0");
+	convert_fails(t, "10", "Error validating parameter 'p': Value must be < 10");
 	/* int(0.5) is 0, then the bound applies */
-	convert_fails(t, "0.5", "Error validating parameter 'p': Value must be > 0.0");
+	convert_fails(t, "0.5", "Error validating parameter 'p': Value must be > 0");
 	mx_type_free(t);
 }
 
@@ -929,7 +936,7 @@ static void test_output(void **state)
 	t = parse("type: integer\nmaximum: 3\n");
 	output_ok(t, "3");
 	output_fails(t, "3.0", "Output validation failed: Expected integer, got float");
-	output_fails(t, "4", "Output validation failed: Value must be <= 3.0");
+	output_fails(t, "4", "Output validation failed: Value must be <= 3");
 	output_fails(t, "false", "Output validation failed: Expected integer, got bool");
 	mx_type_free(t);
 

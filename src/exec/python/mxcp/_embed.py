@@ -5,11 +5,9 @@ GIL held, on a worker thread (a call), on the thread that loads a project
 (imports, hooks, plugins) or on the event loop thread (async endpoints).
 """
 
-import asyncio
 import contextvars
 import importlib
 import importlib.util
-import inspect
 import logging
 import os
 import sys
@@ -74,8 +72,9 @@ class _LogHandler(logging.Handler):
 
 
 def start():
-    """Redirect output and logging to mxcp's log, start the event loop thread."""
-    global _loop, _loop_thread
+    """Redirect output and logging to mxcp's log. The event loop of async
+    endpoints starts with the first coroutine (_get_loop): a project without
+    async code neither imports asyncio nor runs the loop's thread."""
     sys.stdout = _LogStream(logging.INFO, "<stdout>")
     sys.stderr = _LogStream(logging.WARNING, "<stderr>")
     root = logging.getLogger()
@@ -83,17 +82,32 @@ def start():
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(_mxcp.log_level())
-    _loop = asyncio.new_event_loop()
-    ready = threading.Event()
 
-    def run():
-        asyncio.set_event_loop(_loop)
-        _loop.call_soon(ready.set)
-        _loop.run_forever()
 
-    _loop_thread = threading.Thread(target=run, name="mxcp-python", daemon=True)
-    _loop_thread.start()
-    ready.wait()
+_loop_lock = threading.Lock()
+
+
+def _get_loop():
+    global _loop, _loop_thread
+    if _loop is None:
+        with _loop_lock:
+            if _loop is None:
+                import asyncio
+
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def run():
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                thread = threading.Thread(target=run, name="mxcp-python", daemon=True)
+                thread.start()
+                ready.wait()
+                _loop_thread = thread
+                _loop = loop
+    return _loop
 
 
 def stop():
@@ -110,20 +124,33 @@ def _await_on_loop(awaitable, handle):
         current.set(handle)
         return await awaitable
 
-    fut = asyncio.run_coroutine_threadsafe(runner(), _loop)
+    import asyncio
+
+    fut = asyncio.run_coroutine_threadsafe(runner(), _get_loop())
     handle.future = fut
     return fut.result()
 
 
-def call(func, kwargs, handle):
-    """Run one endpoint function: a coroutine function is awaited on the event
-    loop (this worker waits, without the GIL); a plain one runs here."""
+# Results that are never awaitable: no check for them.
+_PLAIN = frozenset((dict, list, str, int, float, bool, type(None), tuple))
+
+
+def is_coroutine_function(func):
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
+
+def call(func, kwargs, handle, is_async=False):
+    """Run one endpoint function: a coroutine function (is_async, known when
+    the project loaded) is awaited on the event loop while this worker waits
+    without the GIL; a plain one runs here."""
     token = current.set(handle)
     try:
-        if inspect.iscoroutinefunction(func):
+        if is_async:
             return _await_on_loop(func(**kwargs), handle)
         result = func(**kwargs)
-        if inspect.isawaitable(result):
+        if type(result) not in _PLAIN and hasattr(type(result), "__await__"):
             result = _await_on_loop(result, handle)
         return result
     finally:
@@ -140,7 +167,7 @@ def run_hooks(hooks, handle, what):
             try:
                 logger.info(f"Running {what} hook: {name}")
                 result = hook()
-                if inspect.isawaitable(result):
+                if hasattr(type(result), "__await__"):
                     _await_on_loop(result, handle)
             except Exception as e:
                 logger.error(f"Error in {what} hook {name}: {e}")
@@ -348,6 +375,8 @@ def _describe(e):
 
 def signature_names(func):
     """The parameter names of func, or None when it takes **kwargs."""
+    import inspect
+
     sig = inspect.signature(func)
     names = []
     for p in sig.parameters.values():
@@ -359,6 +388,8 @@ def signature_names(func):
 
 
 def required_names(func):
+    import inspect
+
     sig = inspect.signature(func)
     return [
         p.name
@@ -380,6 +411,14 @@ class Cancelled(BaseException):
     """Raised inside a Python call that mxcp cancelled (the client cancelled
     the request or went away, the server is stopping, or the call ran out
     of time). A BaseException, so `except Exception` does not swallow it."""
+
+
+class InputRequired(Cancelled):
+    """Raised inside a Python call on protocol revision 2026-07-28 when it
+    asks the client something (mcp.sample/elicit/list_roots) whose answer
+    has not come yet: the call stops here, mxcp answers with an
+    input-required result, and the call runs again with the answer. A
+    Cancelled, so cleanup code that handles cancellation runs."""
 
 
 def run_init(hooks, handle):

@@ -6,7 +6,6 @@ Valid inside an execution (a call, an @on_init/@on_shutdown hook); outside
 one they raise MXCP's RuntimeError.
 """
 
-import asyncio
 
 from mxcp import _embed
 from mxcp import content as _content
@@ -93,6 +92,8 @@ def _request_done(reply):
     if ok:
         return payload
     kind, message, code, data = payload
+    if kind == "input_required":
+        raise _embed.InputRequired(message)
     if kind == "cancelled":
         raise _embed.Cancelled(message)
     if kind == "unsupported":
@@ -100,18 +101,29 @@ def _request_done(reply):
     raise _content.ClientRequestError(message, code, data)
 
 
+def _roots(result):
+    roots = result.get("roots") if isinstance(result, dict) else None
+    return [r for r in roots if isinstance(r, dict)] if isinstance(roots, list) else []
+
+
 class _MCPProxy:
     """Log messages and progress to the calling MCP client (notifications/message
     and notifications/progress on the call's stream; logged without a client),
     and requests to it (sampling, elicitation: mxcp's extension)."""
 
-    def _request(self, method, params, timeout, wrap):
+    def _request(self, method, params, timeout, wrap, key=None):
         handle = _embed.current.get()
         if handle is None:
             raise _content.ClientCapabilityError(
                 f"{method}: no client to ask (not called from an MCP request)"
             )
         timeout = -1.0 if timeout is None else float(timeout)
+        if key is not None:
+            # The answer's name in a 2026-07-28 input-required result
+            # (inputRequests/inputResponses); ignored by older revisions.
+            params = dict(params, **{"io.mxcp/inputKey": str(key)})
+        import asyncio  # the event loop of async endpoints imported it already
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -122,34 +134,53 @@ class _MCPProxy:
             # An async endpoint: the wait blocks a thread of the loop's
             # executor, never the loop.
             reply = await loop.run_in_executor(None, handle.request, method, params, timeout)
+            if not reply[0] and reply[1][0] == "input_required":
+                # Let requests started alongside this one (asyncio.gather)
+                # be recorded too: they go out in the same round.
+                await asyncio.sleep(0.05)
             return wrap(_request_done(reply))
 
         return wait()
 
     def sample(self, messages, *, system_prompt=None, max_tokens=512, temperature=None,
                model_preferences=None, stop_sequences=None, include_context=None,
-               metadata=None, timeout=None):
+               metadata=None, timeout=None, key=None):
         """Ask the client's LLM (sampling/createMessage) and return a
         mxcp.content.SampleResult (.text, .content, .model, .stop_reason).
         Awaitable in an async endpoint; in a sync one it blocks and returns
         the result. Raises ClientCapabilityError when the client did not
         declare `sampling`, ClientRequestError when it refuses or does not
         answer within `timeout` seconds (default: the call's own deadline,
-        at most 10 minutes)."""
+        at most 10 minutes).
+
+        On protocol revision 2026-07-28 the client is not asked during the
+        call: the call ends with an input-required result naming this
+        request `key` (default: input-1, input-2, … in the order asked),
+        and runs again from the start once the client answers; then this
+        call returns the answer. Keep what runs before it free of side
+        effects, or idempotent."""
         params = _content.sampling_params(
             messages, system_prompt, max_tokens, temperature, model_preferences,
             stop_sequences, include_context, metadata,
         )
-        return self._request("sampling/createMessage", params, timeout, _content.SampleResult)
+        return self._request("sampling/createMessage", params, timeout, _content.SampleResult, key)
 
-    def elicit(self, message, schema=None, *, timeout=None):
+    def elicit(self, message, schema=None, *, timeout=None, key=None):
         """Ask the user through the client (elicitation/create) and return a
         mxcp.content.ElicitResult (.action: "accept" | "decline" | "cancel",
         .content). schema: a JSON Schema object of flat properties, or a dict
         name -> str/int/float/bool. Awaitable or blocking as sample();
-        raises the same errors (the capability is `elicitation`)."""
+        raises the same errors (the capability is `elicitation`); `key` as
+        for sample()."""
         params = _content.elicitation_params(message, schema)
-        return self._request("elicitation/create", params, timeout, _content.ElicitResult)
+        return self._request("elicitation/create", params, timeout, _content.ElicitResult, key)
+
+    def list_roots(self, *, timeout=None, key=None):
+        """Ask the client for its roots (roots/list) and return the list of
+        roots, each a dict {"uri": "file:///…", "name": …}. Awaitable or
+        blocking as sample(); the capability is `roots`; `key` as for
+        sample()."""
+        return self._request("roots/list", {}, timeout, _roots, key)
 
     def _log(self, level, message, extra):
         handle = _embed.current.get()
