@@ -8,7 +8,12 @@
  * No sessions, validation, policies, audit or metrics: mxcp's cost above
  * this is what those add. MXCP_DUCKDB_THREADS sets DuckDB's threads, as it
  * does for mxcp.
- *   floor_http DBFILE PORT
+ *
+ * The greet tool of bench/cache.sh (arguments {"name": "…"}) runs
+ * `SELECT 'Hello, ' || $1 || '!'` the same way. With --constant the server
+ * is HTTP alone: it reads the body and answers one constant JSON-RPC result
+ * without parsing it or touching DuckDB (bench/cache.sh's "HTTP alone").
+ *   floor_http DBFILE PORT [--constant]
  */
 #include <duckdb.h>
 #include <jansson.h>
@@ -23,6 +28,42 @@ static duckdb_database db;
 static _Thread_local duckdb_connection conn;
 static _Thread_local duckdb_prepared_statement stmt;
 static _Thread_local unsigned execs;
+static _Thread_local duckdb_prepared_statement greet_stmt;
+static _Thread_local unsigned greet_execs;
+static int constant;
+static const char CONSTANT[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
+        "\"Hello, Ann!\"}],\"isError\":false}}";
+
+/* 'Hello, <name>!' into out, or -1. */
+static int run_greet(const char *name, char *out, size_t outsz)
+{
+	if (conn == NULL && duckdb_connect(db, &conn) != DuckDBSuccess)
+		return -1;
+	/* typed, so an execution does not bind again; prepared afresh every
+	 * 4,096 runs, as run_query does (and mxcp) */
+	if (greet_stmt != NULL && ++greet_execs % 4096 == 0)
+		duckdb_destroy_prepare(&greet_stmt);
+	if (greet_stmt == NULL &&
+	    duckdb_prepare(conn, "SELECT 'Hello, ' || $1::VARCHAR || '!'", &greet_stmt) != DuckDBSuccess)
+		return -1;
+	duckdb_bind_varchar(greet_stmt, 1, name);
+	duckdb_result res;
+	if (duckdb_execute_prepared(greet_stmt, &res) != DuckDBSuccess) {
+		duckdb_destroy_result(&res);
+		return -1;
+	}
+	int rc = -1;
+	duckdb_data_chunk chunk = duckdb_fetch_chunk(res);
+	if (chunk) {
+		duckdb_string_t *v = duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 0));
+		snprintf(out, outsz, "%.*s", (int)duckdb_string_t_length(v[0]), duckdb_string_t_data(&v[0]));
+		duckdb_destroy_data_chunk(&chunk);
+		rc = 0;
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
 
 struct body {
 	char *p;
@@ -31,11 +72,10 @@ struct body {
 
 static long long run_query(long long n)
 {
-	if (conn == NULL) {
-		if (duckdb_connect(db, &conn) != DuckDBSuccess ||
-		    duckdb_prepare(conn, "SELECT $1::BIGINT + 1", &stmt) != DuckDBSuccess)
-			return -1;
-	}
+	if (conn == NULL && duckdb_connect(db, &conn) != DuckDBSuccess)
+		return -1;
+	if (stmt == NULL && duckdb_prepare(conn, "SELECT $1::BIGINT + 1", &stmt) != DuckDBSuccess)
+		return -1;
 	/* DuckDB 1.4 keeps memory per execution of this statement until it is
 	 * destroyed; mxcp prepares it afresh every 4,096 runs, so does the floor. */
 	if (++execs % 4096 == 0) {
@@ -82,11 +122,31 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	const char *out = "{\"error\":\"bad request\"}";
-	char buf[256];
+	char buf[512];
 	unsigned status = MHD_HTTP_BAD_REQUEST;
+	if (constant) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+		        sizeof CONSTANT - 1, (void *)CONSTANT, MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(r, "Content-Type", "application/json");
+		enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return rc;
+	}
 	json_t *req = strcmp(method, "POST") == 0 && b->p ? json_loadb(b->p, b->n, 0, NULL) : NULL;
 	json_t *n = json_object_get(json_object_get(json_object_get(req, "params"), "arguments"), "n");
-	if (json_is_integer(n)) {
+	json_t *name = json_object_get(json_object_get(json_object_get(req, "params"), "arguments"), "name");
+	char greeting[256];
+	if (json_is_string(name) && run_greet(json_string_value(name), greeting, sizeof greeting) == 0) {
+		json_t *resp = json_pack("{s:s, s:O, s:{s:[{s:s, s:s}], s:b}}", "jsonrpc", "2.0", "id",
+		                         json_object_get(req, "id"), "result", "content", "type", "text",
+		                         "text", greeting, "isError", 0);
+		char *s = json_dumps(resp, JSON_COMPACT);
+		snprintf(buf, sizeof buf, "%s", s ? s : "{}");
+		free(s);
+		json_decref(resp);
+		out = buf;
+		status = MHD_HTTP_OK;
+	} else if (json_is_integer(n)) {
 		long long v = run_query(json_integer_value(n));
 		json_t *resp = json_pack("{s:s, s:O, s:{s:[{s:s, s:s}], s:b}}", "jsonrpc", "2.0", "id",
 		                         json_object_get(req, "id"), "result", "content", "type", "text",
@@ -127,9 +187,10 @@ static void done(void *cls, struct MHD_Connection *c, void **state, enum MHD_Req
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: floor_http DBFILE PORT\n");
+		fprintf(stderr, "usage: floor_http DBFILE PORT [--constant]\n");
 		return 2;
 	}
+	constant = argc > 3 && strcmp(argv[3], "--constant") == 0;
 	duckdb_config cfg;
 	duckdb_create_config(&cfg);
 	duckdb_set_config(cfg, "access_mode", "READ_ONLY");

@@ -11,7 +11,7 @@ APT_PKGS="build-essential cmake ninja-build pkg-config clang-format \
   libjansson-dev libyaml-dev libcmocka-dev libpython3-dev libpcre2-dev \
   libssl-dev libcurl4-openssl-dev libmicrohttpd-dev valgrind jq \
   prometheus nginx nghttp2-client wrk python3 python3-numpy python3-pandas python3-jinja2 \
-  libsqlite3-dev libpq-dev postgresql systemd curl"
+  libsqlite3-dev libpq-dev postgresql systemd curl redis-server libhiredis-dev"
 # Node.js and npm usually come with the machine (not from Debian, whose npm
 # package conflicts with them); install Debian's only when there are none.
 command -v npm >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs npm"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// bench/peer/http_server.mjs — the peer for bench/http.sh: the `trivial`
-// tool (SELECT $n + 1 through @duckdb/node-api) served by the official
+// bench/peer/http_server.mjs — the peer for bench/http.sh and bench/cache.sh:
+// the `trivial` tool (SELECT $n + 1 through @duckdb/node-api) and `greet`
+// (SELECT 'Hello, ' || $name || '!') served by the official
 // TypeScript SDK over streamable HTTP in stateless mode with JSON responses,
 // as the SDK's stateless example does it: a fresh McpServer and transport per
 // POST, one DuckDB connection shared.
@@ -39,6 +40,14 @@ function makeServer() {
 			const r = await conn.runAndReadAll('SELECT $n + 1 AS n', { n });
 			const value = Number(r.getRowObjectsJS()[0].n);
 			return { content: [{ type: 'text', text: String(value) }], structuredContent: { result: value } };
+		},
+	);
+	server.registerTool(
+		'greet',
+		{ description: 'Greet someone.', inputSchema: { name: z.string() }, annotations: { readOnlyHint: true } },
+		async ({ name }) => {
+			const r = await conn.runAndReadAll("SELECT 'Hello, ' || $name || '!' AS g", { name });
+			return { content: [{ type: 'text', text: String(r.getRowObjectsJS()[0].g) }] };
 		},
 	);
 	return server;

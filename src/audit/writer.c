@@ -758,6 +758,8 @@ static char *serialise(const struct mx_audit_record *r, size_t *len)
 	json_object_set_new(o, "user_id", str_or_null(r->user_id));
 	json_object_set_new(o, "session_id", str_or_null(r->session_id));
 	json_object_set_new(o, "request_id", str_or_null(r->request_id));
+	if (r->cached)
+		json_object_set_new(o, "cached", json_true());
 	json_object_set_new(o, "trace_id", str_or_null(r->trace_id));
 	json_object_set_new(o, "schema_version", json_integer(MX_AUDIT_SCHEMA_VERSION));
 	json_object_set_new(o, "record_id", json_string(id));

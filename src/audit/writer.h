@@ -81,6 +81,10 @@ struct mx_audit_record {
 	const char *status; /* "success" | "error" */
 	const char *error; /* message or NULL */
 	const char *user_id, *session_id, *request_id; /* or NULL */
+	/* Served from the response cache: the record then has "cached":true
+	 * after request_id (absent otherwise, so records of uncached calls
+	 * are byte for byte MXCP's). */
+	int cached;
 	const char *trace_id; /* the OpenTelemetry trace (32 hex digits) or NULL */
 };
 

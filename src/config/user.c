@@ -256,11 +256,23 @@ static const struct field telemetry_fields[] = {
         OBJ("metrics", metrics_fields),
         END,
 };
+static const char *const cache_backends[] = {"memory", "redis", NULL};
+static const struct field int_item = INT("");
+static const struct field cache_fields[] = {
+        BOOL("enabled"),
+        ENUM("backend", cache_backends),
+        STR("redis_url"),
+        INT("max_memory_mb"),
+        INT("default_ttl"),
+        MAP_OF("endpoints", &int_item),
+        END,
+};
 static const struct field profile_fields[] = {
         LIST_OF("secrets", &secret_item),
         OBJ("plugin", plugin_fields),
         OBJ("auth", auth_fields),
         OBJ("telemetry", telemetry_fields),
+        OBJ("cache", cache_fields), /* mxcp's own: the response cache (docs/cache.md) */
         END,
 };
 static const struct field profile_item = OBJ("", profile_fields);
@@ -676,6 +688,89 @@ static int fill_transport(struct mx_user_config *u, const struct mx_yaml_node *r
 	return 0;
 }
 
+/* struct mx_user_cache from the active profile's validated cache block. */
+static int fill_cache(struct mx_user_config *u, const struct mx_yaml_node *root, const char *project,
+                      const char *profile, struct mx_err *err)
+{
+	struct mx_user_cache *c = &u->cache;
+	const char *file = u->file ? u->file : "";
+	snprintf(c->backend, sizeof c->backend, "memory");
+	c->max_memory_mb = 64;
+	c->default_ttl = 60;
+	const json_t *cj = json_object_get(mx_user_profile(u, project, profile), "cache");
+	if (!json_is_object(cj))
+		return 0;
+	const struct mx_yaml_node *n = mx_yaml_map_get(root, "projects");
+	n = mx_yaml_map_get(mx_yaml_map_get(mx_yaml_map_get(n, project), "profiles"), profile);
+	const struct mx_yaml_node *cn = mx_yaml_map_get(n, "cache");
+	c->line = cn ? cn->line : 0;
+	c->col = cn ? cn->col : 0;
+	json_t *v;
+	int rc;
+	if ((v = json_object_get(cj, "enabled")) != NULL)
+		lax_bool(v, &c->enabled);
+	if ((v = json_object_get(cj, "backend")) != NULL && json_is_string(v))
+		snprintf(c->backend, sizeof c->backend, "%s", json_string_value(v));
+	if ((v = json_object_get(cj, "redis_url")) != NULL && json_is_string(v) &&
+	    (rc = copy_field(c->redis_url, sizeof c->redis_url, json_string_value(v), file,
+	                     mx_yaml_map_get(cn, "redis_url"), "cache.redis_url", err)) != 0)
+		return rc;
+	const struct {
+		const char *key;
+		long min, max;
+		long *out;
+	} limits[] = {
+	        {"max_memory_mb", 1, 1 << 20, &c->max_memory_mb},
+	        {"default_ttl", 0, 86400 * 365, &c->default_ttl},
+	};
+	for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+		int64_t x = 0;
+		if ((v = json_object_get(cj, limits[i].key)) == NULL || json_is_null(v))
+			continue;
+		if (lax_int(v, &x) != 0 || x < limits[i].min || x > limits[i].max) {
+			const struct mx_yaml_node *at = mx_yaml_map_get(cn, limits[i].key);
+			return mx_err_at(err, MX_EINVAL, file, at ? at->line : 0, at ? at->col : 0,
+			                 "cache.%s: must be an integer between %ld and %ld", limits[i].key,
+			                 limits[i].min, limits[i].max);
+		}
+		*limits[i].out = (long)x;
+	}
+	if (c->enabled && strcmp(c->backend, "redis") == 0 && c->redis_url[0] == '\0')
+		return mx_err_at(err, MX_EINVAL, file, c->line, c->col,
+		                 "cache.redis_url: required with backend: redis");
+	const json_t *eps = json_object_get(cj, "endpoints");
+	if (!json_is_object(eps))
+		return 0;
+	const struct mx_yaml_node *en = mx_yaml_map_get(cn, "endpoints");
+	if ((c->endpoint_lines = json_object()) == NULL)
+		return oom(err);
+	const char *name;
+	json_object_foreach ((json_t *)eps, name, v) {
+		const struct mx_yaml_node *at = mx_yaml_map_get(en, name);
+		int64_t x = 0;
+		if (lax_int(v, &x) != 0 || x < 0 || x > 86400 * 365)
+			return mx_err_at(err, MX_EINVAL, file, at ? at->line : 0, at ? at->col : 0,
+			                 "cache.endpoints.%s: must be a number of seconds between 0 and %d",
+			                 name, 86400 * 365);
+		if (json_object_set_new(c->endpoint_lines, name,
+		                        json_pack("[i, i]", at ? at->line : 0, at ? at->col : 0)) != 0)
+			return oom(err);
+	}
+	c->endpoints = eps;
+	return 0;
+}
+
+long mx_user_cache_ttl(const struct mx_user_cache *c, const char *name, const char *alt)
+{
+	int64_t x = 0;
+	const json_t *v = name ? json_object_get(c->endpoints, name) : NULL;
+	if (v == NULL && alt)
+		v = json_object_get(c->endpoints, alt);
+	if (v && lax_int(v, &x) == 0)
+		return (long)x;
+	return c->default_ttl;
+}
+
 /* Which file to read: MXCP_CONFIG, else MXCP_CONFIG_PATH, else the default. */
 static int choose_path(char *out, size_t outsz, int *explicit_path, struct mx_err *err)
 {
@@ -744,6 +839,8 @@ static int load_doc(struct mx_user_config *u, const struct mx_yaml_node *root, c
 		u->auth_line = n ? n->line : 0;
 		u->auth_col = n ? n->col : 0;
 	}
+	if ((rc = fill_cache(u, root, project, profile, err)) != 0)
+		return rc;
 	return fill_transport(u, root, err);
 }
 
@@ -785,6 +882,7 @@ void mx_user_free(struct mx_user_config *u)
 	if (u == NULL)
 		return;
 	mx_free(u->file);
+	json_decref(u->cache.endpoint_lines);
 	json_decref(u->raw);
 	mx_free(u);
 }

@@ -35,6 +35,21 @@ struct mx_user_transport {
 	        max_connections_per_client, max_sessions, session_timeout;
 };
 
+/* projects.<project>.profiles.<profile>.cache (mxcp's own block; off by
+ * default). TTLs in seconds; endpoints: name → TTL (a JSON object, borrowed
+ * from raw), with where each name is written for validation messages
+ * (endpoint_lines: name → [line, col]). */
+struct mx_user_cache {
+	int enabled;
+	char backend[16]; /* "memory" (default) or "redis" */
+	char redis_url[1024];
+	long max_memory_mb; /* default 64 */
+	long default_ttl; /* default 60 */
+	const json_t *endpoints; /* or NULL */
+	json_t *endpoint_lines; /* owned; NULL when no endpoints */
+	int line, col; /* the cache: key (0 when absent) */
+};
+
 struct mx_user_config {
 	char *file; /* path read, or NULL when the default file was absent */
 	json_t *raw; /* the whole (interpolated where selected) config */
@@ -43,6 +58,7 @@ struct mx_user_config {
 	 * "none" ("" otherwise), and where it is written. */
 	char auth_provider[32];
 	int auth_line, auth_col;
+	struct mx_user_cache cache;
 	/* The file declares projects.<project>.profiles.<profile> (the ones
 	 * loaded for): the profile exists even if mxcp-site.yml lacks it. */
 	int profile_declared;
@@ -55,6 +71,10 @@ void mx_user_free(struct mx_user_config *u);
 /* projects.<project>.profiles.<profile> (secrets, auth, plugin, telemetry),
  * or NULL. Borrowed reference. */
 json_t *mx_user_profile(const struct mx_user_config *u, const char *project, const char *profile);
+/* The TTL in seconds for an endpoint by its name(s) (a resource may be
+ * named by its URI or its `name`): the endpoints entry, else default_ttl. */
+long mx_user_cache_ttl(const struct mx_user_cache *c, const char *name, const char *alt);
+
 /* That profile's `secrets` list ({name, type, parameters} objects), or NULL. */
 const json_t *mx_user_secrets(const struct mx_user_config *u, const char *project, const char *profile);
 

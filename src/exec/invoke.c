@@ -15,8 +15,11 @@
 
 #include "exec/python.h"
 
+#include "cache/cache.h"
+#include "config/user.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "exec/executor.h"
 #include "ops/metrics.h"
@@ -25,6 +28,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 struct mx_runtime {
 	struct mx_project *project;
@@ -263,6 +267,127 @@ static void count_policy(const char *type, const struct mx_policy_result *pr)
 	mx_metrics_count(MX_METRIC_POLICY_EVALUATIONS, labels);
 }
 
+/* ------------------------------------------------------------------ cache */
+
+int mx_invoke_cacheable(const struct mx_endpoint *ep, const char **why)
+{
+	const char *no = NULL;
+	if (ep->language == MX_LANG_BUILTIN)
+		no = "a built-in tool";
+	else if (ep->kind == MX_EP_TOOL && !json_is_true(json_object_get(ep->annotations, "readOnlyHint")))
+		no = "not marked annotations.readOnlyHint: true";
+	else if (ep->language == MX_LANG_SQL && ep->source_code &&
+	         strcasestr(ep->source_code, "get_request_header"))
+		no = "its SQL reads request headers";
+	if (why)
+		*why = no;
+	return no == NULL;
+}
+
+static int bypassed(const struct mx_call_ctx *ctx)
+{
+	const char *h = json_string_value(json_object_get(ctx->request_headers, "x-mxcp-cache"));
+	return h && (strcasecmp(h, "bypass") == 0 || strcasecmp(h, "no-cache") == 0);
+}
+
+static double cache_ttl(const struct mx_invoke_cache *ic, const struct mx_endpoint *ep)
+{
+	const char *alt = ep->kind == MX_EP_RESOURCE ? ep->title : NULL;
+	return (double)mx_user_cache_ttl(ic->cfg, ep->name, alt);
+}
+
+int mx_invoke_cache_applies(const struct mx_invoke_cache *ic, const struct mx_endpoint *ep,
+                            const struct mx_call_ctx *ctx)
+{
+	return ic && ic->cache && ic->cfg && ic->cfg->enabled && cache_ttl(ic, ep) > 0 &&
+	       mx_invoke_cacheable(ep, NULL) && !(ctx && bypassed(ctx));
+}
+
+/* Does ep's answer depend on who calls? */
+static int needs_identity(const struct mx_endpoint *ep, int has_policies)
+{
+	return has_policies || ep->language == MX_LANG_PYTHON ||
+	       (ep->source_code && strcasestr(ep->source_code, "get_user"));
+}
+
+static int dump_cb(const char *p, size_t n, void *data)
+{
+	return mx_buf_append(data, p, n) == 0 ? 0 : -1;
+}
+
+/* The caller's identity for the key: the `user` object without the claims
+ * that change with every token (exp, iat, nbf, jti, auth_time), in
+ * `claims` and where the raw profile's keys are copied to the top. */
+static int put_identity(struct mx_buf *k, struct mx_call_ctx *ctx)
+{
+	const json_t *user = mx_call_ctx_user(ctx);
+	if (user == NULL)
+		return MX_ENOMEM;
+	json_t *u = json_copy((json_t *)user);
+	const json_t *claims = json_object_get(user, "claims");
+	json_t *cl = json_is_object(claims) ? json_copy((json_t *)claims) : NULL;
+	static const char *const volatile_claims[] = {"exp", "iat", "nbf", "jti", "auth_time"};
+	/* the raw profile's keys are the user's too (auth/identity.c) */
+	for (size_t i = 0; i < sizeof volatile_claims / sizeof *volatile_claims; i++) {
+		if (cl)
+			json_object_del(cl, volatile_claims[i]);
+		if (u)
+			json_object_del(u, volatile_claims[i]);
+	}
+	if (u && cl)
+		json_object_set_new(u, "claims", cl);
+	else
+		json_decref(cl);
+	int rc = u ? json_dump_callback(u, dump_cb, k, JSON_COMPACT | JSON_SORT_KEYS) : -1;
+	json_decref(u);
+	return rc ? MX_ENOMEM : 0;
+}
+
+/* The key: kind, name, the definition's fingerprint, the converted
+ * arguments (canonical), and the identity when the answer may depend on
+ * it. */
+static int cache_key(struct mx_buf *k, const struct mx_endpoint *ep, const json_t *converted,
+                     struct mx_call_ctx *ctx, int has_policies)
+{
+	static const char kinds[] = {'t', 'r', 'p'};
+	/* The definition's fingerprint: instances of different versions of
+	 * the project that share a Redis (a rolling deploy) never serve each
+	 * other's answers. */
+	uint64_t fp = mx_cache_hash(0, ep->source_code ? ep->source_code : "",
+	                            ep->source_code ? strlen(ep->source_code) : 0);
+	if (ep->source_path)
+		fp ^= mx_cache_hash(1, ep->source_path, strlen(ep->source_path));
+	if (ep->policies) {
+		char *pol = mx_json_dumps(ep->policies, MX_JSON_SORTED);
+		fp ^= pol ? mx_cache_hash(2, pol, strlen(pol)) : 0;
+		mx_free(pol);
+	}
+	if (mx_buf_putc(k, kinds[ep->kind]) || mx_buf_putc(k, '\n') || mx_buf_puts(k, ep->name) ||
+	    mx_buf_printf(k, "\n%016llx\n", (unsigned long long)fp))
+		return MX_ENOMEM;
+	if (converted &&
+	    json_dump_callback(converted, dump_cb, k, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) != 0)
+		return MX_ENOMEM;
+	if (!needs_identity(ep, has_policies))
+		return 0;
+	if (mx_buf_putc(k, '\n'))
+		return MX_ENOMEM;
+	return put_identity(k, ctx);
+}
+
+static void cache_store(struct mx_invoke_cache *ic, const struct mx_endpoint *ep, const struct mx_buf *k,
+                        const json_t *value)
+{
+	struct mx_buf v;
+	mx_buf_init(&v, MX_BUF_UNBOUNDED);
+	if (json_dump_callback(value, dump_cb, &v, JSON_COMPACT | JSON_ENCODE_ANY) == 0)
+		mx_cache_put(ic->cache, ic->generation, k->p, k->len, v.p ? v.p : "", v.len,
+		             cache_ttl(ic, ep), ic->token);
+	mx_buf_free(&v);
+}
+
+/* ---------------------------------------------------------------- invoke */
+
 int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_endpoint *ep, const json_t *args,
               struct mx_call_ctx *ctx, const struct mx_invoke_opts *opts, json_t **result, struct mx_err *err)
 {
@@ -277,6 +402,11 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	json_t *converted = NULL, *value = NULL;
 	const json_t *user = NULL;
 	enum mx_invoke_stage stage = MX_STAGE_CONVERT;
+	struct mx_invoke_cache *ic = opts ? opts->cache : NULL;
+	struct mx_buf key;
+	int keyed = 0, cached = 0, input_ran = 0;
+	struct mx_policy_result pr_in = {.decision = MX_POLICY_NA};
+	mx_buf_init(&key, MX_BUF_UNBOUNDED);
 	struct mx_span root, sp;
 	mx_span_begin(&root, "mxcp.endpoint.execute", MX_SPAN_SERVER, ctx->traceparent);
 	if (root.active) {
@@ -310,11 +440,38 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 		rc = mx_policy_enforce_input(ps, converted, user, &pr, err);
 		mx_span_str(&sp, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));
 		span_close(&sp, rc, err);
-		count_policy("input", &pr);
+		pr_in = pr;
+		input_ran = 1;
 		if (rc)
 			goto done;
 	}
-	/* [cache]: a read-only call's answer would be looked up here. */
+	/* [cache]: after the input policy (a deny is never served from the
+	 * cache); a hit is the final answer. A cache that cannot be reached
+	 * is a miss. */
+	if (mx_invoke_cache_applies(ic, ep, ctx)) {
+		keyed = cache_key(&key, ep, converted, ctx, has_policies) == 0;
+		if (keyed && !ic->looked_up) {
+			char *val = NULL;
+			size_t vlen = 0;
+			ic->looked_up = 1;
+			if (mx_cache_get(ic->cache, ic->generation, key.p, key.len, &val, &vlen,
+			                 &ic->token) == 0)
+				value = json_loadb(val, vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+			mx_free(val);
+			if (root.active)
+				mx_span_str(&root, "mxcp.cache.result", value ? "hit" : "miss");
+			if (value) {
+				cached = 1;
+				*result = value;
+				value = NULL;
+				goto done;
+			}
+		}
+	}
+	if (ic && ic->lookup_only) {
+		ic->deferred = 1;
+		goto done;
+	}
 	if (mx_call_ctx_cancelled(ctx)) {
 		stage = MX_STAGE_EXECUTE;
 		rc = mx_err_set(err, MX_ECANCELLED, "Request cancelled");
@@ -333,14 +490,22 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 		span_close(&sp, rc, err);
 		count_policy("output", &pr);
 	}
+	if (rc == 0 && keyed)
+		cache_store(ic, ep, &key, value);
 	if (rc == 0) {
 		*result = value;
 		value = NULL;
 	}
 done:
+	/* A call the hit path hands to a worker is counted there, once. */
+	if (input_ran && !(ic && ic->deferred))
+		count_policy("input", &pr_in);
 	json_decref(value);
 	json_decref(converted);
+	mx_buf_free(&key);
 	fill_report(opts ? opts->report : NULL, &pr, rc ? stage : MX_STAGE_NONE);
+	if (opts && opts->report)
+		opts->report->cached = cached;
 	mx_metrics_gauge_add(MX_METRIC_ENDPOINT_CONCURRENT, -1);
 	if (root.active) {
 		mx_span_str(&root, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));

@@ -9,7 +9,11 @@
  *                  types, defaults applied (a bad argument fails here)
  *   input policy   the input rules over the converted arguments and the
  *                  caller's `user` (from the call context)
- *   [cache]        the slot where a response cache answers read-only calls
+ *   [cache]        a read-only call's answer from the response cache
+ *                  (src/cache/), when the snapshot's profile enables it:
+ *                  a hit skips execute, shape and output policy (the
+ *                  cached value is the final answer after them); a miss
+ *                  runs them and stores the answer
  *   execute        the endpoint's executor (exec/executor.h: SQL on the
  *                  caller's connection, a prompt rendered, a built-in tool)
  *   shape, check   rows shaped by the return type (array / object / scalar),
@@ -34,7 +38,9 @@
 
 #include <jansson.h>
 
+struct mx_cache;
 struct mx_runtime;
+struct mx_user_cache;
 
 /* Open the profile's database (path, read-only flag, extensions) and
  * attach p's Python, if it has any (mx_runtime_attach). The runtime holds
@@ -77,12 +83,48 @@ struct mx_invoke_report {
 	const char *policy_decision; /* "allow", "deny", "warn" (output modified) or "n/a" (no policies) */
 	char reason[512]; /* the deny reason or the modifying action, "" otherwise */
 	enum mx_invoke_stage stage; /* where the call failed; MX_STAGE_NONE when it did not */
+	int cached; /* the answer was served from the response cache */
 };
+
+/*
+ * The response cache of one call (see docs/cache.md). The key is the
+ * endpoint, the arguments after conversion (canonical JSON: sorted keys),
+ * and the caller's identity (the `user` object without its time-varying
+ * claims) whenever the answer may depend on it: the endpoint has policies,
+ * is Python, or its SQL calls a get_user…() function. The snapshot's
+ * generation keeps answers of an older snapshot from being served.
+ * A request header `x-mxcp-cache: bypass` (or no-cache) skips both the
+ * lookup and the store.
+ */
+struct mx_invoke_cache {
+	struct mx_cache *cache;
+	const struct mx_user_cache *cfg; /* the snapshot's settings (enabled, TTLs) */
+	uint64_t generation; /* the snapshot's (mx_cache_next_generation) */
+	/* Stop after the lookup: the protocol core tries the cache on the
+	 * thread that received the call, before handing it to a worker. On a
+	 * hit (or a failed conversion or policy) the call is answered; else
+	 * mx_invoke returns 0 with no result and sets deferred. */
+	int lookup_only;
+	int deferred; /* out */
+	int looked_up; /* in/out: the lookup ran (and missed): the worker skips it */
+	uint64_t token; /* the lookup's token, for the store */
+};
+
+/* May ep's answers be cached at all: a tool marked
+ * annotations.readOnlyHint: true, a resource or a prompt, not a built-in
+ * tool, and no SQL that reads request headers. why (may be NULL) gets the
+ * reason when not. */
+int mx_invoke_cacheable(const struct mx_endpoint *ep, const char **why);
+/* Would a call of ep under ic be looked up in the cache (enabled, a TTL,
+ * cacheable, no bypass header)? Cheap: for the protocol core's hit path. */
+int mx_invoke_cache_applies(const struct mx_invoke_cache *ic, const struct mx_endpoint *ep,
+                            const struct mx_call_ctx *ctx);
 
 struct mx_invoke_opts {
 	int skip_output_validation;
 	/* Filled on return (success or failure) when not NULL. */
 	struct mx_invoke_report *report;
+	struct mx_invoke_cache *cache; /* NULL: no response cache */
 };
 
 /*

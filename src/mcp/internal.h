@@ -75,6 +75,7 @@ struct mx_mcp_catalog {
 	size_t npages[MX_MCP_L_COUNT];
 	struct mx_mcp_page discover;
 	struct mx_mcp_page all_tools; /* {"tools":[every item]}, for GET /tools/list */
+	uint64_t cache_generation; /* the response cache's for this snapshot (0: no cache) */
 };
 
 int mx_mcp_catalog_new(struct mx_project *p, int sql_tools, size_t page_size, struct mx_mcp_catalog **out,
@@ -150,7 +151,8 @@ struct mx_mcp_call {
 	/* For the call's observers (observe.c), set by the handlers. */
 	const struct mx_endpoint *audit_ep; /* the endpoint called: redaction, resource name */
 	json_t *audit_input; /* reference: a resource's URI variables; NULL: params.arguments */
-	struct mx_invoke_report report; /* filled by mx_invoke (policies) */
+	struct mx_invoke_report report; /* filled by mx_invoke (policies, cached) */
+	struct mx_invoke_cache cache; /* the response cache (cache.cache NULL: none) */
 	double started_ms; /* mx_mcp_clock_ms() when the worker took the call */
 	/* 2026-07-28 (mrtr.c). Guarded by the session's mutex once the call runs. */
 	json_t *client_caps; /* reference: _meta's clientCapabilities, or NULL */

@@ -151,7 +151,7 @@ void mx_mcp_handle_prompts_get(struct mx_mcp_call *c, struct mx_dbconn *conn, st
 	mx_err_clear(&err);
 	json_t *rendered = NULL;
 	c->audit_ep = ep;
-	struct mx_invoke_opts iopt = {.report = &c->report};
+	struct mx_invoke_opts iopt = {.report = &c->report, .cache = c->cache.cache ? &c->cache : NULL};
 	int rc = mx_invoke(c->rt, conn, ep, args, &c->ctx, &iopt, &rendered, &err);
 	json_decref(asked);
 	if (rc && c->report.stage == MX_STAGE_CONVERT) {

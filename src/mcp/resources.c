@@ -87,8 +87,10 @@ void mx_mcp_handle_resources_read(struct mx_mcp_call *c, struct mx_dbconn *conn,
 	json_t *value = NULL;
 	c->audit_ep = ep;
 	c->audit_input = vars;
-	struct mx_invoke_opts iopt = {.report = &c->report};
+	struct mx_invoke_opts iopt = {.report = &c->report, .cache = c->cache.cache ? &c->cache : NULL};
 	int rc = mx_invoke(c->rt, conn, ep, vars, &c->ctx, &iopt, &value, &err);
+	if (rc == 0 && c->cache.deferred)
+		return; /* a cache miss on the hit path: off to a worker */
 	if (rc && c->report.stage == MX_STAGE_CONVERT) {
 		out->msg = mx_mcp_fail(c, MX_RPC_INVALID_PARAMS, NULL, "%s", err.msg);
 		return;

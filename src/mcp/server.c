@@ -8,7 +8,10 @@
  *   - the transport's thread calls mx_mcp_session_receive; cheap methods
  *     (initialize, ping, lists, discover, completion) are answered there;
  *   - tools/call, resources/read and prompts/get run on the worker pool and
- *     answer from the worker;
+ *     answer from the worker; with a response cache, a read-only tools/call
+ *     or resources/read is first tried on the receiving thread (convert,
+ *     input policy, lookup: the same stages and the same observers) and a
+ *     hit is answered there, never reaching a worker;
  *   - one ticker thread per server wakes every 100 ms: it re-interrupts
  *     cancelled queries still running (closing the race with a cancel that
  *     lands just before DuckDB starts) and sends notifications/progress for
@@ -37,6 +40,7 @@
 #include "core/alloc.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "cache/cache.h"
 #include "core/time.h"
 #include "exec/workers.h"
 
@@ -69,6 +73,7 @@ struct mx_mcp_server {
 	enum mx_caller caller;
 	struct mx_call_observer observers[MX_MCP_MAX_OBSERVERS];
 	size_t nobservers;
+	struct mx_cache *cache; /* borrowed; NULL: no response cache */
 	/* The database file as last seen (resource subscriptions): its and its
 	 * WAL's size and modification time, checked about once a second. */
 	char db_path[4096]; /* "" for :memory: */
@@ -916,6 +921,54 @@ static void cancel_request(struct mx_mcp_session *ss, const json_t *params)
 	pthread_mutex_unlock(&ss->mu);
 }
 
+/* Would the response cache be tried for c (a read-only tools/call or
+ * resources/read the snapshot's cache settings cover)? */
+static int cache_candidate(struct mx_mcp_call *c)
+{
+	const struct mx_endpoint *ep = NULL;
+	if (strcmp(c->method, "tools/call") == 0) {
+		const char *name = json_string_value(json_object_get(c->params, "name"));
+		ep = name ? mx_mcp_catalog_tool(c->cat, name) : NULL;
+	} else if (strcmp(c->method, "resources/read") == 0) {
+		const char *uri = json_string_value(json_object_get(c->params, "uri"));
+		json_t *vars = NULL;
+		ep = uri ? mx_mcp_catalog_resource(c->cat, uri, &vars) : NULL;
+		json_decref(vars);
+	}
+	return ep != NULL && mx_invoke_cache_applies(&c->cache, ep, &c->ctx);
+}
+
+/* The response cache's hit path, on the receiving thread: the call's
+ * handler runs with lookup_only (convert, input policy, lookup; no
+ * connection). Answered (a hit, or a failed conversion or policy): observed
+ * and delivered here like a worker's answer, and 1. A miss: the handler's
+ * traces are undone and the call goes to a worker, which skips the lookup
+ * it already made. */
+static int answer_from_cache(struct mx_mcp_call *c, const struct method *m)
+{
+	if (!cache_candidate(c))
+		return 0;
+	struct mx_mcp_reply r = {0};
+	c->cache.lookup_only = 1;
+	c->started_ms = mx_mcp_clock_ms();
+	m->handler(c, NULL, &r);
+	c->cache.lookup_only = 0;
+	if (c->cache.deferred) {
+		c->cache.deferred = 0;
+		json_decref(r.msg);
+		json_decref(c->audit_input);
+		c->audit_input = NULL;
+		c->audit_ep = NULL;
+		memset(&c->report, 0, sizeof c->report);
+		c->started_ms = 0;
+		return 0;
+	}
+	observe_call(c, 0, &r);
+	deliver(c, &r);
+	call_free(c);
+	return 1;
+}
+
 /* The era and dialect a request is served in; 0, or an error reply. */
 static json_t *pick_dialect(struct mx_mcp_session *ss, struct mx_mcp_call *c, const struct method *m)
 {
@@ -1017,6 +1070,11 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	pthread_mutex_lock(&s->mu);
 	c->cat = mx_mcp_catalog_ref(s->cat);
 	pthread_mutex_unlock(&s->mu);
+	if (s->cache && c->cat->project->user) {
+		c->cache.cache = s->cache;
+		c->cache.cfg = &c->cat->project->user->cache;
+		c->cache.generation = c->cat->cache_generation;
+	}
 	const struct method *m = find_method(msg->method);
 	c->method = m ? m->name : msg->method;
 	struct mx_mcp_reply r = {0};
@@ -1054,6 +1112,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 		call_free(c);
 		return;
 	}
+	if (c->cache.cache && answer_from_cache(c, m))
+		return;
 	/* Off to a worker: register the call so it can be cancelled, drained
 	 * and reported on. */
 	const json_t *tok = json_object_get(json_object_get(c->params, "_meta"), "progressToken");
@@ -1386,6 +1446,7 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 	s->caller = opt ? opt->caller : MX_CALLER_STDIO;
 	for (size_t i = 0; opt && i < opt->nobservers && i < MX_MCP_MAX_OBSERVERS; i++)
 		s->observers[s->nobservers++] = opt->observers[i];
+	s->cache = opt ? opt->cache : NULL;
 	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
 	s->limits.max_depth = opt && opt->max_depth ? opt->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
 	pthread_mutex_init(&s->mu, NULL);
@@ -1398,6 +1459,8 @@ int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options 
 		rc = mx_mcp_catalog_new(mx_runtime_project(rt),
 		                        effective_sql_tools(s, mx_runtime_project(rt)), s->page_size, &s->cat,
 		                        err);
+	if (rc == 0 && s->cache)
+		s->cat->cache_generation = mx_cache_next_generation(s->cache);
 	if (rc == 0)
 		rc = mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, opt ? opt->queue_size : 0,
 		                      &s->workers, err);
@@ -1454,6 +1517,10 @@ int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct m
 	int rc = mx_mcp_catalog_new(p, effective_sql_tools(s, p), s->page_size, &cat, err);
 	if (rc)
 		return rc;
+	/* A new snapshot, a new generation: no answer of the old one is served
+	 * once the catalog is swapped. */
+	if (s->cache)
+		cat->cache_generation = mx_cache_next_generation(s->cache);
 	static const char *const changed[] = {"notifications/tools/list_changed",
 	                                      "notifications/resources/list_changed",
 	                                      "notifications/prompts/list_changed"};
@@ -1479,7 +1546,15 @@ int mx_mcp_server_reload(struct mx_mcp_server *s, struct mx_project *p, struct m
 	notify_subscribers_locked(s, old, cat);
 	pthread_mutex_unlock(&s->mu);
 	mx_mcp_catalog_unref(old);
+	/* Free the old generation's memory; Redis: every instance misses. */
+	if (s->cache && mx_cache_flush(s->cache) != 0)
+		mx_warn("cache: the reload could not invalidate the shared cache (Redis unreachable)");
 	return 0;
+}
+
+int mx_mcp_server_cache_flush(struct mx_mcp_server *s)
+{
+	return s->cache ? mx_cache_flush(s->cache) : 0;
 }
 
 struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s)
@@ -1492,6 +1567,34 @@ struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s)
 int mx_mcp_server_saturated(struct mx_mcp_server *s)
 {
 	return mx_workers_saturated(s->workers);
+}
+
+int mx_mcp_server_may_hit_cache(struct mx_mcp_server *s, const json_t *msg)
+{
+	if (s->cache == NULL || !json_is_object(msg))
+		return 0;
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	const json_t *params = json_object_get(msg, "params");
+	if (method == NULL || !json_is_object(params))
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	struct mx_mcp_catalog *cat = mx_mcp_catalog_ref(s->cat);
+	pthread_mutex_unlock(&s->mu);
+	const struct mx_endpoint *ep = NULL;
+	if (strcmp(method, "tools/call") == 0) {
+		const char *name = json_string_value(json_object_get(params, "name"));
+		ep = name ? mx_mcp_catalog_tool(cat, name) : NULL;
+	} else if (strcmp(method, "resources/read") == 0) {
+		const char *uri = json_string_value(json_object_get(params, "uri"));
+		json_t *vars = NULL;
+		ep = uri ? mx_mcp_catalog_resource(cat, uri, &vars) : NULL;
+		json_decref(vars);
+	}
+	struct mx_invoke_cache ic = {.cache = s->cache,
+	                             .cfg = cat->project->user ? &cat->project->user->cache : NULL};
+	int may = ep != NULL && mx_invoke_cache_applies(&ic, ep, NULL);
+	mx_mcp_catalog_unref(cat);
+	return may;
 }
 
 size_t mx_mcp_server_pending(struct mx_mcp_server *s)

@@ -63,6 +63,10 @@ struct mx_mcp_server_options {
 	 * audit trail, metrics. Copied; each arg outlives the server. */
 	const struct mx_call_observer *observers;
 	size_t nobservers;
+	/* The response cache (src/cache/), borrowed; NULL: none. Each snapshot
+	 * gets a generation of it; read-only tools/call and resources/read are
+	 * looked up on the receiving thread and a hit never reaches a worker. */
+	struct mx_cache *cache;
 };
 
 /* Build a server over an open runtime (the server takes a reference on the
@@ -83,6 +87,12 @@ size_t mx_mcp_server_cancel(struct mx_mcp_server *s, uint64_t serial, const json
 /* Is every worker busy and the queue full, so that a call now would be
  * refused? A transport answers 503 early instead of taking the body. */
 int mx_mcp_server_saturated(struct mx_mcp_server *s);
+/* Might msg (one request) be answered from the response cache on the
+ * receiving thread (a tools/call or resources/read of an endpoint the
+ * current snapshot caches)? A transport lets such a call through while the
+ * workers are saturated: a hit needs none (a miss is then answered
+ * "overloaded"). 0 without a cache. */
+int mx_mcp_server_may_hit_cache(struct mx_mcp_server *s, const json_t *msg);
 /* Calls waiting for a worker plus those running (status pages). */
 size_t mx_mcp_server_pending(struct mx_mcp_server *s);
 /* Every tool of the current snapshot, all pages, as the object
@@ -92,6 +102,10 @@ size_t mx_mcp_server_pending(struct mx_mcp_server *s);
 int mx_mcp_server_tools_json(struct mx_mcp_server *s, struct mx_buf *out);
 /* Stop the workers (in-flight calls finish first) and free. Sessions must be gone. */
 void mx_mcp_server_free(struct mx_mcp_server *s);
+
+/* Forget every cached answer (admin POST /cache/flush); 0 when there is
+ * no cache. */
+int mx_mcp_server_cache_flush(struct mx_mcp_server *s);
 
 /* Swap in a new snapshot; every live session that negotiated listChanged gets
  * notifications/{tools,resources,prompts}/list_changed. */

@@ -111,10 +111,10 @@ void mx_mcp_handle_tools_call(struct mx_mcp_call *c, struct mx_dbconn *conn, str
 	mx_err_clear(&err);
 	int rc;
 	c->audit_ep = ep;
-	struct mx_invoke_opts iopt = {.report = &c->report};
+	struct mx_invoke_opts iopt = {.report = &c->report, .cache = c->cache.cache ? &c->cache : NULL};
 	rc = mx_invoke(c->rt, conn, ep, args, &c->ctx, &iopt, &value, &err);
-	if (rc == MX_ECANCELLED)
-		return;
+	if (rc == MX_ECANCELLED || (rc == 0 && c->cache.deferred))
+		return; /* cancelled; or a cache miss on the hit path: off to a worker */
 	json_t *r;
 	if (rc) {
 		mx_mcp_call_log(c, MX_MCP_LOG_ERROR, "Error executing tool %s: %s", name, err.msg);

@@ -108,6 +108,8 @@ static mx_metrics_audit_fn audit_fn;
 static void *audit_ctx;
 static mx_metrics_pool_fn pool_fn;
 static void *pool_ctx;
+static mx_metrics_cache_fn cache_fn;
+static void *cache_ctx;
 
 static mx_metrics_telemetry_fn telemetry_fn;
 static void *telemetry_ctx;
@@ -585,6 +587,14 @@ void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx)
 	pthread_mutex_unlock(&sources_lock);
 }
 
+void mx_metrics_set_cache_source(mx_metrics_cache_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&sources_lock);
+	cache_fn = fn;
+	cache_ctx = fn ? ctx : NULL;
+	pthread_mutex_unlock(&sources_lock);
+}
+
 /* ================================================================ process */
 
 /* btime (boot, epoch seconds) + starttime (clock ticks after boot, field 22
@@ -918,6 +928,40 @@ static int render_pool(struct mx_buf *out, const struct mx_metrics_pool *pool)
 	                     workers, busy, pending - busy, pool->loans);
 }
 
+static int render_cache(struct mx_buf *out, const struct mx_metrics_cache *c)
+{
+	const char *b = c->backend ? c->backend : "memory";
+	return mx_buf_printf(
+	        out,
+	        "# HELP mxcp_cache_hits_total Calls answered from the response cache.\n"
+	        "# TYPE mxcp_cache_hits_total counter\n"
+	        "mxcp_cache_hits_total{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_misses_total Cache lookups that found no answer (the call ran).\n"
+	        "# TYPE mxcp_cache_misses_total counter\n"
+	        "mxcp_cache_misses_total{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_stores_total Answers stored in the response cache.\n"
+	        "# TYPE mxcp_cache_stores_total counter\n"
+	        "mxcp_cache_stores_total{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_evictions_total Answers evicted to stay within max_memory_mb.\n"
+	        "# TYPE mxcp_cache_evictions_total counter\n"
+	        "mxcp_cache_evictions_total{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_errors_total Cache operations that failed (backend unreachable); "
+	        "the calls ran uncached.\n"
+	        "# TYPE mxcp_cache_errors_total counter\n"
+	        "mxcp_cache_errors_total{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_bytes Bytes held by the in-process cache.\n"
+	        "# TYPE mxcp_cache_bytes gauge\n"
+	        "mxcp_cache_bytes{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_entries Answers held by the in-process cache.\n"
+	        "# TYPE mxcp_cache_entries gauge\n"
+	        "mxcp_cache_entries{backend=\"%s\"} %llu\n"
+	        "# HELP mxcp_cache_backend_down 1 while the cache backend is unreachable.\n"
+	        "# TYPE mxcp_cache_backend_down gauge\n"
+	        "mxcp_cache_backend_down{backend=\"%s\"} %d\n",
+	        b, c->hits, b, c->misses, b, c->stores, b, c->evictions, b, c->errors, b, c->bytes, b,
+	        c->entries, b, c->down ? 1 : 0);
+}
+
 static int render_process(struct mx_buf *out)
 {
 	int rc = mx_buf_printf(out,
@@ -1043,8 +1087,9 @@ int mx_metrics_render(struct mx_buf *out)
 		/* Sources are read under the lock so a setter never frees what a
 		 * render is reading; they are cheap (a mutex and a few loads). */
 		struct mx_metrics_audit st;
-		int have_audit = 0, have_pool = 0;
+		int have_audit = 0, have_pool = 0, have_cache = 0;
 		struct mx_metrics_pool pool = {0};
+		struct mx_metrics_cache cache = {0};
 		pthread_mutex_lock(&sources_lock);
 		if (audit_fn) {
 			memset(&st, 0, sizeof st);
@@ -1055,12 +1100,19 @@ int mx_metrics_render(struct mx_buf *out)
 			pool_fn(pool_ctx, &pool);
 			have_pool = 1;
 		}
+		if (cache_fn) {
+			cache_fn(cache_ctx, &cache);
+			have_cache = 1;
+		}
 		pthread_mutex_unlock(&sources_lock);
 		if (have_audit) {
 			rc = render_audit(out, &st);
 		}
 		if (rc == 0 && have_pool) {
 			rc = render_pool(out, &pool);
+		}
+		if (rc == 0 && have_cache) {
+			rc = render_cache(out, &cache);
 		}
 	}
 	if (rc == 0) {
@@ -1106,5 +1158,6 @@ void mx_metrics_reset(void)
 	}
 	mx_metrics_set_audit_source(NULL, NULL);
 	mx_metrics_set_db_pool_source(NULL, NULL);
+	mx_metrics_set_cache_source(NULL, NULL);
 	mx_metrics_set_telemetry_source(NULL, NULL);
 }

@@ -127,6 +127,16 @@ struct mx_metrics_pool {
 typedef void (*mx_metrics_pool_fn)(void *ctx, struct mx_metrics_pool *out);
 void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx);
 
+/* The response cache (cache/cache.h) at render time: its counters since
+ * start and its size now. NULL fn removes the source. */
+struct mx_metrics_cache {
+	const char *backend; /* "memory", "redis" */
+	unsigned long long hits, misses, stores, evictions, errors, bytes, entries;
+	int down; /* redis unreachable now */
+};
+typedef void (*mx_metrics_cache_fn)(void *ctx, struct mx_metrics_cache *out);
+void mx_metrics_set_cache_source(mx_metrics_cache_fn fn, void *ctx);
+
 /* ------------------------------------------------------------- exposition */
 
 /* Append the whole exposition to out. 0, or MX_ELIMIT/MX_ENOMEM from out

@@ -20,6 +20,7 @@ struct mx_ready;
 struct mx_runtime;
 
 struct mx_auth;
+struct mx_cache;
 
 struct mx_server {
 	struct mx_server_config cfg;
@@ -37,6 +38,7 @@ struct mx_server {
 	unsigned char *drop; /* per endpoint of project: invalid */
 	size_t nskipped; /* invalid endpoints left out (--ignore-errors), for the banner */
 	struct mx_audit *audit; /* NULL: audit off */
+	struct mx_cache *cache; /* the response cache; NULL: none configured */
 	struct mx_mcp_server *mcp;
 	struct mx_admin *admin; /* NULL unless MXCP_ADMIN_ENABLED */
 	struct mx_ready *ready;

@@ -97,6 +97,7 @@ static int audit_on_call(void *arg, const struct mx_call_event *ev, struct mx_er
 	        .user_id = ctx ? json_string_value(json_object_get(ctx->user_context, "user_id")) : NULL,
 	        .session_id = ctx ? ctx->session_id : NULL,
 	        .request_id = rid,
+	        .cached = ev->report && ev->report->cached,
 	        .trace_id = ctx && ctx->trace_id[0] ? ctx->trace_id : NULL,
 	};
 	int rc = mx_audit_log(audit, &rec);

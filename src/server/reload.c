@@ -23,6 +23,7 @@
 #include "mcp/server.h"
 #include "model/project.h"
 #include "ops/metrics.h"
+#include "server/cache.h"
 #include "transport/admin.h"
 
 #include <stdio.h>
@@ -154,6 +155,12 @@ void mx_server_reload(struct mx_server *s, const char *trigger)
 	}
 	if (nbad)
 		mx_project_drop_endpoints(p, drop);
+	if (mx_server_cache_check(p, &err)) {
+		mx_err_format(&err, msg, sizeof msg);
+		mx_error("reload refused (%s), still serving the previous project", msg);
+		goto out;
+	}
+	mx_server_cache_reload_note(s->cache, s->live, p);
 	if (mx_mcp_server_reload(s->mcp, p, &err)) {
 		mx_error("reload failed, still serving the previous project: %s",
 		         mx_err_format(&err, msg, sizeof msg));

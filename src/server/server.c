@@ -44,6 +44,7 @@
 #include "ops/metrics.h"
 #include "ops/telemetry.h"
 #include "ops/ready.h"
+#include "server/cache.h"
 #include "server/observers.h"
 #include "server/telemetry.h"
 #include "transport/admin.h"
@@ -344,6 +345,8 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	if ((rc = audit_open(p, &s->audit, err)) != 0)
 		return rc;
 	mx_metrics_set_audit_source(s->audit ? mx_audit_metrics_source : NULL, s->audit);
+	if ((rc = mx_server_cache_check(p, err)) != 0 || (rc = mx_server_cache_open(p, &s->cache, err)) != 0)
+		return rc;
 	if ((rc = mx_server_telemetry_start(p, err)) != 0)
 		return rc;
 	const struct mx_user_transport *ut = &p->user->transport;
@@ -358,6 +361,7 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	        .call_timeout = (double)ut->call_timeout,
 	        .max_message = (size_t)ut->max_message_bytes,
 	        .max_depth = (int)ut->max_json_depth,
+	        .cache = s->cache,
 	};
 	if ((rc = mx_mcp_server_new(s->rt, &sopt, &s->mcp, err)) != 0)
 		return rc;
@@ -721,6 +725,7 @@ void mx_server_free(struct mx_server *s)
 	if (s->mcp)
 		mx_mcp_server_free(s->mcp);
 	mx_metrics_set_audit_source(NULL, NULL);
+	mx_server_cache_close(s->cache); /* after the protocol core: no call still looks up */
 	mx_audit_close(s->audit); /* after the protocol core: no call is still logging */
 	/* after the protocol core too: no span is still open. The queue gets the
 	 * shutdown grace (5 s when none is set) to reach the collector. */

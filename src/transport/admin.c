@@ -197,6 +197,21 @@ static json_t *h_reload(struct mx_admin *a, struct MHD_Connection *c, unsigned *
 	                 "Reload request queued. Use GET /status to check progress.");
 }
 
+/* POST /cache/flush: forget every cached answer (memory: drop them all;
+ * Redis: a new shared generation, so every instance misses). */
+static json_t *h_cache_flush(struct mx_admin *a, struct MHD_Connection *c, unsigned *status)
+{
+	(void)c;
+	char ts[40];
+	iso_now(ts);
+	if (a->mcp == NULL)
+		return detail(status, 503, "Not serving");
+	if (mx_mcp_server_cache_flush(a->mcp) != 0)
+		return detail(status, 503, "Cache flush failed: the cache backend is unreachable");
+	mx_info("admin: response cache flushed");
+	return json_pack("{s:s, s:s}", "status", "flushed", "timestamp", ts);
+}
+
 void mx_admin_reload_begin(struct mx_admin *a)
 {
 	if (a == NULL)
@@ -537,6 +552,7 @@ static const struct route {
         {"/health", "GET", h_health},
         {"/status", "GET", h_status},
         {"/reload", "POST", h_reload},
+        {"/cache/flush", "POST", h_cache_flush},
         {"/config", "GET", h_config},
         {"/endpoints", "GET", h_endpoints},
         {"/system/info", "GET", h_system_info},

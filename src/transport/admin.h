@@ -7,7 +7,8 @@
  *
  * Routes (JSON in MXCP's shapes): GET /health, /status, /config,
  * /endpoints, /system/{info,cpu,memory,disk,network,process},
- * /audit/query, /audit/stats, and POST /reload. Unknown paths are 404,
+ * /audit/query, /audit/stats, POST /reload and POST /cache/flush (the
+ * response cache; a no-op without one). Unknown paths are 404,
  * a known path with the wrong method 405, bad query parameters 422.
  *
  * Enabled by MXCP_ADMIN_ENABLED (1|true|yes); the path is MXCP_ADMIN_SOCKET

@@ -121,9 +121,10 @@ enum MHD_Result mx_http_post_mcp(struct mx_http *h, struct MHD_Connection *c, st
 		return r;
 	}
 	/* Every worker busy and the queue full: say so now, with Retry-After,
-	 * rather than take a call that cannot be queued. */
+	 * rather than take a call that cannot be queued — unless the response
+	 * cache may answer it on this thread without a worker. */
 	int runs_on_worker = json_is_array(msg) || (has_request && mx_mcp_method_on_worker(method));
-	if (runs_on_worker && mx_mcp_server_saturated(h->mcp)) {
+	if (runs_on_worker && mx_mcp_server_saturated(h->mcp) && !mx_mcp_server_may_hit_cache(h->mcp, msg)) {
 		enum MHD_Result r =
 		        mx_http_refuse(c, MHD_HTTP_SERVICE_UNAVAILABLE, -32000, json_object_get(msg, "id"),
 		                       "Service Unavailable: every worker is busy and the queue is full, "

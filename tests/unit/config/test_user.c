@@ -399,7 +399,7 @@ static void test_unknown_keys(void **state)
 	expect_error(
 	        "projects:\n  demo:\n    profiles:\n      prod:\n        secret: []\n", 5, 9,
 	        "projects.demo.profiles.prod.secret: unknown key (expected one of: secrets, plugin, auth, "
-	        "telemetry)");
+	        "telemetry, cache)");
 	expect_error("projects:\n  demo:\n    profile: {}\n", 3, 5,
 	             "projects.demo.profile: unknown key (expected one of: profiles)");
 	expect_error("projects:\n  demo:\n    profiles:\n      dev:\n        secrets:\n"
@@ -489,6 +489,55 @@ static void test_empty_and_nulls(void **state)
 	mx_user_free(u);
 }
 
+/* The profile's cache block (mxcp's own): defaults, values, TTL lookup,
+ * and its errors at file:line:col. */
+static void test_cache_block(void **state)
+{
+	(void)state;
+	use_config("mxcp: 1\n");
+	struct mx_user_config *u = load_ok("demo", "dev");
+	assert_int_equal(0, u->cache.enabled);
+	assert_string_equal("memory", u->cache.backend);
+	assert_int_equal(64, u->cache.max_memory_mb);
+	assert_int_equal(60, u->cache.default_ttl);
+	mx_user_free(u);
+
+	setenv("MX_TEST_REDIS", "redis://cache:6390/1", 1);
+	use_config(
+	        "mxcp: 1\nprojects:\n  demo:\n    profiles:\n      dev:\n        cache:\n"
+	        "          enabled: true\n          backend: redis\n          redis_url: ${MX_TEST_REDIS}\n"
+	        "          max_memory_mb: 8\n          default_ttl: 30\n"
+	        "          endpoints:\n            greet: 300\n            \"res://{id}\": 5\n");
+	u = load_ok("demo", "dev");
+	assert_int_equal(1, u->cache.enabled);
+	assert_string_equal("redis", u->cache.backend);
+	assert_string_equal("redis://cache:6390/1", u->cache.redis_url);
+	assert_int_equal(8, u->cache.max_memory_mb);
+	assert_int_equal(300, mx_user_cache_ttl(&u->cache, "greet", NULL));
+	assert_int_equal(5, mx_user_cache_ttl(&u->cache, "other", "res://{id}"));
+	assert_int_equal(30, mx_user_cache_ttl(&u->cache, "other", NULL));
+	assert_int_equal(
+	        13, json_integer_value(json_array_get(json_object_get(u->cache.endpoint_lines, "greet"), 0)));
+	mx_user_free(u);
+	unsetenv("MX_TEST_REDIS");
+
+	expect_error(
+	        "projects:\n  demo:\n    profiles:\n      dev:\n        cache:\n          backend: disk\n", 6,
+	        20,
+	        "projects.demo.profiles.dev.cache.backend: expected one of 'memory', 'redis', got 'disk'");
+	expect_error("projects:\n  demo:\n    profiles:\n      dev:\n        cache:\n          ttl: 1\n", 6,
+	             11,
+	             "projects.demo.profiles.dev.cache.ttl: unknown key (expected one of: enabled, backend, "
+	             "redis_url, max_memory_mb, default_ttl, endpoints)");
+	expect_error(
+	        "projects:\n  demo:\n    profiles:\n      dev:\n        cache:\n          enabled: true\n"
+	        "          backend: redis\n",
+	        6, 11, "cache.redis_url: required with backend: redis");
+	expect_error("projects:\n  demo:\n    profiles:\n      dev:\n        cache:\n          endpoints:\n"
+	             "            greet: -1\n",
+	             7, 20, "cache.endpoints.greet: must be a number of seconds between 0 and 31536000");
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
@@ -505,6 +554,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_version_migration, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_empty_and_nulls, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_transport_limits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cache_block, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
