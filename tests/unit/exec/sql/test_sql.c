@@ -716,11 +716,15 @@ static void test_limits(void **state)
 	mx_dbconn_set_limits(c, 10, 0);
 	json_decref(q(c, "SELECT * FROM range(10)"));
 	assert_int_equal(MX_ELIMIT, qp(c, "SELECT * FROM range(11)", NULL, 0, &rows, &err));
-	assert_string_equal("Query result exceeds the limit of 10 rows", err.msg);
+	assert_string_equal("Query result exceeds the limit of 10 rows; narrow the query (filters, LIMIT, "
+	                    "aggregation) or raise MXCP_SQL_MAX_ROWS",
+	                    err.msg);
 	assert_null(rows);
 	mx_dbconn_set_limits(c, 0, 1000);
 	assert_int_equal(MX_ELIMIT, qp(c, "SELECT repeat('x', 2000) AS s", NULL, 0, &rows, &err));
-	assert_string_equal("Query result exceeds the limit of 1000 bytes", err.msg);
+	assert_string_equal("Query result exceeds the limit of 1000 bytes (at row 1); narrow the query "
+	                    "(filters, LIMIT, aggregation) or raise MXCP_SQL_MAX_BYTES",
+	                    err.msg);
 	mx_dbconn_set_limits(c, 0, 0);
 	json_decref(q(c, "SELECT repeat('x', 2000) AS s"));
 }
