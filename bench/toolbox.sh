@@ -138,21 +138,29 @@ for p in $P1 $P2; do
 	call $p agg | grep -q 'region.\{0,2\}:99' || { echo "bench: agg failed on $p" >&2; call $p agg >&2; exit 1; }
 done
 
-load() { # port name body conns → "req/s p50ms p99ms"
+ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+HZ=$(getconf CLK_TCK)
+load() { # port name body conns pid → "req/s p50ms p99ms cpu_us_per_call"
+	t0=$(ticks $5)
 	h2load --h1 -c"$4" -D"$SECS" --warm-up-time=2 -d "$TMP/$3.json" -H 'content-type: application/json' \
 		-H 'accept: application/json, text/event-stream' --log-file="$TMP/$2.log" \
 		"http://127.0.0.1:$1/mcp" >"$TMP/$2.out"
 	grep -q " 0 failed, 0 errored" "$TMP/$2.out" || grep "requests:" "$TMP/$2.out" >&2
+	t1=$(ticks $5)
 	rps=$(awk '/^finished in/ { gsub(",", ""); print $4 }' "$TMP/$2.out")
-	cut -f3 "$TMP/$2.log" | sort -n | awk -v r="$rps" '{ a[NR] = $1 } END { printf "%s %.2f %.2f\n", r, a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }'
+	# CPU per call: the server's user+system time over the calls of the
+	# warm-up and the measured seconds (the warm-up's calls at the same rate)
+	n=$(awk -v r="$rps" -v s="$SECS" 'BEGIN { printf "%d", r * (s + 2) }')
+	cut -f3 "$TMP/$2.log" | sort -n | awk -v r="$rps" -v c=$((t1 - t0)) -v n="$n" -v hz="$HZ" \
+		'{ a[NR] = $1 } END { printf "%s %.2f %.2f %.0f\n", r, a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000, c * 1e6 / hz / (n ? n : 1) }'
 }
 # The analytics load uses fewer connections: with 32, Toolbox's queue alone
 # sets its latency.
 ACONNS=${ACONNS:-4}
-h1=$(load "$P1" mxcp_hello hello "$CONNS")
-h2=$(load "$P2" tbx_hello hello "$CONNS")
-a1=$(load "$P1" mxcp_agg agg "$ACONNS")
-a2=$(load "$P2" tbx_agg agg "$ACONNS")
+h1=$(load "$P1" mxcp_hello hello "$CONNS" $PID1)
+h2=$(load "$P2" tbx_hello hello "$CONNS" $PID2)
+a1=$(load "$P1" mxcp_agg agg "$ACONNS" $PID1)
+a2=$(load "$P2" tbx_agg agg "$ACONNS" $PID2)
 peak1=$(hwm $PID1)
 peak2=$(hwm $PID2)
 kill $PID1 $PID2 2>/dev/null || true
@@ -190,14 +198,14 @@ fi
 printf 'mxcp vs MCP Toolbox for Databases %s (SQLite), %s s per load, %s CPUs, load average %s\n' \
 	"$TBX_VERSION" "$SECS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'hello (one row), %s connections:\n' "$CONNS"
-printf '  %-8s %10s req/s   p50 %7s ms   p99 %7s ms\n' mxcp $h1 toolbox $h2
+printf '  %-8s %10s req/s   p50 %7s ms   p99 %7s ms   CPU %6s us/call\n' mxcp $h1 toolbox $h2
 printf 'agg (GROUP BY over 1,000,000 rows), %s connections:\n' "$ACONNS"
-printf '  %-8s %10s req/s   p50 %7s ms   p99 %7s ms\n' mxcp $a1 toolbox $a2
+printf '  %-8s %10s req/s   p50 %7s ms   p99 %7s ms   CPU %6s us/call\n' mxcp $a1 toolbox $a2
 printf 'RSS idle / peak (MB): mxcp %s / %s, toolbox %s / %s\n' "$idle1" "$peak1" "$idle2" "$peak2"
 set -- $h1 $h2
-awk -v a="$1" -v b="$4" 'BEGIN { printf "ratio req/s mxcp/toolbox, hello: %.2fx (target >= 1.0)\n", a / b }'
+awk -v a="$1" -v b="$5" -v c="$4" -v d="$8" 'BEGIN { printf "ratio mxcp/toolbox, hello: req/s %.2fx (target >= 1.0), CPU per call %.2fx less\n", a / b, d / c }'
 set -- $a1 $a2
-awk -v a="$1" -v b="$4" 'BEGIN { printf "ratio req/s mxcp/toolbox, agg: %.1fx (target >= 20)\n", a / b }'
+awk -v a="$1" -v b="$5" -v c="$4" -v d="$8" 'BEGIN { printf "ratio mxcp/toolbox, agg: req/s %.1fx (target >= 20), CPU per call %.1fx less\n", a / b, d / c }'
 if [ -n "$cold1" ]; then
 	printf 'stdio cold start to the whole tool list, %s tools (median of %s):\n' "$NTOOLS" "$RUNS"
 	printf '  mxcp:    %s ms (%s tools listed)\n' $cold1
