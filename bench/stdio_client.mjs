@@ -6,8 +6,9 @@
 //
 //   node stdio_client.mjs cold RUNS CWD CMD ARGS...
 //       RUNS launches; each writes initialize, notifications/initialized and
-//       tools/list at once and times from spawn to the tools/list answer.
-//       Prints the median in ms (and the tool count of the first page).
+//       tools/list at once and times from spawn to the last page of the
+//       tool list (following nextCursor). Prints the median in ms and the
+//       number of tools listed.
 //   node stdio_client.mjs calls SECONDS CWD CMD ARGS...
 //       One launch; sequential tools/call round trips for SECONDS of the tool
 //       $TOOL (default `trivial`, argument n; tool_0 gets limit 1), checking
@@ -60,11 +61,17 @@ if (mode === 'cold') {
 		const s = launch();
 		const first = s.request(1, 'initialize', init);
 		s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-		const list = await s.request(2, 'tools/list', {});
-		const t1 = process.hrtime.bigint();
-		await first;
+		let list = await s.request(2, 'tools/list', {});
 		if (!list.result) throw new Error(`tools/list failed: ${JSON.stringify(list)}`);
 		ntools = list.result.tools.length;
+		// the whole list: follow nextCursor
+		for (let id = 3; list.result.nextCursor; id++) {
+			list = await s.request(id, 'tools/list', { cursor: list.result.nextCursor });
+			if (!list.result) throw new Error(`tools/list failed: ${JSON.stringify(list)}`);
+			ntools += list.result.tools.length;
+		}
+		const t1 = process.hrtime.bigint();
+		await first;
 		times.push(Number(t1 - t0) / 1e6);
 		await s.stop();
 	}

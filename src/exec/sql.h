@@ -255,11 +255,22 @@ int mx_sql_script_guarded(struct mx_dbconn *c, const char *sql, const struct mx_
  */
 int mx_sql_check(struct mx_dbconn *c, const char *sql, json_t **names, struct mx_err *err);
 
-/* Result bounds: a query whose result passes either fails with MX_ELIMIT.
- * Bytes are an estimate (text and blob payloads plus 8 per value). */
+/* Result bounds: a query whose result passes either fails with MX_ELIMIT
+ * (a tool call answers it as an error result). Bytes estimate the result's
+ * JSON values in memory: text and blob payloads, MX_SQL_VALUE_BYTES per value,
+ * MX_SQL_ROW_BYTES + MX_SQL_FIELD_BYTES per column for each row object (what
+ * jansson allocates for them on x86-64, malloc headers included). Measured
+ * (bench/big_results.sh), a tools/call peaks at ~3.5x this estimate: the tree,
+ * the answer's text blocks and its serialised text. The defaults keep one
+ * call under ~500 MB (128 MB estimated: ~290,000 rows of three small
+ * columns); the environment variables MXCP_SQL_MAX_ROWS and
+ * MXCP_SQL_MAX_BYTES, read when a connection is made, override them. */
 #define MX_SQL_MAX_ROWS_DEFAULT ((size_t)1000000)
-#define MX_SQL_MAX_BYTES_DEFAULT ((size_t)512 << 20)
-/* 0 keeps the default. */
+#define MX_SQL_MAX_BYTES_DEFAULT ((size_t)128 << 20)
+#define MX_SQL_VALUE_BYTES 48
+#define MX_SQL_ROW_BYTES 160
+#define MX_SQL_FIELD_BYTES 48
+/* 0 keeps the default (or the environment's). */
 void mx_dbconn_set_limits(struct mx_dbconn *c, size_t max_rows, size_t max_bytes);
 
 /* Prepared-statement cache counters of one connection (for /metrics). */

@@ -35,20 +35,36 @@ const json_t *mx_mcp_content_block(const json_t *v)
 	return json_is_object(b) && json_is_string(json_object_get(b, "type")) ? b : NULL;
 }
 
-/* One block: content as itself, a string as text, anything else as
- * compact JSON text. */
-static int add_text_block(json_t *content, const json_t *v)
+/* One block: content as itself, a string as text (the value itself,
+ * shared), anything else as compact JSON text. type_text is the string
+ * "text", shared by every block of the answer: a result of a million rows
+ * is a million blocks, so each costs two allocations here, not five. */
+static int add_text_block(json_t *content, const json_t *v, json_t *type_text)
 {
 	const json_t *block = mx_mcp_content_block(v);
 	if (block)
 		return json_array_append(content, (json_t *)block) ? MX_ENOMEM : 0;
-	char *text = json_is_string(v) ? NULL : mx_json_dumps(v, MX_JSON_COMPACT);
-	if (!json_is_string(v) && text == NULL)
+	json_t *text;
+	if (json_is_string(v)) {
+		text = json_incref((json_t *)v);
+	} else {
+		char *dumped = mx_json_dumps(v, MX_JSON_COMPACT);
+		/* the dump of a valid tree is valid UTF-8 */
+		text = dumped ? json_string_nocheck(dumped) : NULL;
+		mx_free(dumped);
+	}
+	json_t *b = json_object();
+	if (text == NULL || b == NULL || json_object_set_nocheck(b, "type", type_text)) {
+		json_decref(text);
+		json_decref(b);
 		return MX_ENOMEM;
-	int rc = json_array_append_new(
-	        content, json_pack("{s:s, s:s}", "type", "text", "text", text ? text : json_string_value(v)));
-	mx_free(text);
-	return rc ? MX_ENOMEM : 0;
+	}
+	/* _new takes text either way */
+	if (json_object_set_new_nocheck(b, "text", text)) {
+		json_decref(b);
+		return MX_ENOMEM;
+	}
+	return json_array_append_new(content, b) ? MX_ENOMEM : 0;
 }
 
 /* The tool result for a value: text content as MXCP (FastMCP) makes it —
@@ -57,7 +73,8 @@ static int add_text_block(json_t *content, const json_t *v)
 static json_t *success(struct mx_mcp_call *c, const struct mx_endpoint *ep, json_t *value)
 {
 	json_t *content = json_array();
-	int rc = content ? 0 : MX_ENOMEM;
+	json_t *type_text = json_string("text");
+	int rc = content && type_text ? 0 : MX_ENOMEM;
 	int has_content = mx_mcp_content_block(value) != NULL;
 	if (json_is_array(value)) {
 		size_t i;
@@ -65,12 +82,13 @@ static json_t *success(struct mx_mcp_call *c, const struct mx_endpoint *ep, json
 		json_array_foreach (value, i, item) {
 			has_content |= mx_mcp_content_block(item) != NULL;
 			if (rc == 0)
-				rc = add_text_block(content, item);
+				rc = add_text_block(content, item, type_text);
 		}
 	} else if (rc == 0 && !json_is_null(value)) {
 		/* a NULL scalar is no content at all, as MXCP (FastMCP) answers */
-		rc = add_text_block(content, value);
+		rc = add_text_block(content, value, type_text);
 	}
+	json_decref(type_text);
 	if (rc) {
 		json_decref(content);
 		return NULL;

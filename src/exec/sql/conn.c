@@ -22,6 +22,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,7 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 		return mx_err_set(err, MX_EDB, "Cannot connect to DuckDB database '%s'", db->path);
 	}
 	c->db = db;
-	c->max_rows = MX_SQL_MAX_ROWS_DEFAULT;
-	c->max_bytes = MX_SQL_MAX_BYTES_DEFAULT;
+	mx_dbconn_set_limits(c, 0, 0);
 	/* DuckDB tracks query progress (mx_dbconn_progress) only with its
 	 * progress bar on; the bar itself is never printed. These are
 	 * per-connection settings DuckDB takes neither at open nor globally,
@@ -102,10 +102,21 @@ struct mx_udf_slot *mx_dbconn_udf_slot(struct mx_dbconn *c)
 	return c ? c->udf : NULL;
 }
 
+/* A result limit from the environment (a positive integer), else dflt. */
+static size_t env_limit(const char *name, size_t dflt)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0')
+		return dflt;
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	return *end == '\0' && n > 0 && n <= SIZE_MAX ? (size_t)n : dflt;
+}
+
 void mx_dbconn_set_limits(struct mx_dbconn *c, size_t max_rows, size_t max_bytes)
 {
-	c->max_rows = max_rows ? max_rows : MX_SQL_MAX_ROWS_DEFAULT;
-	c->max_bytes = max_bytes ? max_bytes : MX_SQL_MAX_BYTES_DEFAULT;
+	c->max_rows = max_rows ? max_rows : env_limit("MXCP_SQL_MAX_ROWS", MX_SQL_MAX_ROWS_DEFAULT);
+	c->max_bytes = max_bytes ? max_bytes : env_limit("MXCP_SQL_MAX_BYTES", MX_SQL_MAX_BYTES_DEFAULT);
 }
 
 void mx_dbconn_get_stats(const struct mx_dbconn *c, struct mx_dbconn_stats *out)

@@ -6,7 +6,11 @@
  * width, DECIMAL as the double nearest its exact text, FLOAT by its
  * shortest decimal, dates, times and timestamps as ISO 8601, INTERVAL as an
  * ISO 8601 duration, UUID, BIT, BIGNUM, BLOB as base64, JSON parsed). The
- * connection's limits bound the rows and the approximate bytes.
+ * connection's limits bound the rows and the approximate bytes: the bytes
+ * estimate what the JSON values take in memory (payload plus
+ * MX_SQL_VALUE_BYTES per value, MX_SQL_ROW_BYTES and MX_SQL_FIELD_BYTES per
+ * row object), which is what a large result costs the server — the tree,
+ * then its serialised answer — before anything is sent.
  *
  * Runs on the thread that owns the connection, after the statement ran.
  * The formatting and the per-value conversion share this file so that the
@@ -460,7 +464,7 @@ static int conv_value(struct conv_ctx *cx, const struct conv *cv, duckdb_vector 
 {
 	*out = NULL;
 	uint64_t *validity = duckdb_vector_get_validity(vec);
-	cx->bytes += 8;
+	cx->bytes += MX_SQL_VALUE_BYTES;
 	if (!duckdb_validity_row_is_valid(validity, row) || cv->id == DUCKDB_TYPE_SQLNULL) {
 		*out = json_null();
 		return 0;
@@ -594,12 +598,15 @@ int mx_sql_result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 	while (rc == 0 && (chunk = duckdb_fetch_chunk(*res)) != NULL) {
 		idx_t n = duckdb_data_chunk_get_size(chunk);
 		if (n > c->max_rows - nrows) {
-			rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu rows",
+			rc = mx_err_set(err, MX_ELIMIT,
+			                "Query result exceeds the limit of %zu rows; narrow the query "
+			                "(filters, LIMIT, aggregation) or raise MXCP_SQL_MAX_ROWS",
 			                c->max_rows);
 			break;
 		}
 		nrows += n;
 		for (idx_t r = 0; r < n && rc == 0; r++) {
+			cx.bytes += MX_SQL_ROW_BYTES + MX_SQL_FIELD_BYTES * ncols;
 			json_t *row = json_object();
 			if (row == NULL || json_array_append_new(arr, row) != 0) {
 				rc = mx_err_set(err, MX_ENOMEM, "out of memory");
@@ -614,8 +621,11 @@ int mx_sql_result_rows(struct mx_dbconn *c, duckdb_result *res, json_t **rows, s
 					rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 			}
 			if (rc == 0 && cx.bytes > c->max_bytes)
-				rc = mx_err_set(err, MX_ELIMIT, "Query result exceeds the limit of %zu bytes",
-				                c->max_bytes);
+				rc = mx_err_set(err, MX_ELIMIT,
+				                "Query result exceeds the limit of %zu bytes (at row %zu); "
+				                "narrow the query (filters, LIMIT, aggregation) or raise "
+				                "MXCP_SQL_MAX_BYTES",
+				                c->max_bytes, nrows - n + (size_t)r + 1);
 		}
 		duckdb_destroy_data_chunk(&chunk);
 	}

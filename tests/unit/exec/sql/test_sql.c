@@ -716,13 +716,33 @@ static void test_limits(void **state)
 	mx_dbconn_set_limits(c, 10, 0);
 	json_decref(q(c, "SELECT * FROM range(10)"));
 	assert_int_equal(MX_ELIMIT, qp(c, "SELECT * FROM range(11)", NULL, 0, &rows, &err));
-	assert_string_equal("Query result exceeds the limit of 10 rows", err.msg);
+	assert_string_equal("Query result exceeds the limit of 10 rows; narrow the query (filters, LIMIT, "
+	                    "aggregation) or raise MXCP_SQL_MAX_ROWS",
+	                    err.msg);
 	assert_null(rows);
 	mx_dbconn_set_limits(c, 0, 1000);
 	assert_int_equal(MX_ELIMIT, qp(c, "SELECT repeat('x', 2000) AS s", NULL, 0, &rows, &err));
-	assert_string_equal("Query result exceeds the limit of 1000 bytes", err.msg);
+	assert_string_equal("Query result exceeds the limit of 1000 bytes (at row 1); narrow the query "
+	                    "(filters, LIMIT, aggregation) or raise MXCP_SQL_MAX_BYTES",
+	                    err.msg);
 	mx_dbconn_set_limits(c, 0, 0);
 	json_decref(q(c, "SELECT repeat('x', 2000) AS s"));
+	/* the bytes count each row object and value as it is held: 100 rows of
+	 * one integer are 100 * (ROW + FIELD + VALUE) bytes, not 800 */
+	size_t per_row = MX_SQL_ROW_BYTES + MX_SQL_FIELD_BYTES + MX_SQL_VALUE_BYTES;
+	mx_dbconn_set_limits(c, 0, 100 * per_row);
+	json_decref(q(c, "SELECT * FROM range(100)"));
+	assert_int_equal(MX_ELIMIT, qp(c, "SELECT * FROM range(101)", NULL, 0, &rows, &err));
+	/* the environment sets the defaults */
+	setenv("MXCP_SQL_MAX_ROWS", "5", 1);
+	mx_dbconn_set_limits(c, 0, 0);
+	json_decref(q(c, "SELECT * FROM range(5)"));
+	assert_int_equal(MX_ELIMIT, qp(c, "SELECT * FROM range(6)", NULL, 0, &rows, &err));
+	setenv("MXCP_SQL_MAX_ROWS", "not a number", 1);
+	mx_dbconn_set_limits(c, 0, 0);
+	json_decref(q(c, "SELECT * FROM range(6)"));
+	unsetenv("MXCP_SQL_MAX_ROWS");
+	mx_dbconn_set_limits(c, 0, 0);
 }
 
 struct slow_query {
