@@ -97,6 +97,10 @@ int mx_db_lock_config(struct mx_db *db, struct mx_err *err);
 struct mx_buf;
 int mx_sql_put_string(struct mx_buf *b, const char *s);
 
+/* A DECIMAL's value (v / 10^scale) as the nearest double, read from its
+ * exact decimal text (as DuckDB's Python client and JSON results give it). */
+__extension__ double mx_sql_decimal_double(__int128 v, unsigned scale);
+
 /* MXCP_OFFLINE: no extension is installed or autoloaded from the network
  * (air-gapped servers); listed extensions must be installed already. */
 int mx_db_offline(void);

@@ -158,31 +158,6 @@ static int py_int128(PyObject *o, mx_i128 *out)
 	return 0;
 }
 
-/* The exact decimal text of v/10^scale, read as the nearest double. */
-static double decimal_double(mx_i128 v, unsigned scale)
-{
-	char digits[64];
-	mx_u128 mag = v < 0 ? (mx_u128)0 - (mx_u128)v : (mx_u128)v;
-	size_t nd = 0;
-	do {
-		digits[nd++] = (char)('0' + (int)(mag % 10));
-		mag /= 10;
-	} while (mag);
-	while (nd <= scale)
-		digits[nd++] = '0';
-	char text[80];
-	size_t o = 0;
-	if (v < 0)
-		text[o++] = '-';
-	for (size_t i = nd; i-- > 0;) {
-		text[o++] = digits[i];
-		if (i == scale && scale > 0)
-			text[o++] = '.';
-	}
-	text[o] = '\0';
-	return strtod(text, NULL);
-}
-
 static PyObject *datetime_from_days(int64_t days, int64_t us_of_day, PyObject *tz)
 {
 	int64_t y;
@@ -1061,7 +1036,7 @@ static PyObject *value_py(const struct pyconv *cv, duckdb_vector vec, idx_t row,
 		}
 		default: return PyErr_Format(PyExc_RuntimeError, "unsupported DECIMAL storage");
 		}
-		return PyFloat_FromDouble(decimal_double(v, cv->scale));
+		return PyFloat_FromDouble(mx_sql_decimal_double(v, cv->scale));
 	}
 	case DUCKDB_TYPE_VARCHAR:
 	case DUCKDB_TYPE_BLOB:

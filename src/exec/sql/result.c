@@ -64,8 +64,7 @@ static json_t *i128_json(mx_i128 v)
 	return v < 0 ? u128_json((mx_u128)0 - (mx_u128)v, 1) : u128_json((mx_u128)v, 0);
 }
 
-/* An exact decimal text for value/10^scale, then the nearest double. */
-static json_t *decimal_json(mx_i128 v, unsigned scale)
+double mx_sql_decimal_double(__int128 v, unsigned scale)
 {
 	char digits[64];
 	mx_u128 mag = v < 0 ? (mx_u128)0 - (mx_u128)v : (mx_u128)v;
@@ -86,7 +85,12 @@ static json_t *decimal_json(mx_i128 v, unsigned scale)
 			text[o++] = '.';
 	}
 	text[o] = '\0';
-	return json_real(strtod(text, NULL));
+	return strtod(text, NULL);
+}
+
+static json_t *decimal_json(mx_i128 v, unsigned scale)
+{
+	return json_real(mx_sql_decimal_double(v, scale));
 }
 
 static json_t *double_json(double d)
