@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "exec/invoke.h"
+#include "mcp/server.h"
 #include "model/project.h"
 
 #include <stdio.h>
@@ -128,6 +129,8 @@ int mx_cmd_run(int argc, char **argv)
 	if (mx_runtime_open(p, &rt, &err) || mx_db_connect(mx_runtime_db(rt), &conn, &err) ||
 	    mx_invoke(rt, conn, ep, args, &ctx, &iopt, &result, &err)) {
 		rc = mx_cli_fail(&cli, &err);
+	} else if ((result = mx_mcp_content_unmark(result)) == NULL) {
+		rc = mx_cli_failf(&cli, "out of memory");
 	} else if (cli.json_output) {
 		mx_cli_print_ok(result);
 		result = NULL;

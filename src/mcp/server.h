@@ -170,6 +170,11 @@ extern const char *const MX_MCP_REVISIONS[];
 #define MX_MCP_STATELESS_REVISION "2026-07-28"
 
 /* 2026-07-28's error codes (HTTP answers them with 400). */
+/* v with every MCP content marker of an executor's result (the value itself
+ * or an item of an array result, see mxcp.content) replaced by the content
+ * block it carries, as `mxcp run` prints it; takes v, NULL on out of memory. */
+json_t *mx_mcp_content_unmark(json_t *v);
+
 #define MX_MCP_CODE_HEADER_MISMATCH -32020
 #define MX_MCP_CODE_MISSING_CAPABILITY -32021
 #define MX_MCP_CODE_UNSUPPORTED_VERSION -32022

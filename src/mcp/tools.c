@@ -35,6 +35,28 @@ const json_t *mx_mcp_content_block(const json_t *v)
 	return json_is_object(b) && json_is_string(json_object_get(b, "type")) ? b : NULL;
 }
 
+json_t *mx_mcp_content_unmark(json_t *v)
+{
+	const json_t *block = mx_mcp_content_block(v);
+	if (block) {
+		json_t *b = json_incref((json_t *)block);
+		json_decref(v);
+		return b;
+	}
+	if (!json_is_array(v))
+		return v;
+	size_t i;
+	json_t *item;
+	json_array_foreach (v, i, item) {
+		block = mx_mcp_content_block(item);
+		if (block && json_array_set(v, i, (json_t *)block)) {
+			json_decref(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
 /* One block: content as itself, a string as text (the value itself,
  * shared), anything else as compact JSON text. type_text is the string
  * "text", shared by every block of the answer: a result of a million rows

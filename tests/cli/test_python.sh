@@ -142,6 +142,19 @@ expect_rc 0 "a module that fails does not stop the others"
 expect_err_contains "No execution context available - function not called from MXCP executor"
 rm python/at_import.py
 
+# MCP content a tool returns (mxcp.content) prints as the MCP block, not
+# as the executor's internal marker
+cproj=$(copy_project "$SRC/tests/projects/conformance")
+cd "$cproj"
+run run tool test_image_content --json-output
+expect_rc 0 "image content"
+expect_json '.result | [.type, .mimeType]' '["image","image/png"]'
+run run tool test_multiple_content_types --json-output
+expect_rc 0 "a list of content"
+expect_json '[.result[] | .type? // "string"]' '["string","image","resource"]'
+grep -q __mxcp_content__ "$SCRATCH/out" && fail "a content marker reached the output"
+cd "$proj"
+
 # A project without Python never loads the interpreter: no libpython in the
 # process while it serves.
 maps_of() { # project dir -> prints how many libpython mappings the serving process has
