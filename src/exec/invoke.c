@@ -189,6 +189,22 @@ const char *mx_invoke_stage_name(enum mx_invoke_stage s)
 }
 
 /* End a stage's span with the stage's outcome. */
+/* The root span of one call, mxcp.endpoint.execute, with its attributes. */
+static void root_begin(struct mx_span *root, const struct mx_endpoint *ep, struct mx_call_ctx *ctx)
+{
+	mx_span_begin(root, "mxcp.endpoint.execute", MX_SPAN_SERVER, ctx->traceparent);
+	if (!root->active)
+		return;
+	mx_span_str(root, "mxcp.endpoint.name", ep->name);
+	mx_span_str(root, "mxcp.endpoint.type", mx_endpoint_kind_name(ep->kind));
+	mx_span_bool(root, "mxcp.auth.authenticated", ctx->user_context != NULL);
+	if (ctx->user_provider)
+		mx_span_str(root, "mxcp.auth.provider", ctx->user_provider);
+	if (ctx->session_id)
+		mx_span_str(root, "mxcp.session.id", ctx->session_id);
+	mx_span_trace_hex(root, ctx->trace_id);
+}
+
 static void span_close(struct mx_span *sp, int rc, const struct mx_err *err)
 {
 	if (!sp->active)
@@ -407,20 +423,17 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	int keyed = 0, cached = 0, input_ran = 0;
 	struct mx_policy_result pr_in = {.decision = MX_POLICY_NA};
 	mx_buf_init(&key, MX_BUF_UNBOUNDED);
+	/* The hit path's lookup (lookup_only) traces nothing unless it hits: a
+	 * miss goes on to a worker, whose call is the one trace of it. */
+	int quiet = ic && ic->lookup_only;
 	struct mx_span root, sp;
-	mx_span_begin(&root, "mxcp.endpoint.execute", MX_SPAN_SERVER, ctx->traceparent);
-	if (root.active) {
-		mx_span_str(&root, "mxcp.endpoint.name", ep->name);
-		mx_span_str(&root, "mxcp.endpoint.type", mx_endpoint_kind_name(ep->kind));
-		mx_span_bool(&root, "mxcp.auth.authenticated", ctx->user_context != NULL);
-		if (ctx->user_provider)
-			mx_span_str(&root, "mxcp.auth.provider", ctx->user_provider);
-		if (ctx->session_id)
-			mx_span_str(&root, "mxcp.session.id", ctx->session_id);
-		mx_span_trace_hex(&root, ctx->trace_id);
-	}
+	root.active = sp.active = 0; /* quiet: no-ops until a hit */
+	uint64_t t0 = quiet ? mx_span_now_ns() : 0;
+	if (!quiet)
+		root_begin(&root, ep, ctx);
 	mx_metrics_gauge_add(MX_METRIC_ENDPOINT_CONCURRENT, 1);
-	mx_span_begin(&sp, "mxcp.validation.input", MX_SPAN_INTERNAL, NULL);
+	if (!quiet)
+		mx_span_begin(&sp, "mxcp.validation.input", MX_SPAN_INTERNAL, NULL);
 	int rc = mx_params_convert(ep->params, ep->nparams, args, &converted, err);
 	mx_span_bool(&sp, "mxcp.validation.passed", rc == 0);
 	span_close(&sp, rc, err);
@@ -435,7 +448,8 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 			goto done;
 		}
 		stage = MX_STAGE_INPUT_POLICY;
-		mx_span_begin(&sp, "mxcp.policy.enforce_input", MX_SPAN_INTERNAL, NULL);
+		if (!quiet)
+			mx_span_begin(&sp, "mxcp.policy.enforce_input", MX_SPAN_INTERNAL, NULL);
 		mx_span_int(&sp, "mxcp.policy.count", (long long)mx_policy_set_count(ps, MX_POLICY_INPUT));
 		rc = mx_policy_enforce_input(ps, converted, user, &pr, err);
 		mx_span_str(&sp, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));
@@ -466,6 +480,9 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 				value = NULL;
 				goto done;
 			}
+		} else if (keyed && root.active) {
+			/* the hit path looked it up before handing the call here */
+			mx_span_str(&root, "mxcp.cache.result", "miss");
 		}
 	}
 	if (ic && ic->lookup_only) {
@@ -507,6 +524,15 @@ done:
 	if (opts && opts->report)
 		opts->report->cached = cached;
 	mx_metrics_gauge_add(MX_METRIC_ENDPOINT_CONCURRENT, -1);
+	if (quiet && !ic->deferred) {
+		/* answered on the hit path: a hit, or a call refused before it */
+		root_begin(&root, ep, ctx);
+		if (root.active) {
+			root.start_ns = t0;
+			if (cached)
+				mx_span_str(&root, "mxcp.cache.result", "hit");
+		}
+	}
 	if (root.active) {
 		mx_span_str(&root, "mxcp.policy.decision", mx_policy_decision_name(pr.decision));
 		span_close(&root, rc, err);

@@ -941,9 +941,9 @@ static int cache_candidate(struct mx_mcp_call *c)
 /* The response cache's hit path, on the receiving thread: the call's
  * handler runs with lookup_only (convert, input policy, lookup; no
  * connection). Answered (a hit, or a failed conversion or policy): observed
- * and delivered here like a worker's answer, and 1. A miss: the handler's
- * traces are undone and the call goes to a worker, which skips the lookup
- * it already made. */
+ * and delivered here like a worker's answer, and 1. A miss: the handler
+ * traced nothing (exec/invoke.c) and the call goes to a worker, which skips
+ * the lookup it already made. */
 static int answer_from_cache(struct mx_mcp_call *c, const struct method *m)
 {
 	if (!cache_candidate(c))

@@ -168,6 +168,11 @@ static uint64_t now_unix_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t mx_span_now_ns(void)
+{
+	return now_unix_ns();
+}
+
 int mx_telemetry_tracing(void)
 {
 	return atomic_load_explicit(&tracing_on, memory_order_relaxed);

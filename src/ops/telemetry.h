@@ -117,6 +117,9 @@ void mx_span_error(struct mx_span *sp, const char *message);
 void mx_span_ok(struct mx_span *sp);
 /* End the span and queue it (dropped, counted, when the queue is full). */
 void mx_span_end(struct mx_span *sp);
+/* Now as a span's clock reads it (Unix time, ns): a span begun after the
+ * fact takes it as its start_ns. */
+uint64_t mx_span_now_ns(void);
 /* The trace id as 32 lower-case hex digits; "" when sp is not active. */
 void mx_span_trace_hex(const struct mx_span *sp, char out[33]);
 

@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
@@ -353,6 +354,64 @@ test('a Python endpoint: mxcp.python.execute under the engine span, counted', as
 	} finally {
 		await srv.stop();
 		await c.close();
+	}
+});
+
+test('the response cache: one trace per call, a miss traced once by its worker, a hit without DuckDB', async () => {
+	const c = await startCollector();
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mxcp-otel-cache-'));
+	fs.mkdirSync(path.join(dir, 'tools'));
+	fs.writeFileSync(path.join(dir, 'mxcp-site.yml'), 'mxcp: 1\nproject: cached\nprofile: default\n');
+	fs.writeFileSync(
+		path.join(dir, 'tools', 'greet.yml'),
+		`mxcp: 1
+tool:
+  name: greet
+  description: greet
+  annotations:
+    readOnlyHint: true
+  parameters:
+    - name: name
+      type: string
+      description: Who
+  return:
+    type: string
+  source:
+    code: SELECT 'Hello, ' || $name || '!'
+`,
+	);
+	const extra = '        cache:\n          enabled: true\n          backend: memory\n          default_ttl: 60\n';
+	const srv = await HttpServer.start(dir, [], telemetryConfig(dir, c.url, extra, 'cached'));
+	try {
+		const sid = await openSession(srv);
+		const miss = newTraceparent();
+		assert.match(await callTool(srv, sid, 'greet', { name: 'a' }, { traceparent: miss.header }), /Hello, a!/);
+		const hit = newTraceparent();
+		assert.match(await callTool(srv, sid, 'greet', { name: 'a' }, { traceparent: hit.header }), /Hello, a!/);
+		const of = (tp) => spans(c).filter((x) => x.traceId === tp.trace);
+		await until('both traces', () => of(miss).some((x) => x.name === 'mxcp.endpoint.execute') && of(hit).length > 0);
+		await sleep(1500); // a second root span of the miss would be exported by now
+		const m = of(miss);
+		const roots = m.filter((x) => x.name === 'mxcp.endpoint.execute');
+		assert.equal(roots.length, 1, `one root span for the miss: ${JSON.stringify(m.map((x) => x.name))}`);
+		assert.equal(roots[0].parentId, miss.span);
+		assert.equal(roots[0].attrs['mxcp.cache.result'], 'miss');
+		assert.equal(m.filter((x) => x.name === 'mxcp.validation.input').length, 1);
+		assert.equal(m.filter((x) => x.name === 'mxcp.duckdb.execute').length, 1);
+		for (const s of m) if (s !== roots[0]) assert.notEqual(s.parentId, '', `${s.name} has a parent`);
+		const h = of(hit);
+		assert.deepEqual(
+			h.map((x) => x.name),
+			['mxcp.endpoint.execute'],
+		);
+		assert.equal(h[0].attrs['mxcp.cache.result'], 'hit');
+		assert.equal(h[0].parentId, hit.span);
+		assert.equal(h[0].status.code, 1);
+		assert.ok(h[0].end >= h[0].start);
+	} finally {
+		await srv.stop();
+		await c.close();
+		fs.rmSync(dir, { recursive: true, force: true });
 	}
 });
 
