@@ -25,14 +25,8 @@ CONNS=${2:-32}
 RUNS=${3:-10}
 NTOOLS=${4:-200}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
-TBX_VERSION=1.12.0
 command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
-TOOLBOX=${TOOLBOX:-$ROOT/bench/tools/node_modules/@toolbox-sdk/server-linux-x64/bin/toolbox}
-if [ ! -x "$TOOLBOX" ]; then
-	mkdir -p "$ROOT/bench/tools"
-	npm install --prefix "$ROOT/bench/tools" --no-audit --no-fund --no-save --loglevel=error \
-		"@toolbox-sdk/server-linux-x64@$TBX_VERSION"
-fi
+. "$ROOT/bench/toolbox_env.sh"
 TMP=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
