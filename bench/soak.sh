@@ -73,7 +73,7 @@ ddb() { call "$TMP/mem.json" | sed -n 's/.*"text":"\([0-9]*\)".*/\1/p' | awk '{ 
 sleep 1
 idle=$(mb VmRSS)
 printf 'soak: search_products over streamable HTTP (stateless, JSON), %s, %s connections, %s CPUs\n' \
-	"${CALLS:+$CALLS calls}${CALLS:-$SECS s}" "$CONNS" "$(nproc)"
+	"$(if [ -n "${CALLS:-}" ]; then echo "$CALLS calls"; else echo "$SECS s"; fi)" "$CONNS" "$(nproc)"
 row() { printf '%6s %9s %9s %9s %9s %9s\n' "$1" "$(mb VmRSS)" "$(mb VmHWM)" "$(mb RssAnon)" "$(heap)" "$(ddb)"; }
 printf '%6s %9s %9s %9s %9s %9s\n' 's' 'RSS MB' 'HWM MB' 'anon MB' 'heap MB' 'duckdb MB'
 row idle

@@ -10,14 +10,30 @@
  * `running` counts jobs taken and not finished; once `stopping` is set no
  * job is accepted, and workers exit only when the ring is empty, so every
  * accepted job runs exactly once.
+ *
+ * Buffer-pool purge (MXCP_DUCKDB_PURGE_EVERY=N, off by default; an
+ * experiment for bench/soak.sh, see bench/README.md "Memory under sustained
+ * load"): DuckDB 1.4/1.5 keep up to 32,768 dead entries per buffer-pool
+ * eviction queue, each holding a freed block's bookkeeping. Every N jobs the
+ * pool stops taking jobs, and when none runs, one worker sets DuckDB's
+ * memory_limit to 1 KB and back: evicting down to that limit walks every
+ * queue and drops the dead entries (and evicts the cached blocks, which the
+ * next query reads again). With no job running no query can meet the 1 KB
+ * limit. A long query (thread lending's begin) calls a pending purge off.
+ * Nothing happens when the configuration is locked (SQL tools served).
  */
 #include "exec/workers.h"
 
 #include "core/alloc.h"
+#include "core/log.h"
 
 #include <duckdb.h>
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct job {
@@ -47,6 +63,11 @@ struct mx_workers {
 	int wanting; /* long queries running */
 	unsigned long long loans; /* opened, for metrics */
 	int waiting; /* workers asleep on `nonempty` */
+	/* Buffer-pool purge (file comment); purge_every 0: off. */
+	unsigned long long done, purge_every, purge_at, purges;
+	int purging; /* no job is taken until the purge has run */
+	duckdb_connection purge_conn;
+	char purge_limit[64]; /* memory_limit to restore */
 };
 
 /* Idle workers executing DuckDB's tasks until the loan is called back. */
@@ -90,12 +111,81 @@ static void loan_open_locked(struct mx_workers *p)
 		mx_free(l);
 }
 
+/* One statement on the purge connection; its first value into out (if any). */
+static int purge_sql(struct mx_workers *p, const char *sql, char *out, size_t n)
+{
+	duckdb_result res;
+	int rc = duckdb_query(p->purge_conn, sql, &res) == DuckDBSuccess ? 0 : -1;
+	if (rc == 0 && out != NULL) {
+		rc = -1;
+		duckdb_data_chunk chunk = duckdb_fetch_chunk(res);
+		if (chunk != NULL && duckdb_data_chunk_get_size(chunk) > 0 &&
+		    duckdb_column_type(&res, 0) == DUCKDB_TYPE_VARCHAR) {
+			duckdb_string_t *v = duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 0));
+			uint32_t len = duckdb_string_t_length(*v);
+			const char *d = duckdb_string_t_data(v);
+			if (len < n && memchr(d, '\'', len) == NULL) {
+				memcpy(out, d, len);
+				out[len] = '\0';
+				rc = 0;
+			}
+		}
+		duckdb_destroy_data_chunk(&chunk);
+	}
+	duckdb_destroy_result(&res);
+	return rc;
+}
+
+/* MXCP_DUCKDB_PURGE_EVERY: the purge connection and the exact limit to
+ * restore (DuckDB shows memory_limit rounded: it is set to what it shows,
+ * so that setting it back is exact). Failing only leaves the purge off. */
+static void purge_setup(struct mx_workers *p, struct mx_db *db)
+{
+	const char *env = getenv("MXCP_DUCKDB_PURGE_EVERY");
+	if (env == NULL || *env == '\0')
+		return;
+	char *end;
+	errno = 0;
+	unsigned long long every = strtoull(env, &end, 10);
+	if (errno || *end != '\0' || every == 0) {
+		mx_warn("MXCP_DUCKDB_PURGE_EVERY must be a positive whole number, not '%s': no purge", env);
+		return;
+	}
+	char sql[128];
+	if (duckdb_connect(mx_db_duckdb(db), &p->purge_conn) != DuckDBSuccess)
+		return;
+	if (purge_sql(p, "SELECT current_setting('memory_limit')", p->purge_limit, sizeof p->purge_limit) ||
+	    snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit) >= (int)sizeof sql ||
+	    purge_sql(p, sql, NULL, 0)) {
+		mx_warn("DuckDB's memory_limit cannot be set: no buffer-pool purge");
+		duckdb_disconnect(&p->purge_conn);
+		return;
+	}
+	p->purge_every = every;
+	p->purge_at = every;
+}
+
+/* Run on one worker while no job runs. */
+static void purge_run(struct mx_workers *p)
+{
+	char sql[128];
+	purge_sql(p, "SET memory_limit = '1KB'", NULL, 0); /* fails unless all was evicted */
+	snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit);
+	if (purge_sql(p, sql, NULL, 0))
+		mx_error("DuckDB's memory_limit could not be set back to %s", p->purge_limit);
+}
+
 /* A query has run MX_SQL_HELP_AFTER_NS: lend it the workers asleep. */
 static void help_begin(void *ctx)
 {
 	struct mx_workers *p = ctx;
 	pthread_mutex_lock(&p->mu);
 	p->wanting++;
+	if (p->purging == 1) { /* not yet begun: call it off */
+		p->purging = 0;
+		p->purge_at = p->done + p->purge_every;
+		pthread_cond_broadcast(&p->nonempty);
+	}
 	if (p->waiting > 0) {
 		loan_open_locked(p);
 		if (p->loan != NULL)
@@ -119,7 +209,20 @@ static void *worker_main(void *arg)
 	struct mx_workers *p = w->pool;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->queued == 0 && !p->stopping) {
+		while ((p->queued == 0 || p->purging) && !p->stopping) {
+			if (p->purging == 1 && p->running == 0) {
+				p->purging = 2; /* begun */
+				p->running++;
+				pthread_mutex_unlock(&p->mu);
+				purge_run(p);
+				pthread_mutex_lock(&p->mu);
+				p->running--;
+				p->purging = 0;
+				p->purges++;
+				p->purge_at = p->done + p->purge_every;
+				pthread_cond_broadcast(&p->nonempty);
+				continue;
+			}
 			loan_open_locked(p); /* again, after a job called the last one back */
 			struct loan *l = p->loan; /* never one called back: that is unlinked */
 			if (l != NULL) {
@@ -145,6 +248,8 @@ static void *worker_main(void *arg)
 		j.fn(j.arg, w->conn);
 		pthread_mutex_lock(&p->mu);
 		p->running--;
+		if (p->purge_every && ++p->done >= p->purge_at && !p->purging && p->wanting == 0)
+			p->purging = 1;
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -189,6 +294,7 @@ int mx_workers_start(struct mx_db *db, int n, size_t queue_max, struct mx_worker
 		rc = lend;
 	else if (lend == 1)
 		p->db = db;
+	purge_setup(p, db);
 	struct mx_sql_helper help = {help_begin, help_end, p};
 	for (int i = 0; i < n && rc == 0; i++) {
 		p->w[i].pool = p;
@@ -239,6 +345,10 @@ void mx_workers_stop(struct mx_workers *p)
 		if (p->w[i].started)
 			pthread_join(p->w[i].thread, NULL);
 		mx_dbconn_close(p->w[i].conn);
+	}
+	if (p->purge_every) {
+		mx_debug("buffer-pool purges: %llu", p->purges);
+		duckdb_disconnect(&p->purge_conn);
 	}
 	if (p->db != NULL) {
 		struct mx_err err;
