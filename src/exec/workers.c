@@ -389,3 +389,11 @@ unsigned long long mx_workers_loans(struct mx_workers *p)
 	pthread_mutex_unlock(&p->mu);
 	return n;
 }
+
+unsigned long long mx_workers_purges(struct mx_workers *p)
+{
+	pthread_mutex_lock(&p->mu);
+	unsigned long long n = p->purges;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}

@@ -275,14 +275,93 @@ static void test_no_lending_when_outnumbered(void **state)
 	unsetenv("MXCP_DUCKDB_THREADS");
 }
 
+static const char *memory_limit(struct mx_db *db)
+{
+	static char out[64];
+	struct mx_dbconn *c = NULL;
+	struct mx_err err;
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	json_t *rows = NULL;
+	assert_int_equal(
+	        0, mx_sql_query(c, "SELECT current_setting('memory_limit') AS m", NULL, 0, &rows, &err));
+	snprintf(out, sizeof out, "%s", json_string_value(json_object_get(json_array_get(rows, 0), "m")));
+	json_decref(rows);
+	mx_dbconn_close(c);
+	return out;
+}
+
+/* MXCP_DUCKDB_PURGE_EVERY=N: every N jobs one purge runs while no job does;
+ * every job still runs once and DuckDB's memory_limit is what it was. */
+static void test_purge_every(void **state)
+{
+	(void)state;
+	struct mx_db *db = NULL;
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	char before[64];
+	snprintf(before, sizeof before, "%s", memory_limit(db));
+	setenv("MXCP_DUCKDB_PURGE_EVERY", "4", 1);
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	unsetenv("MXCP_DUCKDB_PURGE_EVERY");
+	/* the pool sets the limit to DuckDB's rounded display of it (< 0.1%
+	 * off, bench/README.md), then restores exactly that after each purge */
+	char orig[64], *unit_b, *unit_a;
+	snprintf(orig, sizeof orig, "%s", before);
+	snprintf(before, sizeof before, "%s", memory_limit(db));
+	double a = strtod(orig, &unit_b), b = strtod(before, &unit_a);
+	assert_string_equal(unit_b, unit_a);
+	assert_true(b > a * 0.99 && b < a * 1.01);
+	struct counter c = {.sleep_ms = 1};
+	pthread_mutex_init(&c.mu, NULL);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(0, mx_workers_submit(w, job, &c));
+	for (int i = 0; i < 5000 && __atomic_load_n(&c.runs, __ATOMIC_SEQ_CST) < 40; i++) {
+		struct timespec ts = {0, 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(mx_workers_purges(w) >= 1);
+	mx_workers_stop(w);
+	assert_int_equal(40, c.runs);
+	assert_int_equal(0, c.concurrent);
+	assert_string_equal(before, memory_limit(db));
+	pthread_mutex_destroy(&c.mu);
+	mx_db_close(db);
+}
+
+/* Off by default: no purge. */
+static void test_no_purge_by_default(void **state)
+{
+	(void)state;
+	struct mx_db *db = NULL;
+	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	struct counter c = {0};
+	pthread_mutex_init(&c.mu, NULL);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(0, mx_workers_submit(w, job, &c));
+	for (int i = 0; i < 5000 && __atomic_load_n(&c.runs, __ATOMIC_SEQ_CST) < 40; i++) {
+		struct timespec ts = {0, 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(0, (long long)mx_workers_purges(w));
+	mx_workers_stop(w);
+	assert_int_equal(40, c.runs);
+	pthread_mutex_destroy(&c.mu);
+	mx_db_close(db);
+}
+
 int main(void)
 {
 	mx_alloc_init_jansson();
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_runs_everything),
-	        cmocka_unit_test(test_queue_bound),
-	        cmocka_unit_test(test_lends_idle_workers),
-	        cmocka_unit_test(test_no_lending_when_outnumbered),
+	        cmocka_unit_test(test_runs_everything),    cmocka_unit_test(test_queue_bound),
+	        cmocka_unit_test(test_lends_idle_workers), cmocka_unit_test(test_no_lending_when_outnumbered),
+	        cmocka_unit_test(test_purge_every),        cmocka_unit_test(test_no_purge_by_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
