@@ -17,6 +17,23 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
+// Every server a test starts is killed when the test file's process ends,
+// whatever the tests' outcome: a failed assertion must not leave a server
+// running (or the runner waiting on its pipes).
+const live = new Set();
+function track(child) {
+	live.add(child);
+	child.on('exit', () => live.delete(child));
+	return child;
+}
+process.on('exit', () => {
+	for (const c of live) {
+		try {
+			c.kill('SIGKILL');
+		} catch {}
+	}
+});
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SRC = process.env.MXCP_SOURCE_DIR || path.resolve(HERE, '..', '..');
 export const MXCP = process.env.MXCP ? path.resolve(process.env.MXCP) : path.join(SRC, 'build', 'mxcp');
@@ -86,7 +103,7 @@ export async function connect(cwd, args = ['serve', '--transport', 'stdio'], env
 // A raw peer: write JSON-RPC lines, read every stdout line (each must be JSON).
 export class RawServer {
 	constructor(cwd, args = ['serve', '--transport', 'stdio'], env = {}) {
-		this.child = spawn(MXCP, args, { cwd, env: serverEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+		this.child = track(spawn(MXCP, args, { cwd, env: serverEnv(env), stdio: ['pipe', 'pipe', 'pipe'] }));
 		this.lines = [];        // every stdout line, raw
 		this.messages = [];     // parsed
 		this.stderr = '';
@@ -213,11 +230,13 @@ export class HttpServer {
 		srv.port = await freePort();
 		srv.base = `http://127.0.0.1:${srv.port}`;
 		srv.stderr = '';
-		srv.child = spawn(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(srv.port), ...args], {
-			cwd,
-			env: serverEnv(env),
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
+		srv.child = track(
+			spawn(MXCP, ['serve', '--transport', 'streamable-http', '--port', String(srv.port), ...args], {
+				cwd,
+				env: serverEnv(env),
+				stdio: ['ignore', 'pipe', 'pipe'],
+			}),
+		);
 		srv.child.stdout.on('data', () => {});
 		srv.child.stderr.on('data', (d) => (srv.stderr += d));
 		srv.exited = new Promise((resolve) => srv.child.on('exit', (code, signal) => resolve({ code, signal })));

@@ -37,4 +37,6 @@ if [ ! -d "$e2e/node_modules/@modelcontextprotocol/sdk" ] || [ ! -d "$e2e/node_m
 	flock -u 9
 fi
 cd "$here"
-exec node --test --test-concurrency=1 "$@" ./*.test.mjs
+# --test-force-exit: a test file ends when its tests do, even if a failed one
+# left a handle open (its servers are killed on exit, lib.mjs)
+exec node --test --test-force-exit --test-concurrency=1 "$@" ./*.test.mjs
