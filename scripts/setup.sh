@@ -33,10 +33,10 @@ BUILD_PKGS="build-essential cmake ninja-build pkg-config python3 curl ca-certifi
   libjansson-dev libyaml-dev libpython3-dev libpcre2-dev libssl-dev libcurl4-openssl-dev \
   libmicrohttpd-dev libsqlite3-dev libpq-dev libhiredis-dev"
 # What the tests and benchmarks use besides (tests/deploy/image.sh: buildah,
-# debootstrap, bubblewrap).
+# debootstrap, bubblewrap; pgrep and ss).
 TEST_PKGS="clang-format libcmocka-dev valgrind jq prometheus nginx nghttp2-client wrk \
   python3-numpy python3-pandas python3-jinja2 postgresql systemd redis-server \
-  buildah debootstrap bubblewrap"
+  buildah debootstrap bubblewrap procps iproute2"
 APT_PKGS=$BUILD_PKGS
 if [ $build_deps = 0 ]; then
 	APT_PKGS="$APT_PKGS $TEST_PKGS"
