@@ -4,8 +4,8 @@
 # run here without a registry or a container engine daemon (ctest
 # deploy/image, labels `deploy` and `slow`; run by ctest only with
 # MXCP_DEPLOY_IMAGE=1, as CI's step of its own, .ci/run). On a shared
-# 2-core machine about 2.5-3 min cold on overlay storage (the base 40 s,
-# the two builds 1.5 min, the runs 20 s), 4.5 min on vfs; 1 min after a
+# 2-core machine about 2-3 min cold on overlay storage (the base 40 s,
+# the two builds 1-1.5 min, the runs 20 s), 4.5 min on vfs; 1 min after a
 # source change:
 #   1. the base, debian:bookworm-slim, made from Debian packages (base.sh,
 #      debootstrap, cached weekly under deps/deploy-base/);
