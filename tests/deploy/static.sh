@@ -13,7 +13,10 @@
 #     (trust_proxy): /health, /metrics kept inside, an MCP session and a tool
 #     call, the forwarded Origin accepted;
 #   - deploy/mxcp.service: `systemd-analyze verify`, and `systemd-analyze
-#     security` at most 2.0.
+#     security` at most 2.0;
+#   - deploy/Dockerfile's runtime packages: every library mxcp,
+#     mxcp_python.so and libduckdb.so link is in one of them, or in a
+#     package every Debian system has (libc6, libgcc-s1, Essential: yes).
 # Needs /usr/bin/python3, node/npm (the npm packages of package.json are
 # installed here on first use), nginx, curl, systemd-analyze (Debian's
 # systemd package; scripts/setup.sh installs the rest).
@@ -165,6 +168,29 @@ if [ -n "$score" ] && awk "BEGIN { exit !($score <= 2.0) }"; then
 	ok "systemd-analyze security: $score (at most 2.0)"
 else
 	no "systemd-analyze security: '${score:-no score}' (want at most 2.0)"
+fi
+
+# ---------------------------------------------------------------- Dockerfile
+# The runtime stage installs Debian packages by name; a library added to the
+# build must be among them (the image test finds out only minutes later).
+image_pkgs=" $(sed -n 's/.*pkgs="\([^"]*\)".*/\1/p' "$MXCP_SOURCE_DIR/deploy/Dockerfile" | tr '\n' ' ') "
+unlisted=""
+bindir=$(dirname "$MXCP")
+for b in "$MXCP" "$bindir/mxcp_python.so" "$MXCP_SOURCE_DIR/deps/duckdb/lib/libduckdb.so"; do
+	for so in $(readelf -d "$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		# libduckdb.so is copied in; the sanitizers' runtimes are the ASan build's.
+		case $so in libduckdb.so | ld-linux* | libasan.so* | libubsan.so*) continue ;; esac
+		path=$(readlink -f "$(ldd "$b" | awk -v so="$so" '$1 == so { print $3 }')")
+		pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "${path#/usr}" 2>/dev/null || echo "?")
+		pkg=${pkg%%:*}
+		case "$image_pkgs libc6 libgcc-s1 " in *" $pkg "*) continue ;; esac
+		[ "$(dpkg-query -W -f='${Essential}' "$pkg" 2>/dev/null)" = yes ] || unlisted="$unlisted $so($pkg)"
+	done
+done
+if [ -z "$unlisted" ]; then
+	ok "deploy/Dockerfile's runtime packages hold every library mxcp, mxcp_python.so and libduckdb.so link"
+else
+	no "deploy/Dockerfile's runtime stage lacks the packages of:$unlisted"
 fi
 
 [ $fails -eq 0 ] || { echo "deploy/static: $fails failed" >&2; exit 1; }
