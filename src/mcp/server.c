@@ -66,7 +66,7 @@ enum gate { GATE_CLOSED, GATE_OPEN, GATE_FAILED };
 struct mx_mcp_server {
 	struct mx_runtime *rt; /* NULL until mx_mcp_server_attach */
 	struct mx_workers *workers;
-	enum gate gate; /* under mu; calls pass only when GATE_OPEN */
+	atomic_int gate; /* enum gate, changed under mu; calls pass only when GATE_OPEN */
 	pthread_cond_t gate_cv;
 	int sql_tools; /* -1: from the site config */
 	size_t page_size;
@@ -1044,10 +1044,12 @@ static void rehome(struct mx_mcp_call *c, struct mx_mcp_task *t)
  * dropped unanswered: the process is about to exit with the reason). */
 static int pass_gate(struct mx_mcp_server *s)
 {
+	if (atomic_load(&s->gate) == GATE_OPEN)
+		return 1;
 	pthread_mutex_lock(&s->mu);
-	while (s->gate == GATE_CLOSED)
+	while (atomic_load(&s->gate) == GATE_CLOSED)
 		pthread_cond_wait(&s->gate_cv, &s->mu);
-	int open = s->gate == GATE_OPEN;
+	int open = atomic_load(&s->gate) == GATE_OPEN;
 	pthread_mutex_unlock(&s->mu);
 	return open;
 }
@@ -1057,7 +1059,8 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
                            const json_t *headers, const json_t *user, struct mx_mcp_task *task)
 {
 	struct mx_mcp_server *s = ss->srv;
-	if (mx_mcp_method_on_worker(msg->method) && !pass_gate(s)) {
+	const struct method *m = find_method(msg->method);
+	if (m && m->on_worker && !pass_gate(s)) {
 		if (batch)
 			batch_put(ss, batch, NULL); /* its slot: the batch still completes */
 		return;
@@ -1105,7 +1108,6 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 		c->cache.cfg = &c->cat->project->user->cache;
 		c->cache.generation = c->cat->cache_generation;
 	}
-	const struct method *m = find_method(msg->method);
 	c->method = m ? m->name : msg->method;
 	struct mx_mcp_reply r = {0};
 	if (msg->params != NULL && !json_is_object(msg->params))
@@ -1479,7 +1481,7 @@ int mx_mcp_server_prepare(struct mx_project *p, const struct mx_mcp_server_optio
 	s->caller = opt ? opt->caller : MX_CALLER_STDIO;
 	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
 	s->limits.max_depth = opt && opt->max_depth ? opt->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
-	s->gate = GATE_CLOSED;
+	atomic_init(&s->gate, GATE_CLOSED);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->ticker_cv, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
@@ -1523,7 +1525,7 @@ int mx_mcp_server_attach(struct mx_mcp_server *s, struct mx_runtime *rt,
 void mx_mcp_server_open(struct mx_mcp_server *s, int ok)
 {
 	pthread_mutex_lock(&s->mu);
-	s->gate = ok && s->workers ? GATE_OPEN : GATE_FAILED;
+	atomic_store(&s->gate, ok && s->workers ? GATE_OPEN : GATE_FAILED);
 	pthread_cond_broadcast(&s->gate_cv);
 	pthread_mutex_unlock(&s->mu);
 }
