@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * duckdb_load — libduckdb.so mapped on first use, not at exec: DuckDB's
- * loading is most of a start's dynamic linking (some 35,000 relocations of
+ * loading is most of a start's dynamic linking (some 31,000 relocations of
  * its C++ symbols, ~6 ms of CPU), and `mxcp serve` does it on the thread
  * that opens the database, beside the one that reads the project.
  *
