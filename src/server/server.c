@@ -29,8 +29,10 @@
  * restart (reload.c).
  *
  * The run, on the caller's thread:
- *   1. install the signal handlers (one self-pipe, s->wake);
- *   2. start the admin socket (MXCP_ADMIN_ENABLED), then the transport;
+ *   1. install the signal handlers (one self-pipe, s->wake), unless the
+ *      early answers did;
+ *   2. start the admin socket (MXCP_ADMIN_ENABLED), then the transport
+ *      (unless the early answers did);
  *   3. wait on the pipe: 'h' (SIGHUP) and 'r' (POST /reload) run
  *      mx_server_reload, 't'/'i' (SIGTERM/SIGINT) and 'e' (stdin ended)
  *      stop;
