@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fetch — see fetch.h. */
+/*
+ * fetch — see fetch.h. This file is mxcp_fetch.so, the module that links
+ * libcurl (core/module.h); the binary's side is fetch_load.c.
+ */
 #include "core/fetch.h"
 
 #include "core/err.h"
@@ -18,12 +21,12 @@ static void global_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void mx_fetch_global_init(void)
+static void global_init(void)
 {
 	pthread_once(&global_once, global_init_once);
 }
 
-void mx_fetch_global_cleanup(void)
+static void global_cleanup(void)
 {
 	curl_global_cleanup();
 }
@@ -54,12 +57,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
 	return len;
 }
 
-int mx_fetch(const struct mx_fetch_request *rq, struct mx_fetch_response *resp)
+static int fetch(const struct mx_fetch_request *rq, struct mx_fetch_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
 	resp->retry_after = -1;
 	mx_buf_init(&resp->body, rq->max_response);
-	mx_fetch_global_init();
+	global_init();
 	CURL *c = curl_easy_init();
 	struct curl_slist *headers = NULL;
 	int rc = c ? 0 : MX_ENOMEM;
@@ -104,4 +107,16 @@ int mx_fetch(const struct mx_fetch_request *rq, struct mx_fetch_response *resp)
 		return MX_EIO;
 	}
 	return 0;
+}
+
+static const struct mx_fetch_module module = {
+        .abi = MX_FETCH_ABI,
+        .fetch = fetch,
+        .global_init = global_init,
+        .global_cleanup = global_cleanup,
+};
+
+__attribute__((visibility("default"))) const struct mx_fetch_module *mxcp_fetch_module(void)
+{
+	return &module;
 }

@@ -10,6 +10,11 @@
  * worker. The response body is bounded: past max_response the transfer
  * fails. libcurl's process-wide set-up runs once, on the first request or
  * at mx_fetch_global_init.
+ *
+ * libcurl (and the Kerberos, LDAP and TLS libraries it brings) is mapped
+ * only by a process that fetches: the client is the module mxcp_fetch.so
+ * (fetch.c, core/module.h), loaded by the first call of any function below
+ * (fetch_load.c). Without it a request fails, saying so.
  */
 #ifndef MX_CORE_FETCH_H
 #define MX_CORE_FETCH_H
@@ -48,5 +53,14 @@ int mx_fetch(const struct mx_fetch_request *rq, struct mx_fetch_response *resp);
  * second once at exit, after the last request. */
 void mx_fetch_global_init(void);
 void mx_fetch_global_cleanup(void);
+
+/* The interface of mxcp_fetch.so, returned by its mxcp_fetch_module(). */
+#define MX_FETCH_ABI 1
+struct mx_fetch_module {
+	int abi;
+	int (*fetch)(const struct mx_fetch_request *rq, struct mx_fetch_response *resp);
+	void (*global_init)(void);
+	void (*global_cleanup)(void);
+};
 
 #endif

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,5 +107,56 @@ int mx_fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode
 		errno = e ? e : EIO;
 		return -1;
 	}
+	return 0;
+}
+
+int mx_fs_realpath_below(const char *base, const char *path, char *out)
+{
+	size_t blen = strlen(base);
+	if (blen == 0 || base[0] != '/' || strncmp(path, base, blen) != 0 || path[blen] != '/' ||
+	    blen >= PATH_MAX)
+		return realpath(path, out) ? 0 : -1;
+	memcpy(out, base, blen + 1);
+	size_t len = blen == 1 ? 0 : blen; /* base "/": components append to "" */
+	const char *p = path + blen;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *seg = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			/* the parent of a canonical folder is its lexical parent */
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			out[len] = '\0';
+			continue;
+		}
+		if (len + 1 + n >= PATH_MAX) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		out[len++] = '/';
+		memcpy(out + len, seg, n);
+		len += n;
+		out[len] = '\0';
+		struct stat st;
+		if (lstat(out, &st) != 0)
+			return -1;
+		if (S_ISLNK(st.st_mode))
+			return realpath(path, out) ? 0 : -1;
+		if (*p && !S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
 	return 0;
 }

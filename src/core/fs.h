@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fs — file-system helpers every writer of files needs: mkdir -p and an
- * atomic whole-file write. Plain POSIX calls on the caller's thread;
+ * fs — file-system helpers: mkdir -p and an atomic whole-file write, which
+ * every writer of files needs, and a cheaper realpath for project files. Plain POSIX calls on the caller's thread;
  * failures are -1 with errno set (the caller words the message, naming
  * the folder that could not be made when it asks for it).
  */
@@ -31,5 +31,15 @@ int mx_fs_mkdir_parent(const char *path, mode_t mode, char *failed, size_t faile
  * temporary is removed).
  */
 int mx_fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode);
+
+/*
+ * realpath(3) of a path below base, a folder known canonical (absolute,
+ * no symbolic link: as realpath gave it): the part after base is walked a
+ * component at a time, one lstat each, where realpath reads every
+ * component from "/" again (a project load resolves two paths per
+ * endpoint). A symbolic link on the way, or a path not below base, goes to
+ * realpath. out has PATH_MAX bytes. 0, or -1 with errno set, as realpath.
+ */
+int mx_fs_realpath_below(const char *base, const char *path, char *out);
 
 #endif

@@ -4,6 +4,10 @@
  * descent bounded by MX_YAML_MAX_DEPTH; aliases point at the anchored node
  * (no copy), and the count of nodes reached through aliases is bounded too,
  * so a "billion laughs" document fails instead of exhausting memory.
+ *
+ * A document's nodes, strings and item arrays are carved from blocks it
+ * owns (the document's one lifetime), freed together by mx_yaml_free: a
+ * project load builds and frees one tree per endpoint file.
  */
 #include "core/yaml.h"
 
@@ -15,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,51 @@
 #include <yaml.h>
 
 /* ------------------------------------------------------------------ build */
+
+/* A block of the document's memory; `data` is carved front to back. */
+struct mx_yaml_block {
+	struct mx_yaml_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define BLOCK_MIN 8192
+
+/* n bytes, zeroed, from d's blocks (a request past BLOCK_MIN gets a block
+ * of its own). NULL when out of memory. */
+static void *doc_alloc(struct mx_yaml_doc *d, size_t n)
+{
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	struct mx_yaml_block *b = d->blocks;
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > BLOCK_MIN ? n : BLOCK_MIN;
+		struct mx_yaml_block *nb = mx_malloc(sizeof *nb + cap);
+		if (nb == NULL)
+			return NULL;
+		nb->used = 0;
+		nb->cap = cap;
+		if (b != NULL && n > BLOCK_MIN) { /* keep carving the current block */
+			nb->next = b->next;
+			b->next = nb;
+		} else {
+			nb->next = b;
+			d->blocks = nb;
+		}
+		b = nb;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+static char *doc_strndup(struct mx_yaml_doc *d, const char *s, size_t n)
+{
+	char *p = doc_alloc(d, n + 1);
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
 
 struct anchor {
 	char *name;
@@ -58,39 +108,32 @@ static struct mx_yaml_node *new_node(struct builder *b, enum mx_yaml_kind kind, 
 		          "document has more than %d nodes", MX_YAML_MAX_NODES);
 		return NULL;
 	}
-	if (d->nall == d->capall) {
-		size_t cap = d->capall ? d->capall * 2 : 64;
-		struct mx_yaml_node **all = mx_realloc(d->all, cap * sizeof *all);
-		if (all == NULL)
-			goto oom;
-		d->all = all;
-		d->capall = cap;
-	}
-	struct mx_yaml_node *n = mx_calloc(1, sizeof *n);
+	struct mx_yaml_node *n = doc_alloc(d, sizeof *n);
 	if (n == NULL)
 		goto oom;
 	n->kind = kind;
 	n->line = (int)mark.line + 1;
 	n->col = (int)mark.column + 1;
-	if (tag != NULL && (n->tag = mx_strdup((const char *)tag)) == NULL) {
-		mx_free(n);
+	if (tag != NULL && (n->tag = doc_strndup(d, (const char *)tag, strlen((const char *)tag))) == NULL)
 		goto oom;
-	}
-	d->all[d->nall++] = n;
+	d->nall++;
 	return n;
 oom:
 	mx_err_set(b->err, MX_ENOMEM, "out of memory");
 	return NULL;
 }
 
+/* Append child to items, which starts as the caller's `local` array. */
 static int push_item(struct builder *b, struct mx_yaml_node ***items, size_t *len, size_t *cap,
-                     struct mx_yaml_node *child)
+                     struct mx_yaml_node **local, struct mx_yaml_node *child)
 {
 	if (*len == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct mx_yaml_node **p = mx_realloc(*items, ncap * sizeof *p);
+		size_t ncap = *cap * 2;
+		struct mx_yaml_node **p = mx_realloc(*items == local ? NULL : *items, ncap * sizeof *p);
 		if (p == NULL)
 			return mx_err_set(b->err, MX_ENOMEM, "out of memory");
+		if (*items == local)
+			memcpy(p, local, *len * sizeof *p);
 		*items = p;
 		*cap = ncap;
 	}
@@ -141,34 +184,42 @@ static void close_anchor(struct builder *b, const struct mx_yaml_node *n)
 
 static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_yaml_node **out);
 
-/* Parse children until the closing event of a sequence or mapping. */
+/* Parse children until the closing event of a sequence or mapping. They
+ * gather on the stack (or the heap past 32), then move to the document. */
 static int build_children(struct builder *b, struct mx_yaml_node *n, yaml_event_type_t end, int depth)
 {
-	size_t len = 0, cap = 0;
-	struct mx_yaml_node **items = NULL;
+	struct mx_yaml_node *local[32];
+	size_t len = 0, cap = sizeof local / sizeof *local;
+	struct mx_yaml_node **items = local;
+	int rc = 0;
 	for (;;) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&b->parser, &ev)) {
-			mx_free(items);
-			return parser_error(b);
+			rc = parser_error(b);
+			break;
 		}
 		if (ev.type == end) {
 			yaml_event_delete(&ev);
 			break;
 		}
 		struct mx_yaml_node *child = NULL;
-		int rc = build_node(b, &ev, depth + 1, &child);
+		rc = build_node(b, &ev, depth + 1, &child);
 		yaml_event_delete(&ev);
 		if (rc == 0)
-			rc = push_item(b, &items, &len, &cap, child);
-		if (rc) {
-			mx_free(items);
-			return rc;
-		}
+			rc = push_item(b, &items, &len, &cap, local, child);
+		if (rc)
+			break;
 	}
-	n->items = items;
+	if (rc == 0 && len > 0) {
+		if ((n->items = doc_alloc(b->doc, len * sizeof *items)) == NULL)
+			rc = mx_err_set(b->err, MX_ENOMEM, "out of memory");
+		else
+			memcpy(n->items, items, len * sizeof *items);
+	}
+	if (items != local)
+		mx_free(items);
 	n->n = n->kind == MX_YAML_MAP ? len / 2 : len;
-	return 0;
+	return rc;
 }
 
 static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_yaml_node **out)
@@ -206,7 +257,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, int depth, struct mx_
 		n = new_node(b, MX_YAML_SCALAR, ev->start_mark, ev->data.scalar.tag);
 		if (n == NULL)
 			return b->err ? b->err->code : MX_ENOMEM;
-		n->str = mx_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->str = doc_strndup(b->doc, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 		if (n->str == NULL)
 			return mx_err_set(b->err, MX_ENOMEM, "out of memory");
 		n->len = ev->data.scalar.length;
@@ -331,14 +382,10 @@ void mx_yaml_free(struct mx_yaml_doc *doc)
 {
 	if (doc == NULL)
 		return;
-	for (size_t i = 0; i < doc->nall; i++) {
-		struct mx_yaml_node *n = doc->all[i];
-		mx_free(n->tag);
-		mx_free(n->str);
-		mx_free(n->items);
-		mx_free(n);
+	for (struct mx_yaml_block *b = doc->blocks, *next; b; b = next) {
+		next = b->next;
+		mx_free(b);
 	}
-	mx_free(doc->all);
 	mx_free(doc->file);
 	mx_free(doc);
 }
@@ -828,9 +875,8 @@ int mx_yaml_check_keys(const char *file, const struct mx_yaml_node *map, const c
 			continue;
 		const char *key = k->kind == MX_YAML_SCALAR ? k->str : "?";
 		int ok = 0;
-		for (const char *const *a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				ok = 1;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = strcmp(*a, key) == 0;
 		if (ok)
 			continue;
 		struct mx_buf list;

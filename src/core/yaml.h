@@ -38,11 +38,13 @@ struct mx_yaml_node {
 	struct mx_yaml_node **items;
 };
 
+struct mx_yaml_block;
+
 struct mx_yaml_doc {
 	char *file; /* as given to the loader, for messages */
 	struct mx_yaml_node *root; /* NULL for an empty document */
-	struct mx_yaml_node **all; /* every node, for freeing */
-	size_t nall, capall;
+	size_t nall; /* nodes built (bounded by MX_YAML_MAX_NODES) */
+	struct mx_yaml_block *blocks; /* the memory of every node, string and item array */
 };
 
 /* Limits against hostile input. */

@@ -7,9 +7,9 @@
 #include "exec/python.h"
 
 #include "core/log.h"
+#include "core/module.h"
 #include "model/endpoint.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -41,76 +41,35 @@ int mx_python_loaded(void)
 	return loaded;
 }
 
-/* The folder of the running binary (its real path), with a trailing '/'. */
-static int exe_dir(char *out, size_t n)
-{
-	char path[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", path, sizeof path - 1);
-	if (len <= 0)
-		return -1;
-	path[len] = '\0';
-	char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		return -1;
-	slash[1] = '\0';
-	return snprintf(out, n, "%s", path) < (int)n ? 0 : -1;
-}
-
-static int try_open(const char *so, void **handle, char *dir, size_t dirn)
-{
-	if (access(so, R_OK) != 0)
-		return -1;
-	*handle = dlopen(so, RTLD_NOW | RTLD_GLOBAL); /* libpython for the extension modules it loads */
-	if (*handle == NULL) {
-		mx_error("python: cannot load %s: %s", so, dlerror());
-		return -2;
-	}
-	snprintf(dir, dirn, "%s", so);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		slash[1] = '\0';
-	return 0;
-}
-
 static int load(struct mx_err *err)
 {
 	if (py)
 		return 0;
-	char base[PATH_MAX] = "", so[PATH_MAX + 64], dir[PATH_MAX + 64] = "";
-	void *h = NULL;
-	int rc = -1;
+	char so[PATH_MAX + 64];
 	const char *env = getenv("MXCP_PYTHON_MODULE");
 	if (env && *env) {
-		rc = try_open(env, &h, dir, sizeof dir);
-		if (rc == -1)
+		if (access(env, R_OK) != 0)
 			return mx_err_set(err, MX_ENOTFOUND, "MXCP_PYTHON_MODULE=%s: no such file", env);
-	} else if (exe_dir(base, sizeof base) == 0) {
-		snprintf(so, sizeof so, "%smxcp_python.so", base);
-		rc = try_open(so, &h, dir, sizeof dir);
-		if (rc == -1) {
-			snprintf(so, sizeof so, "%s../lib/mxcp/mxcp_python.so", base);
-			rc = try_open(so, &h, dir, sizeof dir);
-		}
+		snprintf(so, sizeof so, "%s", env);
+	} else if (mx_module_find("mxcp_python.so", so, sizeof so) != 0) {
+		return mx_err_set(err, MX_ENOTFOUND,
+		                  "Python endpoints need mxcp_python.so beside the mxcp binary (or "
+		                  "MXCP_PYTHON_MODULE); it was not found");
 	}
-	if (rc != 0)
-		return mx_err_set(
-		        err, MX_ENOTFOUND,
-		        rc == -1 ? "Python endpoints need mxcp_python.so beside the mxcp binary (or "
-		                   "MXCP_PYTHON_MODULE); it was not found"
-		                 : "Python endpoints need mxcp_python.so, which did not load (see the log)");
-	const struct mx_python_module *(*entry)(void) =
-	        (const struct mx_python_module *(*)(void))dlsym(h, "mxcp_python_module");
-	const struct mx_python_module *m = entry ? entry() : NULL;
-	if (m == NULL || m->abi != MX_PYTHON_ABI) {
-		dlclose(h);
-		return mx_err_set(err, MX_EINVAL, "%smxcp_python.so does not match this mxcp binary", dir);
-	}
+	/* global: libpython's symbols serve the extension modules it loads */
+	struct mx_err lerr;
+	const void *t = NULL;
+	int rc = mx_module_load(so, "mxcp_python_module", MX_PYTHON_ABI, 1, &t, &lerr);
+	if (rc)
+		return mx_err_set(err, rc, "Python endpoints need mxcp_python.so: %s", lerr.msg);
+	const struct mx_python_module *m = t;
 	char pkg[PATH_MAX + 96];
-	snprintf(pkg, sizeof pkg, "%smxcp-python", dir);
+	const char *slash = strrchr(so, '/');
+	snprintf(pkg, sizeof pkg, "%.*smxcp-python", slash ? (int)(slash - so + 1) : 0, so);
 	if ((rc = m->start(pkg, err)) != 0)
 		return rc; /* the interpreter may be half up: the handle stays */
 	py = m;
-	mx_debug("python: loaded %smxcp_python.so", dir);
+	mx_debug("python: loaded %s", so);
 	return 0;
 }
 

@@ -15,8 +15,8 @@
  * the modules go with the snapshot's last reference, so calls in flight on
  * an old snapshot finish on its modules.
  *
- * The shared object is found beside the binary (its real path), or in
- * ../lib/mxcp/ from it, or where MXCP_PYTHON_MODULE points.
+ * The shared object is found where MXCP_PYTHON_MODULE points, else as
+ * core/module.h finds modules (beside the binary, ../lib/mxcp/ from it).
  *
  * Threads: attach/detach on the thread that loads or reloads a project,
  * never concurrently with each other.

@@ -80,6 +80,7 @@ static const char *call_target(const struct mx_mcp_call *c)
 
 static char *sign_state(const struct mx_mcp_call *c, const json_t *answers)
 {
+	mx_mcp_mrtr_init();
 	json_t *doc = json_pack("{s:s, s:s, s:O}", "m", c->method, "n", call_target(c) ? call_target(c) : "",
 	                        "a", (json_t *)answers);
 	char *payload = doc ? mx_json_dumps(doc, MX_JSON_COMPACT | MX_JSON_SORTED) : NULL;
@@ -105,6 +106,7 @@ static char *sign_state(const struct mx_mcp_call *c, const json_t *answers)
  * to another call. */
 static json_t *open_state(const struct mx_mcp_call *c, const char *state)
 {
+	mx_mcp_mrtr_init();
 	const char *dot = strchr(state, '.');
 	size_t plen = dot ? (size_t)(dot - state) : 0;
 	if (dot == NULL || plen == 0 || strlen(state) > MX_MCP_STATE_MAX)

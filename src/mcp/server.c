@@ -7,6 +7,11 @@
  * Threads:
  *   - the transport's thread calls mx_mcp_session_receive; cheap methods
  *     (initialize, ping, lists, discover, completion) are answered there;
+ *   - a server made by mx_mcp_server_prepare answers those from its project
+ *     before the runtime exists: a request for a worker (tools/call,
+ *     resources/read, prompts/get) waits on the receiving thread at the
+ *     gate until mx_mcp_server_open lets it through or, when the start
+ *     failed, drops it unanswered;
  *   - tools/call, resources/read and prompts/get run on the worker pool and
  *     answer from the worker; with a response cache, a read-only tools/call
  *     or resources/read is first tried on the receiving thread (convert,
@@ -56,9 +61,13 @@
  * elicitation waits for a person). */
 #define MX_MCP_REQUEST_TIMEOUT_S 600.0
 
+enum gate { GATE_CLOSED, GATE_OPEN, GATE_FAILED };
+
 struct mx_mcp_server {
-	struct mx_runtime *rt;
+	struct mx_runtime *rt; /* NULL until mx_mcp_server_attach */
 	struct mx_workers *workers;
+	atomic_int gate; /* enum gate, changed under mu; calls pass only when GATE_OPEN */
+	pthread_cond_t gate_cv;
 	int sql_tools; /* -1: from the site config */
 	size_t page_size;
 	double call_timeout; /* seconds a call may run on its worker, 0: no limit */
@@ -1030,11 +1039,32 @@ static void rehome(struct mx_mcp_call *c, struct mx_mcp_task *t)
 	c->batch = NULL;
 }
 
+/* A request for a worker waits here until the runtime is attached and
+ * the server opened; 0 when the start failed instead (the request is
+ * dropped unanswered: the process is about to exit with the reason). */
+static int pass_gate(struct mx_mcp_server *s)
+{
+	if (atomic_load(&s->gate) == GATE_OPEN)
+		return 1;
+	pthread_mutex_lock(&s->mu);
+	while (atomic_load(&s->gate) == GATE_CLOSED)
+		pthread_cond_wait(&s->gate_cv, &s->mu);
+	int open = atomic_load(&s->gate) == GATE_OPEN;
+	pthread_mutex_unlock(&s->mu);
+	return open;
+}
+
 /* task: this request is a run of that task (tasks/update resumed it). */
 static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, struct mx_mcp_batch *batch,
                            const json_t *headers, const json_t *user, struct mx_mcp_task *task)
 {
 	struct mx_mcp_server *s = ss->srv;
+	const struct method *m = find_method(msg->method);
+	if (m && m->on_worker && !pass_gate(s)) {
+		if (batch)
+			batch_put(ss, batch, NULL); /* its slot: the batch still completes */
+		return;
+	}
 	struct mx_mcp_call *c = mx_calloc(1, sizeof *c);
 	if (c == NULL) {
 		json_t *e =
@@ -1050,7 +1080,10 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	c->id = json_incref(msg->id);
 	c->params = json_is_object(msg->params) ? json_incref(msg->params) : NULL;
 	c->request_headers = headers ? json_incref((json_t *)headers) : NULL;
+	pthread_mutex_lock(&ss->mu);
 	c->user_context = json_incref((json_t *)(user ? user : ss->user_context));
+	int auth_required = ss->auth_required;
+	pthread_mutex_unlock(&ss->mu);
 	c->ctx = mx_call_ctx_make(s->caller);
 	c->ctx.request_headers = c->request_headers;
 	c->ctx.user_context = c->user_context;
@@ -1075,7 +1108,6 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 		c->cache.cfg = &c->cat->project->user->cache;
 		c->cache.generation = c->cat->cache_generation;
 	}
-	const struct method *m = find_method(msg->method);
 	c->method = m ? m->name : msg->method;
 	struct mx_mcp_reply r = {0};
 	if (msg->params != NULL && !json_is_object(msg->params))
@@ -1084,7 +1116,7 @@ static void handle_request(struct mx_mcp_session *ss, struct mx_rpc_msg *msg, st
 	else if (batch && m && strcmp(m->name, "initialize") == 0)
 		r.msg = mx_mcp_fail(c, MX_RPC_INVALID_REQUEST, NULL,
 		                    "Invalid Request: initialize must not be part of a batch");
-	else if (m && m->on_worker && ss->auth_required && c->user_context == NULL)
+	else if (m && m->on_worker && auth_required && c->user_context == NULL)
 		r.msg = mx_mcp_fail(c, MX_RPC_INVALID_REQUEST, NULL, "Authentication required");
 	else if ((r.msg = pick_dialect(ss, c, m)) == NULL && m == NULL)
 		r.msg = mx_mcp_fail(c, MX_RPC_METHOD_NOT_FOUND, NULL, "Method not found: %s", msg->method);
@@ -1227,9 +1259,12 @@ void mx_mcp_session_receive(struct mx_mcp_session *ss, const char *text, size_t 
 
 int mx_mcp_session_set_user(struct mx_mcp_session *ss, const json_t *user_context, int required)
 {
-	json_decref(ss->user_context);
+	pthread_mutex_lock(&ss->mu);
+	json_t *old = ss->user_context;
 	ss->user_context = json_incref((json_t *)user_context);
 	ss->auth_required = required;
+	pthread_mutex_unlock(&ss->mu);
+	json_decref(old);
 	return 0;
 }
 
@@ -1427,85 +1462,104 @@ static int effective_sql_tools(const struct mx_mcp_server *s, const struct mx_pr
 	return p->site ? p->site->sql_tools.enabled : 0;
 }
 
-int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options *opt,
-                      struct mx_mcp_server **out, struct mx_err *err)
+/* The part of a server that needs no runtime: limits, tasks, the catalog
+ * and the ticker. On failure s is freed. */
+int mx_mcp_server_prepare(struct mx_project *p, const struct mx_mcp_server_options *opt,
+                          struct mx_mcp_server **out, struct mx_err *err)
 {
 	*out = NULL;
 	struct mx_mcp_server *s = mx_calloc(1, sizeof *s);
 	if (s == NULL)
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
-	s->rt = rt;
 	s->sql_tools = opt ? opt->sql_tools : -1;
 	s->page_size = opt && opt->page_size ? opt->page_size : 100;
-	const char *dbp = mx_runtime_project(rt)->settings.duckdb_path;
+	const char *dbp = p->settings.duckdb_path;
 	if (dbp && strcmp(dbp, ":memory:") != 0 && strlen(dbp) < sizeof s->db_path) {
 		snprintf(s->db_path, sizeof s->db_path, "%s", dbp);
 		stat_database(s->db_path, s->db_seen);
 	}
-	s->call_timeout = opt && opt->call_timeout > 0 ? opt->call_timeout : 0;
 	s->caller = opt ? opt->caller : MX_CALLER_STDIO;
-	for (size_t i = 0; opt && i < opt->nobservers && i < MX_MCP_MAX_OBSERVERS; i++)
-		s->observers[s->nobservers++] = opt->observers[i];
-	s->cache = opt ? opt->cache : NULL;
 	s->limits.max_bytes = opt && opt->max_message ? opt->max_message : MX_RPC_MAX_BYTES_DEFAULT;
 	s->limits.max_depth = opt && opt->max_depth ? opt->max_depth : MX_RPC_MAX_DEPTH_DEFAULT;
+	atomic_init(&s->gate, GATE_CLOSED);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->ticker_cv, NULL);
-	mx_mcp_mrtr_init();
+	pthread_cond_init(&s->gate_cv, NULL);
 	int rc = mx_mcp_tasks_new(&s->tasks);
 	if (rc)
 		rc = mx_err_set(err, rc, "out of memory");
 	if (rc == 0)
-		rc = mx_mcp_catalog_new(mx_runtime_project(rt),
-		                        effective_sql_tools(s, mx_runtime_project(rt)), s->page_size, &s->cat,
-		                        err);
-	if (rc == 0 && s->cache)
-		s->cat->cache_generation = mx_cache_next_generation(s->cache);
-	if (rc == 0)
-		rc = mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, opt ? opt->queue_size : 0,
-		                      &s->workers, err);
-	if (rc == 0 && pthread_create(&s->ticker, NULL, ticker_main, s) != 0) {
+		rc = mx_mcp_catalog_new(p, effective_sql_tools(s, p), s->page_size, &s->cat, err);
+	if (rc == 0 && pthread_create(&s->ticker, NULL, ticker_main, s) != 0)
 		rc = mx_err_set(err, MX_EINTERNAL, "cannot start the progress thread");
-		mx_workers_stop(s->workers);
-	} else if (rc == 0) {
+	else if (rc == 0)
 		s->ticker_started = 1;
-	}
 	static const struct mx_mcp_sink nowhere = {.send = drop_message};
 	if (rc == 0 && (s->task_ss = mx_mcp_session_new(s, &nowhere)) == NULL)
 		rc = mx_err_set(err, MX_ENOMEM, "out of memory");
 	if (rc) {
-		if (s->ticker_started) {
-			pthread_mutex_lock(&s->mu);
-			s->ticker_stop = 1;
-			pthread_cond_signal(&s->ticker_cv);
-			pthread_mutex_unlock(&s->mu);
-			pthread_join(s->ticker, NULL);
-			mx_workers_stop(s->workers);
-		}
-		mx_mcp_tasks_free(s->tasks);
-		mx_mcp_catalog_unref(s->cat);
-		pthread_cond_destroy(&s->ticker_cv);
-		pthread_mutex_destroy(&s->mu);
-		mx_free(s);
+		mx_mcp_server_free(s);
 		return rc;
 	}
 	*out = s;
 	return 0;
 }
 
+int mx_mcp_server_attach(struct mx_mcp_server *s, struct mx_runtime *rt,
+                         const struct mx_mcp_server_options *opt, struct mx_err *err)
+{
+	s->call_timeout = opt && opt->call_timeout > 0 ? opt->call_timeout : 0;
+	for (size_t i = 0; opt && i < opt->nobservers && s->nobservers < MX_MCP_MAX_OBSERVERS; i++)
+		s->observers[s->nobservers++] = opt->observers[i];
+	s->cache = opt ? opt->cache : NULL;
+	mx_mcp_mrtr_init(); /* OpenSSL's random generator: its first use costs milliseconds */
+	/* No call has run yet (they wait at the gate), so the catalog's
+	 * generation is still ours to set. */
+	if (s->cache)
+		s->cat->cache_generation = mx_cache_next_generation(s->cache);
+	s->rt = rt;
+	return mx_workers_start(mx_runtime_db(rt), opt ? opt->workers : 0, opt ? opt->queue_size : 0,
+	                        &s->workers, err);
+}
+
+void mx_mcp_server_open(struct mx_mcp_server *s, int ok)
+{
+	pthread_mutex_lock(&s->mu);
+	atomic_store(&s->gate, ok && s->workers ? GATE_OPEN : GATE_FAILED);
+	pthread_cond_broadcast(&s->gate_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options *opt,
+                      struct mx_mcp_server **out, struct mx_err *err)
+{
+	int rc = mx_mcp_server_prepare(mx_runtime_project(rt), opt, out, err);
+	if (rc == 0 && (rc = mx_mcp_server_attach(*out, rt, opt, err)) != 0) {
+		mx_mcp_server_free(*out);
+		*out = NULL;
+	}
+	if (rc == 0)
+		mx_mcp_server_open(*out, 1);
+	return rc;
+}
+
 void mx_mcp_server_free(struct mx_mcp_server *s)
 {
 	if (s == NULL)
 		return;
+	mx_mcp_server_open(s, 0); /* nothing may still wait at the gate */
 	mx_mcp_session_free(s->task_ss); /* cancels the runs still going, waits for them */
 	mx_workers_stop(s->workers);
-	pthread_mutex_lock(&s->mu);
-	s->ticker_stop = 1;
-	pthread_cond_signal(&s->ticker_cv);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->ticker, NULL);
+	if (s->ticker_started) {
+		pthread_mutex_lock(&s->mu);
+		s->ticker_stop = 1;
+		pthread_cond_signal(&s->ticker_cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->ticker, NULL);
+	}
 	mx_mcp_tasks_free(s->tasks);
 	mx_mcp_catalog_unref(s->cat);
+	pthread_cond_destroy(&s->gate_cv);
 	pthread_cond_destroy(&s->ticker_cv);
 	pthread_mutex_destroy(&s->mu);
 	mx_free(s);
@@ -1566,7 +1620,7 @@ struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s)
 
 int mx_mcp_server_saturated(struct mx_mcp_server *s)
 {
-	return mx_workers_saturated(s->workers);
+	return s->workers && mx_workers_saturated(s->workers);
 }
 
 int mx_mcp_server_may_hit_cache(struct mx_mcp_server *s, const json_t *msg)
@@ -1599,7 +1653,7 @@ int mx_mcp_server_may_hit_cache(struct mx_mcp_server *s, const json_t *msg)
 
 size_t mx_mcp_server_pending(struct mx_mcp_server *s)
 {
-	return mx_workers_pending(s->workers);
+	return s->workers ? mx_workers_pending(s->workers) : 0;
 }
 
 int mx_mcp_server_tools_json(struct mx_mcp_server *s, struct mx_buf *out)

@@ -70,9 +70,27 @@ struct mx_mcp_server_options {
 };
 
 /* Build a server over an open runtime (the server takes a reference on the
- * runtime's project and starts the worker pool). */
+ * runtime's project and starts the worker pool): mx_mcp_server_prepare,
+ * mx_mcp_server_attach and mx_mcp_server_open in one. */
 int mx_mcp_server_new(struct mx_runtime *rt, const struct mx_mcp_server_options *opt,
                       struct mx_mcp_server **out, struct mx_err *err);
+/* A server whose runtime is still opening (a stdio start answers the
+ * client meanwhile): built from the loaded project p (a reference is
+ * taken), it answers initialize, ping, discover, the lists and completion
+ * at once; a request for a worker (tools/call, resources/read,
+ * prompts/get) waits on its receiving thread until mx_mcp_server_open.
+ * Of opt it reads caller, sql_tools, max_message, max_depth, page_size. */
+int mx_mcp_server_prepare(struct mx_project *p, const struct mx_mcp_server_options *opt,
+                          struct mx_mcp_server **out, struct mx_err *err);
+/* Attach the open runtime (whose project is the one prepared) and start
+ * the worker pool; of opt it reads workers, queue_size, call_timeout,
+ * observers and cache. Requests for a worker still wait. */
+int mx_mcp_server_attach(struct mx_mcp_server *s, struct mx_runtime *rt,
+                         const struct mx_mcp_server_options *opt, struct mx_err *err);
+/* ok: let the requests for a worker through (after mx_mcp_server_attach);
+ * 0: the start failed, they are dropped unanswered (the process is about
+ * to exit and say why). */
+void mx_mcp_server_open(struct mx_mcp_server *s, int ok);
 /* The worker pool (for metrics: size and jobs pending). */
 struct mx_workers *mx_mcp_server_workers(struct mx_mcp_server *s);
 /* Cancel every call queued or running in every session (running queries

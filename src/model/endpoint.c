@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/fs.h"
 #include "jinja/jinja.h"
 #include "core/yaml.h"
 #include "policy/policy.h"
@@ -506,7 +507,7 @@ static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx
 		snprintf(full, sizeof full, "%.*s/%s", dirlen, ep->path, ep->source_file_raw);
 	}
 	char canon[PATH_MAX];
-	if (realpath(full, canon) == NULL)
+	if (mx_fs_realpath_below(L->root, full, canon) != 0)
 		normalize_path(full, canon, sizeof canon);
 	ep->source_path = mx_strdup(canon);
 	if (ep->source_path == NULL)
@@ -683,7 +684,7 @@ int mx_endpoint_load(const char *root, const char *path, enum mx_endpoint_kind e
 	}
 	ep->kind = expect;
 	char canon[PATH_MAX];
-	ep->path = mx_strdup(realpath(path, canon) ? canon : path);
+	ep->path = mx_strdup(mx_fs_realpath_below(root, path, canon) == 0 ? canon : path);
 	size_t rl = strlen(root);
 	const char *rel = ep->path && strncmp(ep->path, root, rl) == 0 && ep->path[rl] == '/'
 	                          ? ep->path + rl + 1

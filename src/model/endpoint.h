@@ -76,8 +76,9 @@ const char *mx_endpoint_kind_name(enum mx_endpoint_kind k); /* "tool" … */
 int mx_endpoint_kind_parse(const char *s, enum mx_endpoint_kind *out);
 
 /*
- * Load one endpoint file. `root` is the project root (for relpath and for
- * source files starting with '/'). `expect` is the kind its folder implies:
+ * Load one endpoint file. `root` is the project root, canonical (as
+ * realpath gives it: paths below it are resolved from it), for relpath and
+ * for source files starting with '/'. `expect` is the kind its folder implies:
  * a file under tools/ that defines no tool gives MX_ENOTFOUND (the caller
  * skips it with a warning, as MXCP does). Any other problem is MX_EINVAL
  * with file:line:col and the field. A missing SQL source file is not a load

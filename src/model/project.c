@@ -77,8 +77,12 @@ static int scan_dir(const char *dir, struct pathlist *out, int depth)
 		char path[PATH_MAX];
 		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
 			continue;
-		struct stat st;
-		if (stat(path, &st) != 0)
+		/* The entry's own type when the file system says (no stat); a link
+		 * counts as what it points to. */
+		struct stat st = {.st_mode = e->d_type == DT_DIR   ? S_IFDIR
+		                             : e->d_type == DT_REG ? S_IFREG
+		                                                   : 0};
+		if (st.st_mode == 0 && stat(path, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			rc = scan_dir(path, out, depth + 1);

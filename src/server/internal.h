@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 
 struct mx_admin;
 struct mx_audit;
@@ -21,6 +22,12 @@ struct mx_runtime;
 
 struct mx_auth;
 struct mx_cache;
+struct mx_stdio;
+
+/* The handlers the server replaced, given back when it stops. */
+struct saved_signals {
+	struct sigaction term, intr, hup, pipe;
+};
 
 struct mx_server {
 	struct mx_server_config cfg;
@@ -40,6 +47,9 @@ struct mx_server {
 	struct mx_audit *audit; /* NULL: audit off */
 	struct mx_cache *cache; /* the response cache; NULL: none configured */
 	struct mx_mcp_server *mcp;
+	/* The stdio transport; started by mx_server_load when it answers the
+	 * client early, else by mx_server_run. */
+	struct mx_stdio *stdio;
 	struct mx_admin *admin; /* NULL unless MXCP_ADMIN_ENABLED */
 	struct mx_ready *ready;
 	struct mx_auth *auth; /* NULL: the profile configures none */
@@ -47,6 +57,8 @@ struct mx_server {
 	pthread_mutex_t ready_mu; /* guards ready_conn */
 	struct mx_dbconn *ready_conn; /* /ready's own connection, never a worker's */
 	int wake[2]; /* the self-pipe: signals, reload requests, the input's end */
+	struct saved_signals saved;
+	int signals_installed; /* by mx_server_run, or by mx_server_load when answering early */
 };
 
 /* Whether p is served with the SQL tools (flag: --sql-tools, -1 when not

@@ -5,7 +5,19 @@
  * Startup is on the cold path of every Claude-Desktop launch, so it
  * overlaps what it can: DuckDB is opened on a helper thread as soon as the
  * profile settings are known (mx_project_options.on_config) while this
- * thread reads the endpoint YAML files.
+ * thread reads the endpoint YAML files. Over stdio (without
+ * --ignore-errors) the client is answered as soon as the project is
+ * loaded: the protocol core is prepared from the project and the stdio
+ * transport started, so initialize and the lists never wait for the
+ * database, the validation of the endpoints' SQL or the worker pool; the
+ * calls wait at the core's gate until all of that is done. What a start
+ * refuses it still refuses, with the same message and exit status (the
+ * checks and their order are the same): the gate then drops the waiting
+ * calls unanswered, and the process exits (a project with endpoint files
+ * that did not load, or whose database has already failed to open, is
+ * refused before any answer). With --ignore-errors the lists
+ * depend on the validation (invalid endpoints are left out), so the
+ * transport starts after it, as over HTTP.
  *
  * A server that serves the built-in SQL tools runs its clients' SQL: unless
  * sql_tools.external_access is true, DuckDB opens the database in its file
@@ -17,8 +29,10 @@
  * restart (reload.c).
  *
  * The run, on the caller's thread:
- *   1. install the signal handlers (one self-pipe, s->wake);
- *   2. start the admin socket (MXCP_ADMIN_ENABLED), then the transport;
+ *   1. install the signal handlers (one self-pipe, s->wake), unless the
+ *      early answers did;
+ *   2. start the admin socket (MXCP_ADMIN_ENABLED), then the transport
+ *      (unless the early answers did);
  *   3. wait on the pipe: 'h' (SIGHUP) and 'r' (POST /reload) run
  *      mx_server_reload, 't'/'i' (SIGTERM/SIGINT) and 'e' (stdin ended)
  *      stop;
@@ -56,6 +70,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +98,8 @@ int mx_server_new(const struct mx_server_config *cfg, struct mx_server **out, st
 	s->wake[0] = s->wake[1] = -1;
 	pthread_mutex_init(&s->ready_mu, NULL);
 	*out = s;
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		return mx_err_set(err, MX_EIO, "cannot create a pipe: %s", strerror(errno));
 	return 0;
 }
 
@@ -117,12 +134,15 @@ struct opener {
 	struct mx_runtime *rt;
 	int rc;
 	struct mx_err err;
+	atomic_int failed; /* set once the open has failed: rc and err are final */
 };
 
 static void *opener_main(void *arg)
 {
 	struct opener *o = arg;
 	o->rc = open_runtime(o->p, o->sql_tools, &o->rt, &o->err);
+	if (o->rt == NULL)
+		atomic_store(&o->failed, 1);
 	return NULL;
 }
 
@@ -279,6 +299,50 @@ static int sql_tools_lock(const struct mx_project *p, struct mx_runtime *rt, str
 	return mx_db_lock_config(db, err);
 }
 
+/* What the protocol core takes from the project before a runtime exists. */
+static struct mx_mcp_server_options core_options(const struct mx_server *s)
+{
+	const struct mx_user_transport *ut = &s->project->user->transport;
+	return (struct mx_mcp_server_options){
+	        .caller = s->http ? MX_CALLER_HTTP : MX_CALLER_STDIO,
+	        .sql_tools = s->cfg.sql_tools,
+	        .max_message = (size_t)ut->max_message_bytes,
+	        .max_depth = (int)ut->max_json_depth,
+	};
+}
+
+static void input_ended(void *ctx);
+
+static int stdio_start(struct mx_server *s, struct mx_err *err)
+{
+	struct mx_stdio_options o = {.in_fd = STDIN_FILENO,
+	                             .out_fd = s->proto_fd,
+	                             .max_line = (size_t)s->project->user->transport.max_message_bytes,
+	                             .on_end = input_ended,
+	                             .end_ctx = s,
+	                             .user_context = s->stdio_user,
+	                             .auth_required = s->auth != NULL};
+	return mx_stdio_start(s->mcp, &o, &s->stdio, err);
+}
+
+static void signals_install(struct mx_server *s, struct saved_signals *old);
+
+/* Over stdio, answer the client while the rest of the start runs. A client
+ * answered may signal (SIGTERM, SIGHUP) or close stdout (SIGPIPE) at once:
+ * the handlers are installed now, and what they ask waits for the run. */
+static int answer_early(struct mx_server *s, struct mx_err *err)
+{
+	signals_install(s, &s->saved);
+	s->signals_installed = 1;
+	struct mx_mcp_server_options sopt = core_options(s);
+	int rc = mx_mcp_server_prepare(s->project, &sopt, &s->mcp, err);
+	if (rc == 0)
+		rc = stdio_start(s, err);
+	if (rc == 0)
+		mx_debug("serve: answering initialize and the lists; calls wait for the database");
+	return rc;
+}
+
 int mx_server_load(struct mx_server *s, struct mx_err *err)
 {
 	/* Known to be stdio: stdout is the protocol's before anything can print. */
@@ -294,23 +358,40 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 	                                  .on_config_ctx = &op};
 	int lrc = mx_project_load(&popt, &s->project, err);
 	mx_debug("serve: project loaded");
+	/* The transport: the flag, else the user config's. A failure here
+	 * (stdout, the early answers) is reported after the database's, as
+	 * the start always has. */
+	int trc = 0;
+	struct mx_err terr;
+	if (lrc == 0) {
+		const struct mx_project *p = s->project;
+		if (s->transport == NULL) {
+			s->transport = p->user->transport.provider[0] ? p->user->transport.provider
+			                                              : "streamable-http";
+			if (!is_http(s->transport))
+				trc = take_stdout(s, &terr);
+		}
+		s->http = is_http(s->transport);
+		/* Endpoint files that did not load refuse the start already: no
+		 * client is answered then. */
+		if (trc == 0 && !s->http && !s->cfg.ignore_errors && p->nfailures == 0 &&
+		    !atomic_load(&op.failed))
+			trc = answer_early(s, &terr);
+	}
 	struct mx_err oerr;
 	int orc = op.p ? opener_finish(&op, &s->rt, &oerr) : 0;
 	mx_debug("serve: database open");
 	if (lrc)
 		return lrc;
-	struct mx_project *p = s->project;
-	if (s->transport == NULL) {
-		s->transport =
-		        p->user->transport.provider[0] ? p->user->transport.provider : "streamable-http";
-		if (!is_http(s->transport) && (rc = take_stdout(s, err)) != 0)
-			return rc;
-	}
-	s->http = is_http(s->transport);
 	if (orc) {
 		*err = oerr;
 		return orc;
 	}
+	if (trc) {
+		*err = terr;
+		return trc;
+	}
+	struct mx_project *p = s->project;
 	/* Python endpoints and plugins (the interpreter loads only for a
 	 * project that has them), then the @on_init hooks: before the
 	 * endpoints are validated, so a hook may make what their SQL needs. */
@@ -351,23 +432,23 @@ int mx_server_load(struct mx_server *s, struct mx_err *err)
 		return rc;
 	const struct mx_user_transport *ut = &p->user->transport;
 	struct mx_call_observer observers[MX_SERVER_MAX_OBSERVERS];
-	struct mx_mcp_server_options sopt = {
-	        .caller = s->http ? MX_CALLER_HTTP : MX_CALLER_STDIO,
-	        .sql_tools = s->cfg.sql_tools,
-	        .observers = observers,
-	        .nobservers = mx_server_observers(s->audit, observers),
-	        .workers = (int)ut->workers,
-	        .queue_size = (size_t)ut->queue_size,
-	        .call_timeout = (double)ut->call_timeout,
-	        .max_message = (size_t)ut->max_message_bytes,
-	        .max_depth = (int)ut->max_json_depth,
-	        .cache = s->cache,
-	};
-	if ((rc = mx_mcp_server_new(s->rt, &sopt, &s->mcp, err)) != 0)
+	struct mx_mcp_server_options sopt = core_options(s);
+	sopt.observers = observers;
+	sopt.nobservers = mx_server_observers(s->audit, observers);
+	sopt.workers = (int)ut->workers;
+	sopt.queue_size = (size_t)ut->queue_size;
+	sopt.call_timeout = (double)ut->call_timeout;
+	sopt.cache = s->cache;
+	if (s->mcp == NULL)
+		rc = mx_mcp_server_new(s->rt, &sopt, &s->mcp, err);
+	else if ((rc = mx_mcp_server_attach(s->mcp, s->rt, &sopt, err)) == 0 && s->stdio)
+		mx_stdio_set_user(s->stdio, s->stdio_user, s->auth != NULL);
+	if (rc)
 		return rc;
 	mx_metrics_set_db_pool_source(pool_source, s->mcp);
 	if (mx_server_sql_tools_served(p, s->cfg.sql_tools) && (rc = sql_tools_lock(p, s->rt, err)) != 0)
 		return rc;
+	mx_mcp_server_open(s->mcp, 1);
 	return 0;
 }
 
@@ -455,10 +536,6 @@ static void on_signal(int sig)
 	}
 	errno = saved;
 }
-
-struct saved_signals {
-	struct sigaction term, intr, hup, pipe;
-};
 
 static void signals_install(struct mx_server *s, struct saved_signals *old)
 {
@@ -671,45 +748,36 @@ static void serve(struct mx_server *s)
 
 int mx_server_run(struct mx_server *s, struct mx_err *err)
 {
-	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0)
-		return mx_err_set(err, MX_EIO, "cannot create a pipe: %s", strerror(errno));
-	struct saved_signals old;
-	signals_install(s, &old);
+	if (!s->signals_installed)
+		signals_install(s, &s->saved);
+	s->signals_installed = 1;
 	pthread_mutex_lock(&payload_mu);
 	payload_server = s;
 	pthread_mutex_unlock(&payload_mu);
 	mx_python_set_reload_hook(python_reload);
 	struct mx_http *http = NULL;
-	struct mx_stdio *stdio = NULL;
 	int rc = admin_start(s, err);
-	if (rc == 0 && s->http) {
+	if (rc == 0 && s->http)
 		rc = http_start(s, &http, err);
-	} else if (rc == 0) {
-		struct mx_stdio_options o = {.in_fd = STDIN_FILENO,
-		                             .out_fd = s->proto_fd,
-		                             .max_line =
-		                                     (size_t)s->project->user->transport.max_message_bytes,
-		                             .on_end = input_ended,
-		                             .end_ctx = s,
-		                             .user_context = s->stdio_user,
-		                             .auth_required = s->auth != NULL};
-		rc = mx_stdio_start(s->mcp, &o, &stdio, err);
-	}
+	else if (rc == 0 && s->stdio == NULL)
+		rc = stdio_start(s, err);
 	if (rc == 0)
 		serve(s);
 	mx_python_set_reload_hook(NULL);
 	pthread_mutex_lock(&payload_mu);
 	payload_server = NULL;
 	pthread_mutex_unlock(&payload_mu);
-	signals_stopping(&old);
+	signals_stopping(&s->saved);
 	mx_ready_set_stopping(s->ready);
 	mx_http_stop(http);
-	int src = mx_stdio_stop(stdio, err);
+	int src = mx_stdio_stop(s->stdio, err);
+	s->stdio = NULL;
 	if (rc == 0)
 		rc = src;
 	mx_admin_stop(s->admin); /* before the protocol core: it reads the worker pool */
 	s->admin = NULL;
-	signals_restore(&old);
+	signals_restore(&s->saved);
+	s->signals_installed = 0;
 	return rc;
 }
 
@@ -717,6 +785,16 @@ void mx_server_free(struct mx_server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->stdio) { /* answering early, and the start failed */
+		struct mx_err err;
+		mx_mcp_server_open(s->mcp, 0);
+		mx_stdio_stop(s->stdio, &err);
+		s->stdio = NULL;
+	}
+	if (s->signals_installed) {
+		signals_stopping(&s->saved);
+		signals_restore(&s->saved);
+	}
 	mx_admin_stop(s->admin);
 	if (s->ready_conn)
 		mx_dbconn_close(s->ready_conn);

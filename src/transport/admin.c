@@ -212,7 +212,7 @@ static json_t *h_cache_flush(struct mx_admin *a, struct MHD_Connection *c, unsig
 	return json_pack("{s:s, s:s}", "status", "flushed", "timestamp", ts);
 }
 
-void mx_admin_reload_begin(struct mx_admin *a)
+static void admin_reload_begin(struct mx_admin *a)
 {
 	if (a == NULL)
 		return;
@@ -222,7 +222,7 @@ void mx_admin_reload_begin(struct mx_admin *a)
 	pthread_mutex_unlock(&a->mu);
 }
 
-void mx_admin_reload_end(struct mx_admin *a, struct mx_project *served, const char *error)
+static void admin_reload_end(struct mx_admin *a, struct mx_project *served, const char *error)
 {
 	if (a == NULL)
 		return;
@@ -639,17 +639,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ------------------------------------------------------------------ socket */
 
-int mx_admin_enabled(void)
-{
-	return mx_env_flag("MXCP_ADMIN_ENABLED");
-}
-
-const char *mx_admin_socket_path(void)
-{
-	const char *p = getenv("MXCP_ADMIN_SOCKET");
-	return p && *p ? p : MX_ADMIN_DEFAULT_SOCKET;
-}
-
 /* mkdir -p of path's folder. */
 static int make_parent(const char *path, struct mx_err *err)
 {
@@ -724,7 +713,9 @@ static void remove_socket(struct mx_admin *a)
 		unlink(a->path);
 }
 
-int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, struct mx_err *err)
+static void admin_stop(struct mx_admin *a);
+
+static int admin_start(const struct mx_admin_options *opt, struct mx_admin **out, struct mx_err *err)
 {
 	*out = NULL;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -756,7 +747,7 @@ int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, st
 	int fd = make_socket(a, &sa, err);
 	if (fd < 0) {
 		a->ino = 0;
-		mx_admin_stop(a);
+		admin_stop(a);
 		return fd;
 	}
 	unsigned flags =
@@ -767,7 +758,7 @@ int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, st
 	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (a->d == NULL) {
 		close(fd);
-		mx_admin_stop(a);
+		admin_stop(a);
 		return mx_err_set(err, MX_EIO, "cannot serve the admin socket %s", opt->path);
 	}
 	mx_info("admin: serving the admin API on %s", a->path);
@@ -775,7 +766,7 @@ int mx_admin_start(const struct mx_admin_options *opt, struct mx_admin **out, st
 	return 0;
 }
 
-void mx_admin_stop(struct mx_admin *a)
+static void admin_stop(struct mx_admin *a)
 {
 	if (a == NULL)
 		return;
@@ -792,4 +783,17 @@ void mx_admin_stop(struct mx_admin *a)
 	pthread_mutex_destroy(&a->mu);
 	mx_free(a->audit_path);
 	mx_free(a);
+}
+
+static const struct mx_admin_module module = {
+        .abi = MX_ADMIN_ABI,
+        .start = admin_start,
+        .stop = admin_stop,
+        .reload_begin = admin_reload_begin,
+        .reload_end = admin_reload_end,
+};
+
+__attribute__((visibility("default"))) const struct mx_admin_module *mxcp_admin_module(void)
+{
+	return &module;
 }

@@ -19,6 +19,10 @@
  * /health. POST /reload asks the server for a reload (opt->request_reload)
  * and answers at once; the server runs it on its own thread, the one
  * reload a SIGHUP runs, and reports back through mx_admin_reload_begin/end.
+ *
+ * The socket is served by mxcp_http.so (with the HTTP transports: both
+ * link libmicrohttpd); the functions below are the binary's side
+ * (transport/http_load.c), and the first start loads the module.
  */
 #ifndef MX_TRANSPORT_ADMIN_H
 #define MX_TRANSPORT_ADMIN_H
@@ -63,5 +67,16 @@ void mx_admin_stop(struct mx_admin *a);
  * served (success) or NULL and the reason (refused). a may be NULL. */
 void mx_admin_reload_begin(struct mx_admin *a);
 void mx_admin_reload_end(struct mx_admin *a, struct mx_project *served, const char *error);
+
+/* The interface of mxcp_http.so's admin socket, returned by its
+ * mxcp_admin_module(). */
+#define MX_ADMIN_ABI 1
+struct mx_admin_module {
+	int abi;
+	int (*start)(const struct mx_admin_options *opt, struct mx_admin **out, struct mx_err *err);
+	void (*stop)(struct mx_admin *a);
+	void (*reload_begin)(struct mx_admin *a);
+	void (*reload_end)(struct mx_admin *a, struct mx_project *served, const char *error);
+};
 
 #endif

@@ -271,6 +271,11 @@ int mx_stdio_start(struct mx_mcp_server *s, const struct mx_stdio_options *opt, 
 	return 0;
 }
 
+void mx_stdio_set_user(struct mx_stdio *t, const json_t *user_context, int required)
+{
+	mx_mcp_session_set_user(t->r.ss, user_context, required);
+}
+
 int mx_stdio_stop(struct mx_stdio *t, struct mx_err *err)
 {
 	if (t == NULL)

@@ -52,6 +52,10 @@ int mx_stdio_take_stdout(void);
 /* Open the session and start reading. */
 int mx_stdio_start(struct mx_mcp_server *s, const struct mx_stdio_options *opt, struct mx_stdio **out,
                    struct mx_err *err);
+/* The session's identity, as user_context and auth_required above, set
+ * once the server knows it: a server that starts answering before its
+ * auth is open (mx_mcp_server_prepare) sets it before it lets calls through. */
+void mx_stdio_set_user(struct mx_stdio *t, const json_t *user_context, int required);
 /* Stop reading (if the input has not ended), drain the calls in flight and
  * free t (NULL is fine). Returns 0, or MX_EIO (err filled) when reading
  * stdin failed. */

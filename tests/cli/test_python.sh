@@ -156,20 +156,23 @@ grep -q __mxcp_content__ "$SCRATCH/out" && fail "a content marker reached the ou
 cd "$proj"
 
 # A project without Python never loads the interpreter: no libpython in the
-# process while it serves.
+# process while it serves. A call is answered once the server has started
+# (initialize may be answered before the interpreter loads).
 maps_of() { # project dir -> prints how many libpython mappings the serving process has
 	rm -f "$SCRATCH/fifo" "$SCRATCH/serve.out"
 	mkfifo "$SCRATCH/fifo"
 	(cd "$1" && exec "$MXCP" serve --transport stdio <"$SCRATCH/fifo" >"$SCRATCH/serve.out" 2>"$SCRATCH/serve.err") &
 	spid=$!
 	exec 8>"$SCRATCH/fifo"
-	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' >&8
+	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' \
+		'{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+		'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}' >&8
 	i=0
-	while ! grep -q '"id":1' "$SCRATCH/serve.out" 2>/dev/null && [ $i -lt 300 ]; do
+	while ! grep -q '"id":2' "$SCRATCH/serve.out" 2>/dev/null && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	grep -q '"id":1' "$SCRATCH/serve.out" || fail "the server did not answer initialize: $(cat "$SCRATCH/serve.err")"
+	grep -q '"id":2' "$SCRATCH/serve.out" || fail "the server did not answer a call: $(cat "$SCRATCH/serve.err")"
 	grep -c libpython "/proc/$spid/maps" || true
 	exec 8>&-
 	wait $spid || true

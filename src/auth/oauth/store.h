@@ -53,6 +53,17 @@ int mx_oauth_store_sqlite_open(const char *path, struct mx_oauth_store **out, st
 /* PostgreSQL at a libpq connection string or URI. */
 int mx_oauth_store_pg_open(const char *dsn, struct mx_oauth_store **out, struct mx_err *err);
 
+/* The backends are the module mxcp_oauth_store.so (store_sqlite.c,
+ * store_pg.c; core/module.h), so only a server whose auth keeps OAuth
+ * state maps SQLite or libpq: the two functions above load it and open
+ * through the backend its entry (mxcp_oauth_store_sqlite,
+ * mxcp_oauth_store_pg) returns. */
+#define MX_OAUTH_STORE_ABI 1
+struct mx_oauth_store_backend {
+	int abi;
+	int (*open)(const char *where, struct mx_oauth_store **out, struct mx_err *err);
+};
+
 /* Whether table is one of the names above (the stores build SQL with it). */
 int mx_oauth_store_table_ok(const char *table);
 

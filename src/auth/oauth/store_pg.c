@@ -154,7 +154,7 @@ static void pg_close(struct mx_oauth_store *b)
 	mx_free(s);
 }
 
-int mx_oauth_store_pg_open(const char *dsn, struct mx_oauth_store **out, struct mx_err *err)
+static int pg_open(const char *dsn, struct mx_oauth_store **out, struct mx_err *err)
 {
 	*out = NULL;
 	struct pg_store *s = mx_calloc(1, sizeof *s);
@@ -202,4 +202,11 @@ int mx_oauth_store_pg_open(const char *dsn, struct mx_oauth_store **out, struct 
 	}
 	*out = &s->base;
 	return 0;
+}
+
+static const struct mx_oauth_store_backend backend = {.abi = MX_OAUTH_STORE_ABI, .open = pg_open};
+
+__attribute__((visibility("default"))) const struct mx_oauth_store_backend *mxcp_oauth_store_pg(void)
+{
+	return &backend;
 }

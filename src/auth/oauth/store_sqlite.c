@@ -168,7 +168,7 @@ static void sq_close(struct mx_oauth_store *b)
 	mx_free(s);
 }
 
-int mx_oauth_store_sqlite_open(const char *path, struct mx_oauth_store **out, struct mx_err *err)
+static int sqlite_open(const char *path, struct mx_oauth_store **out, struct mx_err *err)
 {
 	*out = NULL;
 	char failed[512];
@@ -209,4 +209,11 @@ int mx_oauth_store_sqlite_open(const char *path, struct mx_oauth_store **out, st
 	}
 	*out = &s->base;
 	return 0;
+}
+
+static const struct mx_oauth_store_backend backend = {.abi = MX_OAUTH_STORE_ABI, .open = sqlite_open};
+
+__attribute__((visibility("default"))) const struct mx_oauth_store_backend *mxcp_oauth_store_sqlite(void)
+{
+	return &backend;
 }

@@ -18,6 +18,11 @@
  * (responses waiting for messages, the sink), conn.c (connections, the
  * peer watch), checks.c (Origin/Host, revision headers), mcp_routes.c,
  * ops_routes.c, router.c (the route table); internal.h ties them.
+ *
+ * They and the admin socket (transport/admin.c) are the module
+ * mxcp_http.so, the one that links libmicrohttpd (core/module.h): a stdio
+ * server never maps it. The functions below are the binary's side
+ * (transport/http_load.c): the first start loads the module.
  */
 #ifndef MX_TRANSPORT_HTTP_H
 #define MX_TRANSPORT_HTTP_H
@@ -62,5 +67,15 @@ int mx_http_start(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 /* Stop serving as described above and free h (NULL is fine). Blocks for up
  * to shutdown_grace and a few seconds more. */
 void mx_http_stop(struct mx_http *h);
+
+/* The interface of mxcp_http.so's HTTP transport, returned by its
+ * mxcp_http_module(). */
+#define MX_HTTP_ABI 1
+struct mx_http_module {
+	int abi;
+	int (*start)(struct mx_mcp_server *s, const struct mx_http_options *opt, struct mx_http **out,
+	             struct mx_err *err);
+	void (*stop)(struct mx_http *h);
+};
 
 #endif

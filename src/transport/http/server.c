@@ -170,7 +170,7 @@ static void teardown(struct mx_http *h)
 	mx_free(h);
 }
 
-void mx_http_stop(struct mx_http *h)
+static void http_stop(struct mx_http *h)
 {
 	if (h == NULL)
 		return;
@@ -187,8 +187,8 @@ void mx_http_stop(struct mx_http *h)
 
 /* ---------------------------------------------------------------- start */
 
-int mx_http_start(struct mx_mcp_server *s, const struct mx_http_options *opt, struct mx_http **out,
-                  struct mx_err *err)
+static int http_start(struct mx_mcp_server *s, const struct mx_http_options *opt, struct mx_http **out,
+                      struct mx_err *err)
 {
 	*out = NULL;
 	struct mx_http *h = mx_calloc(1, sizeof *h);
@@ -270,4 +270,11 @@ int mx_http_start(struct mx_mcp_server *s, const struct mx_http_options *opt, st
 	        opt->stateless ? ", stateless" : "");
 	*out = h;
 	return 0;
+}
+
+static const struct mx_http_module module = {.abi = MX_HTTP_ABI, .start = http_start, .stop = http_stop};
+
+__attribute__((visibility("default"))) const struct mx_http_module *mxcp_http_module(void)
+{
+	return &module;
 }

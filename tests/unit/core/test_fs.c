@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests for src/core/fs.c: mkdir -p and the atomic whole-file write. */
+/* Tests for src/core/fs.c: mkdir -p, the atomic whole-file write, realpath below a folder. */
 #include "harness.h"
 
 #include "core/fs.h"
@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,12 +84,70 @@ static void test_write_atomic(void **state)
 	mx_test_rmrf(tmp);
 }
 
+/* mx_fs_realpath_below agrees with realpath(3): 0 and the same path, or -1
+ * and the same errno. */
+static void same_as_realpath(const char *base, const char *path)
+{
+	char want[PATH_MAX], got[PATH_MAX];
+	errno = 0;
+	int wrc = realpath(path, want) ? 0 : -1;
+	int werr = errno;
+	errno = 0;
+	int grc = mx_fs_realpath_below(base, path, got);
+	assert_int_equal(wrc, grc);
+	if (wrc == 0)
+		assert_string_equal(want, got);
+	else
+		assert_int_equal(werr, errno);
+}
+
+static void test_realpath_below(void **state)
+{
+	(void)state;
+	char tmp[PATH_MAX], base[PATH_MAX], p[PATH_MAX + 128], target[PATH_MAX + 64];
+	mx_test_tmpdir(tmp, sizeof tmp);
+	assert_non_null(realpath(tmp, base));
+	mx_test_write(base, "tools/t.yml", "x");
+	mx_test_write(base, "sql/t.sql", "x");
+	mx_test_write(base, "elsewhere/sql/t.sql", "y");
+	mx_test_write(base, "elsewhere/t.yml", "y");
+	static const char *const rel[] = {"tools/t.yml",
+	                                  "tools/../sql/t.sql",
+	                                  "./tools//t.yml",
+	                                  "tools/./../tools/t.yml",
+	                                  "tools/missing.yml",
+	                                  "tools/t.yml/x",
+	                                  "sql",
+	                                  "..",
+	                                  "linked/sql/t.sql",
+	                                  "linked/../sql/t.sql",
+	                                  "tools/link.yml",
+	                                  "tools/dangling.yml",
+	                                  "tools/../../x/y.sql"};
+	snprintf(target, sizeof target, "%s/elsewhere/sql", base);
+	snprintf(p, sizeof p, "%s/linked", base);
+	assert_int_equal(0, symlink(target, p)); /* a symlinked folder: ".." after it is not lexical */
+	snprintf(target, sizeof target, "%s/elsewhere/t.yml", base);
+	snprintf(p, sizeof p, "%s/tools/link.yml", base);
+	assert_int_equal(0, symlink(target, p));
+	snprintf(p, sizeof p, "%s/tools/dangling.yml", base);
+	assert_int_equal(0, symlink("/nonexistent/mxcp", p));
+	for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+		snprintf(p, sizeof p, "%s/%s", base, rel[i]);
+		same_as_realpath(base, p);
+	}
+	same_as_realpath(base, "/etc/hostname"); /* not below base */
+	same_as_realpath("/", "/etc/../etc/hostname");
+	mx_test_rmrf(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_mkdir_p),
 	        cmocka_unit_test(test_mkdir_parent),
 	        cmocka_unit_test(test_write_atomic),
+	        cmocka_unit_test(test_realpath_below),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
