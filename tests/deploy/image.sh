@@ -162,6 +162,12 @@ rm -rf "$ctx"
 mkdir -p "$ctx"
 (cd "$MXCP_SOURCE_DIR" && tar --exclude=./.git --exclude=./build --exclude='./build-*' --exclude=./deps \
 	--exclude='*/node_modules' --exclude=./fuzz/out -cf - .) | tar -C "$ctx" -xf -
+# DuckDB's checksummed npm tarballs go into the context, fetched here first
+# when missing: the host's npm and trust store reach the registry (a proxy's
+# CA included), which the build stage's own curl may not.
+ls "$MXCP_SOURCE_DIR"/deps/duckdb/dl/*.tgz >/dev/null 2>&1 ||
+	sh "$MXCP_SOURCE_DIR/scripts/fetch-duckdb.sh" "$MXCP_SOURCE_DIR/deps/duckdb" ||
+	{ echo "not ok - DuckDB's npm tarballs could not be fetched"; exit 1; }
 if ls "$MXCP_SOURCE_DIR"/deps/duckdb/dl/*.tgz >/dev/null 2>&1; then
 	mkdir -p "$ctx/deps/duckdb/dl"
 	cp -L "$MXCP_SOURCE_DIR"/deps/duckdb/dl/*.tgz "$ctx/deps/duckdb/dl/"
