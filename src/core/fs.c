@@ -110,6 +110,59 @@ int mx_fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode
 	return 0;
 }
 
+/* The next component of the path at *p ("" and "." skipped), *p moved
+ * past it: its length, 0 at the end; *seg points at it. */
+static size_t next_segment(const char **p, const char **seg)
+{
+	for (;;) {
+		while (**p == '/')
+			(*p)++;
+		*seg = *p;
+		while (**p && **p != '/')
+			(*p)++;
+		size_t n = (size_t)(*p - *seg);
+		if (n != 1 || (*seg)[0] != '.')
+			return n;
+	}
+}
+
+static int is_parent(const char *seg, size_t n)
+{
+	return n == 2 && seg[0] == '.' && seg[1] == '.';
+}
+
+/* Drop the last component of out[0..*len): the lexical parent. */
+static void pop_segment(char *out, size_t *len)
+{
+	while (*len > 0 && out[*len - 1] != '/')
+		(*len)--;
+	if (*len > 0)
+		(*len)--;
+	out[*len] = '\0';
+}
+
+void mx_fs_normalize(const char *in, char *out, size_t outsz)
+{
+	size_t len = 0;
+	const char *p = in, *seg;
+	size_t n;
+	out[0] = '\0';
+	while ((n = next_segment(&p, &seg)) > 0) {
+		if (is_parent(seg, n)) {
+			pop_segment(out, &len);
+			continue;
+		}
+		if (len + n + 2 >= outsz)
+			break;
+		out[len++] = '/';
+		memcpy(out + len, seg, n);
+		len += n;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+}
+
 int mx_fs_realpath_below(const char *base, const char *path, char *out)
 {
 	size_t blen = strlen(base);
@@ -118,23 +171,12 @@ int mx_fs_realpath_below(const char *base, const char *path, char *out)
 		return realpath(path, out) ? 0 : -1;
 	memcpy(out, base, blen + 1);
 	size_t len = blen == 1 ? 0 : blen; /* base "/": components append to "" */
-	const char *p = path + blen;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		const char *seg = p;
-		while (*p && *p != '/')
-			p++;
-		size_t n = (size_t)(p - seg);
-		if (n == 0 || (n == 1 && seg[0] == '.'))
-			continue;
-		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+	const char *p = path + blen, *seg;
+	size_t n;
+	while ((n = next_segment(&p, &seg)) > 0) {
+		if (is_parent(seg, n)) {
 			/* the parent of a canonical folder is its lexical parent */
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-			out[len] = '\0';
+			pop_segment(out, &len);
 			continue;
 		}
 		if (len + 1 + n >= PATH_MAX) {

@@ -42,4 +42,9 @@ int mx_fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode
  */
 int mx_fs_realpath_below(const char *base, const char *path, char *out);
 
+/* path with "." and ".." collapsed lexically and slashes single, always
+ * absolute ("/" at the least; for a path that does not exist, so realpath
+ * cannot). A result that would not fit outsz is cut at a component. */
+void mx_fs_normalize(const char *path, char *out, size_t outsz);
+
 #endif

@@ -415,39 +415,6 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Collapse "." and ".." lexically (for a path that does not exist, so
- * realpath cannot). */
-static void normalize_path(const char *in, char *out, size_t outsz)
-{
-	size_t n = 0;
-	const char *p = in;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		const char *seg = p;
-		while (*p && *p != '/')
-			p++;
-		size_t len = (size_t)(p - seg);
-		if (len == 0 || (len == 1 && seg[0] == '.'))
-			continue;
-		if (len == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (n > 0 && out[n - 1] != '/')
-				n--;
-			if (n > 0)
-				n--;
-			continue;
-		}
-		if (n + len + 2 >= outsz)
-			break;
-		out[n++] = '/';
-		memcpy(out + n, seg, len);
-		n += len;
-	}
-	if (n == 0)
-		out[n++] = '/';
-	out[n] = '\0';
-}
-
 static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx_yaml_node *def,
                        const char *path)
 {
@@ -508,7 +475,7 @@ static int load_source(struct loader *L, struct mx_endpoint *ep, const struct mx
 	}
 	char canon[PATH_MAX];
 	if (mx_fs_realpath_below(L->root, full, canon) != 0)
-		normalize_path(full, canon, sizeof canon);
+		mx_fs_normalize(full, canon, sizeof canon);
 	ep->source_path = mx_strdup(canon);
 	if (ep->source_path == NULL)
 		return oom(L);

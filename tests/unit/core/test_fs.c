@@ -141,13 +141,30 @@ static void test_realpath_below(void **state)
 	mx_test_rmrf(tmp);
 }
 
+static void test_normalize(void **state)
+{
+	(void)state;
+	char out[64];
+	mx_fs_normalize("/a/./b/../c", out, sizeof out);
+	assert_string_equal("/a/c", out);
+	mx_fs_normalize("/p//tools/../sql/q.sql", out, sizeof out);
+	assert_string_equal("/p/sql/q.sql", out);
+	mx_fs_normalize("/..", out, sizeof out);
+	assert_string_equal("/", out);
+	mx_fs_normalize("/a/b/../../..", out, sizeof out);
+	assert_string_equal("/", out);
+	mx_fs_normalize("/a/..b/.c", out, sizeof out);
+	assert_string_equal("/a/..b/.c", out);
+	mx_fs_normalize("/abc/defghij", out, 10); /* cut at a component */
+	assert_string_equal("/abc", out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_mkdir_p),
-	        cmocka_unit_test(test_mkdir_parent),
-	        cmocka_unit_test(test_write_atomic),
-	        cmocka_unit_test(test_realpath_below),
+	        cmocka_unit_test(test_mkdir_p),      cmocka_unit_test(test_mkdir_parent),
+	        cmocka_unit_test(test_write_atomic), cmocka_unit_test(test_realpath_below),
+	        cmocka_unit_test(test_normalize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
