@@ -275,6 +275,20 @@ static void test_no_lending_when_outnumbered(void **state)
 	unsetenv("MXCP_DUCKDB_THREADS");
 }
 
+/* Wait (up to 5 s) until c has run n jobs. */
+static void wait_runs(struct counter *c, int n)
+{
+	for (int i = 0; i < 5000; i++) {
+		pthread_mutex_lock(&c->mu);
+		int runs = c->runs;
+		pthread_mutex_unlock(&c->mu);
+		if (runs >= n)
+			return;
+		struct timespec ts = {0, 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static const char *memory_limit(struct mx_db *db)
 {
 	static char out[64];
@@ -317,10 +331,7 @@ static void test_purge_every(void **state)
 	pthread_mutex_init(&c.mu, NULL);
 	for (int i = 0; i < 40; i++)
 		assert_int_equal(0, mx_workers_submit(w, job, &c));
-	for (int i = 0; i < 5000 && __atomic_load_n(&c.runs, __ATOMIC_SEQ_CST) < 40; i++) {
-		struct timespec ts = {0, 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	wait_runs(&c, 40);
 	assert_true(mx_workers_purges(w) >= 1);
 	mx_workers_stop(w);
 	assert_int_equal(40, c.runs);
@@ -344,10 +355,7 @@ static void test_no_purge_by_default(void **state)
 	pthread_mutex_init(&c.mu, NULL);
 	for (int i = 0; i < 40; i++)
 		assert_int_equal(0, mx_workers_submit(w, job, &c));
-	for (int i = 0; i < 5000 && __atomic_load_n(&c.runs, __ATOMIC_SEQ_CST) < 40; i++) {
-		struct timespec ts = {0, 1000000L};
-		nanosleep(&ts, NULL);
-	}
+	wait_runs(&c, 40);
 	assert_int_equal(0, (long long)mx_workers_purges(w));
 	mx_workers_stop(w);
 	assert_int_equal(40, c.runs);
