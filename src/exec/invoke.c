@@ -428,7 +428,7 @@ int mx_invoke(struct mx_runtime *rt, struct mx_dbconn *conn, const struct mx_end
 	int quiet = ic && ic->lookup_only;
 	struct mx_span root, sp;
 	root.active = sp.active = 0; /* quiet: no-ops until a hit */
-	uint64_t t0 = quiet ? mx_span_now_ns() : 0;
+	uint64_t t0 = quiet && mx_telemetry_tracing() ? mx_span_now_ns() : 0;
 	if (!quiet)
 		root_begin(&root, ep, ctx);
 	mx_metrics_gauge_add(MX_METRIC_ENDPOINT_CONCURRENT, 1);
