@@ -93,6 +93,8 @@ int mx_db_sandboxed(const struct mx_db *db);
  * without the settings they would make (query progress: mx_dbconn_progress
  * answers -1). Once only; it cannot be undone. */
 int mx_db_lock_config(struct mx_db *db, struct mx_err *err);
+/* Whether it is locked. */
+int mx_db_config_locked(struct mx_db *db);
 /* s as a SQL string literal: in single quotes, quotes doubled. */
 struct mx_buf;
 int mx_sql_put_string(struct mx_buf *b, const char *s);
@@ -318,6 +320,19 @@ struct mx_sql_helper {
 void mx_dbconn_set_helper(struct mx_dbconn *c, const struct mx_sql_helper *help);
 /* The database handle, for DuckDB's task API (exec/workers.c). */
 void *mx_db_duckdb(struct mx_db *db);
+
+/*
+ * The buffer-pool purge's gate (exec/workers.c). A purge sets DuckDB's
+ * memory_limit to 1 KB for an instant, which no statement may meet: the
+ * pool runs no job meanwhile, and every statement on another connection
+ * (/ready, a reload, a Python hook) holds the gate shared while DuckDB
+ * prepares or runs it. mx_db_gate_try_close takes it alone without waiting
+ * (1) or answers 0 while a statement holds it; mx_db_gate_open gives it
+ * back. A worker's connection is marked pooled and takes no gate.
+ */
+int mx_db_gate_try_close(struct mx_db *db);
+void mx_db_gate_open(struct mx_db *db);
+void mx_dbconn_set_pooled(struct mx_dbconn *c);
 
 /* Interrupt the query running on c (from another thread). */
 void mx_dbconn_interrupt(struct mx_dbconn *c);

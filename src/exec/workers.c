@@ -11,29 +11,57 @@
  * job is accepted, and workers exit only when the ring is empty, so every
  * accepted job runs exactly once.
  *
- * Buffer-pool purge (MXCP_DUCKDB_PURGE_EVERY=N, off by default; an
- * experiment for bench/soak.sh, see bench/README.md "Memory under sustained
- * load"): DuckDB 1.4/1.5 keep up to 32,768 dead entries per buffer-pool
- * eviction queue, each holding a freed block's bookkeeping. Every N jobs the
- * pool stops taking jobs, and when none runs, one worker sets DuckDB's
- * memory_limit to 1 KB and back: evicting down to that limit walks every
- * queue and drops the dead entries (and evicts the cached blocks, which the
- * next query reads again). With no job running no query can meet the 1 KB
- * limit. A long query (thread lending's begin) calls a pending purge off.
- * Nothing happens when the configuration is locked (SQL tools served).
+ * Buffer-pool purge (see docs/operations.md, "Memory"). DuckDB 1.4/1.5
+ * keep up to 32,768 dead entries per buffer-pool eviction queue (eight
+ * queues), each holding a freed temporary block's bookkeeping (~200 bytes
+ * of glibc heap); a query with a hash join frees several such blocks, so a
+ * server of small queries grows by 30-50 MB that DuckDB never gives back.
+ * Evicting down to a 1 KB memory_limit walks every queue and drops the
+ * dead entries, and also evicts the cached table blocks, which the next
+ * queries read again. So the pool purges at the pace the bookkeeping
+ * piles up, and only when the cached blocks are few:
+ *
+ *   - a purge is due once `purge_growth` (MXCP_DUCKDB_PURGE_GROWTH, 8 MB;
+ *     0: never) of bookkeeping has piled up again: each purge measures what
+ *     it freed (glibc's heap in use, before and after) over the jobs since
+ *     the one before, which sets the jobs until the next (the pace). And
+ *     for the first one, or work that changed, every PURGE_CHECK_EVERY jobs
+ *     the worker that ends one reads the process's anonymous resident
+ *     memory (/proc/self/statm): grown by `purge_growth` since the last
+ *     purge, a purge is due;
+ *   - the pool then stops taking jobs; when none runs, one worker takes the
+ *     database's gate alone (sql.h; a statement elsewhere holding it puts
+ *     the purge off) and asks DuckDB what its buffers hold: more than
+ *     `purge_growth` (a database whose cache matters), no purge;
+ *   - the purge: memory_limit to 1 KB and back to what it was, then
+ *     malloc_trim once the pool runs again. A due purge waits at most
+ *     PURGE_DRAIN_NS for the jobs running to end, else it is called off
+ *     until the next look.
+ *
+ * MXCP_DUCKDB_PURGE_EVERY=N purges every N jobs whatever the measure (for
+ * bench/soak.sh). No query meets the 1 KB limit: no job runs, and the
+ * statements on other connections wait at the gate. A long query (thread
+ * lending's begin) calls a pending purge off. Nothing happens once the
+ * configuration is locked (SQL tools served).
  */
 #include "exec/workers.h"
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/time.h"
 
 #include <duckdb.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 struct job {
@@ -63,12 +91,30 @@ struct mx_workers {
 	int wanting; /* long queries running */
 	unsigned long long loans; /* opened, for metrics */
 	int waiting; /* workers asleep on `nonempty` */
-	/* Buffer-pool purge (file comment); purge_every 0: off. */
-	unsigned long long done, purge_every, purge_at, purges;
-	int purging; /* no job is taken until the purge has run */
+	/* Buffer-pool purge (file comment). */
+	struct mx_db *gate_db;
+	int purge_on; /* purge_conn open: purges possible */
+	unsigned long long done, purge_every, purge_at, check_at, purges;
+	size_t purge_growth; /* 0: no automatic purge */
+	size_t anon_base; /* anonymous resident bytes after the last purge or look */
+	unsigned long long purged_done; /* `done` at the last purge */
+	unsigned long long pace; /* jobs between purges, learned (0: not yet) */
+	int statm; /* /proc/self/statm, or -1 */
+	int checking; /* a worker reads statm */
+	int purging; /* 1: due, no job is taken; 2: running */
+	uint64_t purge_due_ns; /* when it became due (mx_mono_ns) */
 	duckdb_connection purge_conn;
-	char purge_limit[64]; /* memory_limit to restore */
+	char purge_limit[64]; /* the memory_limit to restore, as last set */
+	char purge_shown[64]; /* and as DuckDB shows it then */
 };
+
+/* Jobs between two looks at the process's memory; the bounds of the pace. */
+#define PURGE_CHECK_EVERY 256
+#define PURGE_PACE_MAX (1ULL << 20)
+/* How long a due purge waits for the jobs running to end before it is
+ * called off (until the next look): it never holds the queue longer. */
+#define PURGE_DRAIN_NS 25000000ULL
+#define PURGE_GROWTH_DEFAULT (8u << 20)
 
 /* Idle workers executing DuckDB's tasks until the loan is called back. */
 struct loan {
@@ -111,7 +157,8 @@ static void loan_open_locked(struct mx_workers *p)
 		mx_free(l);
 }
 
-/* One statement on the purge connection; its first value into out (if any). */
+/* One statement on the purge connection; its first value, a VARCHAR
+ * without quotes, into out (if any). */
 static int purge_sql(struct mx_workers *p, const char *sql, char *out, size_t n)
 {
 	duckdb_result res;
@@ -136,43 +183,216 @@ static int purge_sql(struct mx_workers *p, const char *sql, char *out, size_t n)
 	return rc;
 }
 
-/* MXCP_DUCKDB_PURGE_EVERY: the purge connection and the exact limit to
- * restore (DuckDB shows memory_limit rounded: it is set to what it shows,
- * so that setting it back is exact). Failing only leaves the purge off. */
-static void purge_setup(struct mx_workers *p, struct mx_db *db)
+/* The bytes DuckDB's buffer manager holds (its cached blocks, between queries). */
+static size_t duckdb_buffers(struct mx_workers *p)
 {
-	const char *env = getenv("MXCP_DUCKDB_PURGE_EVERY");
-	if (env == NULL || *env == '\0')
-		return;
+	char v[32];
+	if (purge_sql(p, "SELECT coalesce(sum(memory_usage_bytes), 0)::VARCHAR FROM duckdb_memory()", v,
+	              sizeof v))
+		return 0;
+	return (size_t)strtoull(v, NULL, 10);
+}
+
+/* The process's anonymous resident memory in bytes (resident minus the
+ * file-backed pages: statm's second and third fields), 0 when unknown. */
+static size_t anon_resident(struct mx_workers *p)
+{
+	char b[128];
+	ssize_t n = p->statm >= 0 ? pread(p->statm, b, sizeof b - 1, 0) : -1;
+	if (n <= 0)
+		return 0;
+	b[n] = '\0';
+	unsigned long long size, resident, shared;
+	if (sscanf(b, "%llu %llu %llu", &size, &resident, &shared) != 3 || shared > resident)
+		return 0;
+	return (size_t)((resident - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
+/* A size in bytes, with an optional KB/MB/GB (1024-based) suffix. */
+static int parse_size(const char *s, size_t *out)
+{
 	char *end;
 	errno = 0;
-	unsigned long long every = strtoull(env, &end, 10);
-	if (errno || *end != '\0' || every == 0) {
-		mx_warn("MXCP_DUCKDB_PURGE_EVERY must be a positive whole number, not '%s': no purge", env);
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	unsigned long long mul = 1;
+	if (strcasecmp(end, "KB") == 0)
+		mul = 1ULL << 10;
+	else if (strcasecmp(end, "MB") == 0)
+		mul = 1ULL << 20;
+	else if (strcasecmp(end, "GB") == 0)
+		mul = 1ULL << 30;
+	else if (*end != '\0' && strcasecmp(end, "B") != 0)
+		return -1;
+	if (v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+/* The memory_limit a purge restores: DuckDB shows it rounded and does not
+ * read its display back as the same value, so the limit is set to what
+ * DuckDB shows (< 0.1% off) and that text restored. shown: what DuckDB
+ * shows now (NULL: read it); when it is not what the last pin left, the
+ * limit was changed (SET memory_limit) and the new one is pinned. */
+static int limit_pin(struct mx_workers *p, const char *shown)
+{
+	char now[64], sql[128];
+	if (shown == NULL) {
+		if (purge_sql(p, "SELECT current_setting('memory_limit')", now, sizeof now))
+			return -1;
+		shown = now;
+	}
+	if (p->purge_shown[0] && strcmp(shown, p->purge_shown) == 0)
+		return 0;
+	snprintf(p->purge_limit, sizeof p->purge_limit, "%s", shown);
+	if (snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit) >= (int)sizeof sql ||
+	    purge_sql(p, sql, NULL, 0) ||
+	    purge_sql(p, "SELECT current_setting('memory_limit')", p->purge_shown, sizeof p->purge_shown))
+		return -1;
+	return 0;
+}
+
+/* The purge's settings and connection. Failing only leaves it off. */
+static void purge_setup(struct mx_workers *p, struct mx_db *db)
+{
+	p->statm = -1;
+	p->gate_db = db;
+	const char *every_env = getenv("MXCP_DUCKDB_PURGE_EVERY");
+	const char *growth_env = getenv("MXCP_DUCKDB_PURGE_GROWTH");
+	unsigned long long every = 0;
+	size_t growth = PURGE_GROWTH_DEFAULT;
+	if (every_env != NULL && *every_env != '\0') {
+		char *end;
+		errno = 0;
+		every = strtoull(every_env, &end, 10);
+		if (errno || *end != '\0' || every == 0 || *every_env == '-') {
+			mx_warn("MXCP_DUCKDB_PURGE_EVERY must be a positive whole number, not '%s': ignored",
+			        every_env);
+			every = 0;
+		}
+	}
+	if (growth_env != NULL && *growth_env != '\0' && parse_size(growth_env, &growth)) {
+		mx_warn("MXCP_DUCKDB_PURGE_GROWTH must be a size such as 8MB (0: off), not '%s': 8MB",
+		        growth_env);
+		growth = PURGE_GROWTH_DEFAULT;
+	}
+	if (growth > 0)
+		p->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (p->statm < 0)
+		growth = 0;
+	if (every == 0 && growth == 0)
+		return;
+	if (duckdb_connect(mx_db_duckdb(db), &p->purge_conn) != DuckDBSuccess) {
+		mx_warn("no DuckDB connection for the buffer-pool purge: none will run");
 		return;
 	}
-	char sql[128];
-	if (duckdb_connect(mx_db_duckdb(db), &p->purge_conn) != DuckDBSuccess)
-		return;
-	if (purge_sql(p, "SELECT current_setting('memory_limit')", p->purge_limit, sizeof p->purge_limit) ||
-	    snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit) >= (int)sizeof sql ||
-	    purge_sql(p, sql, NULL, 0)) {
+	if (limit_pin(p, NULL)) {
 		mx_warn("DuckDB's memory_limit cannot be set: no buffer-pool purge");
 		duckdb_disconnect(&p->purge_conn);
 		return;
 	}
+	p->purge_on = 1;
 	p->purge_every = every;
 	p->purge_at = every;
+	p->purge_growth = growth;
+	p->check_at = PURGE_CHECK_EVERY;
+	p->anon_base = anon_resident(p);
 }
 
-/* Run on one worker while no job runs. */
-static void purge_run(struct mx_workers *p)
+/* Run on one worker while no job runs, `done` jobs ended so far: 1 when it
+ * purged, -1 when no purge can ever run (the configuration is locked). */
+static int purge_run(struct mx_workers *p, unsigned long long done)
 {
+	if (mx_db_config_locked(p->gate_db))
+		return -1;
+	if (!mx_db_gate_try_close(p->gate_db))
+		return 0; /* a statement runs elsewhere: at the next look */
 	char sql[128];
-	purge_sql(p, "SET memory_limit = '1KB'", NULL, 0); /* fails unless all was evicted */
-	snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit);
-	if (purge_sql(p, sql, NULL, 0))
-		mx_error("DuckDB's memory_limit could not be set back to %s", p->purge_limit);
+	int purged = 0;
+	size_t held = p->purge_every ? 0 : duckdb_buffers(p);
+	unsigned long long jobs = done - p->purged_done;
+	if (!p->purge_every && held > p->purge_growth) {
+		/* it would evict (and the next queries read again) more than that */
+		mx_debug("buffer-pool purge put off: DuckDB's buffers hold %zu KB", held >> 10);
+		p->anon_base = anon_resident(p);
+		p->purged_done = done;
+	} else if (limit_pin(p, NULL) == 0 &&
+	           snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit) < (int)sizeof sql) {
+		size_t before = mallinfo2().uordblks;
+		purge_sql(p, "SET memory_limit = '1KB'", NULL, 0); /* fails unless all was evicted */
+		if (purge_sql(p, sql, NULL, 0))
+			mx_error("DuckDB's memory_limit could not be set back to %s", p->purge_limit);
+		size_t after = mallinfo2().uordblks;
+		size_t freed = before > after ? before - after : 0;
+		/* the next one when as much has piled up again, at this pace */
+		unsigned long long pace =
+		        freed ? (unsigned long long)p->purge_growth * jobs / freed : PURGE_PACE_MAX;
+		p->pace = pace < PURGE_CHECK_EVERY ? PURGE_CHECK_EVERY
+		          : pace > PURGE_PACE_MAX  ? PURGE_PACE_MAX
+		                                   : pace;
+		p->purged_done = done;
+		purged = 1;
+		mx_debug("buffer-pool purge: %zu KB freed after %llu calls (DuckDB's buffers held %zu KB); "
+		         "the next after %llu calls",
+		         freed >> 10, jobs, held >> 10, p->pace);
+	}
+	mx_db_gate_open(p->gate_db);
+	return purged;
+}
+
+/* After a purge, with the pool running again: the freed heap back to the
+ * system, and the measures the next purge starts from. */
+static void purge_settle(struct mx_workers *p)
+{
+	malloc_trim(0);
+	size_t anon = anon_resident(p);
+	pthread_mutex_lock(&p->mu);
+	p->anon_base = anon;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* A purge due and not begun is called off. Caller holds p->mu. */
+static void purge_call_off_locked(struct mx_workers *p)
+{
+	p->purging = 0;
+	p->purge_at = p->done + p->purge_every;
+	p->check_at = p->done + PURGE_CHECK_EVERY;
+	pthread_cond_broadcast(&p->nonempty);
+}
+
+static void purge_set_due_locked(struct mx_workers *p)
+{
+	p->purging = 1;
+	p->purge_due_ns = mx_mono_ns();
+}
+
+/* After a job: is a purge due (forced by count, or the memory grew)? The
+ * look at statm is made without the lock. Caller holds p->mu. */
+static void purge_due_locked(struct mx_workers *p)
+{
+	if (p->purge_every) {
+		if (p->done >= p->purge_at)
+			purge_set_due_locked(p);
+		return;
+	}
+	if (p->purge_growth == 0)
+		return;
+	if (p->pace && p->done - p->purged_done >= p->pace) {
+		purge_set_due_locked(p);
+		return;
+	}
+	if (p->done < p->check_at)
+		return;
+	p->check_at = p->done + PURGE_CHECK_EVERY;
+	p->checking = 1;
+	pthread_mutex_unlock(&p->mu);
+	size_t anon = anon_resident(p);
+	pthread_mutex_lock(&p->mu);
+	p->checking = 0;
+	if (anon >= p->anon_base + p->purge_growth && !p->purging && p->wanting == 0)
+		purge_set_due_locked(p);
 }
 
 /* A query has run MX_SQL_HELP_AFTER_NS: lend it the workers asleep. */
@@ -181,11 +401,8 @@ static void help_begin(void *ctx)
 	struct mx_workers *p = ctx;
 	pthread_mutex_lock(&p->mu);
 	p->wanting++;
-	if (p->purging == 1) { /* not yet begun: call it off */
-		p->purging = 0;
-		p->purge_at = p->done + p->purge_every;
-		pthread_cond_broadcast(&p->nonempty);
-	}
+	if (p->purging == 1) /* not yet begun */
+		purge_call_off_locked(p);
 	if (p->waiting > 0) {
 		loan_open_locked(p);
 		if (p->loan != NULL)
@@ -213,14 +430,37 @@ static void *worker_main(void *arg)
 			if (p->purging == 1 && p->running == 0) {
 				p->purging = 2; /* begun */
 				p->running++;
+				unsigned long long done = p->done;
 				pthread_mutex_unlock(&p->mu);
-				purge_run(p);
+				int purged = purge_run(p, done);
 				pthread_mutex_lock(&p->mu);
 				p->running--;
 				p->purging = 0;
-				p->purges++;
+				if (purged < 0)
+					p->purge_on = 0;
+				else
+					p->purges += (unsigned long long)purged;
 				p->purge_at = p->done + p->purge_every;
+				p->check_at = p->done + PURGE_CHECK_EVERY;
 				pthread_cond_broadcast(&p->nonempty);
+				if (purged > 0) {
+					pthread_mutex_unlock(&p->mu);
+					purge_settle(p);
+					pthread_mutex_lock(&p->mu);
+				}
+				continue;
+			}
+			if (p->purging == 1) { /* due: the jobs running end, or it is called off */
+				uint64_t until = p->purge_due_ns + PURGE_DRAIN_NS;
+				if (mx_mono_ns() >= until) {
+					purge_call_off_locked(p);
+					continue;
+				}
+				struct timespec ts = {(time_t)(until / 1000000000ULL),
+				                      (long)(until % 1000000000ULL)};
+				p->waiting++;
+				pthread_cond_timedwait(&p->nonempty, &p->mu, &ts);
+				p->waiting--;
 				continue;
 			}
 			loan_open_locked(p); /* again, after a job called the last one back */
@@ -248,8 +488,9 @@ static void *worker_main(void *arg)
 		j.fn(j.arg, w->conn);
 		pthread_mutex_lock(&p->mu);
 		p->running--;
-		if (p->purge_every && ++p->done >= p->purge_at && !p->purging && p->wanting == 0)
-			p->purging = 1;
+		p->done++;
+		if (p->purge_on && !p->purging && !p->checking && p->wanting == 0)
+			purge_due_locked(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -286,8 +527,13 @@ int mx_workers_start(struct mx_db *db, int n, size_t queue_max, struct mx_worker
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->nonempty, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* mx_mono_ns's, for the purge's drain */
+	pthread_cond_init(&p->nonempty, &ca);
+	pthread_condattr_destroy(&ca);
 	p->n = n;
+	p->statm = -1;
 	int rc = 0;
 	int lend = mx_db_lend_threads(db, n, err);
 	if (lend < 0)
@@ -299,6 +545,8 @@ int mx_workers_start(struct mx_db *db, int n, size_t queue_max, struct mx_worker
 	for (int i = 0; i < n && rc == 0; i++) {
 		p->w[i].pool = p;
 		rc = mx_db_connect(db, &p->w[i].conn, err);
+		if (rc == 0)
+			mx_dbconn_set_pooled(p->w[i].conn);
 		if (rc == 0 && p->db != NULL)
 			mx_dbconn_set_helper(p->w[i].conn, &help);
 	}
@@ -346,10 +594,12 @@ void mx_workers_stop(struct mx_workers *p)
 			pthread_join(p->w[i].thread, NULL);
 		mx_dbconn_close(p->w[i].conn);
 	}
-	if (p->purge_every) {
+	if (p->purge_on) {
 		mx_debug("buffer-pool purges: %llu", p->purges);
 		duckdb_disconnect(&p->purge_conn);
 	}
+	if (p->statm >= 0)
+		close(p->statm);
 	if (p->db != NULL) {
 		struct mx_err err;
 		mx_db_lend_threads(p->db, 0, &err); /* DuckDB's own threads again */

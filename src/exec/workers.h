@@ -36,7 +36,8 @@ int mx_workers_saturated(struct mx_workers *w);
 /* Times idle workers were lent to DuckDB for a long query (see sql.h,
  * thread lending), for metrics. */
 unsigned long long mx_workers_loans(struct mx_workers *w);
-/* Buffer-pool purges run (MXCP_DUCKDB_PURGE_EVERY, workers.c). */
+/* Buffer-pool purges run (workers.c: when the memory grew, or every
+ * MXCP_DUCKDB_PURGE_EVERY jobs). */
 unsigned long long mx_workers_purges(struct mx_workers *w);
 /* Jobs waiting plus running, for metrics. */
 size_t mx_workers_pending(struct mx_workers *w);

@@ -924,8 +924,12 @@ static int render_pool(struct mx_buf *out, const struct mx_metrics_pool *pool)
 	                     "# HELP mxcp_db_thread_loans_total Times idle workers were lent to DuckDB to "
 	                     "run a long query in parallel.\n"
 	                     "# TYPE mxcp_db_thread_loans_total counter\n"
-	                     "mxcp_db_thread_loans_total %llu\n",
-	                     workers, busy, pending - busy, pool->loans);
+	                     "mxcp_db_thread_loans_total %llu\n"
+	                     "# HELP mxcp_db_buffer_purges_total Times DuckDB's buffer pool was purged of "
+	                     "the bookkeeping it keeps for freed blocks.\n"
+	                     "# TYPE mxcp_db_buffer_purges_total counter\n"
+	                     "mxcp_db_buffer_purges_total %llu\n",
+	                     workers, busy, pending - busy, pool->loans, pool->purges);
 }
 
 static int render_cache(struct mx_buf *out, const struct mx_metrics_cache *c)

@@ -123,6 +123,7 @@ struct mx_metrics_pool {
 	int size;
 	size_t pending;
 	unsigned long long loans;
+	unsigned long long purges; /* buffer-pool purges (exec/workers.c) */
 };
 typedef void (*mx_metrics_pool_fn)(void *ctx, struct mx_metrics_pool *out);
 void mx_metrics_set_db_pool_source(mx_metrics_pool_fn fn, void *ctx);

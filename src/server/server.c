@@ -279,6 +279,7 @@ static void pool_source(void *ctx, struct mx_metrics_pool *out)
 	out->size = mx_workers_count(w);
 	out->pending = mx_workers_pending(w);
 	out->loans = mx_workers_loans(w);
+	out->purges = mx_workers_purges(w);
 }
 
 /* The SQL tools are served: DuckDB's settings are locked now that the

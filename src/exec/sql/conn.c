@@ -50,7 +50,7 @@ int mx_db_connect(struct mx_db *db, struct mx_dbconn **out, struct mx_err *err)
 	duckdb_result res;
 	const char *msg = NULL;
 	int locked = atomic_load(&db->locked);
-	if (!locked && run_simple(c->conn,
+	if (!locked && run_simple(db, c->conn,
 	                          "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
 	                          "SET progress_bar_time = 500",
 	                          &msg, &res) != 0) {
@@ -400,8 +400,10 @@ static duckdb_prepared_statement hinted_statement(struct mx_dbconn *c, const str
 	if (hinted == NULL)
 		return NULL;
 	duckdb_prepared_statement h = NULL;
-	int ok = duckdb_prepare(c->conn, hinted, &h) == DuckDBSuccess &&
-	         duckdb_nparams(h) == duckdb_nparams(e->st);
+	conn_gate_enter(c);
+	int ok = duckdb_prepare(c->conn, hinted, &h) == DuckDBSuccess;
+	conn_gate_leave(c);
+	ok = ok && duckdb_nparams(h) == duckdb_nparams(e->st);
 	for (idx_t i = 1; ok && i <= duckdb_nparams(h); i++)
 		ok = duckdb_param_type(h, i) != DUCKDB_TYPE_INVALID;
 	idx_t ncols = duckdb_column_count(res);
@@ -427,7 +429,10 @@ static duckdb_prepared_statement hinted_statement(struct mx_dbconn *c, const str
 static void recycle(struct mx_dbconn *c, struct stmt_entry *e)
 {
 	duckdb_prepared_statement st = NULL;
-	if (duckdb_prepare(c->conn, e->hinted_sql ? e->hinted_sql : e->sql, &st) != DuckDBSuccess) {
+	conn_gate_enter(c);
+	int ok = duckdb_prepare(c->conn, e->hinted_sql ? e->hinted_sql : e->sql, &st) == DuckDBSuccess;
+	conn_gate_leave(c);
+	if (!ok) {
 		duckdb_destroy_prepare(&st);
 		cache_drop(c, e->st);
 		return;
@@ -470,7 +475,10 @@ static int get_statement(struct mx_dbconn *c, const char *sql, const struct mx_s
 		return rc;
 	}
 	duckdb_prepared_statement st = NULL;
-	if (duckdb_prepare_extracted_statement(c->conn, ex, 0, &st) != DuckDBSuccess) {
+	conn_gate_enter(c);
+	int ok = duckdb_prepare_extracted_statement(c->conn, ex, 0, &st) == DuckDBSuccess;
+	conn_gate_leave(c);
+	if (!ok) {
 		const char *msg = duckdb_prepare_error(st);
 		rc = mx_sql_db_error(err, MX_EDB, msg ? msg : "Cannot prepare statement");
 		duckdb_destroy_prepare(&st);

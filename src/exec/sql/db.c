@@ -169,7 +169,7 @@ int mx_db_lend_threads(struct mx_db *db, int workers, struct mx_err *err)
 	snprintf(sql, sizeof sql, "SET external_threads = %d", workers > 0 ? threads : 1);
 	duckdb_result res;
 	const char *msg = NULL;
-	int rc = run_simple(conn, sql, &msg, &res) != 0
+	int rc = run_simple(db, conn, sql, &msg, &res) != 0
 	                 ? mx_err_set(err, MX_EDB, "Cannot set DuckDB's external_threads: %s", msg ? msg : "")
 	                 : workers > 0;
 	duckdb_destroy_result(&res);
@@ -222,16 +222,16 @@ int mx_db_load_extensions(struct mx_db *db, const struct mx_db_extension *ext, s
 		snprintf(sql, sizeof sql, "LOAD %s", name);
 		duckdb_result res;
 		const char *msg = NULL;
-		int loaded = run_simple(conn, sql, &msg, &res) == 0;
+		int loaded = run_simple(db, conn, sql, &msg, &res) == 0;
 		if (!loaded && !db->sandboxed && !mx_db_offline()) {
 			/* MXCP: INSTALL name [FROM repo]; LOAD name */
 			duckdb_destroy_result(&res);
 			snprintf(sql, sizeof sql, "INSTALL %s%s%s", name, ext[i].repo ? " FROM " : "",
 			         ext[i].repo ? ext[i].repo : "");
-			if (run_simple(conn, sql, &msg, &res) == 0) {
+			if (run_simple(db, conn, sql, &msg, &res) == 0) {
 				duckdb_destroy_result(&res);
 				snprintf(sql, sizeof sql, "LOAD %s", name);
-				loaded = run_simple(conn, sql, &msg, &res) == 0;
+				loaded = run_simple(db, conn, sql, &msg, &res) == 0;
 			}
 		}
 		if (!loaded) {
@@ -409,7 +409,7 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 		rc = rc ? rc : put_ident(&b, db->secret_names[i]);
 		duckdb_result res;
 		const char *msg = NULL;
-		if (rc == 0 && run_simple(conn, mx_buf_str(&b), &msg, &res) != 0)
+		if (rc == 0 && run_simple(db, conn, mx_buf_str(&b), &msg, &res) != 0)
 			mx_debug("Could not drop secret '%s' in DuckDB: %s", db->secret_names[i],
 			         msg ? msg : "");
 		if (rc == 0)
@@ -419,7 +419,7 @@ int mx_db_set_secrets(struct mx_db *db, const json_t *secrets, struct mx_err *er
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		duckdb_result res;
 		const char *msg = NULL;
-		if (run_simple(conn, sql[i], &msg, &res) != 0)
+		if (run_simple(db, conn, sql[i], &msg, &res) != 0)
 			mx_debug("Could not create secret '%s' in DuckDB: %s", names[i], msg ? msg : "");
 		duckdb_destroy_result(&res);
 	}
@@ -485,7 +485,7 @@ static int apply_sandbox(struct mx_db *db, const struct mx_db_sandbox *sb, struc
 	}
 	duckdb_result res;
 	const char *msg = NULL;
-	if (run_simple(conn, mx_buf_str(&b), &msg, &res) != 0)
+	if (run_simple(db, conn, mx_buf_str(&b), &msg, &res) != 0)
 		rc = mx_err_set(err, MX_EDB, "Cannot set DuckDB's file sandbox: %s", msg ? msg : "");
 	else
 		db->sandboxed = 1;
@@ -521,9 +521,11 @@ int mx_db_open(const struct mx_db_options *opt, struct mx_db **out, struct mx_er
 		mx_free(db);
 		return mx_err_set(err, MX_ENOMEM, "out of memory");
 	}
+	pthread_rwlock_init(&db->gate, NULL);
 	db->readonly = readonly;
 	db->readonly_requested = opt->readonly != 0;
 	if ((rc = open_raw(path, readonly, opt->sandbox != NULL, &db->db, err)) != 0) {
+		pthread_rwlock_destroy(&db->gate);
 		mx_free(db->path);
 		mx_free(db);
 		return rc;
@@ -547,8 +549,24 @@ void mx_db_close(struct mx_db *db)
 	free_strings(db->loaded, db->nloaded);
 	duckdb_close(&db->db);
 	mx_udf_registry_free(db->udf);
+	pthread_rwlock_destroy(&db->gate);
 	mx_free(db->path);
 	mx_free(db);
+}
+
+int mx_db_config_locked(struct mx_db *db)
+{
+	return atomic_load(&db->locked);
+}
+
+int mx_db_gate_try_close(struct mx_db *db)
+{
+	return pthread_rwlock_trywrlock(&db->gate) == 0;
+}
+
+void mx_db_gate_open(struct mx_db *db)
+{
+	pthread_rwlock_unlock(&db->gate);
 }
 
 int mx_db_readonly(const struct mx_db *db)
@@ -571,7 +589,7 @@ int mx_db_lock_config(struct mx_db *db, struct mx_err *err)
 	duckdb_result res;
 	const char *msg = NULL;
 	int rc = 0;
-	if (run_simple(conn, "SET lock_configuration = true", &msg, &res) != 0)
+	if (run_simple(db, conn, "SET lock_configuration = true", &msg, &res) != 0)
 		rc = mx_err_set(err, MX_EDB, "Cannot lock DuckDB's configuration: %s", msg ? msg : "");
 	else
 		atomic_store(&db->locked, 1);

@@ -22,7 +22,12 @@ void mx_dbconn_set_helper(struct mx_dbconn *c, const struct mx_sql_helper *help)
 /* Run st into *res. With a helper, task by task on this thread for
  * MX_SQL_HELP_AFTER_NS (no other thread woken: a small query ends here), then
  * with lent threads until done. */
-duckdb_state mx_sql_execute(struct mx_dbconn *c, duckdb_prepared_statement st, duckdb_result *res)
+void mx_dbconn_set_pooled(struct mx_dbconn *c)
+{
+	c->pooled = 1;
+}
+
+static duckdb_state execute(struct mx_dbconn *c, duckdb_prepared_statement st, duckdb_result *res)
 {
 	if (c->help.begin == NULL)
 		return duckdb_execute_prepared(st, res);
@@ -48,6 +53,14 @@ duckdb_state mx_sql_execute(struct mx_dbconn *c, duckdb_prepared_statement st, d
 	duckdb_destroy_pending(&pending);
 	if (lent)
 		c->help.end(c->help.ctx);
+	return rc;
+}
+
+duckdb_state mx_sql_execute(struct mx_dbconn *c, duckdb_prepared_statement st, duckdb_result *res)
+{
+	conn_gate_enter(c);
+	duckdb_state rc = execute(c, st, res);
+	conn_gate_leave(c);
 	return rc;
 }
 

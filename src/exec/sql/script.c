@@ -78,7 +78,10 @@ const char *mx_sql_kind_name(enum mx_sql_kind kind)
 static int prepare_extracted(struct mx_dbconn *c, duckdb_extracted_statements ex, idx_t i,
                              duckdb_prepared_statement *st, struct mx_err *err)
 {
-	if (duckdb_prepare_extracted_statement(c->conn, ex, i, st) == DuckDBSuccess)
+	conn_gate_enter(c);
+	int ok = duckdb_prepare_extracted_statement(c->conn, ex, i, st) == DuckDBSuccess;
+	conn_gate_leave(c);
+	if (ok)
 		return 0;
 	const char *msg = duckdb_prepare_error(*st);
 	return mx_sql_db_error(err, MX_EDB, msg ? msg : "Cannot prepare statement");

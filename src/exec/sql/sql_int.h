@@ -52,6 +52,7 @@
 
 #include <duckdb.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -75,6 +76,9 @@ struct mx_db {
 	struct mx_udf_registry *udf; /* the request-context SQL functions (udf.h) */
 	char **secret_names; /* the secrets made (mx_db_set_secrets), to drop when gone */
 	size_t nsecrets;
+	/* The buffer-pool purge's gate (exec/workers.c): a statement on a
+	 * connection outside the worker pool holds it shared, a purge alone. */
+	pthread_rwlock_t gate;
 };
 
 /* Set err from a DuckDB error message. DuckDB's advice for a missing
@@ -105,16 +109,34 @@ struct mx_dbconn {
 	struct mx_dbconn_stats stats;
 	struct mx_sql_helper help; /* begin == NULL: DuckDB schedules on its own */
 	int parse_json; /* JSON columns as JSON values (mx_dbconn_parse_json); 0: their text */
+	int pooled; /* a worker's (mx_dbconn_set_pooled): never meets a purge, takes no gate */
 };
 
 /* ---- database and connections (db.c, conn.c) ---- */
 
-/* One statement on conn into *res (destroy it either way); -1 with DuckDB's
- * message in *msg_out. */
-static inline int run_simple(duckdb_connection conn, const char *sql, const char **msg_out,
+/* The purge gate around a statement (prepared or run) on c: a worker's
+ * connection needs none, the pool runs no job while it purges. */
+static inline void conn_gate_enter(struct mx_dbconn *c)
+{
+	if (!c->pooled)
+		pthread_rwlock_rdlock(&c->db->gate);
+}
+
+static inline void conn_gate_leave(struct mx_dbconn *c)
+{
+	if (!c->pooled)
+		pthread_rwlock_unlock(&c->db->gate);
+}
+
+/* One statement on conn, a connection of db's own steps, into *res (destroy
+ * it either way); -1 with DuckDB's message in *msg_out. */
+static inline int run_simple(struct mx_db *db, duckdb_connection conn, const char *sql, const char **msg_out,
                              duckdb_result *res)
 {
-	if (duckdb_query(conn, sql, res) != DuckDBSuccess) {
+	pthread_rwlock_rdlock(&db->gate);
+	int ok = duckdb_query(conn, sql, res) == DuckDBSuccess;
+	pthread_rwlock_unlock(&db->gate);
+	if (!ok) {
 		*msg_out = duckdb_result_error(res);
 		return -1;
 	}

@@ -7,9 +7,12 @@
 #include "exec/workers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct counter {
 	pthread_mutex_t mu;
@@ -341,8 +344,8 @@ static void test_purge_every(void **state)
 	mx_db_close(db);
 }
 
-/* Off by default: no purge. */
-static void test_no_purge_by_default(void **state)
+/* By default a purge runs only when the memory grew: a few small jobs run none. */
+static void test_no_purge_without_growth(void **state)
 {
 	(void)state;
 	struct mx_db *db = NULL;
@@ -363,13 +366,271 @@ static void test_no_purge_by_default(void **state)
 	mx_db_close(db);
 }
 
-int main(void)
+/* A hash join frees temporary blocks whose bookkeeping DuckDB keeps in its
+ * eviction queues (workers.c, the purge). */
+#define JOIN_SQL "SELECT a.i FROM t a JOIN t b ON a.i = b.i WHERE a.g = 1 LIMIT 5"
+
+struct runs {
+	pthread_mutex_t mu;
+	int runs, failed;
+	const char *sql;
+};
+
+static void sql_job(void *arg, struct mx_dbconn *conn)
+{
+	struct runs *r = arg;
+	json_t *rows = NULL;
+	struct mx_err err;
+	int rc = mx_sql_query(conn, r->sql, NULL, 0, &rows, &err);
+	json_decref(rows);
+	pthread_mutex_lock(&r->mu);
+	r->runs++;
+	r->failed += rc != 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int runs_done(struct runs *r)
+{
+	pthread_mutex_lock(&r->mu);
+	int n = r->runs;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+/* n jobs of r->sql, at most a queue's worth at a time. */
+static void run_jobs(struct mx_workers *w, struct runs *r, int n)
+{
+	for (int sent = 0; sent < n;) {
+		int batch = n - sent < 512 ? n - sent : 512;
+		for (int i = 0; i < batch; i++)
+			assert_int_equal(0, mx_workers_submit(w, sql_job, r));
+		sent += batch;
+		while (runs_done(r) < sent) {
+			struct timespec ts = {0, 200000L};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* The table the join reads, in a database file (reopened: its blocks are
+ * then the file's, which DuckDB can all evict) or in memory (path NULL). */
+static struct mx_db *join_db(const char *path)
+{
+	struct mx_db *db = NULL;
+	struct mx_db_options opt = {.path = path ? path : ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	struct mx_dbconn *c = NULL;
+	json_t *rows = NULL;
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	assert_int_equal(0, mx_sql_query(c, "CREATE TABLE t AS SELECT i, i % 7 AS g FROM range(1000) r(i)",
+	                                 NULL, 0, &rows, &err));
+	json_decref(rows);
+	mx_dbconn_close(c);
+	if (path != NULL) {
+		mx_db_close(db);
+		assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	}
+	return db;
+}
+
+/* The process's anonymous resident memory in bytes (statm: resident minus
+ * file-backed), what the purge watches. */
+static size_t anon_now(void)
+{
+	unsigned long long size = 0, resident = 0, shared = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	assert_non_null(f);
+	assert_int_equal(3, fscanf(f, "%llu %llu %llu", &size, &resident, &shared));
+	fclose(f);
+	return (size_t)((resident - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
+}
+
+/* 20,000 joins on two workers with MXCP_DUCKDB_PURGE_GROWTH = growth (NULL:
+ * the default); how much the anonymous memory grew, and the purges run. */
+static size_t growth_after_joins(const char *growth, unsigned long long *purges)
+{
+	struct mx_db *db = join_db(NULL);
+	struct mx_err err;
+	if (growth)
+		setenv("MXCP_DUCKDB_PURGE_GROWTH", growth, 1);
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	unsetenv("MXCP_DUCKDB_PURGE_GROWTH");
+	struct runs r = {.sql = JOIN_SQL};
+	pthread_mutex_init(&r.mu, NULL);
+	size_t before = anon_now();
+	run_jobs(w, &r, 20000);
+	size_t after = anon_now();
+	*purges = mx_workers_purges(w);
+	mx_workers_stop(w);
+	assert_int_equal(0, r.failed);
+	pthread_mutex_destroy(&r.mu);
+	mx_db_close(db);
+	return after > before ? after - before : 0;
+}
+
+/* growth_after_joins in a process of its own (this program again, see
+ * main), so that neither case reuses memory the other freed. */
+static size_t joins_in_child(const char *growth, unsigned long long *purges)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "/proc/%ld/exe --joins %s", (long)getpid(), growth ? growth : "default");
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	unsigned long long grew = 0;
+	assert_int_equal(2, fscanf(f, "%llu %llu", &grew, purges));
+	assert_int_equal(0, pclose(f));
+	return (size_t)grew;
+}
+
+/* By default the pool purges when the process's memory grew by 8 MB and
+ * DuckDB's buffers are smaller than that growth: the bookkeeping DuckDB
+ * keeps (> 20 MB after these joins without purges) stays bounded. */
+static void test_purge_when_memory_grows(void **state)
+{
+	(void)state;
+	unsigned long long off_purges = 0, on_purges = 0;
+	size_t off = joins_in_child("0", &off_purges);
+	size_t on = joins_in_child(NULL, &on_purges);
+	print_message("anonymous memory grew %zu KB without purges, %zu KB with %llu purges\n", off >> 10,
+	              on >> 10, on_purges);
+	assert_int_equal(0, (long long)off_purges);
+	assert_true(on_purges >= 1);
+#ifndef __SANITIZE_ADDRESS__ /* the sanitizer's quarantine grows memory on its own */
+	assert_true(off > (20u << 20));
+	assert_true(on < off / 3 * 2);
+#endif
+}
+
+/* While purges set DuckDB's memory_limit to 1 KB, a statement on a
+ * connection outside the pool (/ready, a reload) waits at the gate or puts
+ * the purge off: it never meets the limit. */
+struct outside {
+	struct mx_db *db;
+	atomic_int stop;
+	int runs, failed;
+	char msg[256];
+};
+
+static void *outside_main(void *arg)
+{
+	struct outside *o = arg;
+	struct mx_dbconn *c = NULL;
+	struct mx_err err;
+	assert_int_equal(0, mx_db_connect(o->db, &c, &err));
+	while (!atomic_load(&o->stop)) {
+		json_t *rows = NULL;
+		if (mx_sql_query(c, "SELECT i FROM range(5000) r(i) ORDER BY i DESC LIMIT 3", NULL, 0, &rows,
+		                 &err) != 0) {
+			if (o->failed++ == 0)
+				snprintf(o->msg, sizeof o->msg, "%.200s", err.msg);
+		}
+		json_decref(rows);
+		o->runs++;
+		struct timespec ts = {0, 200000L}; /* leave the purges room */
+		nanosleep(&ts, NULL);
+	}
+	mx_dbconn_close(c);
+	return NULL;
+}
+
+static void test_purge_gate(void **state)
+{
+	(void)state;
+	/* in a file, every block can be evicted: DuckDB takes the 1 KB limit
+	 * (in memory, the table's blocks stay and the SET fails harmlessly) */
+	char dir[] = "/tmp/mxcp-workers-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/gate.duckdb", dir);
+	struct mx_db *db = join_db(path);
+	struct mx_err err;
+	setenv("MXCP_DUCKDB_PURGE_EVERY", "2", 1);
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	unsetenv("MXCP_DUCKDB_PURGE_EVERY");
+	struct outside o = {.db = db};
+	pthread_t t;
+	assert_int_equal(0, pthread_create(&t, NULL, outside_main, &o));
+	struct runs r = {.sql = "SELECT count(*) FROM t"};
+	pthread_mutex_init(&r.mu, NULL);
+	run_jobs(w, &r, 3000);
+	atomic_store(&o.stop, 1);
+	pthread_join(t, NULL);
+	unsigned long long purges = mx_workers_purges(w);
+	mx_workers_stop(w);
+	print_message("%llu purges, %d outside statements\n", purges, o.runs);
+	assert_true(purges >= 10);
+	assert_true(o.runs > 0);
+	if (o.failed)
+		fail_msg("%d of %d outside statements failed: %s", o.failed, o.runs, o.msg);
+	assert_int_equal(0, r.failed);
+	pthread_mutex_destroy(&r.mu);
+	mx_db_close(db);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A purge due while a job runs on: it is called off after a short drain,
+ * and the other worker takes the next jobs while that job still runs (the
+ * queue is never held for the length of a call). */
+static void test_purge_never_holds_the_queue(void **state)
+{
+	(void)state;
+	struct mx_db *db = join_db(NULL);
+	struct mx_err err;
+	setenv("MXCP_DUCKDB_PURGE_EVERY", "1", 1);
+	struct mx_workers *w = NULL;
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	unsetenv("MXCP_DUCKDB_PURGE_EVERY");
+	struct gate gate = {.started = 0};
+	pthread_mutex_init(&gate.mu, NULL);
+	pthread_mutex_lock(&gate.mu);
+	assert_int_equal(0, mx_workers_submit(w, blocker, &gate));
+	for (int i = 0; i < 2000 && !__atomic_load_n(&gate.started, __ATOMIC_SEQ_CST); i++) {
+		struct timespec ts = {0, 5000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(__atomic_load_n(&gate.started, __ATOMIC_SEQ_CST));
+	/* each of these ends a job, so a purge is due after each one */
+	struct runs r = {.sql = "SELECT 1"};
+	pthread_mutex_init(&r.mu, NULL);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(0, mx_workers_submit(w, sql_job, &r));
+		for (int t = 0; t < 2000 && runs_done(&r) <= i; t++) { /* 10 s at most */
+			struct timespec ts = {0, 5000000L};
+			nanosleep(&ts, NULL);
+		}
+		assert_int_equal(i + 1, runs_done(&r));
+	}
+	assert_int_equal(0, (long long)mx_workers_purges(w)); /* none could run */
+	pthread_mutex_unlock(&gate.mu);
+	mx_workers_stop(w);
+	assert_int_equal(0, r.failed);
+	pthread_mutex_destroy(&r.mu);
+	pthread_mutex_destroy(&gate.mu);
+	mx_db_close(db);
+}
+
+int main(int argc, char **argv)
 {
 	mx_alloc_init_jansson();
+	if (argc == 3 && strcmp(argv[1], "--joins") == 0) { /* test_purge_when_memory_grows's child */
+		unsigned long long purges = 0;
+		size_t grew = growth_after_joins(strcmp(argv[2], "default") == 0 ? NULL : argv[2], &purges);
+		printf("%zu %llu\n", grew, purges);
+		return 0;
+	}
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_runs_everything),    cmocka_unit_test(test_queue_bound),
-	        cmocka_unit_test(test_lends_idle_workers), cmocka_unit_test(test_no_lending_when_outnumbered),
-	        cmocka_unit_test(test_purge_every),        cmocka_unit_test(test_no_purge_by_default),
+	        cmocka_unit_test(test_runs_everything),
+	        cmocka_unit_test(test_queue_bound),
+	        cmocka_unit_test(test_lends_idle_workers),
+	        cmocka_unit_test(test_no_lending_when_outnumbered),
+	        cmocka_unit_test(test_purge_every),
+	        cmocka_unit_test(test_no_purge_without_growth),
+	        cmocka_unit_test(test_purge_when_memory_grows),
+	        cmocka_unit_test(test_purge_gate),
+	        cmocka_unit_test(test_purge_never_holds_the_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,6 +337,7 @@ static void fake_pool(void *ctx, struct mx_metrics_pool *out)
 	out->size = *(int *)ctx;
 	out->pending = 11;
 	out->loans = 5;
+	out->purges = 6;
 }
 
 static void test_sources_and_reload(void **state)
@@ -359,6 +360,7 @@ static void test_sources_and_reload(void **state)
 	assert_int_equal(8, (long long)value_of(got, "mxcp_db_pool_busy"));
 	assert_int_equal(3, (long long)value_of(got, "mxcp_db_pool_queued"));
 	assert_int_equal(5, (long long)value_of(got, "mxcp_db_thread_loans_total"));
+	assert_int_equal(6, (long long)value_of(got, "mxcp_db_buffer_purges_total"));
 	assert_int_equal(1, (long long)value_of(got, "mxcp_config_reloads_total{result=\"success\"}"));
 	assert_int_equal(1, (long long)value_of(got, "mxcp_config_reloads_total{result=\"failure\"}"));
 	assert_int_equal(0, (long long)value_of(got, "mxcp_config_last_reload_successful"));
