@@ -99,6 +99,7 @@ struct mx_workers {
 	size_t anon_base; /* anonymous resident bytes after the last purge or look */
 	unsigned long long purged_done; /* `done` at the last purge */
 	unsigned long long pace; /* jobs between purges, learned (0: not yet) */
+	unsigned long long retry_at; /* a purge that did not run: not due before */
 	int statm; /* /proc/self/statm, or -1 */
 	int checking; /* a worker reads statm */
 	int purging; /* 1: due, no job is taken; 2: running */
@@ -231,26 +232,24 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-/* The memory_limit a purge restores: DuckDB shows it rounded and does not
- * read its display back as the same value, so the limit is set to what
- * DuckDB shows (< 0.1% off) and that text restored. shown: what DuckDB
- * shows now (NULL: read it); when it is not what the last pin left, the
- * limit was changed (SET memory_limit) and the new one is pinned. */
-static int limit_pin(struct mx_workers *p, const char *shown)
+/* Set memory_limit to what DuckDB showed (before the 1 KB). DuckDB shows
+ * it rounded (to 0.1 of its unit) and reads that text as a slightly
+ * different value, so the first setting, at start, moves the limit by up
+ * to that rounding; the text is kept, and while DuckDB shows what it
+ * left, later restores set the same text: the limit does not drift. A
+ * limit changed since (SET memory_limit in a tool) is taken up. */
+static int limit_restore(struct mx_workers *p, const char *shown)
 {
-	char now[64], sql[128];
-	if (shown == NULL) {
-		if (purge_sql(p, "SELECT current_setting('memory_limit')", now, sizeof now))
-			return -1;
-		shown = now;
-	}
-	if (p->purge_shown[0] && strcmp(shown, p->purge_shown) == 0)
-		return 0;
-	snprintf(p->purge_limit, sizeof p->purge_limit, "%s", shown);
-	if (snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit) >= (int)sizeof sql ||
-	    purge_sql(p, sql, NULL, 0) ||
-	    purge_sql(p, "SELECT current_setting('memory_limit')", p->purge_shown, sizeof p->purge_shown))
+	char sql[128];
+	if (!(p->purge_shown[0] && strcmp(shown, p->purge_shown) == 0))
+		snprintf(p->purge_limit, sizeof p->purge_limit, "%s", shown);
+	snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit);
+	if (purge_sql(p, sql, NULL, 0) ||
+	    purge_sql(p, "SELECT current_setting('memory_limit')", p->purge_shown, sizeof p->purge_shown)) {
+		mx_error("DuckDB's memory_limit could not be set back to %s", p->purge_limit);
+		p->purge_shown[0] = '\0';
 		return -1;
+	}
 	return 0;
 }
 
@@ -288,7 +287,9 @@ static void purge_setup(struct mx_workers *p, struct mx_db *db)
 		mx_warn("no DuckDB connection for the buffer-pool purge: none will run");
 		return;
 	}
-	if (limit_pin(p, NULL)) {
+	char shown[64];
+	if (purge_sql(p, "SELECT current_setting('memory_limit')", shown, sizeof shown) ||
+	    limit_restore(p, shown)) {
 		mx_warn("DuckDB's memory_limit cannot be set: no buffer-pool purge");
 		duckdb_disconnect(&p->purge_conn);
 		return;
@@ -309,7 +310,7 @@ static int purge_run(struct mx_workers *p, unsigned long long done)
 		return -1;
 	if (!mx_db_gate_try_close(p->gate_db))
 		return 0; /* a statement runs elsewhere: at the next look */
-	char sql[128];
+	char shown[64];
 	int purged = 0;
 	size_t held = p->purge_every ? 0 : duckdb_buffers(p);
 	unsigned long long jobs = done - p->purged_done;
@@ -318,12 +319,13 @@ static int purge_run(struct mx_workers *p, unsigned long long done)
 		mx_debug("buffer-pool purge put off: DuckDB's buffers hold %zu KB", held >> 10);
 		p->anon_base = anon_resident(p);
 		p->purged_done = done;
-	} else if (limit_pin(p, NULL) == 0 &&
-	           snprintf(sql, sizeof sql, "SET memory_limit = '%s'", p->purge_limit) < (int)sizeof sql) {
+	} else if (purge_sql(p, "SELECT current_setting('memory_limit')", shown, sizeof shown) == 0) {
 		size_t before = mallinfo2().uordblks;
-		purge_sql(p, "SET memory_limit = '1KB'", NULL, 0); /* fails unless all was evicted */
-		if (purge_sql(p, sql, NULL, 0))
-			mx_error("DuckDB's memory_limit could not be set back to %s", p->purge_limit);
+		/* Evicting down to 1 KB walks every queue. DuckDB refuses the
+		 * limit when it cannot evict everything, but keeps the setting
+		 * (1.4.4): it is set back either way. */
+		purge_sql(p, "SET memory_limit = '1KB'", NULL, 0);
+		limit_restore(p, shown);
 		size_t after = mallinfo2().uordblks;
 		size_t freed = before > after ? before - after : 0;
 		/* the next one when as much has piled up again, at this pace */
@@ -353,12 +355,14 @@ static void purge_settle(struct mx_workers *p)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* A purge due and not begun is called off. Caller holds p->mu. */
+/* A purge due and not begun is called off, or did not run: the next
+ * try comes PURGE_CHECK_EVERY jobs later. Caller holds p->mu. */
 static void purge_call_off_locked(struct mx_workers *p)
 {
 	p->purging = 0;
 	p->purge_at = p->done + p->purge_every;
 	p->check_at = p->done + PURGE_CHECK_EVERY;
+	p->retry_at = p->done + PURGE_CHECK_EVERY;
 	pthread_cond_broadcast(&p->nonempty);
 }
 
@@ -377,7 +381,7 @@ static void purge_due_locked(struct mx_workers *p)
 			purge_set_due_locked(p);
 		return;
 	}
-	if (p->purge_growth == 0)
+	if (p->purge_growth == 0 || p->done < p->retry_at)
 		return;
 	if (p->pace && p->done - p->purged_done >= p->pace) {
 		purge_set_due_locked(p);
@@ -435,14 +439,11 @@ static void *worker_main(void *arg)
 				int purged = purge_run(p, done);
 				pthread_mutex_lock(&p->mu);
 				p->running--;
-				p->purging = 0;
+				purge_call_off_locked(p); /* over: the next looks from here */
 				if (purged < 0)
 					p->purge_on = 0;
 				else
 					p->purges += (unsigned long long)purged;
-				p->purge_at = p->done + p->purge_every;
-				p->check_at = p->done + PURGE_CHECK_EVERY;
-				pthread_cond_broadcast(&p->nonempty);
 				if (purged > 0) {
 					pthread_mutex_unlock(&p->mu);
 					purge_settle(p);
