@@ -33,36 +33,8 @@ export function serverEnv(extra = {}) {
 	return { ...env, HOME: home, ...extra };
 }
 
-// A free TCP port on 127.0.0.1 for a server the test starts. It is picked
-// below the kernel's ephemeral range, where no listen(0) (an identity
-// provider the test starts meanwhile, say) and no client socket can take it
-// before the server binds it; bound once to see that it is free.
-function canBind(port) {
-	return new Promise((resolve) => {
-		const s = net.createServer();
-		s.on('error', () => resolve(false));
-		s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-	});
-}
-
-export async function freePort() {
-	let low = 0;
-	try {
-		low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-	} catch {}
-	for (let i = 0; low > 4096 && i < 100; i++) {
-		const port = 2048 + Math.floor(Math.random() * (low - 2048));
-		if (await canBind(port)) return port;
-	}
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
+import { freePort } from '../ports.mjs';
+export { freePort };
 
 let projects = 0;
 // A project on a seeded DuckDB file: `plus_one` (SELECT $n + 1) and `item`

@@ -51,6 +51,20 @@ static void job(void *arg, struct mx_dbconn *conn)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* Two workers on db, started with the environment variable name set to
+ * value (NULL: as it is). */
+static struct mx_workers *start_with(struct mx_db *db, const char *name, const char *value)
+{
+	struct mx_err err;
+	struct mx_workers *w = NULL;
+	if (value != NULL)
+		setenv(name, value, 1);
+	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
+	if (value != NULL)
+		unsetenv(name);
+	return w;
+}
+
 static void test_runs_everything(void **state)
 {
 	(void)state;
@@ -87,6 +101,21 @@ static void blocker(void *arg, struct mx_dbconn *conn)
 	pthread_mutex_unlock(&g->mu);
 }
 
+/* A blocker job that holds a worker until g->mu is unlocked; returns once
+ * the worker runs it (10 s at most). */
+static void hold_a_worker(struct mx_workers *w, struct gate *g)
+{
+	g->started = 0;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_mutex_lock(&g->mu);
+	assert_int_equal(0, mx_workers_submit(w, blocker, g));
+	for (int i = 0; i < 2000 && !__atomic_load_n(&g->started, __ATOMIC_SEQ_CST); i++) {
+		struct timespec ts = {0, 5000000L};
+		nanosleep(&ts, NULL);
+	}
+	assert_true(__atomic_load_n(&g->started, __ATOMIC_SEQ_CST));
+}
+
 static void test_queue_bound(void **state)
 {
 	(void)state;
@@ -96,15 +125,8 @@ static void test_queue_bound(void **state)
 	assert_int_equal(0, mx_db_open(&opt, &db, &err));
 	struct mx_workers *w = NULL;
 	assert_int_equal(0, mx_workers_start(db, 1, 2, &w, &err));
-	struct gate gate = {.started = 0};
-	pthread_mutex_init(&gate.mu, NULL);
-	pthread_mutex_lock(&gate.mu);
-	assert_int_equal(0, mx_workers_submit(w, blocker, &gate));
-	/* wait until the worker holds the first job */
-	for (int i = 0; i < 200 && !__atomic_load_n(&gate.started, __ATOMIC_SEQ_CST); i++) {
-		struct timespec ts = {0, 5000000L};
-		nanosleep(&ts, NULL);
-	}
+	struct gate gate;
+	hold_a_worker(w, &gate);
 	int accepted = 0;
 	while (mx_workers_submit(w, blocker, &gate) == 0)
 		accepted++;
@@ -318,10 +340,7 @@ static void test_purge_every(void **state)
 	assert_int_equal(0, mx_db_open(&opt, &db, &err));
 	char before[64];
 	snprintf(before, sizeof before, "%s", memory_limit(db));
-	setenv("MXCP_DUCKDB_PURGE_EVERY", "4", 1);
-	struct mx_workers *w = NULL;
-	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
-	unsetenv("MXCP_DUCKDB_PURGE_EVERY");
+	struct mx_workers *w = start_with(db, "MXCP_DUCKDB_PURGE_EVERY", "4");
 	/* the pool sets the limit to DuckDB's rounded display of it (one step
 	 * of 0.1 of its unit at most, docs/operations.md), then restores
 	 * exactly that after each purge */
@@ -452,12 +471,7 @@ static size_t anon_now(void)
 static size_t growth_after_joins(const char *growth, unsigned long long *purges)
 {
 	struct mx_db *db = join_db(NULL);
-	struct mx_err err;
-	if (growth)
-		setenv("MXCP_DUCKDB_PURGE_GROWTH", growth, 1);
-	struct mx_workers *w = NULL;
-	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
-	unsetenv("MXCP_DUCKDB_PURGE_GROWTH");
+	struct mx_workers *w = start_with(db, "MXCP_DUCKDB_PURGE_GROWTH", growth);
 	struct runs r = {.sql = JOIN_SQL};
 	pthread_mutex_init(&r.mu, NULL);
 	size_t before = anon_now();
@@ -545,11 +559,7 @@ static void test_purge_gate(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/gate.duckdb", dir);
 	struct mx_db *db = join_db(path);
-	struct mx_err err;
-	setenv("MXCP_DUCKDB_PURGE_EVERY", "2", 1);
-	struct mx_workers *w = NULL;
-	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
-	unsetenv("MXCP_DUCKDB_PURGE_EVERY");
+	struct mx_workers *w = start_with(db, "MXCP_DUCKDB_PURGE_EVERY", "2");
 	char limit_started[64];
 	snprintf(limit_started, sizeof limit_started, "%s", memory_limit(db));
 	struct outside o = {.db = db};
@@ -584,20 +594,9 @@ static void test_purge_never_holds_the_queue(void **state)
 {
 	(void)state;
 	struct mx_db *db = join_db(NULL);
-	struct mx_err err;
-	setenv("MXCP_DUCKDB_PURGE_EVERY", "1", 1);
-	struct mx_workers *w = NULL;
-	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
-	unsetenv("MXCP_DUCKDB_PURGE_EVERY");
-	struct gate gate = {.started = 0};
-	pthread_mutex_init(&gate.mu, NULL);
-	pthread_mutex_lock(&gate.mu);
-	assert_int_equal(0, mx_workers_submit(w, blocker, &gate));
-	for (int i = 0; i < 2000 && !__atomic_load_n(&gate.started, __ATOMIC_SEQ_CST); i++) {
-		struct timespec ts = {0, 5000000L};
-		nanosleep(&ts, NULL);
-	}
-	assert_true(__atomic_load_n(&gate.started, __ATOMIC_SEQ_CST));
+	struct mx_workers *w = start_with(db, "MXCP_DUCKDB_PURGE_EVERY", "1");
+	struct gate gate;
+	hold_a_worker(w, &gate);
 	/* each of these ends a job, so a purge is due after each one */
 	struct runs r = {.sql = "SELECT 1"};
 	pthread_mutex_init(&r.mu, NULL);
