@@ -15,7 +15,8 @@
 # runs N calls instead of SECONDS, the same work whatever the machine's
 # load; STEP=5, SETTLE=5; MXCP=… for another binary; the environment reaches
 # the server, so MALLOC_ARENA_MAX=2 bench/soak.sh measures that variant,
-# and MXCP_CONFIG=FILE a user config, e.g. `transport: {workers: 8}`)
+# MXCP_DUCKDB_PURGE_GROWTH=0 the server without its buffer-pool purge, and
+# MXCP_CONFIG=FILE a user config, e.g. `transport: {workers: 8}`)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${1:-180}
