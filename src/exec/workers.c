@@ -279,8 +279,10 @@ static void purge_setup(struct mx_workers *p, struct mx_db *db)
 	}
 	if (growth > 0)
 		p->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (p->statm < 0)
+	if (growth > 0 && p->statm < 0) {
+		mx_debug("no /proc/self/statm: no buffer-pool purge unless MXCP_DUCKDB_PURGE_EVERY is set");
 		growth = 0;
+	}
 	if (every == 0 && growth == 0)
 		return;
 	if (duckdb_connect(mx_db_duckdb(db), &p->purge_conn) != DuckDBSuccess) {
