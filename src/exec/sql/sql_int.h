@@ -34,6 +34,10 @@
  *   - parameter values are built as duckdb_values from a "shape": the
  *     declared mx_type where there is one, widened by the JSON values so that
  *     every element of a list has one DuckDB type;
+ *   - a statement on a connection outside the worker pool (not pooled), and
+ *     every statement of db.c's own steps, holds the database's gate shared
+ *     while DuckDB prepares or runs it, so that a buffer-pool purge
+ *     (exec/workers.c), which holds it alone, never meets one;
  *   - results are read chunk by chunk through the vector API and converted
  *     type by type with a converter tree built once per result column; rows
  *     and approximate bytes are bounded (mx_dbconn_set_limits).
