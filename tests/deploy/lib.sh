@@ -1,9 +1,11 @@
 # tests/deploy/lib.sh — shared by the deploy tests (sourced): a free TCP
 # port, MCP over HTTP with curl, waiting for a URL.
 
-# A TCP port nothing listens on (from 20000 + pid-derived offset).
+# A TCP port nothing listens on (from 20000 + pid-derived offset), below
+# the kernel's ephemeral range (32768-60999), where no listen(0) or client
+# socket can take it before the server binds it.
 free_port() {
-	p=$((20000 + ($$ * 7 + ${1:-0} * 131) % 20000))
+	p=$((20000 + ($$ * 7 + ${1:-0} * 131) % 12000))
 	while ss -Htln "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
 	echo "$p"
 }
