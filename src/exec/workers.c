@@ -32,7 +32,10 @@
  *   - the pool then stops taking jobs; when none runs, one worker takes the
  *     database's gate alone (sql.h; a statement elsewhere holding it puts
  *     the purge off) and asks DuckDB what its buffers hold: more than
- *     `purge_growth` (a database whose cache matters), no purge;
+ *     `purge_growth` of the file's blocks (a database whose cache matters),
+ *     or data only in memory (an in-memory database, temporary tables,
+ *     rows not yet checkpointed, indexes: an eviction would write them to
+ *     temporary files), and it is put off;
  *   - the purge: memory_limit to 1 KB and back to what it was, then
  *     malloc_trim once the pool runs again. A due purge waits at most
  *     PURGE_DRAIN_NS for the jobs running to end, else it is called off
@@ -116,6 +119,9 @@ struct mx_workers {
  * called off (until the next look): it never holds the queue longer. */
 #define PURGE_DRAIN_NS 25000000ULL
 #define PURGE_GROWTH_DEFAULT (8u << 20)
+/* Buffers other than the file's blocks a purge may evict (a few small
+ * allocations DuckDB keeps between queries); more, and it is put off. */
+#define PURGE_OTHER_MAX (256u << 10)
 
 /* Idle workers executing DuckDB's tasks until the loan is called back. */
 struct loan {
@@ -184,14 +190,27 @@ static int purge_sql(struct mx_workers *p, const char *sql, char *out, size_t n)
 	return rc;
 }
 
-/* The bytes DuckDB's buffer manager holds (its cached blocks, between queries). */
-static size_t duckdb_buffers(struct mx_workers *p)
+/* What DuckDB's buffer manager holds between queries: the blocks of the
+ * database file (and its metadata), which an eviction drops and a query
+ * reads again, into *cached; everything else (an in-memory database, temporary
+ * tables, rows not yet checkpointed, indexes, a remote file cache), which
+ * an eviction would write to DuckDB's temporary directory or fetch again,
+ * into *other. -1 when DuckDB does not answer. */
+static int duckdb_buffers(struct mx_workers *p, size_t *cached, size_t *other)
 {
-	char v[32];
-	if (purge_sql(p, "SELECT coalesce(sum(memory_usage_bytes), 0)::VARCHAR FROM duckdb_memory()", v,
-	              sizeof v))
-		return 0;
-	return (size_t)strtoull(v, NULL, 10);
+	char v[64];
+	unsigned long long c, o;
+	if (purge_sql(p,
+	              "SELECT coalesce(sum(memory_usage_bytes) FILTER (tag IN ('BASE_TABLE', 'METADATA')), "
+	              "0) || ' ' || "
+	              "coalesce(sum(memory_usage_bytes) FILTER (tag NOT IN ('BASE_TABLE', 'METADATA')), 0) "
+	              "FROM duckdb_memory()",
+	              v, sizeof v) ||
+	    sscanf(v, "%llu %llu", &c, &o) != 2)
+		return -1;
+	*cached = (size_t)c;
+	*other = (size_t)o;
+	return 0;
 }
 
 /* The process's anonymous resident memory in bytes (resident minus the
@@ -314,11 +333,15 @@ static int purge_run(struct mx_workers *p, unsigned long long done)
 		return 0; /* a statement runs elsewhere: at the next look */
 	char shown[64];
 	int purged = 0;
-	size_t held = p->purge_every ? 0 : duckdb_buffers(p);
+	size_t held = 0, other = 0;
 	unsigned long long jobs = done - p->purged_done;
-	if (!p->purge_every && held > p->purge_growth) {
-		/* it would evict (and the next queries read again) more than that */
-		mx_debug("buffer-pool purge put off: DuckDB's buffers hold %zu KB", held >> 10);
+	if (!p->purge_every &&
+	    (duckdb_buffers(p, &held, &other) || held > p->purge_growth || other > PURGE_OTHER_MAX)) {
+		/* it would evict (and the next queries read again) more than the
+		 * budget, or write data held in memory out to temporary files */
+		mx_debug(
+		        "buffer-pool purge put off: DuckDB holds %zu KB of file blocks, %zu KB of other data",
+		        held >> 10, other >> 10);
 		p->anon_base = anon_resident(p);
 		p->purged_done = done;
 	} else if (purge_sql(p, "SELECT current_setting('memory_limit')", shown, sizeof shown) == 0) {

@@ -466,37 +466,67 @@ static size_t anon_now(void)
 	return (size_t)((resident - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
 }
 
+/* One number a query answers (its first column, first row). */
+static long long query_number(struct mx_db *db, const char *sql)
+{
+	struct mx_dbconn *c = NULL;
+	struct mx_err err;
+	json_t *rows = NULL;
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	assert_int_equal(0, mx_sql_query(c, sql, NULL, 0, &rows, &err));
+	json_t *row = json_array_get(rows, 0);
+	long long n = json_integer_value(json_object_iter_value(json_object_iter(row)));
+	json_decref(rows);
+	mx_dbconn_close(c);
+	return n;
+}
+
+struct joins {
+	size_t grew; /* the anonymous memory's growth */
+	unsigned long long purges;
+	long long spilled; /* DuckDB's temporary files */
+};
+
 /* 20,000 joins on two workers with MXCP_DUCKDB_PURGE_GROWTH = growth (NULL:
- * the default); how much the anonymous memory grew, and the purges run. */
-static size_t growth_after_joins(const char *growth, unsigned long long *purges)
+ * the default); with `big`, a table of 100,000 rows more in the in-memory
+ * database, which a purge would have to write out. */
+static struct joins run_joins(const char *growth, int big)
 {
 	struct mx_db *db = join_db(NULL);
+	if (big)
+		query_number(db, "CREATE TABLE big AS SELECT i, 'row ' || i AS s FROM range(100000) r(i)");
 	struct mx_workers *w = start_with(db, "MXCP_DUCKDB_PURGE_GROWTH", growth);
 	struct runs r = {.sql = JOIN_SQL};
 	pthread_mutex_init(&r.mu, NULL);
+	struct joins j = {0};
 	size_t before = anon_now();
 	run_jobs(w, &r, 20000);
 	size_t after = anon_now();
-	*purges = mx_workers_purges(w);
+	j.grew = after > before ? after - before : 0;
+	j.purges = mx_workers_purges(w);
 	mx_workers_stop(w);
+	j.spilled = query_number(db, "SELECT count(*) FROM duckdb_temporary_files()");
 	assert_int_equal(0, r.failed);
 	pthread_mutex_destroy(&r.mu);
 	mx_db_close(db);
-	return after > before ? after - before : 0;
+	return j;
 }
 
-/* growth_after_joins in a process of its own (this program again, see
- * main), so that neither case reuses memory the other freed. */
-static size_t joins_in_child(const char *growth, unsigned long long *purges)
+/* run_joins in a process of its own (this program again, see main), so
+ * that no case reuses memory another one freed. */
+static struct joins joins_in_child(const char *growth, int big)
 {
 	char cmd[128];
-	snprintf(cmd, sizeof cmd, "/proc/%ld/exe --joins %s", (long)getpid(), growth ? growth : "default");
+	snprintf(cmd, sizeof cmd, "/proc/%ld/exe --joins %s %d", (long)getpid(), growth ? growth : "default",
+	         big);
 	FILE *f = popen(cmd, "r");
 	assert_non_null(f);
 	unsigned long long grew = 0;
-	assert_int_equal(2, fscanf(f, "%llu %llu", &grew, purges));
+	struct joins j = {0};
+	assert_int_equal(3, fscanf(f, "%llu %llu %lld", &grew, &j.purges, &j.spilled));
 	assert_int_equal(0, pclose(f));
-	return (size_t)grew;
+	j.grew = (size_t)grew;
+	return j;
 }
 
 /* By default the pool purges when the process's memory grew by 8 MB and
@@ -505,17 +535,27 @@ static size_t joins_in_child(const char *growth, unsigned long long *purges)
 static void test_purge_when_memory_grows(void **state)
 {
 	(void)state;
-	unsigned long long off_purges = 0, on_purges = 0;
-	size_t off = joins_in_child("0", &off_purges);
-	size_t on = joins_in_child(NULL, &on_purges);
-	print_message("anonymous memory grew %zu KB without purges, %zu KB with %llu purges\n", off >> 10,
-	              on >> 10, on_purges);
-	assert_int_equal(0, (long long)off_purges);
-	assert_true(on_purges >= 1);
+	struct joins off = joins_in_child("0", 0);
+	struct joins on = joins_in_child(NULL, 0);
+	print_message("anonymous memory grew %zu KB without purges, %zu KB with %llu purges\n",
+	              off.grew >> 10, on.grew >> 10, on.purges);
+	assert_int_equal(0, (long long)off.purges);
+	assert_true(on.purges >= 1);
 #ifndef __SANITIZE_ADDRESS__ /* the sanitizer's quarantine grows memory on its own */
-	assert_true(off > (20u << 20));
-	assert_true(on < off / 3 * 2);
+	assert_true(off.grew > (20u << 20));
+	assert_true(on.grew < off.grew / 3 * 2);
 #endif
+}
+
+/* Data DuckDB holds in memory (here an in-memory database's table) would be
+ * written to its temporary directory by a purge: none runs, nothing is
+ * written. */
+static void test_no_purge_over_data_in_memory(void **state)
+{
+	(void)state;
+	struct joins j = joins_in_child(NULL, 1);
+	assert_int_equal(0, (long long)j.purges);
+	assert_int_equal(0, j.spilled);
 }
 
 /* While purges set DuckDB's memory_limit to 1 KB, a statement on a
@@ -620,10 +660,9 @@ static void test_purge_never_holds_the_queue(void **state)
 int main(int argc, char **argv)
 {
 	mx_alloc_init_jansson();
-	if (argc == 3 && strcmp(argv[1], "--joins") == 0) { /* test_purge_when_memory_grows's child */
-		unsigned long long purges = 0;
-		size_t grew = growth_after_joins(strcmp(argv[2], "default") == 0 ? NULL : argv[2], &purges);
-		printf("%zu %llu\n", grew, purges);
+	if (argc == 4 && strcmp(argv[1], "--joins") == 0) { /* joins_in_child */
+		struct joins j = run_joins(strcmp(argv[2], "default") == 0 ? NULL : argv[2], atoi(argv[3]));
+		printf("%zu %llu %lld\n", j.grew, j.purges, j.spilled);
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
@@ -636,6 +675,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(test_purge_when_memory_grows),
 	        cmocka_unit_test(test_purge_gate),
 	        cmocka_unit_test(test_purge_never_holds_the_queue),
+	        cmocka_unit_test(test_no_purge_over_data_in_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
