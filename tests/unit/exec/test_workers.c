@@ -661,7 +661,8 @@ int main(int argc, char **argv)
 {
 	mx_alloc_init_jansson();
 	if (argc == 4 && strcmp(argv[1], "--joins") == 0) { /* joins_in_child */
-		struct joins j = run_joins(strcmp(argv[2], "default") == 0 ? NULL : argv[2], argv[3][0] == '1');
+		struct joins j =
+		        run_joins(strcmp(argv[2], "default") == 0 ? NULL : argv[2], argv[3][0] == '1');
 		printf("%zu %llu %lld\n", j.grew, j.purges, j.spilled);
 		return 0;
 	}
