@@ -33,9 +33,9 @@
  *     database's gate alone (sql.h; a statement elsewhere holding it puts
  *     the purge off) and asks DuckDB what its buffers hold: more than
  *     `purge_growth` of the file's blocks (a database whose cache matters),
- *     or data only in memory (an in-memory database, temporary tables,
- *     rows not yet checkpointed, indexes: an eviction would write them to
- *     temporary files), and it is put off;
+ *     or data only in memory (an in-memory database, temporary tables, rows
+ *     not yet checkpointed, the indexes of a database opened read-write: an
+ *     eviction would write them to temporary files), and it is put off;
  *   - the purge: memory_limit to 1 KB and back to what it was, then
  *     malloc_trim once the pool runs again. A due purge waits at most
  *     PURGE_DRAIN_NS for the jobs running to end, else it is called off
@@ -191,20 +191,22 @@ static int purge_sql(struct mx_workers *p, const char *sql, char *out, size_t n)
 }
 
 /* What DuckDB's buffer manager holds between queries: the blocks of the
- * database file (and its metadata), which an eviction drops and a query
- * reads again, into *cached; everything else (an in-memory database, temporary
- * tables, rows not yet checkpointed, indexes, a remote file cache), which
- * an eviction would write to DuckDB's temporary directory or fetch again,
- * into *other. -1 when DuckDB does not answer. */
+ * database file (its tables, metadata, and its indexes when it is opened
+ * read-only), which an eviction drops and a query reads again, into
+ * *cached; everything else (an in-memory database, temporary tables, rows
+ * not yet checkpointed, indexes of a database that can change, a remote
+ * file cache), which an eviction would write to DuckDB's temporary
+ * directory or fetch again, into *other. -1 when DuckDB does not answer. */
 static int duckdb_buffers(struct mx_workers *p, size_t *cached, size_t *other)
 {
 	char v[64];
 	unsigned long long c, o;
+	/* an index's blocks come from the file too when nothing can change it */
 	if (purge_sql(p,
-	              "SELECT coalesce(sum(memory_usage_bytes) FILTER (tag IN ('BASE_TABLE', 'METADATA')), "
-	              "0) || ' ' || "
-	              "coalesce(sum(memory_usage_bytes) FILTER (tag NOT IN ('BASE_TABLE', 'METADATA')), 0) "
-	              "FROM duckdb_memory()",
+	              "WITH m AS (SELECT memory_usage_bytes AS n, tag IN ('BASE_TABLE', 'METADATA') OR "
+	              "(tag = 'ART_INDEX' AND current_setting('access_mode') = 'read_only') AS file FROM "
+	              "duckdb_memory()) SELECT coalesce(sum(n) FILTER (file), 0) || ' ' || "
+	              "coalesce(sum(n) FILTER (NOT file), 0) FROM m",
 	              v, sizeof v) ||
 	    sscanf(v, "%llu %llu", &c, &o) != 2)
 		return -1;
