@@ -19,8 +19,9 @@ export async function freePort() {
 	try {
 		low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
 	} catch {}
-	for (let i = 0; low > 4096 && i < 100; i++) {
-		const port = 2048 + Math.floor(Math.random() * (low - 2048));
+	// Above 10080: fetch() refuses the "bad ports" below it (6000, 6665, ...).
+	for (let i = 0; low > 12000 && i < 100; i++) {
+		const port = 10081 + Math.floor(Math.random() * (low - 10081));
 		if (await canBind(port)) return port;
 	}
 	return new Promise((resolve, reject) => {
