@@ -51,6 +51,41 @@ static void job(void *arg, struct mx_dbconn *conn)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* A database: the file at path, or in memory (NULL). */
+static struct mx_db *open_db(const char *path)
+{
+	struct mx_db *db = NULL;
+	struct mx_db_options opt = {.path = path ? path : ":memory:"};
+	struct mx_err err;
+	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	return db;
+}
+
+/* The first column of the first row sql answers, on a new connection
+ * (a new reference). */
+static json_t *query_value(struct mx_db *db, const char *sql)
+{
+	struct mx_dbconn *c = NULL;
+	struct mx_err err;
+	json_t *rows = NULL;
+	assert_int_equal(0, mx_db_connect(db, &c, &err));
+	assert_int_equal(0, mx_sql_query(c, sql, NULL, 0, &rows, &err));
+	json_t *row = json_array_get(rows, 0);
+	json_t *v = json_incref(json_object_iter_value(json_object_iter(row)));
+	assert_non_null(v);
+	json_decref(rows);
+	mx_dbconn_close(c);
+	return v;
+}
+
+static long long query_number(struct mx_db *db, const char *sql)
+{
+	json_t *v = query_value(db, sql);
+	long long n = json_integer_value(v);
+	json_decref(v);
+	return n;
+}
+
 /* Two workers on db, started with the environment variable name set to
  * value (NULL: as it is). */
 static struct mx_workers *start_with(struct mx_db *db, const char *name, const char *value)
@@ -68,10 +103,8 @@ static struct mx_workers *start_with(struct mx_db *db, const char *name, const c
 static void test_runs_everything(void **state)
 {
 	(void)state;
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_db *db = open_db(NULL);
 	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
 	struct mx_workers *w = NULL;
 	assert_int_equal(0, mx_workers_start(db, 4, 0, &w, &err));
 	assert_int_equal(4, mx_workers_count(w));
@@ -119,10 +152,8 @@ static void hold_a_worker(struct mx_workers *w, struct gate *g)
 static void test_queue_bound(void **state)
 {
 	(void)state;
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_db *db = open_db(NULL);
 	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
 	struct mx_workers *w = NULL;
 	assert_int_equal(0, mx_workers_start(db, 1, 2, &w, &err));
 	struct gate gate;
@@ -197,16 +228,7 @@ static void lend_destroy(struct lend *l)
 /* DuckDB's external_threads, read on a new connection. */
 static long long external_threads(struct mx_db *db)
 {
-	struct mx_dbconn *c = NULL;
-	struct mx_err err;
-	assert_int_equal(0, mx_db_connect(db, &c, &err));
-	json_t *rows = NULL;
-	assert_int_equal(0, mx_sql_query(c, "SELECT current_setting('external_threads')::BIGINT AS e", NULL,
-	                                 0, &rows, &err));
-	long long v = json_integer_value(json_object_get(json_array_get(rows, 0), "e"));
-	json_decref(rows);
-	mx_dbconn_close(c);
-	return v;
+	return query_number(db, "SELECT current_setting('external_threads')::BIGINT");
 }
 
 #define LONG_SQL "SELECT count(*) AS n FROM range(40000000) t(i) WHERE hash(i) % 7 = 0"
@@ -217,9 +239,8 @@ static long long external_threads(struct mx_db *db)
 static void open_pool(const char *threads, int workers, struct mx_db **db, struct mx_workers **w)
 {
 	setenv("MXCP_DUCKDB_THREADS", threads, 1);
-	struct mx_db_options opt = {.path = ":memory:"};
+	*db = open_db(NULL);
 	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, db, &err));
 	assert_int_equal(1, external_threads(*db));
 	assert_int_equal(0, mx_workers_start(*db, workers, 0, w, &err));
 }
@@ -229,7 +250,6 @@ static void test_lends_idle_workers(void **state)
 	(void)state;
 	struct mx_db *db;
 	struct mx_workers *w;
-	struct mx_err err;
 	open_pool("2", 2, &db, &w);
 	/* DuckDB runs no thread of its own: both are the workers. */
 	assert_int_equal(2, external_threads(db));
@@ -262,13 +282,7 @@ static void test_lends_idle_workers(void **state)
 	assert_int_equal(2, longq.order);
 	assert_int_equal(0, longq.rc);
 	/* hash(i) % 7 over 40M rows: the count DuckDB gives without lending. */
-	struct mx_dbconn *c = NULL;
-	assert_int_equal(0, mx_db_connect(db, &c, &err));
-	json_t *rows = NULL;
-	assert_int_equal(0, mx_sql_query(c, LONG_SQL, NULL, 0, &rows, &err));
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), longq.got);
-	json_decref(rows);
-	mx_dbconn_close(c);
+	assert_int_equal(query_number(db, LONG_SQL), longq.got);
 	mx_workers_stop(w);
 	/* DuckDB has its threads back. */
 	assert_int_equal(1, external_threads(db));
@@ -317,15 +331,9 @@ static void wait_runs(struct counter *c, int n)
 static const char *memory_limit(struct mx_db *db)
 {
 	static char out[64];
-	struct mx_dbconn *c = NULL;
-	struct mx_err err;
-	assert_int_equal(0, mx_db_connect(db, &c, &err));
-	json_t *rows = NULL;
-	assert_int_equal(
-	        0, mx_sql_query(c, "SELECT current_setting('memory_limit') AS m", NULL, 0, &rows, &err));
-	snprintf(out, sizeof out, "%s", json_string_value(json_object_get(json_array_get(rows, 0), "m")));
-	json_decref(rows);
-	mx_dbconn_close(c);
+	json_t *v = query_value(db, "SELECT current_setting('memory_limit')");
+	snprintf(out, sizeof out, "%s", json_string_value(v));
+	json_decref(v);
 	return out;
 }
 
@@ -334,10 +342,7 @@ static const char *memory_limit(struct mx_db *db)
 static void test_purge_every(void **state)
 {
 	(void)state;
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = ":memory:"};
-	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
+	struct mx_db *db = open_db(NULL);
 	char before[64];
 	snprintf(before, sizeof before, "%s", memory_limit(db));
 	struct mx_workers *w = start_with(db, "MXCP_DUCKDB_PURGE_EVERY", "4");
@@ -368,10 +373,8 @@ static void test_purge_every(void **state)
 static void test_no_purge_without_growth(void **state)
 {
 	(void)state;
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = ":memory:"};
+	struct mx_db *db = open_db(NULL);
 	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
 	struct mx_workers *w = NULL;
 	assert_int_equal(0, mx_workers_start(db, 2, 0, &w, &err));
 	struct counter c = {0};
@@ -436,20 +439,11 @@ static void run_jobs(struct mx_workers *w, struct runs *r, int n)
  * then the file's, which DuckDB can all evict) or in memory (path NULL). */
 static struct mx_db *join_db(const char *path)
 {
-	struct mx_db *db = NULL;
-	struct mx_db_options opt = {.path = path ? path : ":memory:"};
-	struct mx_err err;
-	assert_int_equal(0, mx_db_open(&opt, &db, &err));
-	struct mx_dbconn *c = NULL;
-	json_t *rows = NULL;
-	assert_int_equal(0, mx_db_connect(db, &c, &err));
-	assert_int_equal(0, mx_sql_query(c, "CREATE TABLE t AS SELECT i, i % 7 AS g FROM range(1000) r(i)",
-	                                 NULL, 0, &rows, &err));
-	json_decref(rows);
-	mx_dbconn_close(c);
+	struct mx_db *db = open_db(path);
+	query_number(db, "CREATE TABLE t AS SELECT i, i % 7 AS g FROM range(1000) r(i)");
 	if (path != NULL) {
 		mx_db_close(db);
-		assert_int_equal(0, mx_db_open(&opt, &db, &err));
+		db = open_db(path);
 	}
 	return db;
 }
@@ -464,21 +458,6 @@ static size_t anon_now(void)
 	assert_int_equal(3, fscanf(f, "%llu %llu %llu", &size, &resident, &shared));
 	fclose(f);
 	return (size_t)((resident - shared) * (unsigned long long)sysconf(_SC_PAGESIZE));
-}
-
-/* One number a query answers (its first column, first row). */
-static long long query_number(struct mx_db *db, const char *sql)
-{
-	struct mx_dbconn *c = NULL;
-	struct mx_err err;
-	json_t *rows = NULL;
-	assert_int_equal(0, mx_db_connect(db, &c, &err));
-	assert_int_equal(0, mx_sql_query(c, sql, NULL, 0, &rows, &err));
-	json_t *row = json_array_get(rows, 0);
-	long long n = json_integer_value(json_object_iter_value(json_object_iter(row)));
-	json_decref(rows);
-	mx_dbconn_close(c);
-	return n;
 }
 
 struct joins {
