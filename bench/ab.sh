@@ -9,12 +9,13 @@
 # Usage: bench/ab.sh OLD NEW [SECONDS] [CONNS] [ROUNDS]
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 OLD=$(realpath "$1")
 NEW=$(realpath "$2")
 SECS=${3:-10}
 CONNS=${4:-32}
 ROUNDS=${5:-3}
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 TMP=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
@@ -25,8 +26,6 @@ sh "$ROOT/bench/trivial_tool.sh" "$TMP/p"
 cd "$TMP/p"
 "$NEW" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trivial","arguments":{"n":41}}}' >"$TMP/body.json"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/health"; do i=$((i+1)); [ $i -lt 200 ] || exit 1; sleep 0.05; done; }
 PO=$(port)
 "$OLD" serve --transport streamable-http --stateless --readonly --port "$PO" 2>"$TMP/old.log" &
 pids="$pids $!"

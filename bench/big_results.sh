@@ -11,10 +11,10 @@
 # mxcp limits through MXCP_SQL_MAX_ROWS / MXCP_SQL_MAX_BYTES)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
 [ $# -gt 0 ] || set -- 10000 100000 1000000
-E2E=$ROOT/tests/e2e
-[ -d "$E2E/node_modules/@modelcontextprotocol/sdk" ] || (cd "$E2E" && npm install --no-audit --no-fund --no-save --loglevel=error)
+e2e_modules
 TMP=$(mktemp -d)
 pid=""
 trap '[ -z "$pid" ] || kill $pid 2>/dev/null || true; rm -rf "$TMP"' EXIT
@@ -51,8 +51,6 @@ tool:
 YML
 cd "$TMP/p"
 "$MXCP" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+1)); [ $i -lt 400 ] || { echo "bench: server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
 mb() { awk -v k="$2" '$1 == k":" { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 
 one() { # name n → "seconds bytes peakMB idleMB outcome"

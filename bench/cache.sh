@@ -21,16 +21,16 @@
 # Usage: bench/cache.sh [SECONDS] [CONNS]   (MXCP=… for another binary)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SECS=${1:-10}
 CONNS=${2:-64}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
 FLOOR=${FLOOR:-$ROOT/build/floor_http}
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 2; }
 command -v redis-server >/dev/null || { echo "bench: redis-server is required (apt-get install redis-server)" >&2; exit 2; }
 . "$ROOT/bench/toolbox_env.sh"
-E2E=$ROOT/tests/e2e
-[ -d "$E2E/node_modules/@modelcontextprotocol/sdk" ] || (cd "$E2E" && npm install --no-audit --no-fund --no-save --loglevel=error)
+e2e_modules
 TMP=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
@@ -62,7 +62,6 @@ tool:
     code: SELECT 'Hello, ' || $name || '!' AS greeting
 YML
 sh "$ROOT/bench/trivial_tool.sh" "$TMP/p"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PR=$(port)
 redis-server --port "$PR" --bind 127.0.0.1 --save '' --appendonly no >"$TMP/redis.log" 2>&1 </dev/null &
 pids="$pids $!"
@@ -105,7 +104,6 @@ cd "$TMP/p"
 MXCP_CONFIG="$TMP/none.yml" "$MXCP" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet","arguments":{"name":"Ann"}}}' >"$TMP/body.json"
 
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+1)); [ $i -lt 200 ] || { echo "bench: server on $1 did not start" >&2; cat "$TMP"/*.log >&2; exit 1; }; sleep 0.05; done; }
 serve() { # port config log
 	MXCP_CONFIG="$2" "$MXCP" serve --transport streamable-http --stateless --readonly --port "$1" >/dev/null 2>"$TMP/$3.log" &
 	pids="$pids $!"

@@ -18,6 +18,7 @@
 #   e.g. bench/duckdb_versions.sh build/mxcp build15/mxcp 10 32 3 10
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 OLD=$(realpath "$1")
 NEW=$(realpath "$2")
 SECS=${3:-10}
@@ -25,9 +26,8 @@ CONNS=${4:-32}
 ROUNDS=${5:-3}
 RUNS=${6:-10}
 ACONNS=${ACONNS:-4}
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
-E2E=$ROOT/tests/e2e
-[ -d "$E2E/node_modules/@modelcontextprotocol/sdk" ] || (cd "$E2E" && npm install --no-audit --no-fund --no-save --loglevel=error)
+need_h2load
+e2e_modules
 TMP=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
@@ -70,8 +70,6 @@ printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trivial"
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"hello","arguments":{"name":"bench"}}}' >"$TMP/hello.json"
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"agg","arguments":{}}}' >"$TMP/agg.json"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/health"; do i=$((i+1)); [ $i -lt 400 ] || { echo "bench: server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }

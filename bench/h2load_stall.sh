@@ -10,11 +10,12 @@
 # Usage: bench/h2load_stall.sh [CONNS] [REQUESTS] [LIMIT_SECONDS]   (MXCP=… for another binary)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 CONNS=${1:-256}
 REQUESTS=${2:-30000}
 LIMIT=${3:-60}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 TMP=$(mktemp -d)
 pid=""
 trap '[ -z "$pid" ] || kill $pid 2>/dev/null || true; rm -rf "$TMP"' EXIT
@@ -25,15 +26,10 @@ rm -rf "$TMP/p/data"
 cd "$TMP/p"
 "$MXCP" query --file seed/seed.sql >/dev/null
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(port)
 "$MXCP" serve --transport streamable-http --stateless --port "$PORT" 2>"$TMP/mxcp.log" &
 pid=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || { echo "bench: mxcp did not start" >&2; cat "$TMP/mxcp.log" >&2; exit 1; }
-	sleep 0.05
-done
+wait_up "$PORT"
 
 ok=1
 timeout "$LIMIT" h2load --h1 -c"$CONNS" -n"$REQUESTS" "http://127.0.0.1:$PORT/health" >"$TMP/h2load.out" 2>&1 || ok=0

@@ -8,6 +8,7 @@
 # Usage: bench/many_sessions.sh [SESSIONS] [SECONDS]   (MXCP=… for another binary)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SESSIONS=${1:-1000}
 SECS=${2:-60}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
@@ -28,16 +29,11 @@ YML
 sh "$ROOT/bench/trivial_tool.sh" "$TMP/p"
 cd "$TMP/p"
 "$MXCP" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(port)
 "$MXCP" serve --transport streamable-http --readonly --port "$PORT" --max-sessions $((SESSIONS * 2)) \
 	>"$TMP/mxcp.out" 2>"$TMP/mxcp.log" &
 pid=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do
-	i=$((i + 1))
-	[ $i -lt 400 ] || { echo "bench: mxcp did not start" >&2; cat "$TMP/mxcp.log" >&2; exit 1; }
-	sleep 0.05
-done
+wait_up "$PORT"
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
 idle=$(rss_kb)
 PAUSE_FILE="$TMP/open" node "$ROOT/bench/sessions_client.mjs" "http://127.0.0.1:$PORT/mcp" "$SESSIONS" "$SECS" >"$TMP/result.json" 2>"$TMP/client.log" &

@@ -28,6 +28,7 @@
 #   PYCLIENTS=3 SPIN_MS=200 ROW_CALLS=100000 RUNS=10 WORKERS=… MXCP=…)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SECS=${1:-10}
 CONNS=${2:-32}
 PYCLIENTS=${PYCLIENTS:-3}
@@ -38,10 +39,9 @@ NCPU=$(nproc)
 WORKERS=${WORKERS:-$((PYCLIENTS + NCPU))}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
 FLOOR=${FLOOR:-$ROOT/build/floor_http}
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 [ -f "$(dirname "$MXCP")/mxcp_python.so" ] || { echo "bench: no mxcp_python.so beside $MXCP" >&2; exit 2; }
-E2E=$ROOT/tests/e2e
-[ -d "$E2E/node_modules/@modelcontextprotocol/sdk" ] || (cd "$E2E" && npm install --no-audit --no-fund --no-save --loglevel=error)
+e2e_modules
 TMP=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
@@ -72,8 +72,6 @@ body sql inc_sql n 41
 body spin spin ms "$SPIN_MS"
 body rows rows n 1
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+1)); [ $i -lt 200 ] || { echo "bench: server on $1 did not start" >&2; cat "$TMP"/*.log >&2; exit 1; }; sleep 0.05; done; }
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 ticks() { sed 's/.*) //' /proc/$1/stat | awk '{ print $12 + $13 }'; }

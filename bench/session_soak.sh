@@ -12,10 +12,11 @@
 # Usage: bench/session_soak.sh [SESSIONS] [TIMEOUT]   (MXCP=… for another binary)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SESSIONS=${1:-10000}
 TIMEOUT=${2:-40}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 if grep -q __asan_init "$MXCP"; then
 	echo "bench: $MXCP is an ASan build; RSS says nothing there" >&2
 	exit 2
@@ -31,16 +32,11 @@ cd "$TMP/p"
 "$MXCP" query --file seed/seed.sql >/dev/null
 printf '%s' '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"soak","version":"1"}}}' >"$TMP/init.json"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(port)
 "$MXCP" serve --transport streamable-http --port "$PORT" --session-timeout "$TIMEOUT" \
 	--max-sessions $((SESSIONS * 2)) 2>"$TMP/mxcp.log" &
 pid=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || { echo "bench: mxcp did not start" >&2; cat "$TMP/mxcp.log" >&2; exit 1; }
-	sleep 0.05
-done
+wait_up "$PORT"
 
 sessions() { # N: open N sessions and abandon them
 	h2load --h1 -c50 -n"$1" -d "$TMP/init.json" -H 'content-type: application/json' \

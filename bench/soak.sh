@@ -19,12 +19,13 @@
 # MXCP_CONFIG=FILE a user config, e.g. `transport: {workers: 8}`)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SECS=${1:-180}
 CONNS=${2:-32}
 STEP=${STEP:-5}
 SETTLE=${SETTLE:-5}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
-command -v h2load >/dev/null || { echo "soak: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 TMP=$(mktemp -d)
 pid=""
 lpid=""
@@ -52,16 +53,11 @@ cd "$TMP/p"
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_products","arguments":{"query":"o","max_price":500}}}' >"$TMP/body.json"
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"soak_duckdb_memory","arguments":{}}}' >"$TMP/mem.json"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(port)
 URL="http://127.0.0.1:$PORT"
 "$MXCP" serve --transport streamable-http --stateless --readonly --port "$PORT" 2>"$TMP/mxcp.log" &
 pid=$!
-i=0
-until curl -s -o /dev/null "$URL/health"; do
-	i=$((i + 1))
-	[ $i -lt 200 ] || { echo "soak: mxcp did not start" >&2; cat "$TMP/mxcp.log" >&2; exit 1; }
-	sleep 0.05
-done
+wait_up "$PORT"
 call() { # body file → the answer
 	curl -sf -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
 		--data-binary @"$1" "$URL/mcp"

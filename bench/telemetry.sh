@@ -12,11 +12,12 @@
 # Usage: bench/telemetry.sh [SECONDS] [CONNS] [ROUNDS]   (MXCP=… for another binary)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SECS=${1:-10}
 CONNS=${2:-32}
 ROUNDS=${3:-3}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 TMP=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
@@ -36,8 +37,6 @@ cd "$TMP/p"
 "$MXCP" query "CREATE TABLE t AS SELECT 1 AS x" >/dev/null
 printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trivial","arguments":{"n":41}}}' >"$TMP/body.json"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+1)); [ $i -lt 200 ] || { echo "bench: server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
 
 PS=$(port)
 node "$ROOT/bench/peer/otlp_sink.mjs" "$PS" >"$TMP/sink.log" 2>&1 &

@@ -20,12 +20,13 @@
 # Usage: bench/toolbox.sh [SECONDS] [CONNS] [RUNS] [N_TOOLS]
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
 SECS=${1:-10}
 CONNS=${2:-32}
 RUNS=${3:-10}
 NTOOLS=${4:-200}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
-command -v h2load >/dev/null || { echo "bench: h2load is required (apt-get install nghttp2-client)" >&2; exit 2; }
+need_h2load
 . "$ROOT/bench/toolbox_env.sh"
 TMP=$(mktemp -d)
 pids=""
@@ -103,8 +104,6 @@ tools:
     statement: $AGG
 YML
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do i=$((i+1)); [ $i -lt 400 ] || { echo "bench: server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$1/status; }
 
