@@ -16,10 +16,7 @@ SECS=${3:-10}
 CONNS=${4:-32}
 ROUNDS=${5:-3}
 need_h2load
-TMP=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-export HOME="$TMP/home"
+scratch
 mkdir -p "$HOME" "$TMP/p"
 printf 'mxcp: 1\nproject: bench\nprofile: default\nprofiles:\n  default:\n    duckdb:\n      path: data/bench.duckdb\n' >"$TMP/p/mxcp-site.yml"
 sh "$ROOT/bench/trivial_tool.sh" "$TMP/p"

@@ -31,10 +31,7 @@ command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk
 command -v redis-server >/dev/null || { echo "bench: redis-server is required (apt-get install redis-server)" >&2; exit 2; }
 . "$ROOT/bench/toolbox_env.sh"
 e2e_modules
-TMP=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-export HOME="$TMP/home"
+scratch
 mkdir -p "$HOME" "$TMP/p/tools"
 cat >"$TMP/p/mxcp-site.yml" <<YML
 mxcp: 1

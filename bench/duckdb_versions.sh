@@ -28,10 +28,7 @@ RUNS=${6:-10}
 ACONNS=${ACONNS:-4}
 need_h2load
 e2e_modules
-TMP=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-export HOME="$TMP/home"
+scratch
 mkdir -p "$HOME" "$TMP/p/tools"
 printf 'mxcp: 1\nproject: bench\nprofile: default\nprofiles:\n  default:\n    duckdb:\n      path: data/bench.duckdb\n' \
 	>"$TMP/p/mxcp-site.yml"

@@ -17,6 +17,16 @@ e2e_modules() {
 		(cd "$E2E" && npm install --no-audit --no-fund --no-save --loglevel=error)
 }
 
+# scratch: TMP, a folder removed on exit, HOME in it (npm, DuckDB's
+# extensions and mxcp's config stay out of the user's), and pids, the
+# servers started, killed on exit.
+scratch() {
+	TMP=$(mktemp -d)
+	pids=""
+	trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
+	export HOME="$TMP/home"
+}
+
 # A free TCP port on 127.0.0.1.
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -42,10 +42,7 @@ FLOOR=${FLOOR:-$ROOT/build/floor_http}
 need_h2load
 [ -f "$(dirname "$MXCP")/mxcp_python.so" ] || { echo "bench: no mxcp_python.so beside $MXCP" >&2; exit 2; }
 e2e_modules
-TMP=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-export HOME="$TMP/home"
+scratch
 mkdir -p "$HOME"
 printf 'mxcp: 1\ntransport:\n  workers: %s\n' "$WORKERS" >"$TMP/config.yml"
 export MXCP_CONFIG="$TMP/config.yml"

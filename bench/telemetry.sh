@@ -18,10 +18,7 @@ CONNS=${2:-32}
 ROUNDS=${3:-3}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
 need_h2load
-TMP=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-export HOME="$TMP/home"
+scratch
 mkdir -p "$HOME" "$TMP/p/tools"
 cat >"$TMP/p/mxcp-site.yml" <<YML
 mxcp: 1

@@ -28,10 +28,7 @@ NTOOLS=${4:-200}
 MXCP=$(realpath "${MXCP:-$ROOT/build/mxcp}")
 need_h2load
 . "$ROOT/bench/toolbox_env.sh"
-TMP=$(mktemp -d)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$TMP"' EXIT
-export HOME="$TMP/home"
+scratch
 mkdir -p "$HOME" "$TMP/p/tools" "$TMP/p/data"
 
 # ---- the data: 1,000,000 rows in DuckDB (mxcp) and in SQLite (Toolbox) ----
