@@ -21,14 +21,14 @@
  * queries read again. So the pool purges at the pace the bookkeeping
  * piles up, and only when the cached blocks are few:
  *
- *   - a purge is due once `purge_growth` (MXCP_DUCKDB_PURGE_GROWTH, 8 MB;
- *     0: never) of bookkeeping has piled up again: each purge measures what
- *     it freed (glibc's heap in use, before and after) over the jobs since
- *     the one before, which sets the jobs until the next (the pace). And
- *     for the first one, or work that changed, every PURGE_CHECK_EVERY jobs
- *     the worker that ends one reads the process's anonymous resident
- *     memory (/proc/self/statm): grown by `purge_growth` since the last
- *     purge, a purge is due;
+ *   - every PURGE_CHECK_EVERY jobs the worker that ends one looks: a purge
+ *     is due once `purge_growth` (MXCP_DUCKDB_PURGE_GROWTH, 8 MB; 0: never)
+ *     of bookkeeping has piled up again — each purge measures what it freed
+ *     (glibc's heap in use, before and after) over the jobs since the one
+ *     before, which sets the jobs until the next (the pace) — or, for the
+ *     first one and for work that changed, once the process's anonymous
+ *     resident memory (/proc/self/statm) grew by `purge_growth` since the
+ *     last purge;
  *   - the pool then stops taking jobs; when none runs, one worker takes the
  *     database's gate alone (sql.h; a statement elsewhere holding it puts
  *     the purge off) and asks DuckDB what its buffers hold: more than
@@ -102,7 +102,6 @@ struct mx_workers {
 	size_t anon_base; /* anonymous resident bytes after the last purge or look */
 	unsigned long long purged_done; /* `done` at the last purge */
 	unsigned long long pace; /* jobs between purges, learned (0: not yet) */
-	unsigned long long retry_at; /* a purge that did not run: not due before */
 	int statm; /* /proc/self/statm, or -1 */
 	int checking; /* a worker reads statm */
 	int purging; /* 1: due, no job is taken; 2: running */
@@ -389,7 +388,6 @@ static void purge_call_off_locked(struct mx_workers *p)
 	p->purging = 0;
 	p->purge_at = p->done + p->purge_every;
 	p->check_at = p->done + PURGE_CHECK_EVERY;
-	p->retry_at = p->done + PURGE_CHECK_EVERY;
 	pthread_cond_broadcast(&p->nonempty);
 }
 
@@ -408,15 +406,13 @@ static void purge_due_locked(struct mx_workers *p)
 			purge_set_due_locked(p);
 		return;
 	}
-	if (p->purge_growth == 0 || p->done < p->retry_at)
+	if (p->purge_growth == 0 || p->done < p->check_at)
 		return;
+	p->check_at = p->done + PURGE_CHECK_EVERY;
 	if (p->pace && p->done - p->purged_done >= p->pace) {
 		purge_set_due_locked(p);
 		return;
 	}
-	if (p->done < p->check_at)
-		return;
-	p->check_at = p->done + PURGE_CHECK_EVERY;
 	p->checking = 1;
 	pthread_mutex_unlock(&p->mu);
 	size_t anon = anon_resident(p);
